@@ -1,0 +1,361 @@
+"""The roster: who exists, who is whose child, who teaches which group, consent.
+
+It is the private CSV export an admin keeps in `roster/` and edits in a
+spreadsheet. It is validated on every build and never copied into the output.
+All problems are reported at once, each with file, row and fix.
+
+Files (header row first, `;` separates several values in one cell):
+
+    groepen.csv     slug, naam, schooljaar
+    leerlingen.csv  id, voornaam, achternaam, groep, beeldgebruik
+    ouders.csv      id, naam, email, gezin, kinderen
+    personeel.csv   id, naam, email, rol, groepen
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import secrets
+from collections import defaultdict
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+
+from .errors import Problem, SchoolpleinError, display_path
+
+FILES = {
+    "groups": ("groepen.csv", ("slug", "naam", "schooljaar")),
+    "children": ("leerlingen.csv", ("id", "voornaam", "achternaam", "groep", "beeldgebruik")),
+    "parents": ("ouders.csv", ("id", "naam", "email", "gezin", "kinderen")),
+    "staff": ("personeel.csv", ("id", "naam", "email", "rol", "groepen")),
+}
+
+SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+FAMILY_ID_RE = re.compile(r"^[a-z0-9]{16,40}$")
+EMAIL_RE = re.compile(r"^[^@\s;,:]+@[^@\s;,:]+\.[a-z]{2,}$", re.IGNORECASE)
+FAMILY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+
+
+class Consent(str, Enum):
+    """Photo consent per child ("beeldgebruik" in "Mijn kinderen")."""
+
+    NONE = "geen"  # in no image at all
+    GROUP = "groep"  # group pages only
+    SCHOOL = "school"  # group pages and school-wide pages
+
+    @property
+    def allowed_kinds(self) -> frozenset[str]:
+        """Section kinds whose pages may show this child."""
+        return {
+            Consent.NONE: frozenset(),
+            Consent.GROUP: frozenset({"group", "family"}),
+            Consent.SCHOOL: frozenset({"group", "family", "school"}),
+        }[self]
+
+
+class Role(str, Enum):
+    TEACHER = "leerkracht"
+    MANAGEMENT = "directie"
+
+
+@dataclass(frozen=True)
+class Group:
+    slug: str
+    name: str
+    school_year: str
+
+
+@dataclass(frozen=True)
+class Child:
+    id: str
+    first_name: str
+    last_name: str
+    group: str
+    consent: Consent | None  # None: no recorded choice, the school's default applies
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+
+@dataclass(frozen=True)
+class Parent:
+    id: str
+    name: str
+    email: str
+    family: str
+    children: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Staff:
+    id: str
+    name: str
+    email: str
+    role: Role
+    groups: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Family:
+    id: str
+    parents: tuple[str, ...]
+    children: tuple[str, ...]
+
+
+Person = Parent | Staff
+
+
+@dataclass(frozen=True)
+class Roster:
+    groups: Mapping[str, Group]
+    children: Mapping[str, Child]
+    parents: Mapping[str, Parent]
+    staff: Mapping[str, Staff]
+    families: Mapping[str, Family] = field(default_factory=dict)
+
+    def people(self) -> Iterator[Person]:
+        yield from self.parents.values()
+        yield from self.staff.values()
+
+    def person(self, person_id: str) -> Person:
+        return self.parents.get(person_id) or self.staff[person_id]
+
+    def children_in(self, group: str) -> tuple[Child, ...]:
+        return tuple(c for c in self.children.values() if c.group == group)
+
+    def teachers_of(self, group: str) -> frozenset[str]:
+        return frozenset(
+            s.id for s in self.staff.values() if s.role is Role.TEACHER and group in s.groups
+        )
+
+    def management(self) -> frozenset[str]:
+        return frozenset(s.id for s in self.staff.values() if s.role is Role.MANAGEMENT)
+
+    def consent_of(self, child_id: str, default: Consent) -> Consent:
+        return self.children[child_id].consent or default
+
+
+def new_family_id() -> str:
+    """Random, stable once written to the roster, unguessable (~100 bits)."""
+    return "".join(secrets.choice(FAMILY_ALPHABET) for _ in range(20))
+
+
+def _split(cell: str) -> tuple[str, ...]:
+    return tuple(v.strip() for v in cell.split(";") if v.strip())
+
+
+def _read(path: Path, columns: tuple[str, ...], problems: list[Problem]) -> list[tuple[int, dict]]:
+    """Rows with their spreadsheet line number (header is line 1)."""
+    shown = display_path(path)
+    if not path.exists():
+        problems.append(
+            Problem(shown, None, "bestand ontbreekt", f"maak {path.name} met kolommen: "
+                    + ", ".join(columns))
+        )
+        return []
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        problems.append(
+            Problem(shown, None, f"geen UTF-8 tekst ({exc.reason})",
+                    "sla het bestand op als 'CSV UTF-8' in je spreadsheet")
+        )
+        return []
+    dialect = csv.excel
+    if text.splitlines() and text.splitlines()[0].count(";") > text.splitlines()[0].count(","):
+        problems.append(
+            Problem(shown, 1, "kolommen gescheiden door ';' in plaats van ','",
+                    "sla het bestand op als 'CSV UTF-8 (door komma's gescheiden)'")
+        )
+        return []
+    reader = csv.DictReader(text.splitlines(), dialect=dialect)
+    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    missing = [c for c in columns if c not in header]
+    if missing:
+        problems.append(
+            Problem(shown, 1, "kolom ontbreekt: " + ", ".join(missing),
+                    "de eerste regel moet zijn: " + ",".join(columns))
+        )
+        return []
+    reader.fieldnames = header
+    rows = []
+    for line, row in enumerate(reader, start=2):
+        clean = {k: (v or "").strip() for k, v in row.items() if k is not None}
+        if any(clean.values()):
+            rows.append((line, clean))
+    return rows
+
+
+def load_roster(directory: Path | str) -> Roster:
+    """Read and validate the roster; raise SchoolpleinError listing every problem."""
+    directory = Path(directory)
+    problems: list[Problem] = []
+    raw = {key: _read(directory / name, cols, problems) for key, (name, cols) in FILES.items()}
+    where = {key: display_path(directory / name) for key, (name, _) in FILES.items()}
+
+    def bad(key: str, line: int, message: str, fix: str) -> None:
+        problems.append(Problem(where[key], line, message, fix))
+
+    seen_ids: dict[str, tuple[str, int]] = {}
+
+    def unique(key: str, line: int, ident: str, kind: str) -> bool:
+        if not ident:
+            bad(key, line, f"{kind} zonder id", "vul een uniek id in (kleine letters, cijfers, -)")
+            return False
+        if not ID_RE.match(ident):
+            bad(key, line, f"ongeldig id '{ident}'",
+                "gebruik alleen kleine letters, cijfers, '-' en '_'")
+            return False
+        if ident in seen_ids:
+            other_file, other_line = seen_ids[ident]
+            bad(key, line, f"id '{ident}' komt dubbel voor (ook in {other_file}:{other_line})",
+                "geef iedere leerling, ouder en medewerker een eigen id")
+            return False
+        seen_ids[ident] = (where[key], line)
+        return True
+
+    groups: dict[str, Group] = {}
+    for line, row in raw["groups"]:
+        slug = row["slug"]
+        if not SLUG_RE.match(slug):
+            bad("groups", line, f"ongeldige slug '{slug}'",
+                "gebruik kleine letters, cijfers en '-', bv. groep-5-6")
+            continue
+        if slug in groups:
+            bad("groups", line, f"groep '{slug}' komt dubbel voor", "verwijder de dubbele regel")
+            continue
+        if not row["naam"]:
+            bad("groups", line, f"groep '{slug}' heeft geen naam", "vul de kolom naam in")
+        groups[slug] = Group(slug, row["naam"] or slug, row["schooljaar"])
+
+    def known_group(key: str, line: int, slug: str) -> bool:
+        if slug in groups:
+            return True
+        hint = ", ".join(sorted(groups)) or "(geen groepen)"
+        bad(key, line, f"onbekende groep '{slug}'", f"kies een groep uit groepen.csv: {hint}")
+        return False
+
+    children: dict[str, Child] = {}
+    for line, row in raw["children"]:
+        ident = row["id"]
+        if not unique("children", line, ident, "leerling"):
+            continue
+        if not row["voornaam"] or not row["achternaam"]:
+            bad("children", line, f"leerling '{ident}' mist voor- of achternaam",
+                "vul voornaam en achternaam in")
+        consent_cell = row["beeldgebruik"].lower()
+        consent = None
+        if consent_cell:
+            try:
+                consent = Consent(consent_cell)
+            except ValueError:
+                bad("children", line, f"onbekende waarde beeldgebruik '{row['beeldgebruik']}'",
+                    "gebruik geen, groep of school (of laat leeg voor de standaard)")
+        if known_group("children", line, row["groep"]):
+            children[ident] = Child(ident, row["voornaam"], row["achternaam"], row["groep"],
+                                    consent)
+
+    def check_person(key: str, line: int, row: dict) -> bool:
+        ok = True
+        if len(row["naam"].split()) < 2:
+            bad(key, line, f"'{row['naam'] or row['id']}' heeft geen volledige eigen naam",
+                "vul voor- en achternaam in: iedereen gebruikt zijn eigen naam")
+            ok = False
+        if not EMAIL_RE.match(row["email"]):
+            bad(key, line, f"ongeldig e-mailadres '{row['email']}'",
+                "vul een geldig adres in, bv. naam@example.nl")
+            ok = False
+        return ok
+
+    emails: dict[str, tuple[str, int]] = {}
+
+    def unique_email(key: str, line: int, email: str) -> None:
+        low = email.lower()
+        if low in emails:
+            f, n = emails[low]
+            bad(key, line, f"e-mailadres '{email}' is al in gebruik ({f}:{n})",
+                "ieder account heeft een eigen e-mailadres (dat is de inlognaam)")
+        emails[low] = (where[key], line)
+
+    parents: dict[str, Parent] = {}
+    for line, row in raw["parents"]:
+        ident = row["id"]
+        if not unique("parents", line, ident, "ouder"):
+            continue
+        ok = check_person("parents", line, row)
+        unique_email("parents", line, row["email"])
+        family = row["gezin"].lower()
+        if not FAMILY_ID_RE.match(family):
+            bad("parents", line, f"ongeldig gezin-id '{row['gezin']}' (het staat in de webadressen)",
+                f"gebruik een willekeurig id van minstens 16 tekens, bv. {new_family_id()}")
+            ok = False
+        kids = _split(row["kinderen"])
+        if not kids:
+            bad("parents", line, f"ouder '{ident}' heeft geen kinderen",
+                "vul in de kolom kinderen de id's van de kinderen in, gescheiden door ';'")
+            ok = False
+        for kid in kids:
+            if kid not in children:
+                bad("parents", line, f"onbekend kind '{kid}'",
+                    "gebruik een id uit leerlingen.csv")
+                ok = False
+        if ok:
+            parents[ident] = Parent(ident, row["naam"], row["email"].lower(), family, kids)
+
+    staff: dict[str, Staff] = {}
+    for line, row in raw["staff"]:
+        ident = row["id"]
+        if not unique("staff", line, ident, "medewerker"):
+            continue
+        ok = check_person("staff", line, row)
+        unique_email("staff", line, row["email"])
+        try:
+            role = Role(row["rol"].lower())
+        except ValueError:
+            bad("staff", line, f"onbekende rol '{row['rol']}'", "gebruik leerkracht of directie")
+            continue
+        taught = _split(row["groepen"])
+        for slug in taught:
+            ok = known_group("staff", line, slug) and ok
+        if role is Role.TEACHER and not taught:
+            bad("staff", line, f"leerkracht '{ident}' heeft geen groep",
+                "vul in de kolom groepen de groep(en) in, gescheiden door ';'")
+            ok = False
+        if ok:
+            staff[ident] = Staff(ident, row["naam"], row["email"].lower(), role, taught)
+
+    families = _families(parents, raw["parents"], where["parents"], problems)
+    if problems:
+        raise SchoolpleinError(problems)
+    return Roster(groups, children, parents, staff, families)
+
+
+def _families(parents: dict[str, Parent], rows, shown: str, problems: list[Problem]):
+    """Families are guardians sharing children; the `gezin` column must agree."""
+    members: dict[str, list[Parent]] = defaultdict(list)
+    for p in parents.values():
+        members[p.family].append(p)
+    family_of_child: dict[str, str] = {}
+    line_of = {row["id"]: line for line, row in rows}
+    for fam, ps in members.items():
+        for p in ps:
+            for kid in p.children:
+                other = family_of_child.setdefault(kid, fam)
+                if other != fam:
+                    problems.append(Problem(
+                        shown, line_of.get(p.id),
+                        f"kind '{kid}' staat bij twee gezinnen ({other} en {fam})",
+                        "geef alle ouders van hetzelfde kind hetzelfde gezin-id",
+                    ))
+    return {
+        fam: Family(
+            fam,
+            tuple(sorted(p.id for p in ps)),
+            tuple(sorted({k for p in ps for k in p.children})),
+        )
+        for fam, ps in members.items()
+    }

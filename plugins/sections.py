@@ -1,0 +1,128 @@
+"""The section map: the one source of truth for who may read what.
+
+Every output path belongs to exactly one section by its prefix. htpasswd
+files, server configs, CloudFront cookie paths and the leak tests are all
+derived from this map; nothing else restates access.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+from .errors import Problem, SchoolpleinError
+from .roster import Roster
+
+KINDS = ("public", "school", "group", "family")
+
+
+@dataclass(frozen=True)
+class Section:
+    kind: str  # one of KINDS
+    key: str  # "public", "school", group slug or family id
+    prefix: str  # URL path prefix, "/" for public, else "/<...>/"
+    title: str
+    readers: frozenset[str]  # person ids; empty for public (everyone, no login)
+    children: frozenset[str]  # children who belong to this section's audience
+
+    @property
+    def protected(self) -> bool:
+        return self.kind != "public"
+
+    @property
+    def name(self) -> str:
+        """Stable file-system name, e.g. for the section's htpasswd file."""
+        return self.kind if self.kind in ("public", "school") else f"{self.kind}-{self.key}"
+
+    @property
+    def dir(self) -> str:
+        """Output directory relative to the site root ('' for public)."""
+        return self.prefix.strip("/")
+
+    def contains(self, path: str) -> bool:
+        return ("/" + path.lstrip("/")).startswith(self.prefix)
+
+
+@dataclass(frozen=True)
+class SectionMap:
+    sections: tuple[Section, ...]
+
+    def __iter__(self) -> Iterator[Section]:
+        return iter(self.sections)
+
+    @property
+    def protected(self) -> tuple[Section, ...]:
+        return tuple(s for s in self.sections if s.protected)
+
+    def get(self, kind: str, key: str) -> Section:
+        for s in self.sections:
+            if s.kind == kind and s.key == key:
+                return s
+        raise KeyError((kind, key))
+
+    def for_path(self, path: str) -> Section:
+        """The section an output path (URL path or file path) belongs to."""
+        best = None
+        for s in self.sections:
+            if s.contains(path) and (best is None or len(s.prefix) > len(best.prefix)):
+                best = s
+        assert best is not None  # public "/" contains everything
+        return best
+
+    def readable_by(self, person_id: str) -> tuple[Section, ...]:
+        return tuple(s for s in self.sections if not s.protected or person_id in s.readers)
+
+    def for_content(self, relpath: str, source_file: str = "") -> Section:
+        """Section of a content file by its folder under content/; unknown folder = error."""
+        parts = PurePosixPath(relpath).parts
+        where = source_file or relpath
+        if parts and parts[0] == "school":
+            return self.get("school", "school")
+        if len(parts) >= 2 and parts[0] == "groep":
+            return self._lookup("group", parts[1], where, "content/groep/<groep>/",
+                                [s.key for s in self.sections if s.kind == "group"])
+        if len(parts) >= 2 and parts[0] == "gezin":
+            return self._lookup("family", parts[1], where, "content/gezin/<gezin-id>/", [])
+        if parts and parts[0] == "publiek":
+            return self.get("public", "public")
+        raise SchoolpleinError(Problem(
+            where, None,
+            f"onbekende map '{parts[0] if parts else relpath}': de map bepaalt wie het bericht ziet",
+            "zet het bericht in content/school/, content/groep/<groep>/ of "
+            "content/gezin/<gezin-id>/",
+        ))
+
+    def _lookup(self, kind, key, where, pattern, known) -> Section:
+        try:
+            return self.get(kind, key)
+        except KeyError:
+            hint = f" (bekend: {', '.join(sorted(known))})" if known else ""
+            raise SchoolpleinError(Problem(
+                where, None, f"onbekende map '{key}' in {pattern}{hint}",
+                "gebruik de slug uit roster/groepen.csv of het gezin-id uit roster/ouders.csv",
+            )) from None
+
+
+def build_section_map(roster: Roster, school_name: str) -> SectionMap:
+    """Derive every section and its readers from the roster."""
+    mt = roster.management()
+    all_parents = frozenset(roster.parents)
+    all_staff = frozenset(roster.staff)
+    sections = [
+        Section("public", "public", "/", school_name, frozenset(), frozenset()),
+        Section("school", "school", "/school/", school_name, all_parents | all_staff,
+                frozenset(roster.children)),
+    ]
+    for slug, group in sorted(roster.groups.items()):
+        kids = frozenset(c.id for c in roster.children_in(slug))
+        parents = frozenset(p.id for p in roster.parents.values() if kids & set(p.children))
+        sections.append(Section("group", slug, f"/groep/{slug}/", group.name,
+                                parents | roster.teachers_of(slug) | mt, kids))
+    for fam_id, family in sorted(roster.families.items()):
+        groups = {roster.children[c].group for c in family.children}
+        teachers = frozenset().union(*(roster.teachers_of(g) for g in groups))
+        sections.append(Section("family", fam_id, f"/gezin/{fam_id}/", "Gezinspagina",
+                                frozenset(family.parents) | teachers | mt,
+                                frozenset(family.children)))
+    return SectionMap(tuple(sections))
