@@ -1,0 +1,94 @@
+"""Pelican settings for Schoolplein (local build; publishconf.py adds production bits).
+
+Pelican's site-wide aggregates (index, archives, tags, categories, authors,
+feeds, sitemap) would leak group content across groups, so every one of them
+is switched off; `plugins.section_pages` writes per-section indexes and feeds
+inside each section path instead.
+"""
+
+import os
+import sys
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+ROOT = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT))
+load_dotenv(ROOT / ".env")
+
+SITENAME = "Kc de Matrix"
+SITESUBTITLE = "Ouderplatform"
+SITEURL = ""
+TIMEZONE = "Europe/Amsterdam"
+DEFAULT_LANG = "nl"
+DEFAULT_DATE_FORMAT = "%-d %B %Y"
+LOCALE = ("nl_NL.UTF-8", "C.UTF-8")
+
+PATH = "content"
+ARTICLE_PATHS = ["school", "groep", "gezin"]
+PAGE_PATHS = ["publiek"]
+STATIC_PATHS: list[str] = []  # originals (photos) are never copied
+IGNORE_FILES = [".#*", "fotos.txt", "*.jpg", "*.jpeg", "*.png", "*.heic", "*.webp"]
+READERS = {"html": None, "htm": None}
+DELETE_OUTPUT_DIRECTORY = True
+OUTPUT_RETENTION: list[str] = []
+CACHE_CONTENT = False
+LOAD_CONTENT_CACHE = False
+
+THEME = str(ROOT / "theme")
+THEME_STATIC_DIR = "theme"
+THEME_STATIC_PATHS = ["static"]
+
+PLUGIN_PATHS = [str(ROOT)]
+PLUGINS = ["plugins.build"]
+
+# Every URL is decided by plugins.routing from the content folder.
+ARTICLE_URL = ARTICLE_SAVE_AS = ""
+ARTICLE_LANG_URL = ARTICLE_LANG_SAVE_AS = ""
+DRAFT_URL = DRAFT_SAVE_AS = DRAFT_LANG_URL = DRAFT_LANG_SAVE_AS = ""
+PAGE_URL = "{slug}/"
+PAGE_SAVE_AS = "{slug}/index.html"
+PAGE_LANG_URL = PAGE_LANG_SAVE_AS = ""
+DRAFT_PAGE_URL = DRAFT_PAGE_SAVE_AS = ""
+DRAFT_PAGE_LANG_URL = DRAFT_PAGE_LANG_SAVE_AS = ""
+DIRECT_TEMPLATES: list[str] = []
+INDEX_SAVE_AS = ""
+TAG_SAVE_AS = TAGS_SAVE_AS = CATEGORY_SAVE_AS = CATEGORIES_SAVE_AS = ""
+AUTHOR_SAVE_AS = AUTHORS_SAVE_AS = ARCHIVES_SAVE_AS = ""
+YEAR_ARCHIVE_SAVE_AS = MONTH_ARCHIVE_SAVE_AS = DAY_ARCHIVE_SAVE_AS = ""
+FEED_ATOM = FEED_RSS = FEED_ALL_ATOM = FEED_ALL_RSS = None
+CATEGORY_FEED_ATOM = CATEGORY_FEED_RSS = None
+AUTHOR_FEED_ATOM = AUTHOR_FEED_RSS = None
+TAG_FEED_ATOM = TAG_FEED_RSS = None
+TRANSLATION_FEED_ATOM = TRANSLATION_FEED_RSS = None
+FEED_MAX_ITEMS = 20
+USE_FOLDER_AS_CATEGORY = False
+DEFAULT_CATEGORY = "berichten"
+SLUGIFY_SOURCE = "basename"
+
+DEFAULT_PAGINATION = 10
+PAGINATION_PATTERNS = (
+    (1, "{url}", "{save_as}"),
+    (2, "{base_name}/pagina/{number}/", "{base_name}/pagina/{number}/index.html"),
+)
+
+MARKDOWN = {
+    "extension_configs": {
+        "markdown.extensions.extra": {},
+        "markdown.extensions.sane_lists": {},
+        "markdown.extensions.smarty": {},
+    },
+    "output_format": "html5",
+}
+
+# Schoolplein settings (documented in README.md).
+SCHOOLPLEIN_ROSTER = os.environ.get("SCHOOLPLEIN_ROSTER", str(ROOT / "roster"))
+SCHOOLPLEIN_PRIVATE = os.environ.get("SCHOOLPLEIN_PRIVATE", str(ROOT / "private"))
+DIRECTIE_EMAIL = os.environ.get("SCHOOLPLEIN_DIRECTIE_EMAIL", "directie@kcdematrix.example.nl")
+SCHOOL_PHONE = os.environ.get("SCHOOLPLEIN_SCHOOL_PHONE", "010-123 45 67")
+MIN_CHILDREN_PER_PHOTO = int(os.environ.get("SCHOOLPLEIN_MIN_CHILDREN_PER_PHOTO", "3"))
+PHOTO_CONSENT_DEFAULT = os.environ.get("SCHOOLPLEIN_PHOTO_CONSENT_DEFAULT", "school")
+PHOTO_STRICT = os.environ.get("SCHOOLPLEIN_STRICT", "") == "1"
+PHOTO_CACHE_DIR = os.environ.get("SCHOOLPLEIN_PHOTO_CACHE", str(ROOT / "cache" / "photos"))
+PHOTO_AUDIT_DIR = os.environ.get("SCHOOLPLEIN_AUDIT", str(ROOT / "audit"))
+PAGINATED_TEMPLATES = {"section": None}

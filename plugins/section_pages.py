@@ -1,0 +1,69 @@
+"""Per-section indexes, feeds and home pages, replacing Pelican's site-wide ones.
+
+Each section gets its own paginated index and Atom feed inside its own path,
+so no page lists content of a section its readers may not open. Family pages
+double as the parents' home page: they link the sections the family may read.
+The public part holds only the landing page, help pages, robots.txt and the
+error pages; none of it carries personal data.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+
+from pelican.generators import Generator
+
+ROBOTS_TXT = "User-agent: *\nDisallow: /\n"
+
+
+class SectionPagesGenerator(Generator):
+    """Writes everything Pelican's own aggregates would have, per section."""
+
+    def generate_context(self) -> None:
+        pass
+
+    def generate_output(self, writer) -> None:
+        sections = self.settings["SCHOOLPLEIN_SECTIONS"]
+        roster = self.settings["SCHOOLPLEIN_ROSTER_OBJ"]
+        by_section = defaultdict(list)
+        for article in self.context.get("articles", []):
+            by_section[article.section.prefix].append(article)
+        pages = [p for p in self.context.get("pages", []) if getattr(p, "section", None)]
+        groups = [s for s in sections if s.kind == "group"]
+
+        base = dict(self.context, sections=sections, public_pages=pages, groups=groups)
+        for section in sections.protected:
+            articles = by_section.get(section.prefix, [])
+            ctx = dict(base, section=section)
+            if section.kind == "family":
+                family = roster.families[section.key]
+                kids = [roster.children[c] for c in family.children]
+                ctx.update(
+                    family_children=[(c.first_name, roster.groups[c.group].name) for c in kids],
+                    family_groups=[sections.get("group", g) for g in sorted({c.group for c in kids})],
+                )
+                template = "family"
+            else:
+                template = "section"
+            save_as = f"{section.dir}/index.html"
+            writer.write_file(
+                save_as, self.get_template(template), ctx,
+                paginated={"articles": articles}, template_name="section",
+                url=f"{section.dir}/", articles=articles,
+            )
+            if articles:
+                writer.write_feed(
+                    articles, dict(ctx, SITENAME=f"{self.settings['SITENAME']} – {section.title}"),
+                    f"{section.dir}/feed.atom", f"{section.dir}/feed.atom",
+                    feed_title=f"{self.settings['SITENAME']} – {section.title}",
+                )
+        writer.write_file("index.html", self.get_template("landing"), base)
+        for status in (401, 403, 404):
+            writer.write_file(f"{status}.html", self.get_template(str(status)), base)
+        robots = Path(self.output_path) / "robots.txt"
+        robots.write_text(ROBOTS_TXT, encoding="utf-8")
+
+
+def get_generators(_pelican):
+    return SectionPagesGenerator

@@ -1,0 +1,154 @@
+"""Parent and staff accounts: bcrypt hashes kept, passphrases shown once.
+
+The store lives in the private folder (outside git and outside the site):
+`accounts.csv` with person id, login (e-mail) and bcrypt hash. New
+passphrases go into a printable letters file for the admin, one page per
+family or staff member; they are never stored anywhere else.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import os
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import bcrypt
+
+from plugins.errors import Problem, SchoolpleinError
+from plugins.roster import Parent, Roster
+
+PASS_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: read from paper
+FIELDS = ("person_id", "login", "hash", "created")
+
+
+@dataclass(frozen=True)
+class Account:
+    person_id: str
+    login: str
+    hash: str
+    created: str
+
+
+@dataclass(frozen=True)
+class Issued:
+    """A passphrase handed out in this run (for the letters, never stored)."""
+
+    person_id: str
+    login: str
+    passphrase: str
+
+
+@dataclass(frozen=True)
+class AccountsChange:
+    issued: tuple[Issued, ...]
+    removed: tuple[str, ...]
+    letters: Path | None
+
+
+def new_passphrase() -> str:
+    """Four groups of four characters, ~78 bits: typed once on a phone."""
+    return "-".join("".join(secrets.choice(PASS_ALPHABET) for _ in range(4)) for _ in range(4))
+
+
+def hash_passphrase(passphrase: str, rounds: int) -> str:
+    return bcrypt.hashpw(passphrase.encode(), bcrypt.gensalt(rounds)).decode()
+
+
+def store_path(private: Path) -> Path:
+    return Path(private) / "accounts.csv"
+
+
+def load_accounts(private: Path) -> dict[str, Account]:
+    path = store_path(private)
+    if not path.exists():
+        return {}
+    with path.open(encoding="utf-8", newline="") as fh:
+        return {row["person_id"]: Account(**row) for row in csv.DictReader(fh)}
+
+
+def _save(private: Path, accounts: dict[str, Account]) -> None:
+    path = store_path(private)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    tmp = path.with_suffix(".tmp")
+    with tmp.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.DictWriter(fh, FIELDS, lineterminator="\n")
+        w.writeheader()
+        for acc in sorted(accounts.values(), key=lambda a: a.person_id):
+            w.writerow(acc.__dict__)
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
+
+
+def sync_accounts(roster: Roster, private: Path, rounds: int = 10,
+                  reset: tuple[str, ...] = (), school: str = "") -> AccountsChange:
+    """Create missing accounts, reset the named people, drop people who left.
+
+    `reset` takes person ids or e-mail addresses. Logins follow the roster's
+    e-mail address: a changed address means a new account.
+    """
+    private = Path(private)
+    accounts = load_accounts(private)
+    by_login = {p.email: p.id for p in roster.people()}
+    wanted = set()
+    for who in reset:
+        pid = by_login.get(who.lower(), who)
+        if pid not in roster.parents and pid not in roster.staff:
+            raise SchoolpleinError(Problem(
+                "invoke accounts --reset", None, f"onbekende persoon '{who}'",
+                "gebruik een id of e-mailadres uit roster/ouders.csv of roster/personeel.csv",
+            ))
+        wanted.add(pid)
+    removed = tuple(sorted(pid for pid in accounts
+                           if pid not in roster.parents and pid not in roster.staff))
+    for pid in removed:
+        del accounts[pid]
+    issued = []
+    now = datetime.now().astimezone().isoformat(timespec="seconds")
+    for person in roster.people():
+        acc = accounts.get(person.id)
+        if acc is None or acc.login != person.email or person.id in wanted:
+            phrase = new_passphrase()
+            accounts[person.id] = Account(person.id, person.email,
+                                          hash_passphrase(phrase, rounds), now)
+            issued.append(Issued(person.id, person.email, phrase))
+    _save(private, accounts)
+    letters = write_letters(roster, issued, private, school) if issued else None
+    return AccountsChange(tuple(issued), removed, letters)
+
+
+def write_letters(roster: Roster, issued: list[Issued], private: Path, school: str) -> Path:
+    """One printable page per family (both parents on it) or staff member."""
+    pages: dict[str, list[tuple[str, Issued]]] = {}
+    for item in issued:
+        person = roster.person(item.person_id)
+        key = person.family if isinstance(person, Parent) else person.id
+        pages.setdefault(key, []).append((person.name, item))
+    blocks = []
+    for entries in pages.values():
+        rows = "".join(
+            f"<tr><td>{html.escape(name)}</td><td><code>{html.escape(i.login)}</code></td>"
+            f"<td><code>{html.escape(i.passphrase)}</code></td></tr>"
+            for name, i in entries
+        )
+        blocks.append(
+            f'<section class="letter"><h1>Welkom bij het ouderplatform van {html.escape(school)}'
+            f"</h1><p>Hieronder staan uw persoonlijke inloggegevens. Bewaar deze brief goed en "
+            f"deel uw wachtwoord met niemand.</p><table><tr><th>Naam</th><th>Inlognaam</th>"
+            f"<th>Wachtwoord</th></tr>{rows}</table><p>Uw browser vraagt één keer om deze "
+            f"gegevens en onthoudt ze voor alle pagina's die bij u horen.</p></section>"
+        )
+    out = Path(private) / "letters"
+    out.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path = out / f"brieven-{datetime.now():%Y%m%d-%H%M%S-%f}.html"
+    path.write_text(
+        '<!doctype html><html lang="nl"><meta charset="utf-8"><title>Welkomstbrieven</title>'
+        "<style>.letter{page-break-after:always;font-family:sans-serif}td,th{padding:.3em 1em;"
+        "text-align:left}</style>" + "".join(blocks) + "</html>",
+        encoding="utf-8",
+    )
+    os.chmod(path, 0o600)
+    return path
