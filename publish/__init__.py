@@ -1,0 +1,1 @@
+"""Publishing targets: basic auth (nginx/Apache) and S3 + CloudFront."""

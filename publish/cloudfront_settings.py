@@ -1,0 +1,89 @@
+"""Settings for the S3 + CloudFront target, read once from the environment (.env).
+
+Every key is documented in .env.example. Missing production keys are reported
+together, in Dutch, so the admin can fix .env in one go.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from urllib.parse import urlparse
+from zoneinfo import ZoneInfo
+
+from plugins.errors import Problem, SchoolpleinError
+
+SCHOOL_TZ = ZoneInfo("Europe/Amsterdam")
+
+
+@dataclass(frozen=True)
+class CloudFrontSettings:
+    region: str
+    bucket: str
+    distribution_id: str
+    domain: str  # host name the cookies are signed for, e.g. ouders.kcdematrix.nl
+    key_group_id: str
+    key_pair_id: str  # id of the CloudFront *public key* in the key group
+    private_key_file: Path
+    access_until: date  # last day links and cookies work (inclusive)
+    endpoint_url: str | None = None  # moto / tests only
+    stack_name: str = "schoolplein"
+    private_dir: Path = Path("private")
+
+    @property
+    def expires_epoch(self) -> int:
+        """End of the access period: midnight after `access_until`, school time."""
+        end = datetime.combine(self.access_until + timedelta(days=1), time(0), SCHOOL_TZ)
+        return int(end.timestamp())
+
+    @property
+    def letters_dir(self) -> Path:
+        return self.private_dir / "brieven-cloudfront"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, *, require: tuple[str, ...] = ()
+                 ) -> CloudFrontSettings:
+        """Read settings; `require` lists keys that must be set for the task at hand."""
+        if env is None:
+            from dotenv import load_dotenv
+
+            load_dotenv()
+            env = os.environ
+        problems: list[Problem] = []
+
+        def get(key: str, default: str = "") -> str:
+            value = env.get(key, "").strip() or default
+            if key in require and not value:
+                problems.append(Problem(".env", None, f"{key} ontbreekt",
+                                        f"vul {key} in (zie .env.example)"))
+            return value
+
+        siteurl_host = urlparse(env.get("SCHOOLPLEIN_SITEURL", "")).hostname or ""
+        until_text = get("SCHOOLPLEIN_ACCESS_UNTIL", f"{date.today().year + 1}-07-31")
+        try:
+            until = date.fromisoformat(until_text)
+        except ValueError:
+            problems.append(Problem(".env", None,
+                                    f"SCHOOLPLEIN_ACCESS_UNTIL '{until_text}' is geen datum",
+                                    "schrijf de datum als JJJJ-MM-DD, bv. 2027-07-31"))
+            until = date.today()
+        settings = cls(
+            region=get("AWS_REGION", env.get("AWS_DEFAULT_REGION", "eu-central-1")),
+            bucket=get("SCHOOLPLEIN_S3_BUCKET"),
+            distribution_id=get("CLOUDFRONT_DISTRIBUTION_ID"),
+            domain=get("CLOUDFRONT_DOMAIN", siteurl_host),
+            key_group_id=get("CLOUDFRONT_KEY_GROUP_ID"),
+            key_pair_id=get("CLOUDFRONT_KEY_PAIR_ID"),
+            private_key_file=Path(get("CLOUDFRONT_PRIVATE_KEY_FILE",
+                                      "private/cloudfront-private-key.pem")),
+            access_until=until,
+            endpoint_url=get("AWS_ENDPOINT_URL") or None,
+            stack_name=get("SCHOOLPLEIN_STACK_NAME", "schoolplein"),
+            private_dir=Path(get("SCHOOLPLEIN_PRIVATE", "private")),
+        )
+        if problems:
+            raise SchoolpleinError(problems)
+        return settings

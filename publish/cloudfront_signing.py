@@ -1,0 +1,146 @@
+"""CloudFront signed cookies: one cookie set per protected section.
+
+A custom policy (one statement, wildcard on the section's path prefix, expiry
+at the end of the access period) is signed with the school's private key.
+The browser gets the three cookies with `Path=<prefix>`, so each set is only
+sent where it is valid. CloudFront requires RSA with SHA-1 and PKCS#1 v1.5
+and its own URL-safe base64 alphabet.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
+
+from botocore.signers import CloudFrontSigner
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+from plugins.errors import Problem, SchoolpleinError
+from plugins.sections import Section
+
+COOKIE_NAMES = ("CloudFront-Policy", "CloudFront-Signature", "CloudFront-Key-Pair-Id")
+_CF_ALPHABET = str.maketrans("+=/", "-_~")
+_STD_ALPHABET = str.maketrans("-_~", "+=/")
+
+
+@dataclass(frozen=True)
+class CookieSet:
+    """The three CloudFront cookies for one section path."""
+
+    prefix: str  # cookie Path, e.g. /groep/groep-3/
+    policy: str  # CloudFront base64 of the policy JSON
+    signature: str  # CloudFront base64 of the RSA-SHA1 signature
+    key_pair_id: str
+    expires: int  # epoch seconds, same as in the policy
+
+    @property
+    def cookies(self) -> dict[str, str]:
+        return dict(zip(COOKIE_NAMES, (self.policy, self.signature, self.key_pair_id),
+                        strict=True))
+
+
+def cf_b64encode(data: bytes) -> str:
+    """Base64 with CloudFront's URL-safe substitutions (+ -> -, = -> _, / -> ~)."""
+    return base64.b64encode(data).decode("ascii").translate(_CF_ALPHABET)
+
+
+def cf_b64decode(text: str) -> bytes:
+    return base64.b64decode(text.translate(_STD_ALPHABET))
+
+
+def custom_policy(domain: str, prefix: str, expires: int) -> str:
+    """The policy exactly as CloudFront documents it: one statement, no whitespace."""
+    statement = {"Resource": f"https://{domain}{prefix}*",
+                 "Condition": {"DateLessThan": {"AWS:EpochTime": int(expires)}}}
+    return json.dumps({"Statement": [statement]}, separators=(",", ":"))
+
+
+def load_private_key(path: Path | str) -> rsa.RSAPrivateKey:
+    path = Path(path)
+    try:
+        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    except FileNotFoundError:
+        raise SchoolpleinError(Problem(
+            str(path), None, "de privésleutel voor CloudFront ontbreekt",
+            "maak een sleutel met 'invoke keys' of zet CLOUDFRONT_PRIVATE_KEY_FILE goed in .env",
+        )) from None
+    except ValueError as exc:
+        raise SchoolpleinError(Problem(str(path), None, f"geen geldige PEM-sleutel ({exc})",
+                                       "gebruik het bestand dat 'invoke keys' schreef")) from None
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise SchoolpleinError(Problem(str(path), None, "geen RSA-sleutel",
+                                       "CloudFront accepteert alleen RSA 2048"))
+    return key
+
+
+def rsa_sha1_signer(private_key: rsa.RSAPrivateKey):
+    """The signer CloudFrontSigner expects: bytes -> RSA-SHA1 PKCS#1 v1.5 signature."""
+
+    def sign(message: bytes) -> bytes:
+        return private_key.sign(message, padding.PKCS1v15(), hashes.SHA1())  # noqa: S303
+
+    return sign
+
+
+def sign_section(section: Section, *, domain: str, expires: int, key_pair_id: str,
+                 private_key: rsa.RSAPrivateKey) -> CookieSet:
+    """One cookie set for a protected section, signed by botocore's CloudFrontSigner."""
+    if not section.protected:
+        raise ValueError("public sections need no cookies")
+    policy = custom_policy(domain, section.prefix, expires)
+    signer = CloudFrontSigner(key_pair_id, rsa_sha1_signer(private_key))
+    signed = signer.generate_presigned_url(f"https://{domain}{section.prefix}*", policy=policy)
+    params = dict(parse_qsl(urlsplit(signed).query, keep_blank_values=True))
+    return CookieSet(section.prefix, params["Policy"], params["Signature"],
+                     params["Key-Pair-Id"], int(expires))
+
+
+def public_pem(private_key: rsa.RSAPrivateKey) -> str:
+    return private_key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+
+
+def _tracked_by_git(path: Path) -> bool:
+    """True when `path` lies in a git work tree and is not ignored (it could be committed)."""
+    parent = path.resolve().parent
+    while not parent.exists():
+        parent = parent.parent
+    inside = subprocess.run(["git", "-C", str(parent), "rev-parse", "--is-inside-work-tree"],
+                            capture_output=True, text=True)
+    if inside.returncode != 0 or inside.stdout.strip() != "true":
+        return False
+    ignored = subprocess.run(["git", "-C", str(parent), "check-ignore", "-q", str(path.resolve())],
+                             capture_output=True)
+    return ignored.returncode != 0
+
+
+def generate_key_pair(private_key_file: Path | str) -> str:
+    """Write a new RSA 2048 private key (mode 0600) and return the public PEM.
+
+    The private key must stay out of git and out of the site output; an
+    existing file is never overwritten (that would silently revoke all links).
+    """
+    path = Path(private_key_file)
+    if _tracked_by_git(path):
+        raise SchoolpleinError(Problem(
+            str(path), None, "de privésleutel zou in git terechtkomen",
+            "kies een pad buiten de repository of in een genegeerde map (bv. private/)"))
+    if path.exists():
+        raise SchoolpleinError(Problem(
+            str(path), None, "er staat al een sleutel op deze plek",
+            "kies een nieuw bestand, of gebruik 'invoke rotate-keys' om te vervangen"))
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(pem)
+    os.chmod(path, 0o600)
+    return public_pem(key)

@@ -1,0 +1,312 @@
+"""Sync the build output to S3 by content, not by timestamp.
+
+A clean rebuild rewrites every file with a new mtime; comparing content
+hashes means only what really changed is uploaded, so an unchanged publish
+makes zero writes. Stale objects are deleted: a revoked photo must disappear.
+
+The plan is a pure function of (local files, remote listing, privacy-dropped
+keys); applying it follows the safety order:
+
+1. privacy deletes: photos gone from the output (consent revoked, photo
+   dropped, post removed). No current page links them, so deleting first is
+   always safe and closes the privacy gap as early as possible;
+2. uploads: photos and assets first, pages and feeds last, so a new page never
+   links a file that is not there yet;
+3. other deletes (old pages and assets);
+4. one CloudFront invalidation batch for changed and deleted objects.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import quote
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from plugins.errors import Problem, SchoolpleinError
+from plugins.sections import SectionMap
+
+from .object_headers import cache_control, content_type, is_page, is_photo
+
+MULTIPART_THRESHOLD = 64 * 1024 * 1024
+SECTION_WILDCARD_AFTER = 15  # more changed paths in one section: invalidate `/<prefix>*`
+EVERYTHING_AFTER = 1000  # more paths in total: invalidate `/*`
+# Never publish something that looks like a secret, whatever ended up in the output.
+SECRET_NAMES = (".env", ".htpasswd", ".htaccess", ".git")
+SECRET_SUFFIXES = (".pem", ".key", ".p12", ".htpasswd", ".csv")
+
+
+class PublishError(SchoolpleinError):
+    """Publishing stopped half-way; the message says what happened and what to do."""
+
+
+@dataclass(frozen=True)
+class LocalFile:
+    key: str
+    path: Path
+    size: int
+    md5: str
+    sha256: str
+
+
+@dataclass(frozen=True)
+class RemoteObject:
+    key: str
+    size: int
+    etag: str  # without quotes; MD5 for single-part uploads (SSE-S3)
+    sha256: str | None = None  # our own metadata; read only for multipart objects
+    last_modified: float = 0.0  # epoch seconds (for the benchmark's `aws s3 sync` rule)
+
+
+@dataclass(frozen=True)
+class Plan:
+    privacy_deletes: tuple[str, ...]
+    uploads: tuple[str, ...]
+    deletes: tuple[str, ...]
+    invalidations: tuple[str, ...]
+    upload_bytes: int = 0
+    unchanged: int = 0
+    new_keys: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.privacy_deletes or self.uploads or self.deletes)
+
+    def steps(self) -> list[tuple[str, str]]:
+        """(action, key or path) in the order they are applied."""
+        return ([("privacy-delete", k) for k in self.privacy_deletes]
+                + [("upload", k) for k in self.uploads]
+                + [("delete", k) for k in self.deletes]
+                + [("invalidate", p) for p in self.invalidations])
+
+    def describe(self) -> str:
+        """Dutch summary for the admin (dry run and end of publish)."""
+        lines = [
+            f"Te uploaden: {len(self.uploads)} bestanden ({_human(self.upload_bytes)}); "
+            f"ongewijzigd: {self.unchanged}.",
+            f"Ingetrokken foto's verwijderen (eerst): {len(self.privacy_deletes)}.",
+            f"Oude bestanden verwijderen: {len(self.deletes)}.",
+            f"CloudFront-cache vernieuwen: {len(self.invalidations)} pad(en).",
+        ]
+        for action, key in self.steps():
+            lines.append(f"  {action:15} {key}")
+        return "\n".join(lines)
+
+
+def _human(size: int) -> str:
+    for unit in ("B", "kB", "MB", "GB"):
+        if size < 1000 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1000
+    return f"{size} B"
+
+
+def _looks_secret(key: str) -> bool:
+    parts = key.split("/")
+    return any(p in SECRET_NAMES for p in parts) or key.lower().endswith(SECRET_SUFFIXES)
+
+
+def scan_output(output_dir: Path | str) -> dict[str, LocalFile]:
+    """Every file in the output with its hashes; refuses anything that looks secret."""
+    root = Path(output_dir)
+    if not root.is_dir():
+        raise PublishError(Problem(str(root), None, "de map met de gebouwde site bestaat niet",
+                                   "bouw eerst de site: invoke build"))
+    files: dict[str, LocalFile] = {}
+    secrets = []
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        key = path.relative_to(root).as_posix()
+        if _looks_secret(key):
+            secrets.append(Problem(str(path), None, "dit lijkt een geheim of privébestand",
+                                   "haal het uit de site-map; het mag nooit gepubliceerd worden"))
+            continue
+        data = path.read_bytes()
+        files[key] = LocalFile(key, path, len(data), hashlib.md5(data).hexdigest(),
+                               hashlib.sha256(data).hexdigest())
+    if secrets:
+        raise PublishError(secrets)
+    return files
+
+
+def list_bucket(s3, bucket: str) -> dict[str, RemoteObject]:
+    """The bucket's objects; multipart objects get one HEAD to read their sha256."""
+    remote: dict[str, RemoteObject] = {}
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+        for obj in page.get("Contents", []):
+            key, etag = obj["Key"], obj["ETag"].strip('"')
+            sha = None
+            if "-" in etag:
+                sha = s3.head_object(Bucket=bucket, Key=key).get("Metadata", {}).get("sha256")
+            remote[key] = RemoteObject(key, obj["Size"], etag, sha,
+                                       obj["LastModified"].timestamp())
+    return remote
+
+
+def is_unchanged(local: LocalFile, remote: RemoteObject) -> bool:
+    if remote.sha256:
+        return remote.sha256 == local.sha256
+    if "-" in remote.etag:
+        return False  # multipart without our metadata: cannot tell, upload again
+    return remote.etag == local.md5 and remote.size == local.size
+
+
+def _upload_order(key: str) -> tuple[int, str]:
+    return (0 if is_photo(key) else 2 if is_page(key) else 1, key)
+
+
+def invalidation_paths(keys: Iterable[str], section_map: SectionMap) -> tuple[str, ...]:
+    """CloudFront paths for changed keys, collapsed per section and overall."""
+    by_section: dict[str, set[str]] = defaultdict(set)
+    for key in keys:
+        path = "/" + key
+        by_section[section_map.for_path(path).prefix].add(quote(path, safe="/-_.~"))
+    paths: set[str] = set()
+    for prefix, members in by_section.items():
+        paths |= {prefix + "*"} if len(members) > SECTION_WILDCARD_AFTER else members
+    if len(paths) > EVERYTHING_AFTER:
+        return ("/*",)
+    return tuple(sorted(paths))
+
+
+def plan_sync(local: Mapping[str, LocalFile], remote: Mapping[str, RemoteObject],
+              section_map: SectionMap, privacy_dropped: Iterable[str] = ()) -> Plan:
+    """Decide what to upload, delete and invalidate. Pure: no I/O."""
+    dropped = set(privacy_dropped)
+    uploads = sorted((k for k, f in local.items()
+                      if k not in remote or not is_unchanged(f, remote[k])), key=_upload_order)
+    stale = sorted(k for k in remote if k not in local)
+    privacy = tuple(k for k in stale if is_photo(k) or k in dropped)
+    other = tuple(k for k in stale if k not in frozenset(privacy))
+    changed_pages = [k for k in uploads if k in remote and is_page(k)]
+    changed_files = [k for k in uploads if k in remote and not is_page(k)]
+    return Plan(
+        privacy_deletes=privacy,
+        uploads=tuple(uploads),
+        deletes=other,
+        invalidations=invalidation_paths([*changed_pages, *changed_files, *stale], section_map),
+        upload_bytes=sum(local[k].size for k in uploads),
+        unchanged=len(local) - len(uploads),
+        new_keys=frozenset(k for k in uploads if k not in remote),
+    )
+
+
+PHASES = {
+    "privacy": "het verwijderen van ingetrokken foto's",
+    "upload": "het uploaden",
+    "delete": "het opruimen van oude bestanden",
+    "invalidate": "het vernieuwen van de CloudFront-cache",
+}
+
+
+def _delete(s3, bucket: str, keys: tuple[str, ...]) -> None:
+    for start in range(0, len(keys), 1000):
+        chunk = keys[start:start + 1000]
+        answer = s3.delete_objects(Bucket=bucket, Delete={
+            "Objects": [{"Key": k} for k in chunk], "Quiet": True})
+        if answer.get("Errors"):
+            first = answer["Errors"][0]
+            raise ClientError({"Error": {"Code": first.get("Code", "DeleteFailed"),
+                                         "Message": f"{first.get('Key')}: "
+                                                    f"{first.get('Message', '')}"}},
+                              "DeleteObjects")
+
+
+def _upload(s3, bucket: str, file: LocalFile) -> None:
+    extra = {"ContentType": content_type(file.key), "CacheControl": cache_control(file.key),
+             "Metadata": {"sha256": file.sha256}}
+    if file.size >= MULTIPART_THRESHOLD:
+        from boto3.s3.transfer import TransferConfig
+
+        s3.upload_file(str(file.path), bucket, file.key, ExtraArgs=extra,
+                       Config=TransferConfig(multipart_threshold=MULTIPART_THRESHOLD))
+        return
+    with file.path.open("rb") as body:
+        s3.put_object(Bucket=bucket, Key=file.key, Body=body, ContentMD5=_b64md5(file.md5),
+                      **extra)
+
+
+def _b64md5(hexdigest: str) -> str:
+    import base64
+
+    return base64.b64encode(bytes.fromhex(hexdigest)).decode()
+
+
+def apply_plan(plan: Plan, local: Mapping[str, LocalFile], s3, bucket: str, *,
+               cloudfront=None, distribution_id: str = "",
+               on_upload: Callable[[str, int], None] | None = None,
+               progress: bool | None = None) -> None:
+    """Carry out the plan in its safety order; any AWS failure becomes a PublishError."""
+    from tqdm import tqdm
+
+    phase, done = "privacy", 0
+    try:
+        _delete(s3, bucket, plan.privacy_deletes)
+        phase = "upload"
+        with tqdm(total=plan.upload_bytes, unit="B", unit_scale=True, desc="Uploaden",
+                  disable=(None if progress is None else not progress), leave=False) as bar:
+            for key in plan.uploads:
+                _upload(s3, bucket, local[key])
+                done += 1
+                bar.update(local[key].size)
+                if on_upload:
+                    on_upload(key, done)
+        phase = "delete"
+        _delete(s3, bucket, plan.deletes)
+        phase = "invalidate"
+        if plan.invalidations and cloudfront is not None and distribution_id:
+            cloudfront.create_invalidation(DistributionId=distribution_id, InvalidationBatch={
+                "Paths": {"Quantity": len(plan.invalidations),
+                          "Items": list(plan.invalidations)},
+                "CallerReference": f"schoolplein-{time.time_ns()}",
+            })
+    except (BotoCoreError, ClientError) as exc:
+        raise _interrupted(phase, exc, done, len(plan.uploads), plan) from exc
+
+
+def _interrupted(phase: str, exc: Exception, done: int, total: int, plan: Plan) -> PublishError:
+    state = f"{done} van {total} bestanden waren al geüpload"
+    if phase == "privacy":
+        state = ("ingetrokken foto's staan mogelijk nog online; "
+                 "publiceer zo snel mogelijk opnieuw")
+    elif plan.privacy_deletes:
+        state += f"; de {len(plan.privacy_deletes)} ingetrokken foto('s) zijn al verwijderd"
+    return PublishError(Problem(
+        "publiceren naar S3/CloudFront", None,
+        f"gestopt tijdens {PHASES[phase]}: S3 of CloudFront was niet bereikbaar of weigerde "
+        f"({type(exc).__name__}: {exc}). {state}.",
+        "controleer de internetverbinding en de AWS-instellingen in .env en start "
+        "'invoke publish --target cloudfront' opnieuw. Opnieuw publiceren is veilig: "
+        "alleen wat ontbreekt of anders is wordt geüpload, niets wordt dubbel gedaan.",
+    ))
+
+
+def sync(output_dir: Path | str, s3, bucket: str, section_map: SectionMap, *,
+         cloudfront=None, distribution_id: str = "", dry_run: bool = False,
+         privacy_dropped: Iterable[str] = (), on_upload: Callable[[str, int], None] | None = None,
+         progress: bool | None = None, out: Callable[[str], None] = print) -> Plan:
+    """Plan and (unless dry_run) apply a publish; returns the plan."""
+    local = scan_output(output_dir)
+    try:
+        remote = list_bucket(s3, bucket)
+    except (BotoCoreError, ClientError) as exc:
+        raise PublishError(Problem(
+            f"s3://{bucket}", None,
+            f"kan de inhoud van de bucket niet lezen ({type(exc).__name__}: {exc})",
+            "controleer de internetverbinding, SCHOOLPLEIN_S3_BUCKET en de AWS-sleutels; "
+            "er is nog niets veranderd, opnieuw proberen is veilig",
+        )) from exc
+    plan = plan_sync(local, remote, section_map, privacy_dropped)
+    if dry_run:
+        out("Proefrun: er wordt niets veranderd.\n" + plan.describe())
+        return plan
+    apply_plan(plan, local, s3, bucket, cloudfront=cloudfront, distribution_id=distribution_id,
+               on_upload=on_upload, progress=progress)
+    out(f"Gepubliceerd: {len(plan.uploads)} geüpload, "
+        f"{len(plan.privacy_deletes) + len(plan.deletes)} verwijderd, "
+        f"{plan.unchanged} ongewijzigd.")
+    return plan
