@@ -1,0 +1,130 @@
+"""Basic-auth target: htpasswd per section, nginx config, Apache .htaccess.
+
+All three are derived from the section map; the deploy folder holds complete
+releases and `current` is swapped atomically, so a failed build never reaches
+parents and files dropped from the output (a revoked photo) disappear from
+what nginx serves at the next publish.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import shutil
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from plugins.sections import SectionMap
+
+from .accounts import Account
+
+TEMPLATES = Path(__file__).parent / "templates"
+REALM = "Ouderplatform"  # one realm: the browser asks once and reuses it for every section
+CSP = ("default-src 'self'; img-src 'self'; script-src 'self'; style-src 'self'; "
+       "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
+
+
+@dataclass(frozen=True)
+class Deploy:
+    """Layout of a deploy folder."""
+
+    root: Path
+
+    @property
+    def current(self) -> Path:
+        return self.root / "current"
+
+    @property
+    def htpasswd(self) -> Path:
+        return self.root / "htpasswd"
+
+    @property
+    def nginx_conf(self) -> Path:
+        return self.root / "nginx-schoolplein.conf"
+
+
+def _env() -> Environment:
+    return Environment(loader=FileSystemLoader(TEMPLATES), undefined=StrictUndefined,
+                       keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
+
+
+def htpasswd_lines(section, accounts: dict[str, Account]) -> list[str]:
+    return sorted(f"{accounts[pid].login}:{accounts[pid].hash}"
+                  for pid in section.readers if pid in accounts)
+
+
+def write_htpasswd(sections: SectionMap, accounts: dict[str, Account], folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for section in sections.protected:
+        path = folder / f"{section.name}.htpasswd"
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text("".join(line + "\n" for line in htpasswd_lines(section, accounts)))
+        os.chmod(tmp, 0o640)
+        os.replace(tmp, path)
+    known = {f"{s.name}.htpasswd" for s in sections.protected}
+    for stale in folder.glob("*.htpasswd"):
+        if stale.name not in known:
+            stale.unlink()
+
+
+def nginx_server(sections: SectionMap, root: Path, htpasswd: Path, listen: str,
+                 hsts: bool = False) -> str:
+    return _env().get_template("nginx-server.conf.j2").render(
+        sections=sections.protected, root=root, htpasswd=htpasswd, listen=listen,
+        realm=REALM, csp=CSP, hsts=hsts,
+    )
+
+
+def nginx_main(server_conf: Path, run_dir: Path) -> str:
+    """A complete nginx.conf for `invoke serve` and the tests (no root needed)."""
+    user = getpass.getuser()
+    return _env().get_template("nginx-main.conf.j2").render(
+        server_conf=server_conf, run=run_dir, user=user if os.geteuid() == 0 else None,
+    )
+
+
+def write_htaccess(sections: SectionMap, site: Path, htpasswd: Path, hsts: bool) -> None:
+    env = _env()
+    (site / ".htaccess").write_text(env.get_template("htaccess-root.j2").render(
+        csp=CSP, hsts=hsts))
+    for section in sections.protected:
+        folder = site / section.dir
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / ".htaccess").write_text(env.get_template("htaccess-section.j2").render(
+            realm=REALM, htpasswd=htpasswd / f"{section.name}.htpasswd"))
+
+
+def _copy_tree(src: Path, dst: Path) -> None:
+    """Hard-link where possible: releases are cheap, and the output dir is rebuilt anyway."""
+    def link_or_copy(a, b):
+        try:
+            os.link(a, b)
+        except OSError:
+            shutil.copy2(a, b)
+    shutil.copytree(src, dst, copy_function=link_or_copy)
+
+
+def publish(output: Path, deploy_root: Path, sections: SectionMap,
+            accounts: dict[str, Account], listen: str, hsts: bool = False,
+            keep: int = 2) -> Deploy:
+    """Make a new release from a checked build output and switch to it atomically."""
+    deploy = Deploy(Path(deploy_root).resolve())
+    releases = deploy.root / "releases"
+    releases.mkdir(parents=True, exist_ok=True)
+    release = releases / datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+    _copy_tree(Path(output), release)
+    write_htpasswd(sections, accounts, deploy.htpasswd)
+    write_htaccess(sections, release, deploy.htpasswd, hsts)
+    deploy.nginx_conf.write_text(
+        nginx_server(sections, deploy.current, deploy.htpasswd, listen, hsts))
+    link = deploy.root / "current.tmp"
+    if link.is_symlink() or link.exists():
+        link.unlink()
+    link.symlink_to(release.relative_to(deploy.root))
+    os.replace(link, deploy.current)
+    for old in sorted(releases.iterdir())[:-keep]:
+        shutil.rmtree(old)
+    return deploy

@@ -1,0 +1,45 @@
+"""Admin settings from `.env` (python-dotenv), with defaults for the local demo."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Config:
+    root: Path
+    roster: Path
+    private: Path
+    output: Path
+    deploy: Path
+    port: int
+    bcrypt_rounds: int
+    hsts: bool
+    rsync_dest: str
+
+    @classmethod
+    def from_env(cls, root: Path = ROOT) -> Config:
+        load_dotenv(root / ".env")
+        env = os.environ.get
+
+        def path(key: str, default: str) -> Path:
+            value = Path(env(key, default))
+            return value if value.is_absolute() else root / value
+
+        return cls(
+            root=root,
+            roster=path("SCHOOLPLEIN_ROSTER", "roster"),
+            private=path("SCHOOLPLEIN_PRIVATE", "private"),
+            output=path("SCHOOLPLEIN_OUTPUT", "output"),
+            deploy=path("SCHOOLPLEIN_DEPLOY", "publish-out"),
+            port=int(env("SCHOOLPLEIN_PORT", "8000")),
+            bcrypt_rounds=int(env("SCHOOLPLEIN_BCRYPT_ROUNDS", "10")),
+            hsts=env("SCHOOLPLEIN_HSTS", "false").lower() in ("1", "true", "yes", "ja"),
+            rsync_dest=env("SCHOOLPLEIN_RSYNC_DEST", ""),
+        )
