@@ -1,0 +1,199 @@
+"""Generate synthetic demo photos for one post folder (no real people: shapes and noise).
+
+    python demo/make_photos.py content/groep/groep-3/2026-10-02-kinderboerderij groep-3
+
+Every case the photo rules know gets one file, so a demo build shows each
+outcome in the audit: a tagged group photo (MWG face regions in XMP), a photo
+with an opted-out child (when the group has one), a portrait, an untagged
+photo, a typo in a name, HEIC, CMYK JPEG, PNG with alpha, EXIF orientation,
+GPS in EXIF, and a photo marked "geen herkenbare kinderen". Tags are either
+embedded (XMP) or written to fotos.txt, like teachers do.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+from pathlib import Path
+from xml.sax.saxutils import quoteattr
+
+from PIL import Image, ImageDraw, ImageFilter, PngImagePlugin
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from plugins.photo_names import fold, short_label  # noqa: E402
+from plugins.roster import Child, Consent, load_roster  # noqa: E402
+
+SIZE = (1200, 900)
+
+
+def xmp_packet(regions: list[str] = (), persons: list[str] = (),
+               size: tuple[int, int] = SIZE) -> bytes:
+    """An XMP packet with MWG face regions and/or IPTC PersonInImage."""
+    items = []
+    for i, name in enumerate(regions):
+        x = (i + 0.5) / max(1, len(regions))
+        items.append(
+            "<rdf:li rdf:parseType='Resource'>"
+            f"<mwg-rs:Name>{_esc(name)}</mwg-rs:Name><mwg-rs:Type>Face</mwg-rs:Type>"
+            f"<mwg-rs:Area stArea:x='{x:.3f}' stArea:y='0.4' stArea:w='0.12' stArea:h='0.18'"
+            " stArea:unit='normalized'/></rdf:li>"
+        )
+    region_xml = (
+        "<mwg-rs:Regions rdf:parseType='Resource'>"
+        f"<mwg-rs:AppliedToDimensions stDim:w='{size[0]}' stDim:h='{size[1]}' stDim:unit='pixel'/>"
+        f"<mwg-rs:RegionList><rdf:Bag>{''.join(items)}</rdf:Bag></mwg-rs:RegionList>"
+        "</mwg-rs:Regions>" if regions else ""
+    )
+    person_xml = (
+        "<Iptc4xmpExt:PersonInImage><rdf:Bag>"
+        + "".join(f"<rdf:li>{_esc(p)}</rdf:li>" for p in persons)
+        + "</rdf:Bag></Iptc4xmpExt:PersonInImage>" if persons else ""
+    )
+    return (
+        "<?xpacket begin='\ufeff' id='W5M0MpCehiHzreSzNTczkc9d'?>"
+        "<x:xmpmeta xmlns:x='adobe:ns:meta/'>"
+        "<rdf:RDF xmlns:rdf='http://www.w3.org/1999/02/22-rdf-syntax-ns#'>"
+        "<rdf:Description rdf:about=''"
+        " xmlns:mwg-rs='http://www.metadataworkinggroup.com/schemas/regions/'"
+        " xmlns:stArea='http://ns.adobe.com/xmp/sType/Area#'"
+        " xmlns:stDim='http://ns.adobe.com/xap/1.0/sType/Dimensions#'"
+        " xmlns:Iptc4xmpExt='http://iptc.org/std/Iptc4xmpExt/2008-02-29/'>"
+        f"{region_xml}{person_xml}</rdf:Description></rdf:RDF></x:xmpmeta>"
+        "<?xpacket end='w'?>"
+    ).encode()
+
+
+def _esc(text: str) -> str:
+    return quoteattr(text)[1:-1]
+
+
+def picture(seed: int, size: tuple[int, int] = SIZE, label: str = "",
+            noise: bool = True) -> Image.Image:
+    """A soft, colourful scene of shapes: compresses well, looks like something."""
+    rnd = random.Random(seed)
+    w, h = size
+    top = tuple(rnd.randrange(60, 200) for _ in range(3))
+    bottom = tuple(rnd.randrange(60, 200) for _ in range(3))
+    grad = Image.linear_gradient("L").resize(size)
+    im = Image.composite(Image.new("RGB", size, bottom), Image.new("RGB", size, top), grad)
+    draw = ImageDraw.Draw(im)
+    for _ in range(14):
+        x, y = rnd.randrange(w), rnd.randrange(h // 3, h)
+        r = rnd.randrange(w // 30, w // 8)
+        colour = tuple(rnd.randrange(256) for _ in range(3))
+        if rnd.random() < 0.5:
+            draw.ellipse((x - r, y - r, x + r, y + r), fill=colour)
+        else:
+            draw.rectangle((x - r, y - r // 2, x + r, y + r), fill=colour)
+    im = im.filter(ImageFilter.GaussianBlur(2))
+    if noise:
+        im = Image.blend(im, Image.effect_noise(size, 12).convert("RGB"), 0.06)
+    draw = ImageDraw.Draw(im)
+    draw.text((20, 20), f"Schoolplein demo - geen echte kinderen {label}", fill=(255, 255, 255))
+    return im
+
+
+def _pick(children: list[Child], n: int, rnd: random.Random) -> list[Child]:
+    return rnd.sample(children, min(n, len(children)))
+
+
+def tag_name(child: Child, group: list[Child]) -> str:
+    """The first name, or 'Sem B.' when the first name is shared in the group."""
+    same = [c for c in group if fold(c.first_name) == fold(child.first_name)]
+    return child.first_name if len(same) == 1 else short_label(child)
+
+
+def _typo(name: str) -> str:
+    return name[:-1] + ("a" if name[-1] != "a" else "e") if len(name) > 2 else name + "x"
+
+
+def gps_exif() -> Image.Exif:
+    exif = Image.Exif()
+    exif[0x010F] = "DemoCam"  # Make
+    gps = exif.get_ifd(0x8825)
+    gps[1], gps[2] = "N", (52.0, 5.0, 30.0)  # GPSLatitudeRef, GPSLatitude
+    gps[3], gps[4] = "E", (4.0, 53.0, 10.0)
+    return exif
+
+
+def make(folder: Path, group: str, roster_dir: Path) -> list[str]:
+    """Write the demo photos and fotos.txt into `folder`; returns the file names."""
+    roster = load_roster(roster_dir)
+    everyone = list(roster.children_in(group))
+    if not everyone:
+        raise SystemExit(f"groep '{group}' heeft geen leerlingen in {roster_dir}")
+    ok = [c for c in everyone if (c.consent or Consent.SCHOOL) is not Consent.NONE]
+    opted_out = [c for c in everyone if c.consent is Consent.NONE]
+    rnd = random.Random(group)
+    folder.mkdir(parents=True, exist_ok=True)
+    names = lambda kids: [tag_name(c, everyone) for c in kids]  # noqa: E731
+    sidecar = ["# Wie staat er op welke foto? Eén regel per foto.",
+               "# bestand.jpg: Sem B., Zoë, Ömer   of   bestand.jpg: geen herkenbare kinderen"]
+    written = []
+
+    def jpeg(name, seed, **kw):
+        picture(seed, label=name).save(folder / name, "JPEG", quality=75, **kw)
+        written.append(name)
+
+    jpeg("groepsfoto.jpg", 1, xmp=xmp_packet(regions=names(_pick(ok, 4, rnd))))
+    if opted_out:
+        kids = _pick(ok, 3, rnd) + opted_out[:1]
+        jpeg("zonder-toestemming.jpg", 2, xmp=xmp_packet(regions=names(kids)))
+    jpeg("portret.jpg", 3)
+    sidecar.append("portret.jpg: " + ", ".join(names(_pick(ok, 2, rnd))))
+    jpeg("ongelabeld.jpg", 4)
+    jpeg("onbekende-naam.jpg", 5)
+    kids = names(_pick(ok, 3, rnd))
+    sidecar.append("onbekende-naam.jpg: " + ", ".join([_typo(kids[0]), *kids[1:]]))
+    jpeg("gedraaid.jpg", 6, exif=_orientation(6))  # stored landscape, shown portrait
+    sidecar.append("gedraaid.jpg: " + ", ".join(names(_pick(ok, 3, rnd))))
+    jpeg("gps.jpg", 7, exif=gps_exif().tobytes(),
+         xmp=xmp_packet(persons=names(_pick(ok, 3, rnd))))
+    picture(8, label="cmyk").convert("CMYK").save(folder / "drukwerk-cmyk.jpg", "JPEG",
+                                                   quality=75)
+    written.append("drukwerk-cmyk.jpg")
+    sidecar.append("drukwerk-cmyk.jpg: " + ", ".join(names(_pick(ok, 3, rnd))))
+    png = picture(9, (640, 480), "png", noise=False).convert("RGBA")
+    alpha = Image.linear_gradient("L").resize(png.size).point(lambda v: 255 if v > 60 else 0)
+    png.putalpha(alpha)
+    info = PngImagePlugin.PngInfo()
+    info.add_itxt("XML:com.adobe.xmp", xmp_packet(persons=names(_pick(ok, 3, rnd)))
+                  .decode("utf-8"))
+    png.save(folder / "transparant.png", pnginfo=info, optimize=True)
+    written.append("transparant.png")
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+    picture(10, label="heic").save(folder / "iphone.heic", quality=60)
+    written.append("iphone.heic")
+    sidecar.append("iphone.heic: " + ", ".join(names(_pick(ok, 3, rnd))))
+    jpeg("schoolplein.jpg", 11)
+    sidecar.append("schoolplein.jpg: geen herkenbare kinderen")
+    (folder / "fotos.txt").write_text("\n".join(sidecar) + "\n", encoding="utf-8")
+    return written
+
+
+def _orientation(value: int) -> bytes:
+    exif = Image.Exif()
+    exif[0x0112] = value
+    return exif.tobytes()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("folder", type=Path, help="post folder (with index.md)")
+    parser.add_argument("group", help="group slug from roster/groepen.csv, e.g. groep-3")
+    parser.add_argument("--roster", type=Path, default=ROOT / "roster")
+    args = parser.parse_args(argv)
+    files = make(args.folder, args.group, args.roster)
+    total = sum((args.folder / f).stat().st_size for f in files)
+    print(f"{len(files)} demofoto's in {args.folder} ({total / 1024:.0f} kB)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
+

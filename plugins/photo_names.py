@@ -1,0 +1,137 @@
+"""Match a tagged name to exactly one child of the section's audience.
+
+Teachers write names the way they say them: "Zoe" (no accent), "Sem B."
+(two children called Sem in one group is normal), a full name, or the
+roster id. A name that fits several children is an error that lists them
+("bedoel je Sem B. of Sem K.?"); a name that fits nobody gets the closest
+suggestion. Matching is only against the section's audience: a child from
+another group is unknown here, which is also what keeps a group page from
+showing children whose parents cannot read it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from .errors import Problem
+from .photo_tags import Tag
+from .roster import Child
+
+# Dutch surname particles ("tussenvoegsels"): "Zoë de V." and "Zoë V." both mean de Vries.
+PARTICLES = frozenset({"van", "de", "der", "den", "het", "ten", "ter", "te", "in", "'t", "op",
+                       "la", "le", "du", "di", "da", "von", "zu", "el", "al", "bin", "ben"})
+
+
+def fold(text: str) -> str:
+    """Case-, accent- and whitespace-insensitive form: 'Zoë  ' and 'zoe' are equal."""
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return " ".join(text.casefold().replace(".", " ").split())
+
+
+def _surname_parts(last_name: str) -> tuple[str, str]:
+    """('de', 'Vries') for 'de Vries'; particles are leading lower-case words."""
+    words = last_name.split()
+    i = 0
+    while i < len(words) - 1 and words[i].casefold() in PARTICLES:
+        i += 1
+    return " ".join(words[:i]), " ".join(words[i:])
+
+
+def short_label(child: Child) -> str:
+    """How a teacher writes the child: 'Sem B.', 'Zoë de V.'."""
+    particles, main = _surname_parts(child.last_name)
+    initial = main[:1].upper() if main else ""
+    return " ".join(p for p in (child.first_name, particles, f"{initial}.") if p)
+
+
+def name_keys(child: Child) -> set[str]:
+    """Every folded spelling that means this child."""
+    particles, main = _surname_parts(child.last_name)
+    first = fold(child.first_name)
+    keys = {fold(child.id), fold(child.full_name), first}
+    for initial in {fold(main)[:1], fold(child.last_name)[:1]}:
+        if initial:
+            keys.add(f"{first} {initial}")
+    if particles and main:
+        keys.add(f"{first} {fold(particles)} {fold(main)[:1]}")
+        keys.add(f"{first} {fold(main)}")  # "Zoë Vries"
+    return keys
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """The outcome for one tag: a child id, or a problem for the teacher."""
+
+    tag: Tag
+    child_id: str | None
+    problem: Problem | None = None
+    kind: str = "ok"  # "ok", "unknown" or "ambiguous"
+
+
+def _labels(children: Iterable[Child]) -> list[str]:
+    """Distinct labels for a list of candidates: short when that suffices, else full names."""
+    children = sorted(children, key=lambda c: (c.last_name, c.first_name, c.id))
+    shorts = [short_label(c) for c in children]
+    if len(set(map(fold, shorts))) == len(shorts):
+        return shorts
+    fulls = [c.full_name for c in children]
+    if len(set(map(fold, fulls))) == len(fulls):
+        return fulls
+    return [f"{c.full_name} ({c.id})" for c in children]
+
+
+def _or_list(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " of " + items[-1]
+
+
+def resolve(tag: Tag, children: Iterable[Child], file: str, audience: str = "") -> Resolution:
+    """Resolve one tag among `children` (the section's audience).
+
+    `file` is the photo or fotos.txt (the Problem's file); the line is the
+    tag's sidecar line, None for names embedded in the photo.
+    """
+    children = list(children)
+    key = fold(tag.text)
+    exact = [c for c in children if fold(c.id) == key or fold(c.full_name) == key]
+    matches = exact or [c for c in children if key in name_keys(c)]
+    if len(matches) == 1:
+        return Resolution(tag, matches[0].id)
+    where = f" in {audience}" if audience else ""
+    if matches:
+        labels = _labels(matches)
+        return Resolution(tag, None, Problem(
+            file, tag.line,
+            f"'{tag.text}' is niet eenduidig{where}: bedoel je {_or_list(labels)}?",
+            f"schrijf de naam zo dat hij bij één kind past, bv. '{labels[0]}'",
+        ), "ambiguous")
+    suggestions = _closest(key, children)
+    fix = (f"bedoel je {_or_list(suggestions)}?" if suggestions
+           else "gebruik de voornaam (en eerste letter van de achternaam) van een kind"
+                + (f" uit {audience}" if audience else ""))
+    return Resolution(tag, None, Problem(
+        file, tag.line, f"onbekende naam '{tag.text}'{where}", fix), "unknown")
+
+
+def _closest(key: str, children: list[Child]) -> list[str]:
+    by_key: dict[str, set[str]] = {}
+    for c in children:
+        label = short_label(c)
+        for k in name_keys(c):
+            by_key.setdefault(k, set()).add(label)
+    close = difflib.get_close_matches(key, list(by_key), n=3, cutoff=0.6)
+    seen: list[str] = []
+    for k in close:
+        for label in sorted(by_key[k]):
+            if label not in seen:
+                seen.append(label)
+    return seen[:3]
+
+
+def resolve_all(tags: Iterable[Tag], children: Iterable[Child], file: str,
+                audience: str = "") -> tuple[Resolution, ...]:
+    children = list(children)
+    return tuple(resolve(t, children, file, audience) for t in tags)

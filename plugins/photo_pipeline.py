@@ -1,0 +1,409 @@
+"""Re-encode a photo into clean, small, metadata-free copies, with a persistent cache.
+
+What leaves this module is pixels only: orientation applied, sRGB, alpha
+flattened on white, resized to a large size and a thumbnail, saved as JPEG and
+WebP with no EXIF/GPS, XMP, IPTC, ICC or comment. Output names are the content
+hash of the output bytes, so browsers and CDNs may cache them forever and a
+changed photo gets a new URL.
+
+Speed matters because a school year has thousands of photos:
+* JPEG DCT scaling (`Image.draft`) decodes a 12 MP photo at 1/2, 1/4 or 1/8
+  size directly, which is most of the saving over a naive full decode;
+* `reduce()` (box filter by an integer factor) then `resize(LANCZOS)`;
+* cold work runs in a process pool (one worker per core);
+* a persistent cache keyed by sha256(source bytes) + a hash of the pipeline
+  settings: a warm rebuild re-encodes nothing, a changed setting re-encodes
+  all. A small stat index (path, size, mtime) avoids even re-hashing unchanged
+  sources on a warm build.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import shutil
+import sys
+import tempfile
+import warnings
+from collections.abc import Iterable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image, ImageCms, ImageFile, ImageOps
+
+from .photo_rules import Probe
+from .photo_settings import PhotoSettings
+
+try:  # HEIC/HEIF from iPhones
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+except ImportError:  # pragma: no cover - a dependency, but do not break the build without it
+    pillow_heif = None
+
+ImageFile.LOAD_TRUNCATED_IMAGES = False  # a truncated file is an error, never half a photo
+
+SRGB = ImageCms.createProfile("sRGB")
+EXTENSIONS = {"jpeg": "jpg", "webp": "webp"}
+
+
+class PhotoDecodeError(Exception):
+    """The file is not a photo we are willing to decode; .code is a photo_rules reason."""
+
+    def __init__(self, code: str, detail: str):
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class Output:
+    name: str  # "<sha256[:20]>-<size>.<ext>"
+    role: str  # "large" or "thumb"
+    format: str  # "jpeg" or "webp"
+    width: int
+    height: int
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What the cache knows about one source under one pipeline setting."""
+
+    source_hash: str
+    outputs: tuple[Output, ...] = ()
+    error_code: str = ""
+    error_detail: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.error_code
+
+    def get(self, role: str, fmt: str) -> Output:
+        return next(o for o in self.outputs if o.role == role and o.format == fmt)
+
+    def to_json(self) -> str:
+        return json.dumps({
+            "source": self.source_hash,
+            "outputs": [o.__dict__ for o in self.outputs],
+            "error": {"code": self.error_code, "detail": self.error_detail}
+            if self.error_code else None,
+        }, indent=1)
+
+    @classmethod
+    def from_json(cls, text: str) -> Manifest:
+        d = json.loads(text)
+        err = d.get("error") or {}
+        return cls(d["source"], tuple(Output(**o) for o in d["outputs"]),
+                   err.get("code", ""), err.get("detail", ""))
+
+
+# --- decoding safely ------------------------------------------------------------------------
+
+def _open(data: bytes, settings: PhotoSettings) -> Image.Image:
+    """Open (header only) with every size limit enforced; raises PhotoDecodeError."""
+    if not data:
+        raise PhotoDecodeError("empty", "0 bytes")
+    if len(data) > settings.max_bytes:
+        raise PhotoDecodeError("too_big", f"{len(data)} bytes > {settings.max_bytes}")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            im = Image.open(io.BytesIO(data))
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise PhotoDecodeError("too_many_pixels", str(exc)) from None
+    except Exception as exc:  # Pillow raises many types for garbage input
+        raise PhotoDecodeError("undecodable", f"{type(exc).__name__}: {exc}") from None
+    w, h = im.size
+    if w <= 0 or h <= 0:
+        raise PhotoDecodeError("undecodable", f"size {w}x{h}")
+    if w * h > settings.max_pixels:
+        raise PhotoDecodeError("too_many_pixels", f"{w}x{h} > {settings.max_pixels} pixels")
+    if getattr(im, "n_frames", 1) > 1 and im.format not in ("HEIF", "MPO"):
+        # animated images are not photos; MPO/HEIF carry extra frames (depth, previews)
+        raise PhotoDecodeError("undecodable", f"{im.format} met {im.n_frames} frames")
+    return im
+
+
+def probe(data: bytes, settings: PhotoSettings) -> Probe:
+    """Header-only safety check (cheap, no pixel decode) for photo_rules.decide."""
+    try:
+        im = _open(data, settings)
+    except PhotoDecodeError as exc:
+        return Probe(False, exc.code, exc.detail)
+    return Probe(True, "", "", *im.size)
+
+
+def _fit(size: tuple[int, int], long_edge: int) -> tuple[int, int]:
+    """Size scaled so the long edge is at most `long_edge` (never upscaled)."""
+    w, h = size
+    scale = min(1.0, long_edge / max(w, h))
+    return max(1, round(w * scale)), max(1, round(h * scale))
+
+
+def _shrink(im: Image.Image, target: tuple[int, int]) -> Image.Image:
+    """reduce() by the integer factor that keeps >= 2x oversampling, then LANCZOS."""
+    if im.size == target:
+        return im
+    factor = int(min(im.width / target[0], im.height / target[1]) / 2)
+    if factor >= 2:
+        im = im.reduce(factor)
+    return im.resize(target, Image.Resampling.LANCZOS)
+
+
+def _to_srgb(im: Image.Image, icc: bytes | None) -> Image.Image:
+    """RGB in sRGB: apply an embedded ICC profile, else a plain conversion."""
+    if icc and im.mode in ("RGB", "CMYK", "L"):
+        try:
+            src = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+            out = ImageCms.profileToProfile(im, src, SRGB, outputMode="RGB")
+            if out is not None:
+                return out
+        except (ImageCms.PyCMSError, OSError, ValueError):
+            pass  # a broken profile: fall back to the untagged conversion below
+    return im if im.mode == "RGB" else im.convert("RGB")
+
+
+def _flatten(im: Image.Image) -> Image.Image:
+    """Transparent pixels on white; odd modes (P, 1, I;16, LA, …) to L/RGB/CMYK."""
+    if im.mode == "P":
+        im = im.convert("RGBA" if "transparency" in im.info else "RGB")
+    if im.mode in ("RGBA", "LA", "RGBa", "La", "PA") or (
+        im.mode in ("RGB", "L") and "transparency" in im.info
+    ):
+        rgba = im.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        im = Image.alpha_composite(white, rgba).convert("RGB")
+    if im.mode == "1":
+        im = im.convert("L")
+    if im.mode not in ("RGB", "L", "CMYK"):
+        im = im.convert("RGB")
+    return im
+
+
+def _decode(data: bytes, settings: PhotoSettings) -> tuple[Image.Image, bytes | None]:
+    """Decoded, upright, RGB, at least large_size on the long edge (or original size)."""
+    im = _open(data, settings)
+    icc = im.info.get("icc_profile")
+    try:
+        target = _fit(im.size, settings.large_size)
+        if im.format == "JPEG":
+            im.draft("RGB" if im.mode == "RGB" else None, target)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            im.load()
+        im = ImageOps.exif_transpose(im)
+        im = _flatten(im)
+    except PhotoDecodeError:
+        raise
+    except Exception as exc:  # truncated data, corrupt stream, bad EXIF, …
+        raise PhotoDecodeError("undecodable", f"{type(exc).__name__}: {exc}") from None
+    return im, icc
+
+
+def _clean(im: Image.Image) -> Image.Image:
+    """Drop every piece of metadata Pillow might carry over into a save."""
+    im.info = {}
+    if hasattr(im, "_exif"):
+        im._exif = None
+    return im
+
+
+def _encode_one(im: Image.Image, fmt: str, settings: PhotoSettings) -> bytes:
+    buf = io.BytesIO()
+    _clean(im)
+    if fmt == "jpeg":
+        im.save(buf, "JPEG", quality=settings.jpeg_quality, progressive=True, optimize=False,
+                subsampling="4:2:0")
+    elif fmt == "webp":
+        im.save(buf, "WEBP", quality=settings.webp_quality, method=settings.webp_method)
+    else:  # pragma: no cover - settings are validated by tests
+        raise ValueError(fmt)
+    return buf.getvalue()
+
+
+def encode(data: bytes, settings: PhotoSettings) -> list[tuple[Output, bytes]]:
+    """All outputs for one source: (Output, bytes) for large and thumb in every format."""
+    im, icc = _decode(data, settings)
+    try:
+        large = _to_srgb(_shrink(im, _fit(im.size, settings.large_size)), icc)
+        thumb = _shrink(large, _fit(large.size, settings.thumb_size))
+    except Exception as exc:
+        raise PhotoDecodeError("undecodable", f"{type(exc).__name__}: {exc}") from None
+    outputs = []
+    for role, img, size in (("large", large, settings.large_size),
+                            ("thumb", thumb, settings.thumb_size)):
+        for fmt in settings.formats:
+            blob = _encode_one(img, fmt, settings)
+            name = f"{hashlib.sha256(blob).hexdigest()[:20]}-{size}.{EXTENSIONS[fmt]}"
+            outputs.append((Output(name, role, fmt, img.width, img.height), blob))
+    return outputs
+
+
+# --- the cache ------------------------------------------------------------------------------
+
+class PhotoCache:
+    """`<cache_dir>/<pipeline_key>/<src[:2]>/<src>/` holds manifest.json and the outputs."""
+
+    def __init__(self, settings: PhotoSettings):
+        self.settings = settings
+        self.root = Path(settings.cache_dir) / settings.pipeline_key()
+
+    def entry_dir(self, source_hash: str) -> Path:
+        return self.root / source_hash[:2] / source_hash
+
+    def lookup(self, source_hash: str) -> Manifest | None:
+        d = self.entry_dir(source_hash)
+        try:
+            manifest = Manifest.from_json((d / "manifest.json").read_text())
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        if manifest.source_hash != source_hash:
+            return None
+        if not all((d / o.name).is_file() for o in manifest.outputs):
+            return None
+        return manifest
+
+    def store(self, manifest: Manifest, blobs: Iterable[tuple[Output, bytes]]) -> None:
+        """Atomic: a crash leaves either the old entry or the complete new one."""
+        final = self.entry_dir(manifest.source_hash)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=final.parent))
+        for out, blob in blobs:
+            (tmp / out.name).write_bytes(blob)
+        (tmp / "manifest.json").write_text(manifest.to_json())
+        if final.exists():
+            shutil.rmtree(final, ignore_errors=True)
+        try:
+            os.replace(tmp, final)
+        except OSError:  # another process won the race with the same content
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    def copy_out(self, manifest: Manifest, dest: Path) -> list[Path]:
+        dest.mkdir(parents=True, exist_ok=True)
+        src = self.entry_dir(manifest.source_hash)
+        written = []
+        for o in manifest.outputs:
+            target = dest / o.name
+            if not target.exists():
+                shutil.copyfile(src / o.name, target)
+            written.append(target)
+        return written
+
+
+class SourceIndex:
+    """sha256 of source files by (path, size, mtime_ns, inode), kept beside the cache.
+
+    Hashing a 12 MP JPEG costs a few ms, more than everything else a warm build
+    does per photo; git's index uses the same trick.
+    """
+
+    def __init__(self, cache_dir: Path):
+        self.path = Path(cache_dir) / "sources.json"
+        try:
+            self.entries: dict[str, str] = json.loads(self.path.read_text())
+        except (OSError, ValueError):
+            self.entries = {}
+        self.dirty = False
+
+    @staticmethod
+    def _key(path: Path) -> str:
+        st = path.stat()
+        return f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}|{st.st_ino}"
+
+    def hash_of(self, path: Path) -> str:
+        key = self._key(path)
+        digest = self.entries.get(key)
+        if digest is None:
+            digest = hash_file(path)
+            self.entries[key] = digest
+            self.dirty = True
+        return digest
+
+    def save(self) -> None:
+        if not self.dirty:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(self.entries))
+        os.replace(tmp, self.path)
+        self.dirty = False
+
+
+def hash_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _encode_job(path: str, source_hash: str, settings: PhotoSettings) -> Manifest:
+    """Worker: read, encode, store in the cache; errors become a cached error manifest."""
+    cache = PhotoCache(settings)
+    try:
+        data = Path(path).read_bytes()
+        if hashlib.sha256(data).hexdigest() != source_hash:
+            raise PhotoDecodeError("undecodable", "bestand veranderde tijdens de build")
+        blobs = encode(data, settings)
+        manifest = Manifest(source_hash, tuple(o for o, _ in blobs))
+    except PhotoDecodeError as exc:
+        blobs, manifest = [], Manifest(source_hash, (), exc.code, exc.detail)
+    except (OSError, MemoryError) as exc:
+        return Manifest(source_hash, (), "undecodable", f"{type(exc).__name__}: {exc}")
+    cache.store(manifest, blobs)
+    return manifest
+
+
+@dataclass(frozen=True)
+class EncodeRun:
+    manifests: dict[str, Manifest]  # by source hash
+    encoded: frozenset[str]  # source hashes encoded cold in this run (empty when warm)
+
+
+def encode_all(sources: dict[str, Path], settings: PhotoSettings,
+               progress: bool | None = None) -> EncodeRun:
+    """Manifests for all sources (hash -> path), encoding only what the cache lacks."""
+    cache = PhotoCache(settings)
+    manifests: dict[str, Manifest] = {}
+    todo: list[tuple[str, Path]] = []
+    for digest, path in sources.items():
+        hit = cache.lookup(digest)
+        if hit is not None:
+            manifests[digest] = hit
+        else:
+            todo.append((digest, path))
+    if not todo:
+        return EncodeRun(manifests, frozenset())
+    show = sys.stderr.isatty() and len(todo) >= 8 if progress is None else progress
+    from tqdm import tqdm
+
+    bar = tqdm(total=len(todo), desc="foto's", unit="foto", file=sys.stderr, disable=not show)
+    workers = min(settings.worker_count, len(todo))
+    try:
+        if workers <= 1:
+            for digest, path in todo:
+                manifests[digest] = _encode_job(str(path), digest, settings)
+                bar.update()
+        else:
+            with ProcessPoolExecutor(max_workers=workers) as pool:
+                futures = {pool.submit(_encode_job, str(p), d, settings): d for d, p in todo}
+                for fut in _as_completed(futures):
+                    digest = futures[fut]
+                    try:
+                        manifests[digest] = fut.result()
+                    except Exception as exc:  # a crashed worker drops the photo, not the build
+                        manifests[digest] = Manifest(digest, (), "undecodable",
+                                                     f"{type(exc).__name__}: {exc}")
+                    bar.update()
+    finally:
+        bar.close()
+    return EncodeRun(manifests, frozenset(d for d, _ in todo))
+
+
+def _as_completed(futures):
+    from concurrent.futures import as_completed
+
+    return as_completed(futures)

@@ -1,0 +1,291 @@
+"""Pelican glue for photos: find them beside each post, decide, encode, publish.
+
+Only post folders have photos: a folder whose markdown file is index.md, with
+image files beside it (and optionally fotos.txt). For every article this sets
+`article.photos` (a list of PublishedPhoto) in `article_generator_finalized`,
+which fires before any page is written, and writes the encoded copies into
+`<OUTPUT_PATH><section.prefix>fotos/`. Originals never reach the output: they
+are removed from the static files, and after the build the output is checked
+for any file whose bytes equal a source photo.
+
+The work itself is a plain function, `process_post` / `process_posts`, so it
+is testable without Pelican.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import Problem, SchoolpleinError, display_path
+from .photo_audit import PhotoReport, console_lines, write_audit
+from .photo_pipeline import PhotoCache, SourceIndex, encode_all, hash_file
+from .photo_rules import Decision, Probe, decide
+from .photo_settings import IMAGE_SUFFIXES, SIDECAR_NAME, PhotoSettings
+from .photo_tags import post_photos, read_post_tags
+from .roster import Roster
+from .sections import Section, SectionMap
+
+log = logging.getLogger(__name__)
+
+POST_FILE = "index.md"
+PHOTO_DIR = "fotos"
+
+FIXES = {
+    "untagged": "zet de namen in fotos.txt ('bestand.jpg: Sem B., Zoë, Ömer' of "
+                "'bestand.jpg: geen herkenbare kinderen'), of label de gezichten in je foto-app",
+    "unknown_name": "verbeter de naam (zie de suggestie)",
+    "ambiguous_name": "schrijf de eerste letter van de achternaam erbij, bv. 'Sem B.'",
+    "no_consent": "kies een andere foto; het fotoverslag in de auditmap zegt welke labels er staan",
+    "portrait": "plaats alleen groepsfoto's (minstens het minimum aantal kinderen gelabeld)",
+    "tag_error": "verbeter fotos.txt of label de foto opnieuw",
+}
+
+
+@dataclass(frozen=True)
+class PublishedPhoto:
+    """What a template needs; URLs are site-root-absolute under the section prefix."""
+
+    large_jpeg: str
+    large_webp: str
+    thumb_jpeg: str
+    thumb_webp: str
+    width: int
+    height: int
+    thumb_width: int
+    thumb_height: int
+    alt: str  # generic ("Foto 2 van 5"): never a child's name
+
+
+@dataclass(frozen=True)
+class PostResult:
+    folder: Path
+    section: Section
+    photos: tuple[PublishedPhoto, ...] = ()
+    reports: tuple[PhotoReport, ...] = ()
+    problems: tuple[Problem, ...] = ()  # teacher-facing, may quote tag text
+    encoded: int = 0  # photos encoded cold (0 on a warm build)
+    written: tuple[Path, ...] = ()
+    source_hashes: frozenset[str] = frozenset()
+
+    @property
+    def dropped(self) -> tuple[PhotoReport, ...]:
+        return tuple(r for r in self.reports if not r.published)
+
+
+@dataclass
+class _Pending:
+    photo: Path
+    decision: Decision
+    tag_source: str
+    digest: str = ""
+    extra: list = field(default_factory=list)
+
+
+def _settings(settings) -> PhotoSettings:
+    return settings if isinstance(settings, PhotoSettings) else PhotoSettings.from_pelican(
+        settings)
+
+
+def process_posts(posts: list[tuple[Path, Section]], roster: Roster, settings,
+                  output_dir: Path, progress: bool | None = None) -> list[PostResult]:
+    """Decide, encode (one process pool for all posts) and write; never raises for photos."""
+    settings = _settings(settings)
+    output_dir = Path(output_dir)
+    index = SourceIndex(settings.cache_dir)
+    plan: list[tuple[Path, Section, list[_Pending], tuple[Problem, ...]]] = []
+    sources: dict[str, Path] = {}
+    all_hashes: set[str] = set()
+    for folder, section in posts:
+        folder = Path(folder)
+        photos = post_photos(folder)
+        tags, loose = read_post_tags(folder, photos)
+        pending = []
+        for photo in photos:
+            decision = decide(tags[photo], roster, section, settings)
+            item = _Pending(photo, decision, tags[photo].source)
+            item.digest = index.hash_of(photo)
+            all_hashes.add(item.digest)
+            if decision.publish:
+                sources.setdefault(item.digest, photo)
+            pending.append(item)
+        plan.append((folder, section, pending, loose))
+    run = encode_all(sources, settings, progress)
+    index.save()
+
+    results = []
+    for folder, section, pending, loose in plan:
+        manifests = []
+        for item in pending:
+            if item.decision.publish:
+                m = run.manifests[item.digest]
+                if not m.ok:
+                    tags, _ = read_post_tags(folder, [item.photo])
+                    item.decision = decide(tags[item.photo], roster, section, settings,
+                                           Probe(False, m.error_code, m.error_detail))
+                else:
+                    manifests.append((item, m))
+        dest = output_dir / section.dir / PHOTO_DIR
+        cache = PhotoCache(settings)
+        published: dict[Path, PublishedPhoto] = {}
+        urls: dict[Path, tuple[str, ...]] = {}
+        written: list[Path] = []
+        total = len(manifests)
+        for n, (item, m) in enumerate(manifests, start=1):
+            written += cache.copy_out(m, dest)
+            url = {(o.role, o.format): f"{section.prefix}{PHOTO_DIR}/{o.name}" for o in m.outputs}
+            large, thumb = m.get("large", "jpeg"), m.get("thumb", "jpeg")
+            published[item.photo] = PublishedPhoto(
+                url[("large", "jpeg")], url[("large", "webp")],
+                url[("thumb", "jpeg")], url[("thumb", "webp")],
+                large.width, large.height, thumb.width, thumb.height, f"Foto {n} van {total}")
+            urls[item.photo] = tuple(url.values())
+        reports = tuple(
+            PhotoReport(
+                display_path(folder), display_path(i.photo), i.photo in published,
+                i.decision.code if i.photo in published or not i.decision.publish
+                else "undecodable",
+                i.decision.reason, i.tag_source, tuple(sorted(i.decision.children)),
+                tuple(str(p) for p in i.decision.problems), urls.get(i.photo, ()),
+            ) for i in pending
+        )
+        problems = tuple(loose) + tuple(p for i in pending for p in i.decision.problems)
+        results.append(PostResult(
+            folder, section, tuple(published[i.photo] for i in pending if i.photo in published),
+            reports, problems, sum(1 for i in pending if i.digest in run.encoded),
+            tuple(written), frozenset(i.digest for i in pending)))
+    return results
+
+
+def strict_problems(results: list[PostResult]) -> list[Problem]:
+    """Everything that stops a strict build: each dropped photo and each tag problem."""
+    problems: list[Problem] = []
+    for r in results:
+        for rep in r.dropped:
+            problems.append(Problem(rep.photo, None, f"foto niet gepubliceerd: {rep.reason}",
+                                    FIXES.get(rep.code, "vervang of verwijder het bestand")))
+        problems.extend(r.problems)
+    return list(dict.fromkeys(problems))
+
+
+def process_post(folder: Path, section: Section, roster: Roster, settings,
+                 output_dir: Path) -> PostResult:
+    """One post folder; in strict mode any drop raises SchoolpleinError naming the files."""
+    photo_settings = _settings(settings)
+    result = process_posts([(Path(folder), section)], roster, photo_settings, output_dir)[0]
+    if photo_settings.strict and (problems := strict_problems([result])):
+        raise SchoolpleinError(problems)
+    return result
+
+
+# --- Pelican --------------------------------------------------------------------------------
+
+_SOURCE_HASHES: dict[str, frozenset[str]] = {}  # output path -> source hashes of this build
+
+
+def _article_sets(generator):
+    for name in ("articles", "translations", "hidden_articles", "hidden_translations",
+                 "drafts", "drafts_translations"):
+        yield from getattr(generator, name, []) or []
+
+
+def is_post_file(source_path: str | os.PathLike) -> bool:
+    return Path(source_path).name == POST_FILE
+
+
+def _section_of(article, generator, sections: SectionMap | None) -> Section:
+    section = getattr(article, "section", None)
+    if isinstance(section, Section):
+        return section
+    if sections is None:
+        raise SchoolpleinError(Problem(display_path(article.source_path), None,
+                                       "geen sectie bekend voor dit bericht",
+                                       "de sectiekaart ontbreekt (SCHOOLPLEIN_SECTIONS)"))
+    rel = os.path.relpath(article.source_path, generator.path).replace(os.sep, "/")
+    return sections.for_content(rel, display_path(article.source_path))
+
+
+def on_articles(generator) -> None:
+    """article_generator_finalized: process every post folder, set article.photos."""
+    settings = generator.settings
+    photo_settings = PhotoSettings.from_pelican(settings)
+    articles = list({id(a): a for a in _article_sets(generator)}.values())
+    for a in articles:
+        a.photos = []
+    by_folder: dict[Path, list] = {}
+    for a in articles:
+        if is_post_file(a.source_path):
+            by_folder.setdefault(Path(a.source_path).parent, []).append(a)
+    with_photos = {f: arts for f, arts in by_folder.items() if post_photos(f)}
+    if not with_photos:
+        return
+    roster = settings.get("SCHOOLPLEIN_ROSTER_OBJ")
+    sections = settings.get("SCHOOLPLEIN_SECTIONS")
+    if roster is None:
+        raise SchoolpleinError(Problem("pelicanconf.py", None,
+                                       "de leerlingenlijst ontbreekt (SCHOOLPLEIN_ROSTER_OBJ)",
+                                       "laad de roster-plugin vóór de foto-plugin"))
+    posts = [(folder, _section_of(arts[0], generator, sections))
+             for folder, arts in sorted(with_photos.items())]
+    output = Path(generator.output_path)
+    results = process_posts(posts, roster, photo_settings, output)
+    for r in results:
+        for a in with_photos[r.folder]:
+            a.photos = list(r.photos)
+    reports = [rep for r in results for rep in r.reports]
+    write_audit(reports, photo_settings.audit_dir, output)
+    for line in console_lines(reports):
+        log.warning(line)
+    _SOURCE_HASHES[os.path.realpath(output)] = frozenset().union(
+        *(r.source_hashes for r in results))
+    encoded = sum(r.encoded for r in results)
+    published = sum(len(r.photos) for r in results)
+    log.info("foto's: %d gepubliceerd, %d niet, %d opnieuw gecodeerd",
+             published, len(reports) - published, encoded)
+    if photo_settings.strict and (problems := strict_problems(results)):
+        raise SchoolpleinError(problems)
+
+
+def _is_post_original(path: str) -> bool:
+    p = Path(path)
+    is_photo_or_sidecar = p.suffix.lower() in IMAGE_SUFFIXES or p.name == SIDECAR_NAME
+    return is_photo_or_sidecar and (p.parent / POST_FILE).is_file()
+
+
+def on_static(generator) -> None:
+    """static_generator_finalized: originals (and fotos.txt) are never static files."""
+    keep = []
+    for sf in generator.staticfiles:
+        if _is_post_original(sf.source_path):
+            log.debug("origineel niet gekopieerd: %s", display_path(sf.source_path))
+        else:
+            keep.append(sf)
+    generator.staticfiles = keep
+
+
+def on_finalized(pelican) -> None:
+    """finalized: fail the build if any output file is byte-identical to a source photo."""
+    output = os.path.realpath(pelican.output_path)
+    hashes = _SOURCE_HASHES.pop(output, frozenset())
+    if not hashes:
+        return
+    leaks = []
+    for root, _dirs, files in os.walk(output):
+        for name in files:
+            path = Path(root) / name
+            if path.suffix.lower() in IMAGE_SUFFIXES | {".bin", ""} and hash_file(path) in hashes:
+                leaks.append(Problem(display_path(path), None,
+                                     "origineel van een foto staat in de uitvoer",
+                                     "controleer STATIC_PATHS: originelen horen niet in de site"))
+    if leaks:
+        raise SchoolpleinError(leaks)
+
+
+def register() -> None:
+    from pelican import signals
+
+    signals.article_generator_finalized.connect(on_articles)
+    signals.static_generator_finalized.connect(on_static)
+    signals.finalized.connect(on_finalized)
