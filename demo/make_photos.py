@@ -148,6 +148,12 @@ def make(folder: Path, group: str, roster_dir: Path) -> list[str]:
     jpeg("onbekende-naam.jpg", 5)
     kids = names(_pick(ok, 3, rnd))
     sidecar.append("onbekende-naam.jpg: " + ", ".join([_typo(kids[0]), *kids[1:]]))
+    shared = [c for c in ok if sum(fold(o.first_name) == fold(c.first_name) for o in ok) > 1]
+    if shared:  # "Sem" alone fits two children: the build asks "bedoel je Sem B. of Sem K.?"
+        jpeg("dubbele-naam.jpg", 12)
+        others = [c for c in ok if c not in shared]
+        sidecar.append("dubbele-naam.jpg: " + ", ".join(
+            [shared[0].first_name, *names(_pick(others, 2, rnd))]))
     jpeg("gedraaid.jpg", 6, exif=_orientation(6))  # stored landscape, shown portrait
     sidecar.append("gedraaid.jpg: " + ", ".join(names(_pick(ok, 3, rnd))))
     jpeg("gps.jpg", 7, exif=gps_exif().tobytes(),

@@ -91,7 +91,9 @@ def decide(photo_tags: PhotoTags, roster: Roster, section: Section, settings: Ph
     if any(section.kind not in roster.consent_of(c, settings.consent_default).allowed_kinds
            for c in children):
         codes.append("no_consent")
-    if not photo_tags.no_children and photo_tags.tags and len(children) < settings.min_children:
+    unresolved = bool(kinds - {"ok"})  # counting is meaningless until every name resolves
+    if (not photo_tags.no_children and photo_tags.tags and not unresolved
+            and len(children) < settings.min_children):
         codes.append("portrait")
     if photo_tags.no_children and photo_tags.tags:  # cannot happen from our readers; be safe
         codes.append("tag_error")
