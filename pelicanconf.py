@@ -12,8 +12,10 @@ from pathlib import Path
 
 from dotenv import load_dotenv
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from plugins.dates import datum  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent
-sys.path.insert(0, str(ROOT))
 load_dotenv(ROOT / ".env")
 
 SITENAME = "Kc de Matrix"
@@ -22,9 +24,9 @@ SITEURL = ""
 TIMEZONE = "Europe/Amsterdam"
 DEFAULT_LANG = "nl"
 DEFAULT_DATE_FORMAT = "%-d %B %Y"
-LOCALE = ("nl_NL.UTF-8", "C.UTF-8")
+JINJA_FILTERS = {"datum": datum}
 
-PATH = "content"
+PATH = os.environ.get("SCHOOLPLEIN_CONTENT", str(ROOT / "content"))
 ARTICLE_PATHS = ["school", "groep", "gezin"]
 PAGE_PATHS = ["publiek"]
 STATIC_PATHS: list[str] = []  # originals (photos) are never copied

@@ -20,7 +20,7 @@ import secrets
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 
 from .errors import Problem, SchoolpleinError, display_path
@@ -39,7 +39,7 @@ EMAIL_RE = re.compile(r"^[^@\s;,:]+@[^@\s;,:]+\.[a-z]{2,}$", re.IGNORECASE)
 FAMILY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 
 
-class Consent(str, Enum):
+class Consent(StrEnum):
     """Photo consent per child ("beeldgebruik" in "Mijn kinderen")."""
 
     NONE = "geen"  # in no image at all
@@ -56,7 +56,7 @@ class Consent(str, Enum):
         }[self]
 
 
-class Role(str, Enum):
+class Role(StrEnum):
     TEACHER = "leerkracht"
     MANAGEMENT = "directie"
 

@@ -1,0 +1,66 @@
+"""Fixtures for the spine: the demo school built once, accounts, real nginx."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from plugins.roster import load_roster
+from plugins.site import build
+from publish import accounts, basic_auth, local_server
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="session")
+def roster():
+    return load_roster(ROOT / "roster")
+
+
+@pytest.fixture(scope="session")
+def demo_build(tmp_path_factory):
+    """The demo school as a parent would get it (photos included)."""
+    tmp = tmp_path_factory.mktemp("demo")
+    settings = build(output_path=str(tmp / "output"), photo_cache_dir=str(tmp / "cache"),
+                     photo_audit_dir=str(tmp / "audit"), schoolplein_private=str(tmp / "private"))
+    return tmp / "output", settings
+
+
+@pytest.fixture(scope="session")
+def sections(demo_build):
+    return demo_build[1]["SCHOOLPLEIN_SECTIONS"]
+
+
+@pytest.fixture(scope="session")
+def demo_accounts(roster, tmp_path_factory):
+    """Accounts for everyone (cheap bcrypt cost: nginx verifies on every request)."""
+    private = tmp_path_factory.mktemp("private")
+    change = accounts.sync_accounts(roster, private, rounds=4, school="Kc de Matrix")
+    passwords = {i.person_id: i.passphrase for i in change.issued}
+    return private, passwords
+
+
+@pytest.fixture(scope="session")
+def nginx_site(demo_build, sections, demo_accounts, tmp_path_factory):
+    output, _ = demo_build
+    private, _ = demo_accounts
+    port = local_server.free_port()
+    deploy = basic_auth.publish(output, tmp_path_factory.mktemp("deploy"), sections,
+                                accounts.load_accounts(private), f"127.0.0.1:{port}")
+    proc = local_server.start(deploy, port)
+    try:
+        yield f"http://127.0.0.1:{port}", deploy
+    finally:
+        local_server.stop(proc)
+
+
+def run_invoke(*args, env=None, cwd=ROOT) -> subprocess.CompletedProcess:
+    full_env = dict(os.environ, **(env or {}))
+    invoke = shutil.which("invoke", path=str(Path(sys.executable).parent)) or "invoke"
+    return subprocess.run([invoke, *args], cwd=cwd, env=full_env, capture_output=True,
+                          text=True, timeout=300)

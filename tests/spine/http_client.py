@@ -1,0 +1,34 @@
+"""A tiny keep-alive HTTP client that sends paths exactly as given (no normalising)."""
+
+from __future__ import annotations
+
+import base64
+import http.client
+from urllib.parse import urlsplit
+
+
+class Client:
+    def __init__(self, base_url: str):
+        parts = urlsplit(base_url)
+        self.host, self.port = parts.hostname, parts.port
+        self.conn = http.client.HTTPConnection(self.host, self.port, timeout=10)
+
+    def get(self, path: str, login: tuple[str, str] | None = None):
+        headers = {}
+        if login:
+            token = base64.b64encode(f"{login[0]}:{login[1]}".encode()).decode()
+            headers["Authorization"] = f"Basic {token}"
+        for attempt in (1, 2):
+            try:
+                self.conn.request("GET", path, headers=headers)
+                resp = self.conn.getresponse()
+                return resp.status, resp.read(), dict(resp.getheaders())
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                self.conn.close()
+                self.conn = http.client.HTTPConnection(self.host, self.port, timeout=10)
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        self.conn.close()

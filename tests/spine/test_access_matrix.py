@@ -1,0 +1,144 @@
+"""Real nginx with the generated config: who gets which section, all pairs."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.spine.http_client import Client
+
+
+@pytest.fixture(scope="module")
+def client(nginx_site):
+    c = Client(nginx_site[0])
+    yield c
+    c.close()
+
+
+def test_every_principal_times_every_section(client, roster, sections, demo_accounts):
+    _, passwords = demo_accounts
+    failures = []
+    for section in sections:
+        status, _, _ = client.get(section.prefix)
+        expected = 401 if section.protected else 200
+        if status != expected:
+            failures.append(("anoniem", section.prefix, status, expected))
+    for person in roster.people():
+        login = (person.email, passwords[person.id])
+        for section in sections:
+            status, _, _ = client.get(section.prefix, login)
+            expected = 200 if not section.protected or person.id in section.readers else 401
+            if status != expected:
+                failures.append((person.id, section.prefix, status, expected))
+    checked = (len(list(roster.people())) + 1) * len(sections.sections)
+    assert checked > 3000
+    assert not failures, failures[:20]
+
+
+def test_wrong_password_and_unknown_user_get_401(client, roster, demo_accounts):
+    _, passwords = demo_accounts
+    parent = roster.parents["ouder-001"]
+    assert client.get("/school/", (parent.email, passwords["ouder-001"] + "x"))[0] == 401
+    assert client.get("/school/", ("onbekend@example.nl", passwords["ouder-001"]))[0] == 401
+    assert client.get("/school/", (parent.email.upper(), passwords["ouder-001"]))[0] == 401
+
+
+def test_a_parent_with_children_in_two_groups_reads_both(client, roster, sections,
+                                                          demo_accounts):
+    _, passwords = demo_accounts
+    parent = roster.parents["ouder-001"]
+    groups = {roster.children[c].group for c in parent.children}
+    assert len(groups) == 2
+    login = (parent.email, passwords[parent.id])
+    for slug in groups:
+        status, body, _ = client.get(f"/groep/{slug}/", login)
+        assert status == 200 and roster.groups[slug].name.encode() in body
+
+
+def _content_pages(output, section):
+    return sorted(p.relative_to(output).as_posix() for p in (output / section.dir).rglob("*")
+                  if p.is_file())
+
+
+TRICKS = [
+    "/groep/groep-3/../groep-4/",
+    "/groep/groep-3/%2e%2e/groep-4/",
+    "/groep/groep-3/%2E%2E/groep-4/index.html",
+    "//groep/groep-4/",
+    "/groep//groep-4/",
+    "/groep/./groep-4/",
+    "/school/../groep/groep-4/",
+    "/groep%2fgroep-4/",
+    "/GROEP/groep-4/",
+    "/Groep/Groep-4/",
+    "/groep/groep-4",
+    "/groep/groep-4//",
+    "/groep/groep-4/index.html",
+    "/groep/groep-4/feed.atom",
+    "/groep/groep-4/fotos/",
+    "/groep/groep-4/2026-10-09-herfstwandeling",
+    "/groep/groep-4/2026-10-09-herfstwandeling/",
+    "/groep/groep-4/2026-10-09-herfstwandeling/index.html",
+    "/groep/groep-4/2026-10-09-herfstwandeling/index.md",
+    "/groep/groep-4/.htaccess",
+    "/groep/groep-4/index.html?x=1",
+    "/groep/groep-4/index.html%00.txt",
+]
+
+
+@pytest.mark.parametrize("path", TRICKS)
+def test_path_tricks_never_reveal_another_groups_content(client, roster, demo_accounts, path):
+    _, passwords = demo_accounts
+    parent = roster.parents["ouder-001"]  # groep-3 and groep-5-6, not groep-4
+    status, body, _ = client.get(path, (parent.email, passwords[parent.id]))
+    assert status in (400, 401, 404), (path, status)
+    assert b"Groep 4" not in body and b"herfstwandeling" not in body.lower()
+
+
+def test_every_file_of_a_section_is_protected(client, demo_build, sections, roster,
+                                              demo_accounts):
+    output, _ = demo_build
+    _, passwords = demo_accounts
+    outsider = roster.parents["ouder-001"]
+    login = (outsider.email, passwords[outsider.id])
+    for section in sections.protected:
+        if outsider.id in section.readers:
+            continue
+        for rel in _content_pages(output, section):
+            assert client.get("/" + rel)[0] == 401, rel
+            assert client.get("/" + rel, login)[0] == 401, rel
+
+
+def test_no_directory_listing(client, roster, demo_accounts, demo_build):
+    _, passwords = demo_accounts
+    parent = roster.parents["ouder-001"]
+    login = (parent.email, passwords[parent.id])
+    for path in ("/theme/", "/theme/css/", "/groep/groep-3/fotos/", "/groep/"):
+        status, body, _ = client.get(path, login)
+        assert status in (403, 404), (path, status)
+        assert b"Index of" not in body
+
+
+def test_security_headers_on_every_kind_of_response(client, roster, demo_accounts):
+    _, passwords = demo_accounts
+    parent = roster.parents["ouder-001"]
+    for path, login in (("/", None), ("/school/", None), ("/school/", (parent.email,
+                        passwords[parent.id])), ("/bestaat-niet/", None)):
+        _, _, headers = client.get(path, login)
+        assert "noindex" in headers["X-Robots-Tag"]
+        assert headers["Referrer-Policy"] == "no-referrer"
+        assert headers["X-Content-Type-Options"] == "nosniff"
+        assert "default-src 'self'" in headers["Content-Security-Policy"]
+        assert "Strict-Transport-Security" not in headers  # switched off for local http
+
+
+def test_401_page_explains_how_to_log_in_and_realm_is_shared(client):
+    status, body, headers = client.get("/groep/groep-3/")
+    assert status == 401 and "Inloggen nodig" in body.decode()
+    realm = headers["WWW-Authenticate"]
+    assert client.get("/gezin/" + "x" * 20 + "/")[0] == 404
+    assert client.get("/school/")[2]["WWW-Authenticate"] == realm
+
+
+def test_robots_txt_disallows_everything(client):
+    status, body, _ = client.get("/robots.txt")
+    assert status == 200 and b"Disallow: /" in body

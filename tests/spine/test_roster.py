@@ -1,0 +1,98 @@
+"""Roster validation: every error class names file, row and fix, all at once."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from plugins.errors import SchoolpleinError
+from plugins.roster import Consent, load_roster
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def roster_dir(tmp_path):
+    dst = tmp_path / "roster"
+    shutil.copytree(ROOT / "roster", dst)
+    return dst
+
+
+def append(path: Path, line: str) -> int:
+    """Append a CSV row; return its spreadsheet line number."""
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text + line + "\n", encoding="utf-8")
+    return len(text.splitlines()) + 1
+
+
+def problems_of(roster_dir) -> list:
+    with pytest.raises(SchoolpleinError) as info:
+        load_roster(roster_dir)
+    return info.value.problems
+
+
+def test_demo_roster_is_valid_and_has_the_cases_the_demo_needs(roster):
+    assert len(roster.groups) >= 6 and "groep-5-6" in roster.groups
+    assert 35 <= len(roster.families) <= 50
+    two_groups = [f for f in roster.families.values()
+                  if len({roster.children[c].group for c in f.children}) > 1]
+    assert two_groups
+    sems = [c for c in roster.children_in("groep-3") if c.first_name == "Sem"]
+    assert len(sems) == 2
+    names = {c.first_name for c in roster.children.values()}
+    assert {"Zoë", "Ömer", "Eliška"} <= names
+    assert any(c.consent is Consent.NONE for c in roster.children.values())
+
+
+CASES = [
+    ("leerlingen.csv", "zoe-devries,Kopie,Dubbel,groep-3,", "komt dubbel voor", "eigen id"),
+    ("leerlingen.csv", "nieuw-kind,Nieuw,Kind,groep-9,", "onbekende groep 'groep-9'",
+     "groep-1-2"),
+    ("ouders.csv", "ouder-900,Piet Onbekend,piet@example.nl,aaaabbbbccccdddd2345,geen-kind",
+     "onbekend kind 'geen-kind'", "leerlingen.csv"),
+    ("personeel.csv", "lk-99,Juf Nieuw Lid,nieuw@example.nl,leerkracht,groep-10",
+     "onbekende groep 'groep-10'", "groepen.csv"),
+    ("ouders.csv", "ouder-901,Piet,piet2@example.nl,aaaabbbbccccdddd2345,zoe-devries",
+     "geen volledige eigen naam", "eigen naam"),
+    ("ouders.csv", "ouder-902,Piet de Vries,piet.example.nl,aaaabbbbccccdddd2345,zoe-devries",
+     "ongeldig e-mailadres", "geldig adres"),
+    ("leerlingen.csv", "kind-x,Kind,Iks,groep-3,misschien", "beeldgebruik", "geen, groep of school"),
+    ("ouders.csv", "ouder-903,Piet de Vries,piet3@example.nl,jan,zoe-devries",
+     "ongeldig gezin-id", "willekeurig id"),
+]
+
+
+@pytest.mark.parametrize(("file", "row", "message", "fix"), CASES)
+def test_each_roster_error_names_file_row_and_fix(roster_dir, file, row, message, fix):
+    line = append(roster_dir / file, row)
+    problems = problems_of(roster_dir)
+    match = [p for p in problems if message in p.message]
+    assert match, [str(p) for p in problems]
+    assert match[0].file.endswith(file) and match[0].line == line
+    assert fix in match[0].fix
+    assert f"{file}:{line}" in str(match[0])
+
+
+def test_all_errors_are_reported_at_once(roster_dir):
+    for file, row, *_ in CASES[:4]:
+        append(roster_dir / file, row)
+    problems = problems_of(roster_dir)
+    assert len(problems) >= 4
+    assert {Path(p.file).name for p in problems} >= {"leerlingen.csv", "ouders.csv",
+                                                     "personeel.csv"}
+
+
+def test_missing_column_and_semicolon_csv_are_explained(roster_dir):
+    (roster_dir / "groepen.csv").write_text("slug;naam;schooljaar\ngroep-3;Groep 3;2026\n")
+    text = "\n".join(str(p) for p in problems_of(roster_dir))
+    assert "groepen.csv:1" in text and "komma" in text
+    (roster_dir / "groepen.csv").write_text("slug,schooljaar\ngroep-3,2026\n")
+    assert "kolom ontbreekt: naam" in "\n".join(str(p) for p in problems_of(roster_dir))
+
+
+def test_a_child_in_two_families_is_an_error(roster_dir):
+    append(roster_dir / "ouders.csv",
+           "ouder-904,Kees de Vries,kees@example.nl,zzzzyyyyxxxxwwww2345,zoe-devries")
+    assert any("twee gezinnen" in p.message for p in problems_of(roster_dir))
