@@ -9,7 +9,7 @@
   var HOME = /^\/[a-z0-9\/-]*\/$/;
   var DOMAIN = /^[a-z0-9.-]+(:[0-9]+)?$/i;
   var KEY_ID = /^[A-Z0-9]+$/;
-  var SIGNATURE = /^[A-Za-z0-9~_-]+$/;
+  var SIGNATURE = /^[A-Za-z0-9~_-]{342}__$/; // RSA 2048: 256 bytes
 
   function show(id, text) {
     var status = document.getElementById('status');
@@ -102,6 +102,8 @@
     location.replace(link.home);
   }
 
+  // A link pasted into a tab that already shows /login/ only changes the fragment.
+  window.addEventListener('hashchange', login);
   if (document.readyState === 'loading') {
     document.addEventListener('DOMContentLoaded', login);
   } else {
