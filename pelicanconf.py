@@ -27,7 +27,8 @@ DEFAULT_DATE_FORMAT = "%-d %B %Y"
 JINJA_FILTERS = {"datum": datum}
 
 PATH = os.environ.get("SCHOOLPLEIN_CONTENT", str(ROOT / "content"))
-ARTICLE_PATHS = ["school", "groep", "gezin"]
+ARTICLE_PATHS = [""]  # every folder is read, so an unknown one is an error
+ARTICLE_EXCLUDES = ["publiek"]
 PAGE_PATHS = ["publiek"]
 STATIC_PATHS: list[str] = []  # originals (photos) are never copied
 IGNORE_FILES = [".#*", "fotos.txt", "*.jpg", "*.jpeg", "*.png", "*.heic", "*.webp"]

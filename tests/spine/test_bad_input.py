@@ -1,0 +1,89 @@
+"""Bad input stops the admin's task with a clear message, and nothing is published."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.spine.conftest import ROOT, run_invoke
+
+
+@pytest.fixture
+def school(tmp_path):
+    """A private copy of the demo school, published once successfully."""
+    shutil.copytree(ROOT / "roster", tmp_path / "roster")
+    shutil.copytree(ROOT / "content", tmp_path / "content")
+    env = {
+        "SCHOOLPLEIN_ROSTER": str(tmp_path / "roster"),
+        "SCHOOLPLEIN_CONTENT": str(tmp_path / "content"),
+        "SCHOOLPLEIN_PRIVATE": str(tmp_path / "private"),
+        "SCHOOLPLEIN_OUTPUT": str(tmp_path / "output"),
+        "SCHOOLPLEIN_DEPLOY": str(tmp_path / "deploy"),
+        "SCHOOLPLEIN_PHOTO_CACHE": str(tmp_path / "cache"),
+        "SCHOOLPLEIN_AUDIT": str(tmp_path / "audit"),
+        "SCHOOLPLEIN_BCRYPT_ROUNDS": "4",
+    }
+    assert run_invoke("accounts", env=env).returncode == 0
+    first = run_invoke("publish", "--target", "nginx", env=env)
+    assert first.returncode == 0, first.stderr
+    return tmp_path, env
+
+
+def snapshot(deploy: Path) -> dict[str, bytes]:
+    current = (deploy / "nginx" / "current").resolve()
+    return {str(p.relative_to(current)): p.read_bytes() for p in current.rglob("*") if p.is_file()}
+
+
+def publish_fails(env, *fragments):
+    result = run_invoke("publish", "--target", "nginx", env=env)
+    assert result.returncode != 0
+    assert "Er is niets gepubliceerd" in result.stderr
+    for fragment in fragments:
+        assert fragment in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+    return result
+
+
+def test_roster_error_stops_publish_and_keeps_the_old_site(school):
+    tmp, env = school
+    before = snapshot(tmp / "deploy")
+    releases = sorted((tmp / "deploy" / "nginx" / "releases").iterdir())
+    kids = tmp / "roster" / "leerlingen.csv"
+    n = len(kids.read_text().splitlines())
+    kids.write_text(kids.read_text() + "nieuw-kind,Nieuw,Kind,groep-99,\n")
+    publish_fails(env, f"leerlingen.csv:{n + 1}", "onbekende groep 'groep-99'", "oplossing:")
+    assert snapshot(tmp / "deploy") == before
+    assert sorted((tmp / "deploy" / "nginx" / "releases").iterdir()) == releases
+
+
+def test_post_in_unknown_folder_stops_publish(school):
+    tmp, env = school
+    before = snapshot(tmp / "deploy")
+    post = tmp / "content" / "klas-3" / "2026-11-20-uitje.md"
+    post.parent.mkdir()
+    post.write_text("Title: Uitje klas 3\nDate: 2026-11-20\n\nHallo.\n")
+    publish_fails(env, "klas-3/2026-11-20-uitje.md", "onbekende map 'klas-3'",
+                  "content/groep/<groep>/")
+    assert snapshot(tmp / "deploy") == before
+    assert not any(b"Uitje klas 3" in b for b in before.values())
+
+
+def test_post_in_unknown_group_folder_names_the_known_groups(school):
+    tmp, env = school
+    post = tmp / "content" / "groep" / "groep-9" / "2026-11-20-uitje.md"
+    post.parent.mkdir()
+    post.write_text("Title: Uitje\nDate: 2026-11-20\n\nHallo.\n")
+    publish_fails(env, "groep/groep-9/2026-11-20-uitje.md", "onbekende map 'groep-9'",
+                  "groep-5-6")
+
+
+def test_consent_change_removes_the_old_files_from_the_published_site(school):
+    """Stale files are gone from what nginx serves, not only unreferenced."""
+    tmp, env = school
+    post = tmp / "content" / "groep" / "groep-3" / "2026-09-18-eerste-weken.md"
+    post.unlink()
+    assert run_invoke("publish", "--target", "nginx", env=env).returncode == 0
+    after = snapshot(tmp / "deploy")
+    assert not any(k.startswith("groep/groep-3/2026-09-18-eerste-weken") for k in after)

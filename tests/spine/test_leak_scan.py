@@ -1,0 +1,141 @@
+"""Every output file lies in exactly one section, and no page carries another's content."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from plugins.errors import SchoolpleinError
+from plugins.output_check import check_output
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def files(output: Path):
+    return sorted(p for p in output.rglob("*") if p.is_file())
+
+
+def test_every_file_lies_under_a_known_section(demo_build, sections):
+    output, _ = demo_build
+    known = {s.dir for s in sections.protected}
+    public_tops = {"index.html", "robots.txt", "401.html", "403.html", "404.html", "theme",
+                   "hulp", "privacy", "login"}
+    for path in files(output):
+        rel = path.relative_to(output).as_posix()
+        section = sections.for_path(rel)
+        if section.protected:
+            assert any(rel.startswith(k + "/") for k in known), rel
+        else:
+            assert rel.split("/", 1)[0] in public_tops, rel
+
+
+def _section_content(output, sections, demo_build):
+    """Titles and URLs of each section's posts, as the build made them."""
+    _, settings = demo_build
+    content = {}
+    for section in sections.protected:
+        titles, urls = set(), set()
+        for page in (output / section.dir).rglob("index.html"):
+            rel = page.relative_to(output).as_posix()
+            if rel.count("/") > section.dir.count("/") + 1:
+                m = re.search(r"<h1>(.*?)</h1>", page.read_text(encoding="utf-8"))
+                titles.add(m.group(1))
+                urls.add("/" + rel.removesuffix("index.html"))
+        for photo in (output / section.dir / "fotos").glob("*") if (
+                output / section.dir / "fotos").exists() else []:
+            urls.add("/" + photo.relative_to(output).as_posix())
+        content[section] = (titles, urls)
+    return content
+
+
+def test_no_page_names_content_of_another_section(demo_build, sections):
+    output, _ = demo_build
+    content = _section_content(output, sections, demo_build)
+    assert sum(len(t) for t, _ in content.values()) >= 20
+    for path in files(output):
+        if path.suffix not in (".html", ".atom", ".txt", ".css", ".js"):
+            continue
+        rel = path.relative_to(output).as_posix()
+        own = sections.for_path(rel)
+        text = path.read_text(encoding="utf-8")
+        for section, (titles, urls) in content.items():
+            if section == own:
+                continue
+            for title in titles:
+                assert title not in text, (rel, section.prefix, title)
+            for url in urls:
+                assert url not in text, (rel, url)
+
+
+def test_no_roster_data_secret_or_hash_in_output(demo_build, roster, demo_accounts):
+    output, _ = demo_build
+    private, passwords = demo_accounts
+    hashes = [line.split(",")[2] for line in (private / "accounts.csv").read_text().splitlines()[1:]]
+    emails = {p.email for p in roster.people()} - {"directie@kcdematrix.example.nl"}
+    full_names = {c.full_name for c in roster.children.values()}
+    blob = "\n".join(p.read_bytes().decode("utf-8", "replace") for p in files(output))
+    for needle in [*emails, *full_names, *passwords.values(), *hashes]:
+        assert needle not in blob, needle
+    for csv_file in (ROOT / "roster").glob("*.csv"):
+        assert not list(output.rglob(csv_file.name))
+    assert "$2b$" not in blob
+
+
+def test_family_ids_appear_only_inside_their_own_section(demo_build, sections):
+    output, _ = demo_build
+    families = [s for s in sections if s.kind == "family"]
+    for path in files(output):
+        rel = path.relative_to(output).as_posix()
+        text = path.read_text(encoding="utf-8", errors="replace")
+        own = sections.for_path(rel)
+        for fam in families:
+            if fam != own:
+                assert fam.key not in text, (rel, fam.key)
+
+
+def test_every_page_is_noindex_and_loads_nothing_from_elsewhere(demo_build):
+    output, _ = demo_build
+    pages = [p for p in files(output) if p.suffix == ".html"]
+    assert pages
+    for page in pages:
+        html = page.read_text(encoding="utf-8")
+        assert '<meta name="robots" content="noindex' in html, page
+        for url in re.findall(r"""(?:src|href)=["']([^"']+)""", html):
+            assert not re.match(r"^(https?:)?//", url), (page, url)
+
+
+def test_every_post_has_a_report_link_to_the_directie(demo_build, sections):
+    output, _ = demo_build
+    posts = [p for s in sections.protected for p in (output / s.dir).glob("*/index.html")
+             if p.parent.name not in ("fotos", "pagina")]
+    assert len(posts) >= 20
+    for post in posts:
+        assert "mailto:directie@kcdematrix.example.nl" in post.read_text(encoding="utf-8")
+
+
+def test_parent_home_page_links_exactly_the_family_sections(demo_build, sections, roster):
+    output, _ = demo_build
+    parent = roster.parents["ouder-001"]
+    home = (output / f"gezin/{parent.family}/index.html").read_text(encoding="utf-8")
+    linked = set(re.findall(r'href="(/groep/[^"]+/)"', home))
+    expected = {f"/groep/{roster.children[c].group}/" for c in parent.children}
+    assert linked == expected
+    assert "/school/" in home
+
+
+def test_build_check_rejects_a_file_outside_every_section(demo_build, sections, tmp_path):
+    output = tmp_path / "out"
+    (output / "groep" / "groep-99").mkdir(parents=True)
+    (output / "groep" / "groep-99" / "index.html").write_text("<p>x</p>")
+    (output / "kiekjes").mkdir()
+    (output / "kiekjes" / "a.jpg").write_bytes(b"x")
+    (output / "school").mkdir()
+    (output / "school" / "index.html").write_text('<a href="/groep/groep-3/fotos/a.jpg">x</a>')
+    with pytest.raises(SchoolpleinError) as info:
+        check_output(output, sections)
+    text = info.value.render()
+    assert "groep-99/index.html" in text and "buiten iedere bekende sectie" in text
+    assert "kiekjes/a.jpg" in text and "foto in het openbare deel" in text
+    assert "linkt naar inhoud van een andere sectie" in text
