@@ -1,0 +1,92 @@
+"""Shared helpers for the photo tests: real images, real metadata, no mocks."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+import pytest
+from PIL import Image, ImageCms
+
+from plugins.photo_settings import PhotoSettings
+from plugins.roster import load_roster
+from plugins.sections import build_section_map
+
+ROOT = Path(__file__).resolve().parents[2]
+
+XMP_HEAD = (
+    "<?xpacket begin='\ufeff' id='W5M0MpCehiHzreSzNTczkc9d'?>"
+    "<x:xmpmeta xmlns:x='adobe:ns:meta/'>"
+    "<rdf:RDF xmlns:rdf='http://www.w3.org/1999/02/22-rdf-syntax-ns#'>"
+    "<rdf:Description rdf:about=''"
+    " xmlns:mwg-rs='http://www.metadataworkinggroup.com/schemas/regions/'"
+    " xmlns:stArea='http://ns.adobe.com/xmp/sType/Area#'"
+    " xmlns:Iptc4xmpExt='http://iptc.org/std/Iptc4xmpExt/2008-02-29/'>"
+)
+XMP_TAIL = "</rdf:Description></rdf:RDF></x:xmpmeta><?xpacket end='w'?>"
+
+
+def xmp(regions=(), persons=(), region_type="Face") -> bytes:
+    """XMP with MWG regions (element form) and IPTC PersonInImage."""
+    items = "".join(
+        "<rdf:li rdf:parseType='Resource'>"
+        f"<mwg-rs:Name>{escape(n)}</mwg-rs:Name><mwg-rs:Type>{region_type}</mwg-rs:Type>"
+        "<mwg-rs:Area stArea:x='0.5' stArea:y='0.5' stArea:w='0.1' stArea:h='0.1'"
+        " stArea:unit='normalized'/></rdf:li>" for n in regions)
+    body = ""
+    if regions:
+        body += ("<mwg-rs:Regions rdf:parseType='Resource'><mwg-rs:RegionList><rdf:Bag>"
+                 f"{items}</rdf:Bag></mwg-rs:RegionList></mwg-rs:Regions>")
+    if persons:
+        body += ("<Iptc4xmpExt:PersonInImage><rdf:Bag>"
+                 + "".join(f"<rdf:li>{escape(p)}</rdf:li>" for p in persons)
+                 + "</rdf:Bag></Iptc4xmpExt:PersonInImage>")
+    return (XMP_HEAD + body + XMP_TAIL).encode()
+
+
+def srgb_icc() -> bytes:
+    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+
+
+def gps_exif(orientation: int = 1) -> Image.Exif:
+    exif = Image.Exif()
+    exif[0x010F] = "TestCam"
+    exif[0x0112] = orientation
+    gps = exif.get_ifd(0x8825)
+    gps[1], gps[2], gps[3], gps[4] = "N", (52.0, 5.0, 30.0), "E", (4.0, 53.0, 10.0)
+    return exif
+
+
+def jpeg_bytes(size=(64, 48), colour=(200, 80, 40), **save) -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", size, colour).save(buf, "JPEG", quality=85, **save)
+    return buf.getvalue()
+
+
+def group_photo(path: Path, names, size=(64, 48), colour=(90, 160, 60)) -> Path:
+    path.write_bytes(jpeg_bytes(size, colour, xmp=xmp(regions=names)))
+    return path
+
+
+@pytest.fixture(scope="session")
+def roster():
+    return load_roster(ROOT / "roster")
+
+
+@pytest.fixture(scope="session")
+def sections(roster):
+    return build_section_map(roster, "Testschool")
+
+
+@pytest.fixture
+def settings(tmp_path) -> PhotoSettings:
+    return PhotoSettings(cache_dir=tmp_path / "cache", audit_dir=tmp_path / "audit", workers=1)
+
+
+@pytest.fixture
+def post(tmp_path) -> Path:
+    folder = tmp_path / "content" / "groep" / "groep-3" / "2026-10-02-uitje"
+    folder.mkdir(parents=True)
+    (folder / "index.md").write_text("Title: Uitje\nDate: 2026-10-02\n\nTekst.\n")
+    return folder
