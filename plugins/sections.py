@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import PurePosixPath
 
 from .errors import Problem, SchoolpleinError
@@ -61,14 +62,23 @@ class SectionMap:
                 return s
         raise KeyError((kind, key))
 
+    @cached_property
+    def _by_prefix(self) -> dict[str, Section]:
+        return {s.prefix: s for s in self.sections}
+
     def for_path(self, path: str) -> Section:
-        """The section an output path (URL path or file path) belongs to."""
-        best = None
-        for s in self.sections:
-            if s.contains(path) and (best is None or len(s.prefix) > len(best.prefix)):
-                best = s
-        assert best is not None  # public "/" contains everything
-        return best
+        """The section an output path (URL path or file path) belongs to.
+
+        Prefixes are at most two folders deep, so a dict lookup beats a scan
+        over hundreds of family sections on every file of a large build.
+        """
+        parts = path.lstrip("/").split("/")
+        for depth in (2, 1):
+            if len(parts) > depth:
+                found = self._by_prefix.get("/" + "/".join(parts[:depth]) + "/")
+                if found is not None:
+                    return found
+        return self._by_prefix["/"]
 
     def readable_by(self, person_id: str) -> tuple[Section, ...]:
         return tuple(s for s in self.sections if not s.protected or person_id in s.readers)
