@@ -1,0 +1,186 @@
+"""CloudFormation template, provisioning, key rotation, letters and login assets."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from plugins.errors import SchoolpleinError
+from publish.cloudfront_settings import CloudFrontSettings
+from publish.cloudfront_signing import generate_key_pair
+from publish.key_rotation import rotate_keys
+from publish.login_links import render_login_assets, write_cloudfront_letters
+from publish.provision import TEMPLATE, provision
+
+CFN_LINT = Path(sys.executable).with_name("cfn-lint")
+
+
+class _Loader(yaml.SafeLoader):
+    pass
+
+
+_Loader.add_multi_constructor("!", lambda loader, tag, node: {tag: (
+    loader.construct_sequence(node) if isinstance(node, yaml.SequenceNode)
+    else loader.construct_scalar(node) if isinstance(node, yaml.ScalarNode)
+    else loader.construct_mapping(node))})
+
+
+@pytest.fixture(scope="module")
+def template():
+    return yaml.load(TEMPLATE.read_text(), Loader=_Loader)  # noqa: S506 - custom safe loader
+
+
+@pytest.fixture(scope="module")
+def settings(tmp_path_factory):
+    key = tmp_path_factory.mktemp("key") / "cloudfront.pem"
+    generate_key_pair(key)
+    return CloudFrontSettings.from_env({
+        "CLOUDFRONT_DOMAIN": "ouders.kcdematrix.example.nl", "CLOUDFRONT_KEY_PAIR_ID": "K1OLD",
+        "CLOUDFRONT_KEY_GROUP_ID": "kg-1", "CLOUDFRONT_PRIVATE_KEY_FILE": str(key),
+        "SCHOOLPLEIN_S3_BUCKET": "schoolplein-demo", "SCHOOLPLEIN_ACCESS_UNTIL": "2099-07-31"})
+
+
+def test_cfn_lint_has_no_errors():
+    result = subprocess.run([str(CFN_LINT), str(TEMPLATE)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_template_protects_sections(template):
+    res = template["Resources"]
+    block = res["SiteBucket"]["Properties"]["PublicAccessBlockConfiguration"]
+    assert all(block.values())
+    dist = res["Distribution"]["Properties"]["DistributionConfig"]
+    assert "TrustedKeyGroups" not in dist["DefaultCacheBehavior"]
+    protected = {b["PathPattern"] for b in dist["CacheBehaviors"] if b.get("TrustedKeyGroups")}
+    assert protected == {"/school/*", "/groep/*", "/gezin/*"}
+    assert dist["CustomErrorResponses"][0]["ResponsePagePath"] == "/403.html"
+    assert dist["DefaultRootObject"] == "index.html"
+    headers = res["SecurityHeaders"]["Properties"]["ResponseHeadersPolicyConfig"]
+    csp = headers["SecurityHeadersConfig"]["ContentSecurityPolicy"]["ContentSecurityPolicy"]
+    assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp
+    assert headers["CustomHeadersConfig"]["Items"][0]["Header"] == "X-Robots-Tag"
+    statement = res["SiteBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"][0]
+    assert statement["Principal"] == {"Service": "cloudfront.amazonaws.com"}
+
+
+class FakeCloudFormation:
+    def __init__(self, exists: bool):
+        self.exists, self.calls = exists, []
+
+    def describe_stacks(self, StackName):  # noqa: N803 - boto3 naming
+        if not self.exists:
+            from botocore.exceptions import ClientError
+
+            raise ClientError({"Error": {"Message": "Stack with id x does not exist"}},
+                              "DescribeStacks")
+        return {"Stacks": [{"StackStatus": "CREATE_COMPLETE", "Outputs": [
+            {"OutputKey": "DistributionDomainName", "OutputValue": "d1.cloudfront.net"}]}]}
+
+    def create_stack(self, **kw):
+        self.calls.append(("create", kw))
+        self.exists = True
+
+    def update_stack(self, **kw):
+        self.calls.append(("update", kw))
+
+    def get_waiter(self, name):
+        self.calls.append(("wait", name))
+        return type("W", (), {"wait": lambda self, **kw: None})()
+
+
+def test_provision_creates_then_updates_without_touching_the_key(settings):
+    cfn, printed = FakeCloudFormation(exists=False), []
+    outputs = provision(settings, cfn, out=printed.append)
+    assert outputs["DistributionDomainName"] == "d1.cloudfront.net"
+    action, kw = cfn.calls[0]
+    pem = {p["ParameterKey"]: p for p in kw["Parameters"]}["PublicKeyPem"]
+    assert action == "create" and "BEGIN PUBLIC KEY" in pem["ParameterValue"]
+    assert cfn.calls[1] == ("wait", "stack_create_complete")
+    assert any("CLOUDFRONT_DOMAIN=d1.cloudfront.net" in line for line in printed)
+    provision(settings, cfn, out=printed.append)
+    action, kw = cfn.calls[2]
+    pem = {p["ParameterKey"]: p for p in kw["Parameters"]}["PublicKeyPem"]
+    assert action == "update" and pem == {"ParameterKey": "PublicKeyPem",
+                                          "UsePreviousValue": True}
+
+
+class FakeCloudFront:
+    def __init__(self):
+        self.group = ["K1OLD"]
+        self.keys = {"K1OLD": "old"}
+        self.log = []
+
+    def create_public_key(self, PublicKeyConfig):  # noqa: N803
+        self.keys["K2NEW"] = PublicKeyConfig["EncodedKey"]
+        self.log.append("create")
+        return {"PublicKey": {"Id": "K2NEW"}}
+
+    def get_key_group(self, Id):  # noqa: N803
+        return {"ETag": "e", "KeyGroup": {"KeyGroupConfig": {"Name": "g", "Items": self.group}}}
+
+    def update_key_group(self, Id, IfMatch, KeyGroupConfig):  # noqa: N803
+        self.group = list(KeyGroupConfig["Items"])
+        self.log.append(("group", tuple(self.group)))
+
+    def get_public_key(self, Id):  # noqa: N803
+        return {"ETag": "k"}
+
+    def delete_public_key(self, Id, IfMatch):  # noqa: N803
+        del self.keys[Id]
+        self.log.append(("delete", Id))
+
+
+def small(roster):
+    """Three families and two staff members: QR codes take ~0.4 s each."""
+    families = dict(list(roster.families.items())[:3])
+    parents = {p: roster.parents[p] for f in families.values() for p in f.parents}
+    staff = dict(list(roster.staff.items())[:2])
+    return dataclasses.replace(roster, families=families, parents=parents, staff=staff)
+
+
+def test_rotate_keys_adds_new_reissues_then_removes_old(settings, roster, section_map,
+                                                        tmp_path, monkeypatch):
+    monkeypatch.setattr("publish.login_links.qr_svg", lambda url: "<svg></svg>")
+    cloudfront = FakeCloudFront()
+    result = rotate_keys(settings, roster, section_map, cloudfront,
+                         new_key_file=tmp_path / "new.pem", letters_dir=tmp_path / "brieven",
+                         out=lambda _: None)
+    assert cloudfront.log == ["create", ("group", ("K1OLD", "K2NEW")), ("group", ("K2NEW",)),
+                              ("delete", "K1OLD")]
+    assert result.key_pair_id == "K2NEW" and result.removed_key_ids == ("K1OLD",)
+    letter = (tmp_path / "brieven" / "gezin-68amruh9btpfys3dk9wr.html").read_text()
+    assert "k=K2NEW" in letter and "k=K1OLD" not in letter
+
+
+def test_letters_are_private_and_outside_the_site(settings, roster, section_map, tmp_path):
+    with pytest.raises(SchoolpleinError, match="niet in de site-map"):
+        write_cloudfront_letters(roster, section_map, settings, tmp_path / "output" / "brieven",
+                                 site_output=tmp_path / "output")
+    roster = small(roster)
+    written = write_cloudfront_letters(roster, section_map, settings, tmp_path / "brieven")
+    assert len(written) == 3 + 2
+    letter = (tmp_path / "brieven" / "gezin-68amruh9btpfys3dk9wr.html").read_text()
+    assert "Marieke de Vries" in letter and "Youssef de Vries" in letter
+    assert letter.count("https://ouders.kcdematrix.example.nl/login/#") == 2
+    assert "<svg" in letter  # QR code for parents
+    assert stat.S_IMODE(os.stat(written[0]).st_mode) == 0o600
+
+
+def test_login_assets_have_no_inline_script_or_secret(tmp_path):
+    written = render_login_assets(tmp_path)
+    assert {p.relative_to(tmp_path).as_posix() for p in written} == {
+        "login/index.html", "login/login.js", "403.html"}
+    page = (tmp_path / "login/index.html").read_text()
+    assert '<script src="/login/login.js" defer></script>' in page
+    assert page.count("<script") == 1 and "style=" not in page and "onclick" not in page
+    assert "Je persoonlijke inloglink" in page
+    assert "nieuwe link" in (tmp_path / "403.html").read_text()
+    for path in written:
+        assert "PRIVATE KEY" not in path.read_text()
