@@ -183,24 +183,33 @@ def _flatten(im: Image.Image) -> Image.Image:
     return im
 
 
-def _decode(data: bytes, settings: PhotoSettings) -> tuple[Image.Image, bytes | None]:
-    """Decoded, upright, RGB, at least large_size on the long edge (or original size)."""
+def _decode(data: bytes, settings: PhotoSettings
+            ) -> tuple[Image.Image, bytes | None, tuple[int, int]]:
+    """Decoded, upright, flattened; with the ICC profile and the upright original size.
+
+    The JPEG is decoded at the smallest DCT scale that still covers the large
+    size; the original size is returned so output sizes do not depend on the
+    rounding of that scale.
+    """
     im = _open(data, settings)
     icc = im.info.get("icc_profile")
+    original = im.size
     try:
-        target = _fit(im.size, settings.large_size)
         if im.format == "JPEG":
-            im.draft("RGB" if im.mode == "RGB" else None, target)
+            im.draft("RGB" if im.mode == "RGB" else None, _fit(im.size, settings.large_size))
+        drafted = im.size
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             im.load()
         im = ImageOps.exif_transpose(im)
+        if im.size != drafted:  # rotated by 90 or 270 degrees
+            original = original[::-1]
         im = _flatten(im)
     except PhotoDecodeError:
         raise
     except Exception as exc:  # truncated data, corrupt stream, bad EXIF, …
         raise PhotoDecodeError("undecodable", f"{type(exc).__name__}: {exc}") from None
-    return im, icc
+    return im, icc, original
 
 
 def _clean(im: Image.Image) -> Image.Image:
@@ -226,9 +235,9 @@ def _encode_one(im: Image.Image, fmt: str, settings: PhotoSettings) -> bytes:
 
 def encode(data: bytes, settings: PhotoSettings) -> list[tuple[Output, bytes]]:
     """All outputs for one source: (Output, bytes) for large and thumb in every format."""
-    im, icc = _decode(data, settings)
+    im, icc, original = _decode(data, settings)
     try:
-        large = _to_srgb(_shrink(im, _fit(im.size, settings.large_size)), icc)
+        large = _to_srgb(_shrink(im, _fit(original, settings.large_size)), icc)
         thumb = _shrink(large, _fit(large.size, settings.thumb_size))
     except Exception as exc:
         raise PhotoDecodeError("undecodable", f"{type(exc).__name__}: {exc}") from None

@@ -1,0 +1,130 @@
+"""Cache behaviour and input formats (HEIC, CMYK, alpha, EXIF orientation)."""
+
+from __future__ import annotations
+
+import io
+
+import pillow_heif
+from PIL import Image, ImageCms
+
+from plugins.photo_pipeline import encode
+from plugins.photos import process_post
+
+from .conftest import gps_exif, group_photo, xmp
+
+NAMES = ["Zoë", "Sem B.", "Sara"]
+
+
+def test_warm_run_encodes_nothing_and_changed_setting_encodes_all(post, roster, sections,
+                                                                  settings, tmp_path):
+    for i in range(3):
+        group_photo(post / f"f{i}.jpg", NAMES, colour=(i * 60, 90, 30))
+    section = sections.get("group", "groep-3")
+    cold = process_post(post, section, roster, settings, tmp_path / "out1")
+    assert cold.encoded == 3 and len(cold.photos) == 3
+    warm = process_post(post, section, roster, settings, tmp_path / "out2")
+    assert warm.encoded == 0 and warm.photos == cold.photos
+    assert sorted(p.name for p in (tmp_path / "out2").rglob("*.*")) == sorted(
+        p.name for p in (tmp_path / "out1").rglob("*.*"))
+    changed = process_post(post, section, roster, settings.with_(jpeg_quality=70),
+                           tmp_path / "out3")
+    assert changed.encoded == 3
+    assert changed.photos[0].large_jpeg != cold.photos[0].large_jpeg
+    # an edited photo (new bytes) is re-encoded, the others are not
+    group_photo(post / "f1.jpg", NAMES, colour=(1, 2, 3))
+    again = process_post(post, section, roster, settings, tmp_path / "out4")
+    assert again.encoded == 1
+
+
+def test_corrupt_cache_entry_is_rebuilt(post, roster, sections, settings, tmp_path):
+    group_photo(post / "a.jpg", NAMES)
+    section = sections.get("group", "groep-3")
+    process_post(post, section, roster, settings, tmp_path / "out1")
+    for manifest in settings.cache_dir.rglob("manifest.json"):
+        manifest.write_text("{kapot")
+    result = process_post(post, section, roster, settings, tmp_path / "out2")
+    assert result.encoded == 1 and len(result.photos) == 1
+
+
+def test_cold_run_uses_process_pool(post, roster, sections, settings, tmp_path):
+    for i in range(4):
+        group_photo(post / f"f{i}.jpg", NAMES, colour=(i * 50, 10, 10))
+    result = process_post(post, sections.get("group", "groep-3"), roster,
+                          settings.with_(workers=2), tmp_path / "out")
+    assert result.encoded == 4 and len(result.photos) == 4
+
+
+def sizes(data: bytes, **cfg):
+    from plugins.photo_settings import PhotoSettings
+
+    outs = encode(data, PhotoSettings(large_size=100, thumb_size=30, **cfg))
+    return {(o.role, o.format): (o.width, o.height, blob) for o, blob in outs}
+
+
+def test_heic_is_decoded():
+    pillow_heif.register_heif_opener()
+    buf = io.BytesIO()
+    Image.new("RGB", (160, 120), (200, 30, 30)).save(buf, "HEIF", quality=80,
+                                                     xmp=xmp(regions=NAMES))
+    out = sizes(buf.getvalue())
+    w, h, blob = out[("large", "jpeg")]
+    assert (w, h) == (100, 75)
+    r, g, b = Image.open(io.BytesIO(blob)).getpixel((50, 37))
+    assert r > 150 and g < 80 and b < 80
+
+
+def test_cmyk_becomes_rgb_with_and_without_profile():
+    buf = io.BytesIO()
+    Image.new("CMYK", (80, 60), (0, 255, 255, 0)).save(buf, "JPEG")  # pure red ink
+    w, h, blob = sizes(buf.getvalue())[("large", "jpeg")]
+    im = Image.open(io.BytesIO(blob))
+    assert im.mode == "RGB"
+    r, g, b = im.getpixel((40, 30))
+    assert r > 200 and g < 60 and b < 60
+
+
+def test_icc_profile_is_applied_not_copied():
+    """An Adobe-RGB-like wide profile changes the pixels, and is not embedded."""
+    lab = ImageCms.createProfile("LAB")
+    srgb = ImageCms.createProfile("sRGB")
+    assert lab and srgb
+    buf = io.BytesIO()
+    profile = ImageCms.ImageCmsProfile(srgb).tobytes()
+    Image.new("RGB", (50, 40), (10, 200, 10)).save(buf, "JPEG", icc_profile=profile)
+    w, h, blob = sizes(buf.getvalue())[("large", "jpeg")]
+    im = Image.open(io.BytesIO(blob))
+    assert "icc_profile" not in im.info
+    assert im.getpixel((25, 20))[1] > 150
+
+
+def test_png_alpha_is_flattened_on_white():
+    im = Image.new("RGBA", (40, 40), (255, 0, 0, 0))
+    im.paste((0, 0, 255, 255), (0, 0, 20, 40))
+    buf = io.BytesIO()
+    im.save(buf, "PNG")
+    w, h, blob = sizes(buf.getvalue())[("large", "jpeg")]
+    out = Image.open(io.BytesIO(blob))
+    assert out.mode == "RGB"
+    assert min(out.getpixel((35, 20))) > 240  # transparent -> white, not black or red
+    assert out.getpixel((5, 20))[2] > 200
+
+
+def test_exif_orientation_is_applied():
+    """Stored landscape 160x80 with orientation 6 (rotate 90) is shown portrait."""
+    im = Image.new("RGB", (160, 80), (0, 0, 0))
+    im.paste((255, 255, 255), (0, 0, 80, 80))  # left half white
+    buf = io.BytesIO()
+    im.save(buf, "JPEG", exif=gps_exif(orientation=6).tobytes())
+    out = sizes(buf.getvalue())
+    w, h, blob = out[("large", "jpeg")]
+    assert (w, h) == (50, 100)
+    assert out[("thumb", "webp")][:2] == (15, 30)
+    shown = Image.open(io.BytesIO(blob))
+    assert shown.getpixel((25, 10))[0] > 200 and shown.getpixel((25, 90))[0] < 50
+
+
+def test_draft_scaling_keeps_requested_size():
+    big = io.BytesIO()
+    Image.effect_noise((1700, 1200), 40).convert("RGB").save(big, "JPEG")
+    out = sizes(big.getvalue())
+    assert out[("large", "jpeg")][:2] == (100, 71)
