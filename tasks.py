@@ -27,15 +27,18 @@ def _fail(exc: SchoolpleinError) -> None:
     sys.exit(1)
 
 
-def _build(cfg: Config, strict: bool = False, output: Path | None = None) -> dict:
+def _build(cfg: Config, strict: bool = False, output: Path | None = None,
+           production: bool = False) -> dict:
     """Build into a fresh staging folder, then move it into place: no half outputs."""
     from plugins.site import build as pelican_build
 
     target = Path(output or cfg.output)
+    target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".build-", dir=target.parent))
+    config = cfg.root / ("publishconf.py" if production else "pelicanconf.py")
     try:
-        settings = pelican_build(output_path=str(staging), schoolplein_roster=str(cfg.roster),
-                                 photo_strict=strict)
+        settings = pelican_build(config, output_path=str(staging),
+                                 schoolplein_roster=str(cfg.roster), photo_strict=strict)
     except SchoolpleinError:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -78,8 +81,9 @@ def accounts(c, reset=None):
         print("Publiceer opnieuw om de toegang van vertrokken mensen echt in te trekken.")
 
 
-def _publish_nginx(cfg: Config, listen: str, deploy: Path, strict: bool = False):
-    settings = _build(cfg, strict)
+def _publish_nginx(cfg: Config, listen: str, deploy: Path, strict: bool = False,
+                   production: bool = False):
+    settings = _build(cfg, strict, production=production)
     accs = accounts_mod.load_accounts(cfg.private)
     return basic_auth.publish(cfg.output, deploy, settings["SCHOOLPLEIN_SECTIONS"], accs,
                               listen, cfg.hsts)
@@ -94,14 +98,14 @@ def publish(c, target="nginx", dry_run=False, strict=False, listen="127.0.0.1:80
     cfg = Config.from_env()
     try:
         if target == "nginx":
-            deploy = _publish_nginx(cfg, listen, cfg.deploy / "nginx", strict)
+            deploy = _publish_nginx(cfg, listen, cfg.deploy / "nginx", strict, production=True)
             print(f"Gepubliceerd in {deploy.root} (nginx: {deploy.nginx_conf})")
             if cfg.rsync_dest and not dry_run:
                 c.run(f"rsync -a --delete --delay-updates {deploy.root}/ {cfg.rsync_dest}/")
         elif target == "cloudfront":
             from publish.cloudfront_tasks import publish_cloudfront
 
-            settings = _build(cfg, strict)
+            settings = _build(cfg, strict, production=True)
             publish_cloudfront(cfg.output, settings["SCHOOLPLEIN_SECTIONS"], None, dry_run)
         else:
             print("Onbekend doel: kies --target nginx of --target cloudfront", file=sys.stderr)

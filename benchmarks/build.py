@@ -73,11 +73,8 @@ def make_school(root: Path, groups: int, posts: int, seed: int = 7) -> tuple[Pat
 
 
 def run_schoolplein(roster: Path, content: Path, out: Path, work: Path) -> float:
-    import os
-
     from plugins.site import build
 
-    os.environ["SCHOOLPLEIN_CONTENT"] = str(content)
     start = time.perf_counter()
     build(output_path=str(out), schoolplein_roster=str(roster), path=str(content),
           photo_cache_dir=str(work / "cache"), photo_audit_dir=str(work / "audit"))
