@@ -182,7 +182,8 @@ def process_post(folder: Path, section: Section, roster: Roster, settings,
 
 # --- Pelican --------------------------------------------------------------------------------
 
-_SOURCE_HASHES: dict[str, frozenset[str]] = {}  # output path -> source hashes of this build
+# output path -> (sha256, sizes) of this build's source photos, for the leak check
+_SOURCES: dict[str, tuple[frozenset[str], frozenset[int]]] = {}
 
 
 def _article_sets(generator):
@@ -238,8 +239,9 @@ def on_articles(generator) -> None:
     write_audit(reports, photo_settings.audit_dir, output)
     for line in console_lines(reports):
         log.warning(line)
-    _SOURCE_HASHES[os.path.realpath(output)] = frozenset().union(
-        *(r.source_hashes for r in results))
+    _SOURCES[os.path.realpath(output)] = (
+        frozenset().union(*(r.source_hashes for r in results)),
+        frozenset(p.stat().st_size for f in with_photos for p in post_photos(f)))
     encoded = sum(r.encoded for r in results)
     published = sum(len(r.photos) for r in results)
     log.info("foto's: %d gepubliceerd, %d niet, %d opnieuw gecodeerd",
@@ -256,26 +258,25 @@ def _is_post_original(path: str) -> bool:
 
 def on_static(generator) -> None:
     """static_generator_finalized: originals (and fotos.txt) are never static files."""
-    keep = []
-    for sf in generator.staticfiles:
-        if _is_post_original(sf.source_path):
-            log.debug("origineel niet gekopieerd: %s", display_path(sf.source_path))
-        else:
-            keep.append(sf)
-    generator.staticfiles = keep
+    lists = [generator.staticfiles, generator.context.get("staticfiles")]
+    for files in {id(x): x for x in lists if isinstance(x, list)}.values():
+        kept = [sf for sf in files if not _is_post_original(sf.source_path)]
+        if len(kept) != len(files):
+            log.debug("%d originelen niet gekopieerd", len(files) - len(kept))
+        files[:] = kept  # in place: the generator copies context["staticfiles"]
 
 
 def on_finalized(pelican) -> None:
     """finalized: fail the build if any output file is byte-identical to a source photo."""
     output = os.path.realpath(pelican.output_path)
-    hashes = _SOURCE_HASHES.pop(output, frozenset())
+    hashes, sizes = _SOURCES.pop(output, (frozenset(), frozenset()))
     if not hashes:
         return
     leaks = []
     for root, _dirs, files in os.walk(output):
         for name in files:
             path = Path(root) / name
-            if path.suffix.lower() in IMAGE_SUFFIXES | {".bin", ""} and hash_file(path) in hashes:
+            if path.stat().st_size in sizes and hash_file(path) in hashes:
                 leaks.append(Problem(display_path(path), None,
                                      "origineel van een foto staat in de uitvoer",
                                      "controleer STATIC_PATHS: originelen horen niet in de site"))
