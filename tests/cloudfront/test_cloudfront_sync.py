@@ -132,3 +132,19 @@ def test_invalidation_batch_is_sent(moto, bucket, tmp_path, section_map):
     paths = batch["InvalidationBatch"]["Paths"]["Items"]
     assert "/school/index.html" in paths and "/school/feed.atom" in paths
     assert batch["InvalidationBatch"]["Paths"]["Quantity"] == len(paths)
+
+
+def test_publish_cloudfront_entry_point(moto, bucket, tmp_path, section_map, capsys):
+    from publish.cloudfront_settings import CloudFrontSettings
+    from publish.cloudfront_tasks import publish_cloudfront
+
+    out = tmp_path / "output"
+    files = make_tree(out, section_map)
+    settings = CloudFrontSettings.from_env({"SCHOOLPLEIN_S3_BUCKET": bucket,
+                                            "AWS_ENDPOINT_URL": moto.url})
+    plan = publish_cloudfront(out, section_map, settings, dry_run=True, s3=moto.client())
+    assert len(plan.uploads) == len(files) and "Proefrun" in capsys.readouterr().out
+    assert bucket_state(moto.client(), bucket) == {}
+    publish_cloudfront(out, section_map, settings, s3=moto.client())
+    assert bucket_state(moto.client(), bucket) == output_state(out)
+    assert "Gepubliceerd" in capsys.readouterr().out
