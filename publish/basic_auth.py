@@ -45,6 +45,10 @@ class Deploy:
     def nginx_conf(self) -> Path:
         return self.root / "nginx-schoolplein.conf"
 
+    @property
+    def apache_conf(self) -> Path:
+        return self.root / "apache-schoolplein.conf"
+
 
 def _env() -> Environment:
     return Environment(loader=FileSystemLoader(TEMPLATES), undefined=StrictUndefined,
@@ -86,6 +90,20 @@ def nginx_main(server_conf: Path, run_dir: Path) -> str:
     )
 
 
+APACHE_MODULES = ("mpm_event", "unixd", "authz_core", "authn_core", "authn_file", "auth_basic",
+                  "authz_user", "dir", "mime", "headers")
+
+
+def apache_main(vhost: Path, run_dir: Path, listen: str) -> str:
+    """A complete httpd.conf for the tests; Apache never serves as root, so name a user."""
+    module_dir = Path("/usr/lib/apache2/modules")
+    root = os.geteuid() == 0
+    return _env().get_template("apache-main.conf.j2").render(
+        run=run_dir, listen=listen, vhost=vhost, modules=APACHE_MODULES, module_dir=module_dir,
+        user="www-data" if root else None, group="www-data" if root else None,
+    )
+
+
 def write_htaccess(sections: SectionMap, site: Path, htpasswd: Path, hsts: bool) -> None:
     env = _env()
     (site / ".htaccess").write_text(env.get_template("htaccess-root.j2").render(
@@ -120,6 +138,8 @@ def publish(output: Path, deploy_root: Path, sections: SectionMap,
     write_htaccess(sections, release, deploy.htpasswd, hsts)
     deploy.nginx_conf.write_text(
         nginx_server(sections, deploy.current, deploy.htpasswd, listen, hsts))
+    deploy.apache_conf.write_text(_env().get_template("apache-vhost.conf.j2").render(
+        listen=listen, root=deploy.current, htpasswd=deploy.htpasswd))
     link = deploy.root / "current.tmp"
     if link.is_symlink() or link.exists():
         link.unlink()

@@ -90,15 +90,22 @@ def rsa_sha1_signer(private_key: rsa.RSAPrivateKey):
 
 def sign_section(section: Section, *, domain: str, expires: int, key_pair_id: str,
                  private_key: rsa.RSAPrivateKey) -> CookieSet:
-    """One cookie set for a protected section, signed by botocore's CloudFrontSigner."""
+    """One cookie set for a protected section."""
     if not section.protected:
         raise ValueError("public sections need no cookies")
-    policy = custom_policy(domain, section.prefix, expires)
+    return sign_prefix(section.prefix, domain=domain, expires=expires, key_pair_id=key_pair_id,
+                       private_key=private_key)
+
+
+def sign_prefix(prefix: str, *, domain: str, expires: int, key_pair_id: str,
+                private_key: rsa.RSAPrivateKey) -> CookieSet:
+    """Cookie set for everything under `prefix`, signed by botocore's CloudFrontSigner."""
+    policy = custom_policy(domain, prefix, expires)
     signer = CloudFrontSigner(key_pair_id, rsa_sha1_signer(private_key))
-    signed = signer.generate_presigned_url(f"https://{domain}{section.prefix}*", policy=policy)
+    signed = signer.generate_presigned_url(f"https://{domain}{prefix}*", policy=policy)
     params = dict(parse_qsl(urlsplit(signed).query, keep_blank_values=True))
-    return CookieSet(section.prefix, params["Policy"], params["Signature"],
-                     params["Key-Pair-Id"], int(expires))
+    return CookieSet(prefix, params["Policy"], params["Signature"], params["Key-Pair-Id"],
+                     int(expires))
 
 
 def public_pem(private_key: rsa.RSAPrivateKey) -> str:

@@ -23,7 +23,7 @@ from plugins.roster import Parent, Person, Roster
 from plugins.sections import SectionMap
 
 from .cloudfront_settings import CloudFrontSettings
-from .cloudfront_signing import CookieSet, load_private_key, sign_section
+from .cloudfront_signing import CookieSet, load_private_key, sign_prefix
 
 TEMPLATES = Path(__file__).parent / "templates"
 LOGIN_ASSETS = {"login/index.html": "login.html", "login/login.js": "login.js",
@@ -72,6 +72,19 @@ def home_of(person: Person) -> str:
     return f"/gezin/{person.family}/" if isinstance(person, Parent) else "/school/"
 
 
+def cookie_prefixes(person_id: str, section_map: SectionMap) -> tuple[str, ...]:
+    """Cookie paths for a person: one per protected section they may read.
+
+    Someone who may read *every* protected section (the directie) gets a single
+    set for `/`: browsers keep at most ~180 cookies per site, and three per
+    family would exceed that in a normal-sized school.
+    """
+    readable = [s.prefix for s in section_map.readable_by(person_id) if s.protected]
+    if readable and len(readable) == len(section_map.protected):
+        return ("/",)
+    return tuple(readable)
+
+
 def link_fragment(domain: str, home: str, sets: tuple[CookieSet, ...]) -> str:
     if not sets:
         raise ValueError("a login link needs at least one cookie set")
@@ -85,12 +98,13 @@ def login_link(person: Person, section_map: SectionMap, settings: CloudFrontSett
     """The personal link for one person: cookie sets for exactly their protected sections."""
     key = private_key or load_private_key(settings.private_key_file)
     sections = [s for s in section_map.readable_by(person.id) if s.protected]
-    sets = tuple(sign_section(s, domain=settings.domain, expires=settings.expires_epoch,
-                              key_pair_id=settings.key_pair_id, private_key=key)
-                 for s in sections)
+    sets = tuple(sign_prefix(p, domain=settings.domain, expires=settings.expires_epoch,
+                             key_pair_id=settings.key_pair_id, private_key=key)
+                 for p in cookie_prefixes(person.id, section_map))
     home = home_of(person)
     url = f"https://{settings.domain}/login/#{link_fragment(settings.domain, home, sets)}"
-    titles = tuple(s.title if s.kind != "family" else "jullie gezinspagina" for s in sections)
+    family = "jullie gezinspagina" if isinstance(person, Parent) else "de gezinspagina's"
+    titles = tuple(dict.fromkeys(s.title if s.kind != "family" else family for s in sections))
     return LoginLink(person.id, person.name, home, url, sets, titles)
 
 

@@ -104,3 +104,17 @@ def test_broken_and_expired_links_explain_in_dutch(site, settings, browser, rost
     browser.wait_for("document.getElementById('status').textContent.includes('verlopen')")
     assert browser.evaluate("location.hash") == ""
     assert browser.cookies() == []
+
+
+def test_directie_gets_one_cookie_set_for_the_whole_site(site, settings, browser, roster,
+                                                         section_map):
+    from publish.login_links import cookie_prefixes
+
+    assert cookie_prefixes("mt-01", section_map) == ("/",)
+    assert "/" not in cookie_prefixes("lk-07", section_map)
+    base, _ = site
+    link = login_link(roster.person("mt-01"), section_map, settings)
+    browser.goto(local_url(base, link.url))
+    browser.wait_for("location.pathname === '/school/'")
+    cookies = {(c["path"], c["name"]): c["value"] for c in browser.cookies()}
+    assert cookies == {("/", name): value for name, value in link.cookie_sets[0].cookies.items()}
