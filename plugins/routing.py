@@ -53,7 +53,7 @@ def route(instance) -> None:
     instance.section = section
     if isinstance(instance, Article):
         slug = slug_for(relpath)
-        instance.slug = slug
+        instance.slug = f"{section.dir}/{slug}"  # unique site-wide: Pelican groups by slug
         instance.override_url = f"{section.dir}/{slug}/"
         instance.override_save_as = f"{section.dir}/{slug}/index.html"
         instance.post_folder = str(source.parent) if relpath.stem == "index" else None

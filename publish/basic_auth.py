@@ -90,7 +90,7 @@ def nginx_main(server_conf: Path, run_dir: Path) -> str:
     )
 
 
-APACHE_MODULES = ("mpm_event", "unixd", "authz_core", "authn_core", "authn_file", "auth_basic",
+APACHE_MODULES = ("mpm_event", "authz_core", "authn_core", "authn_file", "auth_basic",
                   "authz_user", "dir", "mime", "headers")
 
 
