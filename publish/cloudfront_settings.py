@@ -48,9 +48,9 @@ class CloudFrontSettings:
                  ) -> CloudFrontSettings:
         """Read settings; `require` lists keys that must be set for the task at hand."""
         if env is None:
-            from dotenv import load_dotenv
+            from dotenv import find_dotenv, load_dotenv
 
-            load_dotenv()
+            load_dotenv(find_dotenv(usecwd=True))  # the admin's .env in the project folder
             env = os.environ
         problems: list[Problem] = []
 

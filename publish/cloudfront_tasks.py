@@ -31,10 +31,14 @@ def aws_client(service: str, settings: CloudFrontSettings):
 
 
 def publish_cloudfront(output_dir: Path | str, section_map: SectionMap,
-                       settings: CloudFrontSettings, dry_run: bool = False, *,
+                       settings: CloudFrontSettings | None = None, dry_run: bool = False, *,
                        privacy_dropped: Iterable[str] = (), s3=None, cloudfront=None) -> Plan:
-    """Sync the output to the bucket and invalidate what changed; returns the plan."""
-    if not settings.bucket:
+    """Sync the output to the bucket and invalidate what changed; returns the plan.
+
+    settings=None reads .env. Raises PublishError (a SchoolpleinError) with a Dutch
+    message when S3 is unreachable; re-running is always safe.
+    """
+    if settings is None or not settings.bucket:
         settings = CloudFrontSettings.from_env(require=("SCHOOLPLEIN_S3_BUCKET",))
     s3 = s3 or aws_client("s3", settings)
     if cloudfront is None and settings.distribution_id and not dry_run:

@@ -148,3 +148,19 @@ def test_publish_cloudfront_entry_point(moto, bucket, tmp_path, section_map, cap
     publish_cloudfront(out, section_map, settings, s3=moto.client())
     assert bucket_state(moto.client(), bucket) == output_state(out)
     assert "Gepubliceerd" in capsys.readouterr().out
+
+
+def test_publish_cloudfront_reads_env_when_settings_is_none(moto, bucket, tmp_path,
+                                                            section_map, monkeypatch):
+    from publish.cloudfront_tasks import publish_cloudfront
+
+    out = tmp_path / "output"
+    make_tree(out, section_map, groups=0)
+    monkeypatch.chdir(tmp_path)  # no .env here
+    monkeypatch.setenv("SCHOOLPLEIN_S3_BUCKET", bucket)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto.url)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.delenv("CLOUDFRONT_DISTRIBUTION_ID", raising=False)
+    publish_cloudfront(out, section_map, None, False)
+    assert bucket_state(moto.client(), bucket) == output_state(out)
