@@ -12,7 +12,11 @@ from invoke import task
 from plugins.errors import SchoolpleinError
 from publish import accounts as accounts_mod
 from publish import basic_auth, local_server
+from publish.cloudfront_tasks import cloudfront_letters, keys, provision, rotate_keys
 from publish.config import Config
+
+__all__ = ["accounts", "build", "check", "cloudfront_letters", "demo", "keys", "provision",
+           "publish", "rotate_keys", "serve"]
 
 DEMO_LOGINS = (
     ("ouder-001", "ouder met kinderen in groep 3 en groep 5/6"),
@@ -79,6 +83,11 @@ def accounts(c, reset=None):
         print(f"Brieven om te printen (privé, niet delen): {change.letters}")
     if change.removed:
         print("Publiceer opnieuw om de toegang van vertrokken mensen echt in te trekken.")
+    from publish.cloudfront_settings import CloudFrontSettings
+
+    cloudfront = CloudFrontSettings.from_env()
+    if cloudfront.key_pair_id and cloudfront.private_key_file.exists():
+        cloudfront_letters(c)  # the CloudFront target: personal login links with QR codes
 
 
 def _publish_nginx(cfg: Config, listen: str, deploy: Path, strict: bool = False,

@@ -14,6 +14,8 @@ from pathlib import Path
 
 from pelican.generators import Generator
 
+from publish.login_links import render_login_assets
+
 ROBOTS_TXT = "User-agent: *\nDisallow: /\n"
 
 
@@ -59,8 +61,11 @@ class SectionPagesGenerator(Generator):
                     feed_title=f"{self.settings['SITENAME']} – {section.title}",
                 )
         writer.write_file("index.html", self.get_template("landing"), base)
-        for status in (401, 403, 404):
+        for status in (401, 404):
             writer.write_file(f"{status}.html", self.get_template(str(status)), base)
+        # /login/ (CloudFront login links) and 403.html: public, no personal data.
+        render_login_assets(self.output_path, school_name=self.settings["SITENAME"],
+                            stylesheet="/theme/css/site.css")
         robots = Path(self.output_path) / "robots.txt"
         robots.write_text(ROBOTS_TXT, encoding="utf-8")
 
