@@ -8,13 +8,14 @@ import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from cdp import CHROMIUM, Browser
 
 from publish.cloudfront_settings import CloudFrontSettings
 from publish.cloudfront_signing import generate_key_pair
 from publish.login_links import link_fragment, login_link, render_login_assets
+from tests.browser import CHROMIUM, Browser
 
-pytestmark = pytest.mark.skipif(shutil.which(CHROMIUM) is None, reason="no Chromium")
+# Chromium is a required test dependency (scripts/bootstrap.sh installs it): no skip.
+assert shutil.which(CHROMIUM), "chromium ontbreekt: voer scripts/bootstrap.sh uit"
 
 
 @pytest.fixture(scope="module")
