@@ -237,8 +237,9 @@ def encode(data: bytes, settings: PhotoSettings) -> list[tuple[Output, bytes]]:
     """All outputs for one source: (Output, bytes) for large and thumb in every format."""
     im, icc, original = _decode(data, settings)
     try:
+        # both from the decoded image: the thumbnail's reduce() step is then a cheap 2x/4x box
         large = _to_srgb(_shrink(im, _fit(original, settings.large_size)), icc)
-        thumb = _shrink(large, _fit(large.size, settings.thumb_size))
+        thumb = _to_srgb(_shrink(im, _fit(original, settings.thumb_size)), icc)
     except Exception as exc:
         raise PhotoDecodeError("undecodable", f"{type(exc).__name__}: {exc}") from None
     outputs = []

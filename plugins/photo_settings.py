@@ -36,7 +36,7 @@ class PhotoSettings:
     thumb_size: int = 480
     jpeg_quality: int = 82
     webp_quality: int = 80
-    webp_method: int = 4
+    webp_method: int = 1  # 4 (Pillow default) is ~3x slower for a ~2% smaller file
     formats: tuple[str, ...] = ("jpeg", "webp")
     cache_dir: Path = Path("cache/photos")
     audit_dir: Path = Path("audit")
