@@ -43,7 +43,7 @@ THEME_STATIC_DIR = "theme"
 THEME_STATIC_PATHS = ["static"]
 
 PLUGIN_PATHS = [str(ROOT)]
-PLUGINS = ["plugins.build"]
+PLUGINS = ["plugins.build", "plugins.photos"]
 
 # Every URL is decided by plugins.routing from the content folder.
 ARTICLE_URL = ARTICLE_SAVE_AS = ""
