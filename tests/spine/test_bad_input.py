@@ -87,3 +87,33 @@ def test_consent_change_removes_the_old_files_from_the_published_site(school):
     assert run_invoke("publish", "--target", "nginx", env=env).returncode == 0
     after = snapshot(tmp / "deploy")
     assert not any(k.startswith("groep/groep-3/2026-09-18-eerste-weken") for k in after)
+
+
+def latest_audit(tmp: Path) -> dict:
+    import json
+
+    return json.loads(sorted((tmp / "audit").glob("fotos-*.json"))[-1].read_text())
+
+
+def test_opt_out_removes_earlier_published_photos_from_the_site(school):
+    """Consent is retroactive: after 'beeldgebruik: geen' no image of the child is served."""
+    tmp, env = school
+    before = latest_audit(tmp)
+    with_zoe = [f for f in before["fotos"] if f["published"] and "zoe-devries" in f["children"]]
+    assert with_zoe, "the demo needs a published photo of Zoë"
+    served = snapshot(tmp / "deploy")
+    old_files = [o.lstrip("/") for f in with_zoe for o in f["outputs"]]
+    assert all(o in served for o in old_files)
+
+    kids = tmp / "roster" / "leerlingen.csv"
+    kids.write_text(kids.read_text().replace("zoe-devries,Zoë,de Vries,groep-3,",
+                                             "zoe-devries,Zoë,de Vries,groep-3,geen"))
+    result = run_invoke("publish", "--target", "nginx", env=env)
+    assert result.returncode == 0, result.stderr
+    after = snapshot(tmp / "deploy")
+    assert not [o for o in old_files if o in after]
+    audit = latest_audit(tmp)
+    assert not [f for f in audit["fotos"] if f["published"] and "zoe-devries" in f["children"]]
+    assert "Zoë" not in result.stdout + result.stderr  # the reason never names the child
+    # other photos of the post are still there
+    assert any(k.startswith("groep/groep-3/fotos/") for k in after)
