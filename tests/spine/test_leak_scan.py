@@ -69,6 +69,28 @@ def test_no_page_names_content_of_another_section(demo_build, sections):
                 assert url not in text, (rel, url)
 
 
+def test_no_page_carries_body_text_of_another_section(demo_build, sections):
+    """Paragraphs that belong to exactly one section never show up outside it."""
+    output, _ = demo_build
+    owner: dict[str, set] = {}
+    for section in sections.protected:
+        for page in (output / section.dir).glob("*/index.html"):
+            article = re.search(r'<article class="post">(.*?)</article>',
+                                page.read_text(encoding="utf-8"), re.S)
+            for para in re.findall(r"<p>(.{40,}?)</p>", article.group(1) if article else "", re.S):
+                owner.setdefault(para, set()).add(section)
+    unique = {para: next(iter(owners)) for para, owners in owner.items() if len(owners) == 1}
+    assert len(unique) >= 10
+    for path in files(output):
+        if path.suffix not in (".html", ".atom"):
+            continue
+        own = sections.for_path(path.relative_to(output).as_posix())
+        text = path.read_text(encoding="utf-8")
+        for para, section in unique.items():
+            if section != own:
+                assert para not in text, (path, section.prefix, para[:60])
+
+
 def test_no_roster_data_secret_or_hash_in_output(demo_build, roster, demo_accounts):
     output, _ = demo_build
     private, passwords = demo_accounts
