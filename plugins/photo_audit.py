@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from .errors import Problem, SchoolpleinError, display_path
+from .errors import Problem, SchoolpleinError
 
 
 @dataclass(frozen=True)
@@ -34,10 +34,17 @@ class PhotoReport:
     outputs: tuple[str, ...] = ()  # published URLs
 
 
-def console_lines(reports: Iterable[PhotoReport]) -> list[str]:
-    """One line per dropped photo: the file and the reason, never a name."""
-    return [f"foto niet gepubliceerd: {r.photo}: {r.reason}"
-            for r in reports if not r.published]
+def console_lines(reports: Iterable[PhotoReport],
+                  sidecar_problems: Iterable[Problem] = ()) -> list[str]:
+    """One line per dropped photo and per unreadable fotos.txt line; never a name.
+
+    The fotos.txt line itself may contain names, so only file:line is shown.
+    """
+    lines = [f"foto niet gepubliceerd: {r.photo}: {r.reason}"
+             for r in reports if not r.published]
+    lines += [f"{p.file}:{p.line or '?'}: regel in fotos.txt niet begrepen (zie het fotoverslag)"
+              for p in sidecar_problems]
+    return lines
 
 
 def _inside(path: Path, parent: Path) -> bool:
@@ -49,7 +56,7 @@ def _inside(path: Path, parent: Path) -> bool:
 
 
 def write_audit(reports: list[PhotoReport], audit_dir: Path, output_dir: Path | None = None,
-                now: datetime | None = None) -> tuple[Path, Path]:
+                now: datetime | None = None, notes: Iterable[str] = ()) -> tuple[Path, Path]:
     """Write fotos-<timestamp>.json and .txt; refuse a directory inside the output."""
     audit_dir = Path(audit_dir)
     if output_dir is not None and _inside(audit_dir, Path(output_dir)):
@@ -67,21 +74,26 @@ def write_audit(reports: list[PhotoReport], audit_dir: Path, output_dir: Path | 
         "gemaakt": now.isoformat(timespec="seconds"),
         "gepubliceerd": sum(r.published for r in reports),
         "niet_gepubliceerd": sum(not r.published for r in reports),
+        "fotos_txt_problemen": list(notes),
         "fotos": [r.__dict__ | {"children": list(r.children), "problems": list(r.problems),
                                 "outputs": list(r.outputs)} for r in reports],
     }
     _atomic_write(json_path, json.dumps(payload, ensure_ascii=False, indent=1))
-    _atomic_write(txt_path, render_text(reports, now))
+    _atomic_write(txt_path, render_text(reports, now, list(notes)))
     return json_path, txt_path
 
 
-def render_text(reports: list[PhotoReport], now: datetime) -> str:
+def render_text(reports: list[PhotoReport], now: datetime, notes: list[str] = ()) -> str:
     published = sum(r.published for r in reports)
     lines = [
         f"Fotoverslag {now:%Y-%m-%d %H:%M} (privé: niet publiceren of doorsturen)",
         f"{published} foto's gepubliceerd, {len(reports) - published} niet gepubliceerd.",
         "",
     ]
+    if notes:
+        lines.append("Niet begrepen regels in fotos.txt:")
+        lines.extend("  " + part for note in notes for part in note.splitlines())
+        lines.append("")
     posts: dict[str, list[PhotoReport]] = {}
     for r in reports:
         posts.setdefault(r.post, []).append(r)
@@ -107,5 +119,3 @@ def _atomic_write(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def shown(path: Path) -> str:
-    return display_path(path)

@@ -23,6 +23,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -47,6 +48,8 @@ except ImportError:  # pragma: no cover - a dependency, but do not break the bui
 ImageFile.LOAD_TRUNCATED_IMAGES = False  # a truncated file is an error, never half a photo
 
 SRGB = ImageCms.createProfile("sRGB")
+_KEY_RE = re.compile(r"^[0-9a-f]{16}$")
+_HASH_RE = re.compile(r"^[0-9a-f]{64}$")
 EXTENSIONS = {"jpeg": "jpg", "webp": "webp"}
 
 
@@ -291,6 +294,31 @@ class PhotoCache:
         except OSError:  # another process won the race with the same content
             shutil.rmtree(tmp, ignore_errors=True)
 
+    def prune(self, keep: set[str]) -> int:
+        """Delete every cached rendition not in `keep` (this build's published sources).
+
+        The cache holds re-encoded children's photos: once a photo is no longer
+        published (consent withdrawn, photo removed, settings changed), its
+        copies should not linger on disk either. Returns the number removed.
+        """
+        removed = 0
+        base = self.root.parent
+        if not base.is_dir():
+            return 0
+        for key_dir in base.iterdir():
+            # only what this cache wrote: a misconfigured PHOTO_CACHE_DIR must not cost data
+            if not key_dir.is_dir() or not _KEY_RE.match(key_dir.name):
+                continue
+            if key_dir != self.root:
+                shutil.rmtree(key_dir, ignore_errors=True)
+                removed += 1
+                continue
+            for entry in key_dir.glob("*/*"):
+                if _HASH_RE.match(entry.name) and entry.name not in keep:
+                    shutil.rmtree(entry, ignore_errors=True)
+                    removed += 1
+        return removed
+
     def copy_out(self, manifest: Manifest, dest: Path) -> list[Path]:
         dest.mkdir(parents=True, exist_ok=True)
         src = self.entry_dir(manifest.source_hash)
@@ -331,6 +359,13 @@ class SourceIndex:
             self.entries[key] = digest
             self.dirty = True
         return digest
+
+    def forget_except(self, paths: set[Path]) -> None:
+        """Drop entries for files not seen in this build (deleted or edited photos)."""
+        live = {str(p.resolve()) for p in paths}
+        kept = {k: v for k, v in self.entries.items() if k.split("|", 1)[0] in live}
+        if len(kept) != len(self.entries):
+            self.entries, self.dirty = kept, True
 
     def save(self) -> None:
         if not self.dirty:

@@ -69,6 +69,7 @@ class PostResult:
     encoded: int = 0  # photos encoded cold (0 on a warm build)
     written: tuple[Path, ...] = ()
     source_hashes: frozenset[str] = frozenset()
+    sidecar_problems: tuple[Problem, ...] = ()  # fotos.txt lines not tied to one photo
 
     @property
     def dropped(self) -> tuple[PhotoReport, ...]:
@@ -90,8 +91,13 @@ def _settings(settings) -> PhotoSettings:
 
 
 def process_posts(posts: list[tuple[Path, Section]], roster: Roster, settings,
-                  output_dir: Path, progress: bool | None = None) -> list[PostResult]:
-    """Decide, encode (one process pool for all posts) and write; never raises for photos."""
+                  output_dir: Path, progress: bool | None = None,
+                  prune: bool = False) -> list[PostResult]:
+    """Decide, encode (one process pool for all posts) and write; never raises for photos.
+
+    `prune=True` (a full site build) removes cached renditions and index
+    entries of photos that are not published by this build.
+    """
     settings = _settings(settings)
     output_dir = Path(output_dir)
     index = SourceIndex(settings.cache_dir)
@@ -113,6 +119,9 @@ def process_posts(posts: list[tuple[Path, Section]], roster: Roster, settings,
             pending.append(item)
         plan.append((folder, section, pending, loose))
     run = encode_all(sources, settings, progress)
+    if prune:
+        index.forget_except({item.photo for _, _, pending, _ in plan for item in pending})
+        PhotoCache(settings).prune({d for d, m in run.manifests.items() if m.ok})
     index.save()
 
     results = []
@@ -155,7 +164,7 @@ def process_posts(posts: list[tuple[Path, Section]], roster: Roster, settings,
         results.append(PostResult(
             folder, section, tuple(published[i.photo] for i in pending if i.photo in published),
             reports, problems, sum(1 for i in pending if i.digest in run.encoded),
-            tuple(written), frozenset(i.digest for i in pending)))
+            tuple(written), frozenset(i.digest for i in pending), tuple(loose)))
     return results
 
 
@@ -221,6 +230,7 @@ def on_articles(generator) -> None:
             by_folder.setdefault(Path(a.source_path).parent, []).append(a)
     with_photos = {f: arts for f, arts in by_folder.items() if post_photos(f)}
     if not with_photos:
+        PhotoCache(photo_settings).prune(set())  # no photo published: none kept in cache
         return
     roster = settings.get("SCHOOLPLEIN_ROSTER_OBJ")
     sections = settings.get("SCHOOLPLEIN_SECTIONS")
@@ -231,13 +241,14 @@ def on_articles(generator) -> None:
     posts = [(folder, _section_of(arts[0], generator, sections))
              for folder, arts in sorted(with_photos.items())]
     output = Path(generator.output_path)
-    results = process_posts(posts, roster, photo_settings, output)
+    results = process_posts(posts, roster, photo_settings, output, prune=True)
     for r in results:
         for a in with_photos[r.folder]:
             a.photos = list(r.photos)
     reports = [rep for r in results for rep in r.reports]
-    write_audit(reports, photo_settings.audit_dir, output)
-    for line in console_lines(reports):
+    loose = [p for r in results for p in r.sidecar_problems]
+    write_audit(reports, photo_settings.audit_dir, output, notes=[str(p) for p in loose])
+    for line in console_lines(reports, loose):
         log.warning(line)
     _SOURCES[os.path.realpath(output)] = (
         frozenset().union(*(r.source_hashes for r in results)),

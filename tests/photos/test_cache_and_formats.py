@@ -66,6 +66,9 @@ def test_heic_is_decoded():
     buf = io.BytesIO()
     Image.new("RGB", (160, 120), (200, 30, 30)).save(buf, "HEIF", quality=80,
                                                      xmp=xmp(regions=NAMES))
+    from plugins.photo_tags import read_embedded_tags
+
+    assert [t.text for t in read_embedded_tags(buf.getvalue())[0]] == NAMES
     out = sizes(buf.getvalue())
     w, h, blob = out[("large", "jpeg")]
     assert (w, h) == (100, 75)
@@ -128,3 +131,22 @@ def test_draft_scaling_keeps_requested_size():
     Image.effect_noise((1700, 1200), 40).convert("RGB").save(big, "JPEG")
     out = sizes(big.getvalue())
     assert out[("large", "jpeg")][:2] == (100, 71)
+
+
+def test_prune_forgets_photos_no_longer_published(post, roster, sections, settings, tmp_path):
+    from plugins.photos import process_posts
+
+    section = sections.get("group", "groep-3")
+    group_photo(post / "a.jpg", NAMES, colour=(1, 1, 1))
+    group_photo(post / "b.jpg", NAMES, colour=(2, 2, 2))
+    stranger = settings.cache_dir / "niet-van-ons"
+    stranger.mkdir(parents=True)
+    process_posts([(post, section)], roster, settings, tmp_path / "o1", prune=True)
+    assert len(list(settings.cache_dir.glob("*/*/*/manifest.json"))) == 2
+    (post / "fotos.txt").write_text("b.jpg: Zoë\n")  # b becomes a portrait: dropped
+    process_posts([(post, section)], roster, settings, tmp_path / "o2", prune=True)
+    assert len(list(settings.cache_dir.glob("*/*/*/manifest.json"))) == 1
+    assert stranger.is_dir()  # never deletes what it did not write
+    process_posts([(post, section)], roster, settings.with_(thumb_size=300), tmp_path / "o3",
+                  prune=True)
+    assert len(list(settings.cache_dir.glob("*"))) == 3  # new key dir, sources.json, stranger
