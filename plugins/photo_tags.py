@@ -310,7 +310,9 @@ def read_tag_bytes(path: Path) -> bytes:
 
 
 def is_photo(path: Path) -> bool:
-    return path.is_file() and path.suffix.lower() in IMAGE_SUFFIXES
+    # dotfiles are editor/OS debris (macOS "._foto.jpg"), never a teacher's photo
+    return not path.name.startswith(".") and path.is_file() and (
+        path.suffix.lower() in IMAGE_SUFFIXES)
 
 
 def post_photos(folder: Path) -> list[Path]:
