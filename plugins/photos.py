@@ -195,9 +195,13 @@ def process_post(folder: Path, section: Section, roster: Roster, settings,
 _SOURCES: dict[str, tuple[frozenset[str], frozenset[int]]] = {}
 
 
-def _article_sets(generator):
-    for name in ("articles", "translations", "hidden_articles", "hidden_translations",
-                 "drafts", "drafts_translations"):
+PUBLISHED_SETS = ("articles", "translations", "hidden_articles", "hidden_translations")
+DRAFT_SETS = ("drafts", "drafts_translations")
+
+
+def _article_sets(generator, names=PUBLISHED_SETS):
+    """Articles whose photos are published; drafts get none (their photos would be orphans)."""
+    for name in names:
         yield from getattr(generator, name, []) or []
 
 
@@ -221,9 +225,9 @@ def on_articles(generator) -> None:
     """article_generator_finalized: process every post folder, set article.photos."""
     settings = generator.settings
     photo_settings = PhotoSettings.from_pelican(settings)
-    articles = list({id(a): a for a in _article_sets(generator)}.values())
-    for a in articles:
+    for a in _article_sets(generator, PUBLISHED_SETS + DRAFT_SETS):
         a.photos = []
+    articles = list({id(a): a for a in _article_sets(generator)}.values())
     by_folder: dict[Path, list] = {}
     for a in articles:
         if is_post_file(a.source_path):

@@ -150,3 +150,21 @@ def test_prune_forgets_photos_no_longer_published(post, roster, sections, settin
     process_posts([(post, section)], roster, settings.with_(thumb_size=300), tmp_path / "o3",
                   prune=True)
     assert len(list(settings.cache_dir.glob("*"))) == 3  # new key dir, sources.json, stranger
+
+
+def test_consent_change_is_retroactive(post, roster, sections, settings, tmp_path):
+    """Withdrawn consent: the next build (fresh output, warm cache) has no copy of the photo."""
+    from dataclasses import replace
+
+    from plugins.roster import Consent
+
+    section = sections.get("group", "groep-3")
+    group_photo(post / "a.jpg", NAMES)
+    before = process_post(post, section, roster, settings, tmp_path / "out1")
+    assert len(before.photos) == 1
+    children = dict(roster.children)
+    children["sara-dewit"] = replace(children["sara-dewit"], consent=Consent.NONE)
+    after = process_post(post, section, replace(roster, children=children), settings,
+                         tmp_path / "out2")
+    assert after.photos == () and after.reports[0].code == "no_consent"
+    assert not list((tmp_path / "out2").rglob("*.*"))
