@@ -117,3 +117,19 @@ def test_opt_out_removes_earlier_published_photos_from_the_site(school):
     assert "Zoë" not in result.stdout + result.stderr  # the reason never names the child
     # other photos of the post are still there
     assert any(k.startswith("groep/groep-3/fotos/") for k in after)
+
+
+def test_strict_build_fails_on_dropped_photos_and_names_them(tmp_path):
+    env = {
+        "SCHOOLPLEIN_OUTPUT": str(tmp_path / "output"),
+        "SCHOOLPLEIN_PHOTO_CACHE": str(tmp_path / "cache"),
+        "SCHOOLPLEIN_AUDIT": str(tmp_path / "audit"),
+    }
+    result = run_invoke("build", "--strict", env=env)
+    assert result.returncode != 0
+    assert "kinderboerderij/portret.jpg" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "output").exists()
+    relaxed = run_invoke("build", env=env)
+    assert relaxed.returncode == 0, relaxed.stderr
+    assert (tmp_path / "output" / "groep" / "groep-3" / "fotos").is_dir()
