@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import signal
 import sys
 import tempfile
 from pathlib import Path
@@ -123,10 +124,11 @@ def publish(c, target="nginx", dry_run=False, strict=False, listen="127.0.0.1:80
         _fail(exc)
 
 
-def _serve(cfg: Config, port: int) -> None:
+def _serve(cfg: Config, port: int, banner: str = "") -> None:
     deploy = _publish_nginx(cfg, f"127.0.0.1:{port}", cfg.deploy / "local")
     proc = local_server.start(deploy, port)
-    print(f"\nKc de Matrix draait op http://127.0.0.1:{port}/  (Ctrl+C om te stoppen)")
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # stop nginx on kill too
+    print(banner + f"\nKc de Matrix draait op http://127.0.0.1:{port}/  (Ctrl+C om te stoppen)")
     try:
         proc.wait()
     except KeyboardInterrupt:
@@ -156,11 +158,11 @@ def demo(c, port=None):
         accounts_mod.sync_accounts(roster, cfg.private, cfg.bcrypt_rounds, (), "Kc de Matrix")
         change = accounts_mod.sync_accounts(roster, cfg.private, cfg.bcrypt_rounds,
                                             tuple(pid for pid, _ in DEMO_LOGINS), "Kc de Matrix")
-        print("\nDemo-logins (nieuw wachtwoord bij iedere start):")
         issued = {i.person_id: i for i in change.issued}
-        for pid, role in DEMO_LOGINS:
-            print(f"  {role:45s} {issued[pid].login}  /  {issued[pid].passphrase}")
-        _serve(cfg, int(port or cfg.port))
+        banner = "\nDemo-logins (nieuw wachtwoord bij iedere start):\n" + "".join(
+            f"  {role:45s} {issued[pid].login}  /  {issued[pid].passphrase}\n"
+            for pid, role in DEMO_LOGINS)
+        _serve(cfg, int(port or cfg.port), banner)
     except SchoolpleinError as exc:
         _fail(exc)
 
