@@ -95,8 +95,11 @@ def _publish_nginx(cfg: Config, listen: str, deploy: Path, strict: bool = False,
                    production: bool = False):
     settings = _build(cfg, strict, production=production)
     accs = accounts_mod.load_accounts(cfg.private)
+    # "user@host:/srv/schoolplein" -> the configs name /srv/schoolplein/...
+    server_root = Path(cfg.rsync_dest.rsplit(":", 1)[-1]) if production and cfg.rsync_dest \
+        else None
     return basic_auth.publish(cfg.output, deploy, settings["SCHOOLPLEIN_SECTIONS"], accs,
-                              listen, cfg.hsts)
+                              listen, cfg.hsts, server_root=server_root)
 
 
 @task(help={"target": "nginx (basic auth) of cloudfront",

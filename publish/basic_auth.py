@@ -127,19 +127,24 @@ def _copy_tree(src: Path, dst: Path) -> None:
 
 def publish(output: Path, deploy_root: Path, sections: SectionMap,
             accounts: dict[str, Account], listen: str, hsts: bool = False,
-            keep: int = 2) -> Deploy:
-    """Make a new release from a checked build output and switch to it atomically."""
+            keep: int = 2, server_root: Path | None = None) -> Deploy:
+    """Make a new release from a checked build output and switch to it atomically.
+
+    `server_root` is where the deploy folder lives on the web server (rsync
+    target); the generated configs name paths there, not on this machine.
+    """
     deploy = Deploy(Path(deploy_root).resolve())
+    served = Deploy(Path(server_root) if server_root else deploy.root)
     releases = deploy.root / "releases"
     releases.mkdir(parents=True, exist_ok=True)
     release = releases / datetime.now().strftime("%Y%m%d-%H%M%S-%f")
     _copy_tree(Path(output), release)
     write_htpasswd(sections, accounts, deploy.htpasswd)
-    write_htaccess(sections, release, deploy.htpasswd, hsts)
+    write_htaccess(sections, release, served.htpasswd, hsts)
     deploy.nginx_conf.write_text(
-        nginx_server(sections, deploy.current, deploy.htpasswd, listen, hsts))
+        nginx_server(sections, served.current, served.htpasswd, listen, hsts))
     deploy.apache_conf.write_text(_env().get_template("apache-vhost.conf.j2").render(
-        listen=listen, root=deploy.current, htpasswd=deploy.htpasswd))
+        listen=listen, root=served.current, htpasswd=served.htpasswd))
     link = deploy.root / "current.tmp"
     if link.is_symlink() or link.exists():
         link.unlink()

@@ -133,3 +133,21 @@ def test_strict_build_fails_on_dropped_photos_and_names_them(tmp_path):
     relaxed = run_invoke("build", env=env)
     assert relaxed.returncode == 0, relaxed.stderr
     assert (tmp_path / "output" / "groep" / "groep-3" / "fotos").is_dir()
+
+
+def test_publish_rsyncs_the_release_to_the_server_named_in_env(school):
+    tmp, env = school
+    remote = tmp / "server"
+    remote.mkdir()
+    result = run_invoke("publish", "--target", "nginx",
+                        env={**env, "SCHOOLPLEIN_RSYNC_DEST": str(remote)})
+    assert result.returncode == 0, result.stderr
+    served = remote / "current"
+    assert (served / "groep" / "groep-3" / "index.html").exists()
+    assert (remote / "htpasswd" / "group-groep-3.htpasswd").exists()
+    conf = (remote / "nginx-schoolplein.conf").read_text()
+    # the config names the paths on the server, not on the admin's machine
+    assert f"root {remote}/current;" in conf
+    assert f"auth_basic_user_file {remote}/htpasswd/group-groep-3.htpasswd;" in conf
+    htaccess = (served / "groep" / "groep-3" / ".htaccess").read_text()
+    assert f'AuthUserFile "{remote}/htpasswd/group-groep-3.htpasswd"' in htaccess
