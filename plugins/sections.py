@@ -16,6 +16,8 @@ from .errors import Problem, SchoolpleinError
 from .roster import Roster
 
 KINDS = ("public", "school", "group", "family")
+# URL roots of the protected kinds. Servers and checks derive their rules from these.
+ROOTS = {"school": "/school/", "group": "/groep/", "family": "/gezin/"}
 
 
 @dataclass(frozen=True)
@@ -121,18 +123,18 @@ def build_section_map(roster: Roster, school_name: str) -> SectionMap:
     all_staff = frozenset(roster.staff)
     sections = [
         Section("public", "public", "/", school_name, frozenset(), frozenset()),
-        Section("school", "school", "/school/", school_name, all_parents | all_staff,
+        Section("school", "school", ROOTS["school"], school_name, all_parents | all_staff,
                 frozenset(roster.children)),
     ]
     for slug, group in sorted(roster.groups.items()):
         kids = frozenset(c.id for c in roster.children_in(slug))
         parents = frozenset(p.id for p in roster.parents.values() if kids & set(p.children))
-        sections.append(Section("group", slug, f"/groep/{slug}/", group.name,
+        sections.append(Section("group", slug, f"{ROOTS['group']}{slug}/", group.name,
                                 parents | roster.teachers_of(slug) | mt, kids))
     for fam_id, family in sorted(roster.families.items()):
         groups = {roster.children[c].group for c in family.children}
         teachers = frozenset().union(*(roster.teachers_of(g) for g in groups))
-        sections.append(Section("family", fam_id, f"/gezin/{fam_id}/", "Gezinspagina",
+        sections.append(Section("family", fam_id, f"{ROOTS['family']}{fam_id}/", "Gezinspagina",
                                 frozenset(family.parents) | teachers | mt,
                                 frozenset(family.children)))
     return SectionMap(tuple(sections))

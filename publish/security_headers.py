@@ -1,0 +1,30 @@
+"""The response headers every target sends: one definition for nginx, Apache and CloudFront.
+
+nginx and Apache configs are rendered from this; the CloudFormation template is
+static YAML, so a test checks it carries exactly these values.
+"""
+
+from __future__ import annotations
+
+CSP = ("default-src 'self'; img-src 'self'; script-src 'self'; style-src 'self'; "
+       "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
+HSTS = "max-age=63072000; includeSubDomains"
+
+HEADERS: dict[str, str] = {
+    "Content-Security-Policy": CSP,
+    "X-Robots-Tag": "noindex, nofollow, noarchive, noimageindex",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), interest-cohort=()",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+
+# Content-hashed photos never change; everything else is revalidated. "private": only the
+# parent's own browser keeps a copy (no shared caches between the web server and the parent).
+CACHE_PHOTO = "private, max-age=31536000, immutable"
+CACHE_PAGE = "no-cache"
+
+
+def headers(hsts: bool) -> dict[str, str]:
+    return {**HEADERS, **({"Strict-Transport-Security": HSTS} if hsts else {})}
