@@ -13,10 +13,14 @@ import re
 from pathlib import Path
 
 from .errors import Problem, SchoolpleinError
-from .sections import SectionMap
+from .sections import ROOTS, SectionMap
 
-PROTECTED_ROOTS = ("school", "groep", "gezin")
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif", ".avif", ".gif", ".tif"}
+PROTECTED_ROOTS = tuple(root.strip("/") for root in ROOTS.values())
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif", ".avif", ".gif", ".tif",
+                  ".tiff", ".bmp", ".svg", ".jxl"}
+TOKEN_RE = re.compile(r"[a-z0-9]{16,40}")
+TEXT_SUFFIXES = {".html", ".atom", ".xml", ".txt", ".css", ".js", ".json"}
+PHOTO_NAME_RE = re.compile(r"^[0-9a-f]{20}-\d+\.(?:jpg|webp)$")
 LINK_RE = re.compile(r"""(?:href|src|srcset|action)\s*=\s*["']([^"']+)["']""", re.IGNORECASE)
 
 
@@ -27,6 +31,14 @@ def _section_of(rel: str, sections: SectionMap):
     if section.kind == "public" and top in PROTECTED_ROOTS:
         return None  # e.g. /groep/<unknown>/ or a file directly under /gezin/
     return section
+
+
+def _is_published_photo(rel: str, section) -> bool:
+    """Theme artwork, or a filtered, re-encoded copy named by hash in the section's fotos/."""
+    if section.kind == "public":
+        return rel.startswith("theme/")
+    name = rel.removeprefix(section.dir + "/fotos/")
+    return name != rel and PHOTO_NAME_RE.match(name) is not None
 
 
 def _link_targets(html: str, siteurl: str) -> set[str]:
@@ -43,6 +55,7 @@ def _link_targets(html: str, siteurl: str) -> set[str]:
 
 def check_output(output: Path, sections: SectionMap, siteurl: str = "") -> None:
     problems: list[Problem] = []
+    family_ids = {s.key: s for s in sections if s.kind == "family"}
     for dirpath, _dirs, files in os.walk(output):
         for name in files:
             path = Path(dirpath) / name
@@ -53,17 +66,26 @@ def check_output(output: Path, sections: SectionMap, siteurl: str = "") -> None:
                                         "bestand valt buiten iedere bekende sectie",
                                         "zet de inhoud in een bestaande groeps- of gezinsmap"))
                 continue
-            if section.kind == "public" and path.suffix.lower() in IMAGE_SUFFIXES \
-                    and not rel.startswith("theme/"):
-                problems.append(Problem(f"output/{rel}", None, "foto in het openbare deel",
-                                        "foto's horen alleen bij berichten in een sectie"))
+            if path.suffix.lower() in IMAGE_SUFFIXES and not _is_published_photo(rel, section):
+                problems.append(Problem(
+                    f"output/{rel}", None,
+                    "foto in het openbare deel" if section.kind == "public"
+                    else "afbeelding buiten de fotomap van de sectie",
+                    "foto's komen alleen via het fotofilter in <sectie>/fotos/"))
+            if path.suffix in TEXT_SUFFIXES:
+                text = path.read_text(encoding="utf-8", errors="replace")
+                for token in set(TOKEN_RE.findall(text)) & family_ids.keys():
+                    if family_ids[token] != section:
+                        problems.append(Problem(
+                            f"output/{rel}", None,
+                            "pagina noemt het id van een gezinspagina die er niet bij hoort",
+                            "gezin-id's staan alleen op de eigen gezinspagina"))
             if path.suffix == ".html":
-                html = path.read_text(encoding="utf-8", errors="replace")
-                for target in _link_targets(html, siteurl):
+                for target in _link_targets(text, siteurl):
                     other = sections.for_path(target)
-                    if other != section and other.protected and target not in (
-                        other.prefix, other.prefix.rstrip("/"),
-                    ):
+                    root_link = other.kind in ("school", "group") and target in (
+                        other.prefix, other.prefix.rstrip("/"))
+                    if other != section and other.protected and not root_link:
                         problems.append(Problem(
                             f"output/{rel}", None,
                             f"pagina van '{section.title}' linkt naar inhoud van "

@@ -23,7 +23,7 @@ from .errors import Problem, SchoolpleinError, display_path
 from .photo_audit import PhotoReport, console_lines, write_audit
 from .photo_pipeline import PhotoCache, SourceIndex, encode_all, hash_file
 from .photo_rules import Decision, Probe, decide
-from .photo_settings import IMAGE_SUFFIXES, SIDECAR_NAME, PhotoSettings
+from .photo_settings import PhotoSettings
 from .photo_tags import post_photos, read_post_tags
 from .roster import Roster
 from .sections import Section, SectionMap
@@ -265,20 +265,23 @@ def on_articles(generator) -> None:
         raise SchoolpleinError(problems)
 
 
-def _is_post_original(path: str) -> bool:
-    p = Path(path)
-    is_photo_or_sidecar = p.suffix.lower() in IMAGE_SUFFIXES or p.name == SIDECAR_NAME
-    return is_photo_or_sidecar and (p.parent / POST_FILE).is_file()
-
-
 def on_static(generator) -> None:
-    """static_generator_finalized: originals (and fotos.txt) are never static files."""
-    lists = [generator.staticfiles, generator.context.get("staticfiles")]
-    for files in {id(x): x for x in lists if isinstance(x, list)}.values():
-        kept = [sf for sf in files if not _is_post_original(sf.source_path)]
-        if len(kept) != len(files):
-            log.debug("%d originelen niet gekopieerd", len(files) - len(kept))
-        files[:] = kept  # in place: the generator copies context["staticfiles"]
+    """static_generator_finalized: nothing from content/ is ever copied as it is.
+
+    STATIC_PATHS is empty, so every static file here was linked from a post with
+    {static} or {attach}: that would publish an original (with its metadata, and
+    without the privacy filter). Stop the build and say what to do instead.
+    """
+    problems = [
+        Problem(display_path(sf.source_path), None,
+                "bestand gelinkt met {static} of {attach}: originelen worden nooit gepubliceerd",
+                "zet foto's in een berichtmap (naast index.md); ze komen dan gefilterd in de "
+                "galerij. Verwijder de link naar dit bestand.")
+        for sf in generator.staticfiles
+    ]
+    if problems:
+        generator.staticfiles.clear()
+        raise SchoolpleinError(problems)
 
 
 def on_finalized(pelican) -> None:

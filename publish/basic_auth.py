@@ -17,14 +17,14 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from plugins.sections import SectionMap
+from plugins.sections import ROOTS, SectionMap
 
+from . import security_headers
 from .accounts import Account
 
 TEMPLATES = Path(__file__).parent / "templates"
 REALM = "Ouderplatform"  # one realm: the browser asks once and reuses it for every section
-CSP = ("default-src 'self'; img-src 'self'; script-src 'self'; style-src 'self'; "
-       "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
+CACHE = {"cache_photo": security_headers.CACHE_PHOTO, "cache_page": security_headers.CACHE_PAGE}
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,7 @@ def nginx_server(sections: SectionMap, root: Path, htpasswd: Path, listen: str,
                  hsts: bool = False) -> str:
     return _env().get_template("nginx-server.conf.j2").render(
         sections=sections.protected, root=root, htpasswd=htpasswd, listen=listen,
-        realm=REALM, csp=CSP, hsts=hsts,
+        realm=REALM, headers=security_headers.headers(hsts), roots=ROOTS.values(), **CACHE,
     )
 
 
@@ -107,7 +107,7 @@ def apache_main(vhost: Path, run_dir: Path, listen: str) -> str:
 def write_htaccess(sections: SectionMap, site: Path, htpasswd: Path, hsts: bool) -> None:
     env = _env()
     (site / ".htaccess").write_text(env.get_template("htaccess-root.j2").render(
-        csp=CSP, hsts=hsts))
+        headers=security_headers.headers(hsts), **CACHE))
     for section in sections.protected:
         folder = site / section.dir
         folder.mkdir(parents=True, exist_ok=True)

@@ -142,3 +142,26 @@ def test_401_page_explains_how_to_log_in_and_realm_is_shared(client):
 def test_robots_txt_disallows_everything(client):
     status, body, _ = client.get("/robots.txt")
     assert status == 200 and b"Disallow: /" in body
+
+
+def test_dotfiles_are_never_served_even_to_readers(client, roster, demo_accounts):
+    _, passwords = demo_accounts
+    parent = roster.parents["ouder-001"]
+    login = (parent.email, passwords[parent.id])
+    for path in ("/.htaccess", "/school/.htaccess", "/groep/groep-3/.htaccess",
+                 f"/gezin/{parent.family}/.htaccess", "/groep/groep-3/.%68taccess"):
+        status, body, _ = client.get(path, login)
+        assert status == 404, (path, status)
+        assert b"AuthUserFile" not in body
+
+
+def test_photos_are_cached_privately_and_pages_revalidated(client, roster, demo_accounts,
+                                                            demo_build):
+    output, _ = demo_build
+    _, passwords = demo_accounts
+    parent = roster.parents["ouder-001"]
+    login = (parent.email, passwords[parent.id])
+    photo = next((output / "groep" / "groep-3" / "fotos").iterdir())
+    _, _, headers = client.get(f"/groep/groep-3/fotos/{photo.name}", login)
+    assert headers["Cache-Control"] == "private, max-age=31536000, immutable"
+    assert client.get("/groep/groep-3/", login)[2]["Cache-Control"] == "no-cache"

@@ -55,7 +55,9 @@ def apache_site(demo_build, sections, demo_accounts):
         shutil.rmtree(base, ignore_errors=True)
 
 
-def test_apache_enforces_the_same_section_map(apache_site, roster, sections, demo_accounts):
+def test_apache_enforces_the_same_section_map(apache_site, roster, sections, demo_accounts,
+                                              demo_build):
+    output, _ = demo_build
     _, passwords = demo_accounts
     url, error_log = apache_site
     client = Client(url)
@@ -73,6 +75,12 @@ def test_apache_enforces_the_same_section_map(apache_site, roster, sections, dem
                                             error_log.read_text()[-2000:])
         status, _, headers = client.get("/school/")
         assert "noindex" in headers["X-Robots-Tag"]
+        assert headers["Cache-Control"] == "no-cache"
+        mt = roster.staff["mt-01"]
+        photo = next((output / "groep" / "groep-3" / "fotos").iterdir()).name
+        status, _, headers = client.get(f"/groep/groep-3/fotos/{photo}",
+                                        (mt.email, passwords[mt.id]))
+        assert status == 200 and headers["Cache-Control"].startswith("private, max-age=")
         assert client.get("/groep/groep-3/.htaccess")[0] in (401, 403, 404)
         assert client.get("/theme/", None)[0] in (403, 404)
     finally:

@@ -161,3 +161,21 @@ def test_build_check_rejects_a_file_outside_every_section(demo_build, sections, 
     assert "groep-99/index.html" in text and "buiten iedere bekende sectie" in text
     assert "kiekjes/a.jpg" in text and "foto in het openbare deel" in text
     assert "linkt naar inhoud van een andere sectie" in text
+
+
+def test_build_check_rejects_family_ids_and_stray_images(sections, tmp_path):
+    family = next(s for s in sections if s.kind == "family")
+    output = tmp_path / "out"
+    (output / "groep" / "groep-3" / "fotos").mkdir(parents=True)
+    (output / "groep" / "groep-3" / "index.html").write_text(
+        f'<a href="/gezin/{family.key}/">gezin</a>')
+    (output / "groep" / "groep-3" / "klasfoto.jpg").write_bytes(b"x")
+    (output / "groep" / "groep-3" / "fotos" / "origineel.jpg").write_bytes(b"x")
+    (output / "groep" / "groep-3" / "fotos" / ("a" * 20 + "-1600.jpg")).write_bytes(b"x")
+    with pytest.raises(SchoolpleinError) as info:
+        check_output(output, sections)
+    text = info.value.render()
+    assert "groep-3/index.html" in text and "id van een gezinspagina" in text
+    assert "linkt naar inhoud van een andere sectie" in text  # not even the family's root
+    assert "groep-3/klasfoto.jpg" in text and "fotos/origineel.jpg" in text
+    assert "a" * 20 + "-1600.jpg" not in text
