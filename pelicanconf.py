@@ -18,7 +18,7 @@ from plugins.dates import datum  # noqa: E402
 ROOT = Path(__file__).resolve().parent
 load_dotenv(ROOT / ".env")
 
-SITENAME = "Kc de Matrix"
+SITENAME = os.environ.get("SCHOOLPLEIN_SCHOOL_NAME", "Kc de Matrix")
 SITESUBTITLE = "Ouderplatform"
 SITEURL = ""
 TIMEZONE = "Europe/Amsterdam"

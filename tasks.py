@@ -24,11 +24,13 @@ DEMO_LOGINS = (
     ("lk-02", "leerkracht groep 3"),
     ("mt-01", "directie"),
 )
+STRICT_HELP = "stop bij iedere weggelaten foto / fail on any dropped photo"
+PORT_HELP = "poort op 127.0.0.1 / port (standaard 8000)"
 
 
 def _fail(exc: SchoolpleinError) -> None:
-    print(f"\nBouwen/publiceren gestopt. Er is niets gepubliceerd.\n{exc.render()}",
-          file=sys.stderr)
+    header = getattr(exc, "header", "Bouwen/publiceren gestopt. Er is niets gepubliceerd.")
+    print(f"\n{header}\n{exc.render()}", file=sys.stderr)
     sys.exit(1)
 
 
@@ -41,10 +43,11 @@ def _build(cfg: Config, strict: bool = False, output: Path | None = None,
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".build-", dir=target.parent))
     config = cfg.root / ("publishconf.py" if production else "pelicanconf.py")
+    overrides = {"photo_strict": True} if strict else {}  # else SCHOOLPLEIN_STRICT decides
     try:
         settings = pelican_build(config, output_path=str(staging),
-                                 schoolplein_roster=str(cfg.roster), photo_strict=strict)
-    except SchoolpleinError:
+                                 schoolplein_roster=str(cfg.roster), **overrides)
+    except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     if target.exists():
@@ -54,8 +57,7 @@ def _build(cfg: Config, strict: bool = False, output: Path | None = None,
     return settings
 
 
-@task(help={"strict": "stop bij iedere weggelaten foto / fail on any dropped photo",
-            "output": "uitvoermap / output folder (standaard output/)"})
+@task(help={"strict": STRICT_HELP, "output": "uitvoermap / output folder (standaard output/)"})
 def build(c, strict=False, output=None):
     """Bouw de site uit roster/ en content/ / Build the site."""
     cfg = Config.from_env()
@@ -69,24 +71,27 @@ def build(c, strict=False, output=None):
 @task(iterable=["reset"], help={
     "reset": "nieuw wachtwoord voor deze persoon (id of e-mail), mag vaker / reset one person"})
 def accounts(c, reset=None):
-    """Maak accounts voor nieuwe ouders en medewerkers, verwijder vertrokken mensen / Sync accounts."""
-    cfg = Config.from_env()
+    """Maak accounts voor nieuwe ouders en medewerkers, verwijder vertrokkenen / Sync accounts."""
     from plugins.roster import load_roster
+    from publish.cloudfront_settings import CloudFrontSettings
 
+    cfg = Config.from_env()
     try:
         roster = load_roster(cfg.roster)
         change = accounts_mod.sync_accounts(roster, cfg.private, cfg.bcrypt_rounds,
-                                            tuple(reset or ()), "Kc de Matrix")
+                                            tuple(reset or ()), cfg.school_name, cfg.site_url)
     except SchoolpleinError as exc:
         _fail(exc)
     print(f"{len(change.issued)} nieuwe inloggegevens, {len(change.removed)} accounts verwijderd.")
     if change.letters:
-        print(f"Brieven om te printen (privé, niet delen): {change.letters}")
-    if change.removed:
-        print("Publiceer opnieuw om de toegang van vertrokken mensen echt in te trekken.")
-    from publish.cloudfront_settings import CloudFrontSettings
-
+        print(f"Brieven om te printen (privé): {change.letters}\n"
+              "Verwijder dit bestand zodra de brieven zijn uitgedeeld.")
     cloudfront = CloudFrontSettings.from_env()
+    if change.removed:
+        print("nginx/Apache: publiceer opnieuw om de toegang van vertrokken mensen in te trekken.")
+        if cloudfront.key_pair_id:
+            print("CloudFront: hun inloglink blijft geldig tot het einde van de toegangsperiode; "
+                  "trek alle links in met `invoke rotate-keys` (iedereen krijgt een nieuwe).")
     if cloudfront.key_pair_id and cloudfront.private_key_file.exists():
         cloudfront_letters(c)  # the CloudFront target: personal login links with QR codes
 
@@ -94,26 +99,38 @@ def accounts(c, reset=None):
 def _publish_nginx(cfg: Config, listen: str, deploy: Path, strict: bool = False,
                    production: bool = False):
     settings = _build(cfg, strict, production=production)
-    accs = accounts_mod.load_accounts(cfg.private)
-    # "user@host:/srv/schoolplein" -> the configs name /srv/schoolplein/...
-    server_root = Path(cfg.rsync_dest.rsplit(":", 1)[-1]) if production and cfg.rsync_dest \
-        else None
-    return basic_auth.publish(cfg.output, deploy, settings["SCHOOLPLEIN_SECTIONS"], accs,
-                              listen, cfg.hsts, server_root=server_root)
+    return basic_auth.publish(cfg.output, deploy, settings["SCHOOLPLEIN_SECTIONS"],
+                              accounts_mod.load_accounts(cfg.private), listen, cfg.hsts,
+                              server_root=cfg.server_root if production else None)
 
 
-@task(help={"target": "nginx (basic auth) of cloudfront",
-            "dry_run": "toon alleen wat er zou gebeuren / only show the plan",
-            "strict": "stop bij iedere weggelaten foto / fail on any dropped photo",
-            "listen": "nginx listen-adres / nginx listen address (standaard 443 ssl via eigen config)"})
+def _dry_run_nginx(cfg: Config, strict: bool) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        _build(cfg, strict, Path(tmp) / "output", production=True)
+        added, changed, removed = basic_auth.plan(Path(tmp) / "output",
+                                                  cfg.deploy / "nginx")
+    print(f"Plan (er verandert niets): {len(added)} nieuw, {len(changed)} gewijzigd, "
+          f"{len(removed)} verwijderd.")
+    for label, files in (("nieuw", added), ("gewijzigd", changed), ("verwijderd", removed)):
+        for name in files[:50]:
+            print(f"  {label:10s} {name}")
+
+
+@task(help={"target": "nginx (basic auth, ook Apache) of cloudfront",
+            "dry_run": "toon alleen wat er zou veranderen / only show the plan",
+            "strict": STRICT_HELP,
+            "listen": "listen-adres in de nginx-config / nginx listen address"})
 def publish(c, target="nginx", dry_run=False, strict=False, listen="127.0.0.1:8080"):
     """Bouw en publiceer / Build and publish (nginx/Apache basic auth or S3 + CloudFront)."""
     cfg = Config.from_env()
     try:
-        if target == "nginx":
+        if target == "nginx" and dry_run:
+            _dry_run_nginx(cfg, strict)
+        elif target == "nginx":
             deploy = _publish_nginx(cfg, listen, cfg.deploy / "nginx", strict, production=True)
-            print(f"Gepubliceerd in {deploy.root} (nginx: {deploy.nginx_conf})")
-            if cfg.rsync_dest and not dry_run:
+            print(f"Gepubliceerd in {deploy.root} (nginx: {deploy.nginx_conf}, "
+                  f"Apache: {deploy.apache_conf})")
+            if cfg.rsync_dest:
                 c.run(f"rsync -a --delete --delay-updates {deploy.root}/ {cfg.rsync_dest}/")
         elif target == "cloudfront":
             from publish.cloudfront_tasks import publish_cloudfront
@@ -131,7 +148,8 @@ def _serve(cfg: Config, port: int, banner: str = "") -> None:
     deploy = _publish_nginx(cfg, f"127.0.0.1:{port}", cfg.deploy / "local")
     proc = local_server.start(deploy, port)
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # stop nginx on kill too
-    print(banner + f"\nKc de Matrix draait op http://127.0.0.1:{port}/  (Ctrl+C om te stoppen)")
+    print(f"{banner}\n{cfg.school_name} draait op http://127.0.0.1:{port}/  "
+          "(Ctrl+C om te stoppen)")
     try:
         proc.wait()
     except KeyboardInterrupt:
@@ -140,7 +158,7 @@ def _serve(cfg: Config, port: int, banner: str = "") -> None:
         local_server.stop(proc)
 
 
-@task(help={"port": "poort op 127.0.0.1 / port (standaard 8000)"})
+@task(help={"port": PORT_HELP})
 def serve(c, port=None):
     """Bouw en serveer lokaal met nginx en dezelfde wachtwoorden per sectie / Serve locally."""
     cfg = Config.from_env()
@@ -150,17 +168,19 @@ def serve(c, port=None):
         _fail(exc)
 
 
-@task(help={"port": "poort op 127.0.0.1 / port (standaard 8000)"})
+@task(help={"port": PORT_HELP})
 def demo(c, port=None):
     """Demo-school: accounts, drie demo-logins, bouwen en serveren / Build and serve the demo."""
-    cfg = Config.from_env()
     from plugins.roster import load_roster
 
+    cfg = Config.from_env()
     try:
         roster = load_roster(cfg.roster)
-        accounts_mod.sync_accounts(roster, cfg.private, cfg.bcrypt_rounds, (), "Kc de Matrix")
+        accounts_mod.sync_accounts(roster, cfg.private, cfg.bcrypt_rounds, (), cfg.school_name,
+                                   cfg.site_url)
         change = accounts_mod.sync_accounts(roster, cfg.private, cfg.bcrypt_rounds,
-                                            tuple(pid for pid, _ in DEMO_LOGINS), "Kc de Matrix")
+                                            tuple(pid for pid, _ in DEMO_LOGINS),
+                                            letters=False)
         issued = {i.person_id: i for i in change.issued}
         banner = "\nDemo-logins (nieuw wachtwoord bij iedere start):\n" + "".join(
             f"  {role:45s} {issued[pid].login}  /  {issued[pid].passphrase}\n"
@@ -180,5 +200,3 @@ def check(c):
         except SchoolpleinError as exc:
             _fail(exc)
     print("Alles in orde.")
-
-

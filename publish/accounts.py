@@ -84,11 +84,13 @@ def _save(private: Path, accounts: dict[str, Account]) -> None:
 
 
 def sync_accounts(roster: Roster, private: Path, rounds: int = 10,
-                  reset: tuple[str, ...] = (), school: str = "") -> AccountsChange:
+                  reset: tuple[str, ...] = (), school: str = "", site_url: str = "",
+                  letters: bool = True) -> AccountsChange:
     """Create missing accounts, reset the named people, drop people who left.
 
     `reset` takes person ids or e-mail addresses. Logins follow the roster's
-    e-mail address: a changed address means a new account.
+    e-mail address: a changed address means a new account. With `letters`
+    off (the demo prints its logins) no passphrase is written anywhere.
     """
     private = Path(private)
     accounts = load_accounts(private)
@@ -116,19 +118,26 @@ def sync_accounts(roster: Roster, private: Path, rounds: int = 10,
                                           hash_passphrase(phrase, rounds), now)
             issued.append(Issued(person.id, person.email, phrase))
     _save(private, accounts)
-    letters = write_letters(roster, issued, private, school) if issued else None
-    return AccountsChange(tuple(issued), removed, letters)
+    written = write_letters(roster, issued, private, school, site_url) \
+        if issued and letters else None
+    return AccountsChange(tuple(issued), removed, written)
 
 
-def write_letters(roster: Roster, issued: list[Issued], private: Path, school: str) -> Path:
-    """One printable page per family (both parents on it) or staff member."""
+def write_letters(roster: Roster, issued: list[Issued], private: Path, school: str,
+                  site_url: str = "") -> Path:
+    """One printable page per family (both parents on it) or staff member.
+
+    The family page's address is only in this letter: nothing public links it.
+    """
     pages: dict[str, list[tuple[str, Issued]]] = {}
     for item in issued:
         person = roster.person(item.person_id)
         key = person.family if isinstance(person, Parent) else person.id
         pages.setdefault(key, []).append((person.name, item))
     blocks = []
-    for entries in pages.values():
+    for key, entries in pages.items():
+        home = f"{site_url}/gezin/{key}/" if key in roster.families else f"{site_url}/school/"
+        where = "Uw gezinspagina" if key in roster.families else "Start"
         rows = "".join(
             f"<tr><td>{html.escape(name)}</td><td><code>{html.escape(i.login)}</code></td>"
             f"<td><code>{html.escape(i.passphrase)}</code></td></tr>"
@@ -138,8 +147,9 @@ def write_letters(roster: Roster, issued: list[Issued], private: Path, school: s
             f'<section class="letter"><h1>Welkom bij het ouderplatform van {html.escape(school)}'
             f"</h1><p>Hieronder staan uw persoonlijke inloggegevens. Bewaar deze brief goed en "
             f"deel uw wachtwoord met niemand.</p><table><tr><th>Naam</th><th>Inlognaam</th>"
-            f"<th>Wachtwoord</th></tr>{rows}</table><p>Uw browser vraagt één keer om deze "
-            f"gegevens en onthoudt ze voor alle pagina's die bij u horen.</p></section>"
+            f"<th>Wachtwoord</th></tr>{rows}</table><p>{where}: <code>{html.escape(home)}"
+            f"</code> (bewaar deze link als bladwijzer).</p><p>Uw browser vraagt één keer om "
+            f"deze gegevens en onthoudt ze voor alle pagina's die bij u horen.</p></section>"
         )
     out = Path(private) / "letters"
     out.mkdir(parents=True, exist_ok=True, mode=0o700)

@@ -125,6 +125,21 @@ def _copy_tree(src: Path, dst: Path) -> None:
     shutil.copytree(src, dst, copy_function=link_or_copy)
 
 
+def _files(root: Path) -> dict[str, Path]:
+    return {p.relative_to(root).as_posix(): p for p in root.rglob("*")
+            if p.is_file() and p.name != ".htaccess"}
+
+
+def plan(output: Path, deploy_root: Path) -> tuple[list[str], list[str], list[str]]:
+    """What a publish would add, change and remove compared with the live release."""
+    current = Deploy(Path(deploy_root).resolve()).current
+    new = _files(Path(output))
+    old = _files(current.resolve()) if current.exists() else {}
+    changed = sorted(k for k in new.keys() & old.keys()
+                     if new[k].read_bytes() != old[k].read_bytes())
+    return sorted(new.keys() - old.keys()), changed, sorted(old.keys() - new.keys())
+
+
 def publish(output: Path, deploy_root: Path, sections: SectionMap,
             accounts: dict[str, Account], listen: str, hsts: bool = False,
             keep: int = 2, server_root: Path | None = None) -> Deploy:

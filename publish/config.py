@@ -22,6 +22,8 @@ class Config:
     bcrypt_rounds: int
     hsts: bool
     rsync_dest: str
+    school_name: str
+    site_url: str
 
     @classmethod
     def from_env(cls, root: Path = ROOT) -> Config:
@@ -42,4 +44,11 @@ class Config:
             bcrypt_rounds=int(env("SCHOOLPLEIN_BCRYPT_ROUNDS", "10")),
             hsts=env("SCHOOLPLEIN_HSTS", "false").lower() in ("1", "true", "yes", "ja"),
             rsync_dest=env("SCHOOLPLEIN_RSYNC_DEST", ""),
+            school_name=env("SCHOOLPLEIN_SCHOOL_NAME", "Kc de Matrix"),
+            site_url=env("SCHOOLPLEIN_SITEURL", "").rstrip("/"),
         )
+
+    @property
+    def server_root(self) -> Path | None:
+        """Where the deploy folder lands on the web server ("user@host:/srv/x" -> /srv/x)."""
+        return Path(self.rsync_dest.rsplit(":", 1)[-1]) if self.rsync_dest else None

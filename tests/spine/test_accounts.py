@@ -19,7 +19,8 @@ def rows(private):
 
 
 def test_creates_everyone_once_with_bcrypt_hashes_only(roster, tmp_path):
-    change = accounts.sync_accounts(roster, tmp_path, rounds=4, school="Kc de Matrix")
+    change = accounts.sync_accounts(roster, tmp_path, rounds=4, school="Kc de Matrix",
+                                    site_url="https://ouders.example.nl")
     people = list(roster.people())
     assert len(change.issued) == len(people)
     stored = rows(tmp_path)
@@ -31,8 +32,9 @@ def test_creates_everyone_once_with_bcrypt_hashes_only(roster, tmp_path):
     letters = change.letters.read_text()
     assert all(i.passphrase in letters for i in change.issued)
     assert stat.S_IMODE(change.letters.stat().st_mode) == 0o600
-    # one printable page per family or staff member
+    # one printable page per family or staff member, with the family page's address
     assert letters.count('class="letter"') == len(roster.families) + len(roster.staff)
+    assert all(f"/gezin/{fam}/" in letters for fam in roster.families)
 
     again = accounts.sync_accounts(roster, tmp_path, rounds=4)
     assert again.issued == () and again.letters is None
@@ -43,8 +45,9 @@ def test_reset_one_person_by_email_changes_only_that_hash(roster, tmp_path):
     accounts.sync_accounts(roster, tmp_path, rounds=4)
     before = rows(tmp_path)
     email = roster.parents["ouder-003"].email
-    change = accounts.sync_accounts(roster, tmp_path, rounds=4, reset=(email,))
+    change = accounts.sync_accounts(roster, tmp_path, rounds=4, reset=(email,), letters=False)
     assert [i.person_id for i in change.issued] == ["ouder-003"]
+    assert change.letters is None and len(list((tmp_path / "letters").iterdir())) == 1
     after = rows(tmp_path)
     assert after["ouder-003"]["hash"] != before["ouder-003"]["hash"]
     assert {k: v for k, v in after.items() if k != "ouder-003"} == {

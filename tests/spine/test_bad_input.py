@@ -151,3 +151,20 @@ def test_publish_rsyncs_the_release_to_the_server_named_in_env(school):
     assert f"auth_basic_user_file {remote}/htpasswd/group-groep-3.htpasswd;" in conf
     htaccess = (served / "groep" / "groep-3" / ".htaccess").read_text()
     assert f'AuthUserFile "{remote}/htpasswd/group-groep-3.htpasswd"' in htaccess
+
+
+def test_dry_run_shows_the_plan_and_changes_nothing(school):
+    tmp, env = school
+    before = snapshot(tmp / "deploy")
+    (tmp / "content" / "groep" / "groep-3" / "2026-09-18-eerste-weken.md").unlink()
+    result = run_invoke("publish", "--target", "nginx", "--dry-run", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "verwijderd" in result.stdout
+    assert "groep/groep-3/2026-09-18-eerste-weken/index.html" in result.stdout
+    assert snapshot(tmp / "deploy") == before
+
+
+def test_strict_from_env_is_honoured(school):
+    tmp, env = school
+    result = run_invoke("build", env={**env, "SCHOOLPLEIN_STRICT": "1"})
+    assert result.returncode != 0 and "portret.jpg" in result.stderr
