@@ -18,6 +18,12 @@ from plugins.dates import datum  # noqa: E402
 ROOT = Path(__file__).resolve().parent
 load_dotenv(ROOT / ".env")
 
+
+def _path(key: str, default: str) -> str:
+    """A folder from .env; relative ones are relative to the project, not the shell."""
+    return str(ROOT / os.environ.get(key, default))
+
+
 SITENAME = os.environ.get("SCHOOLPLEIN_SCHOOL_NAME", "Kc de Matrix")
 SITESUBTITLE = "Ouderplatform"
 SITEURL = ""
@@ -26,7 +32,7 @@ DEFAULT_LANG = "nl"
 DEFAULT_DATE_FORMAT = "%-d %B %Y"
 JINJA_FILTERS = {"datum": datum}
 
-PATH = os.environ.get("SCHOOLPLEIN_CONTENT", str(ROOT / "content"))
+PATH = _path("SCHOOLPLEIN_CONTENT", "content")
 ARTICLE_PATHS = [""]  # every folder is read, so an unknown one is an error
 ARTICLE_EXCLUDES = ["publiek"]
 PAGE_PATHS = ["publiek"]
@@ -85,13 +91,13 @@ MARKDOWN = {
 }
 
 # Schoolplein settings (documented in README.md).
-SCHOOLPLEIN_ROSTER = os.environ.get("SCHOOLPLEIN_ROSTER", str(ROOT / "roster"))
-SCHOOLPLEIN_PRIVATE = os.environ.get("SCHOOLPLEIN_PRIVATE", str(ROOT / "private"))
+SCHOOLPLEIN_ROSTER = _path("SCHOOLPLEIN_ROSTER", "roster")
+SCHOOLPLEIN_PRIVATE = _path("SCHOOLPLEIN_PRIVATE", "private")
 DIRECTIE_EMAIL = os.environ.get("SCHOOLPLEIN_DIRECTIE_EMAIL", "directie@kcdematrix.example.nl")
 SCHOOL_PHONE = os.environ.get("SCHOOLPLEIN_SCHOOL_PHONE", "010-123 45 67")
 MIN_CHILDREN_PER_PHOTO = int(os.environ.get("SCHOOLPLEIN_MIN_CHILDREN_PER_PHOTO", "3"))
 PHOTO_CONSENT_DEFAULT = os.environ.get("SCHOOLPLEIN_PHOTO_CONSENT_DEFAULT", "school")
 PHOTO_STRICT = os.environ.get("SCHOOLPLEIN_STRICT", "") == "1"
-PHOTO_CACHE_DIR = os.environ.get("SCHOOLPLEIN_PHOTO_CACHE", str(ROOT / "cache" / "photos"))
-PHOTO_AUDIT_DIR = os.environ.get("SCHOOLPLEIN_AUDIT", str(ROOT / "audit"))
+PHOTO_CACHE_DIR = _path("SCHOOLPLEIN_PHOTO_CACHE", "cache/photos")
+PHOTO_AUDIT_DIR = _path("SCHOOLPLEIN_AUDIT", "audit")
 PAGINATED_TEMPLATES = {"section": None}
