@@ -8,12 +8,27 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import boto3
+import yaml
 from botocore.config import Config
 from moto.server import ThreadedMotoServer
 
 WRITE_OPERATIONS = {"PutObject", "DeleteObject", "DeleteObjects", "CreateMultipartUpload",
                     "UploadPart", "CompleteMultipartUpload", "CopyObject"}
 REGION = "eu-central-1"
+
+
+class CfnLoader(yaml.SafeLoader):
+    """SafeLoader that keeps CloudFormation tags: `!Ref X` loads as {"Ref": "X"}."""
+
+
+CfnLoader.add_multi_constructor("!", lambda loader, tag, node: {tag: (
+    loader.construct_sequence(node) if isinstance(node, yaml.SequenceNode)
+    else loader.construct_scalar(node) if isinstance(node, yaml.ScalarNode)
+    else loader.construct_mapping(node))})
+
+
+def load_template(path: Path) -> dict:
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=CfnLoader)  # noqa: S506 - safe
 
 
 def photo_name(section_dir: str, content: bytes, ext: str) -> str:
