@@ -36,6 +36,8 @@ from .object_headers import cache_control, content_type, is_page, is_photo
 MULTIPART_THRESHOLD = 64 * 1024 * 1024
 SECTION_WILDCARD_AFTER = 15  # more changed paths in one section: invalidate `/<prefix>*`
 EVERYTHING_AFTER = 1000  # more paths in total: invalidate `/*`
+# CloudFront accepts at most 15 wildcard paths in progress at a time: more, and send `/*`.
+MAX_WILDCARDS = 15
 # Never publish something that looks like a secret, whatever ended up in the output.
 SECRET_NAMES = (".env", ".htpasswd", ".htaccess", ".git")
 SECRET_SUFFIXES = (".pem", ".key", ".p12", ".htpasswd", ".csv")
@@ -160,7 +162,12 @@ def _upload_order(key: str) -> tuple[int, str]:
 
 
 def invalidation_paths(keys: Iterable[str], section_map: SectionMap) -> tuple[str, ...]:
-    """CloudFront paths for changed keys, collapsed per section and overall."""
+    """CloudFront paths for changed keys, collapsed per section and overall.
+
+    A section with more than SECTION_WILDCARD_AFTER changed paths becomes `<prefix>*`;
+    more than MAX_WILDCARDS such wildcards (CloudFront's limit) or more than
+    EVERYTHING_AFTER paths become a single `/*`.
+    """
     by_section: dict[str, set[str]] = defaultdict(set)
     for key in keys:
         path = "/" + key
@@ -168,7 +175,7 @@ def invalidation_paths(keys: Iterable[str], section_map: SectionMap) -> tuple[st
     paths: set[str] = set()
     for prefix, members in by_section.items():
         paths |= {prefix + "*"} if len(members) > SECTION_WILDCARD_AFTER else members
-    if len(paths) > EVERYTHING_AFTER:
+    if len(paths) > EVERYTHING_AFTER or sum("*" in p for p in paths) > MAX_WILDCARDS:
         return ("/*",)
     return tuple(sorted(paths))
 

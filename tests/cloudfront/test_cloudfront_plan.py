@@ -62,3 +62,22 @@ def test_headers_per_type():
     assert content_type("x/fotos/ab-1600.webp") == "image/webp"
     assert cache_control("x/fotos/ab-1600.webp") == "public, max-age=31536000, immutable"
     assert cache_control("login/login.js") == "no-cache"
+
+
+def family_keys(section_map, sections: int, per_section: int) -> list[str]:
+    families = [s for s in section_map.protected if s.kind == "family"][:sections]
+    assert len(families) == sections
+    return [f"{s.dir}/post-{n}/index.html" for s in families for n in range(per_section)]
+
+
+def test_at_most_fifteen_wildcards_then_everything(section_map):
+    from publish.s3sync import MAX_WILDCARDS, SECTION_WILDCARD_AFTER
+
+    assert MAX_WILDCARDS == 15
+    busy = SECTION_WILDCARD_AFTER + 1  # enough changes to make a section a wildcard
+    keys = family_keys(section_map, 15, busy) + ["index.html"]
+    paths = plan_sync({}, {k: remote(k) for k in keys}, section_map).invalidations
+    assert sum("*" in p for p in paths) == 15 and "/index.html" in paths
+
+    keys = family_keys(section_map, 16, busy)
+    assert plan_sync({}, {k: remote(k) for k in keys}, section_map).invalidations == ("/*",)
