@@ -44,7 +44,13 @@ SECRET_SUFFIXES = (".pem", ".key", ".p12", ".htpasswd", ".csv")
 
 
 class PublishError(SchoolpleinError):
-    """Publishing stopped half-way; the message says what happened and what to do."""
+    """Publishing stopped; the message says what was already done and what to do.
+
+    `header` is printed above the problems (tasks.py) instead of the build's
+    "nothing was published": part of a publish may already be online.
+    """
+
+    header = "Publiceren onderbroken."
 
 
 @dataclass(frozen=True)
@@ -117,14 +123,16 @@ def scan_output(output_dir: Path | str) -> dict[str, LocalFile]:
     """Every file in the output with its hashes; refuses anything that looks secret."""
     root = Path(output_dir)
     if not root.is_dir():
-        raise PublishError(Problem(str(root), None, "de map met de gebouwde site bestaat niet",
+        raise PublishError(Problem(str(root), None, "de map met de gebouwde site bestaat niet; "
+                                   "er is nog niets gepubliceerd",
                                    "bouw eerst de site: invoke build"))
     files: dict[str, LocalFile] = {}
     secrets = []
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
         key = path.relative_to(root).as_posix()
         if _looks_secret(key):
-            secrets.append(Problem(str(path), None, "dit lijkt een geheim of privébestand",
+            secrets.append(Problem(str(path), None, "dit lijkt een geheim of privébestand; "
+                                   "er is nog niets gepubliceerd",
                                    "haal het uit de site-map; het mag nooit gepubliceerd worden"))
             continue
         data = path.read_bytes()
@@ -275,13 +283,24 @@ def apply_plan(plan: Plan, local: Mapping[str, LocalFile], s3, bucket: str, *,
         raise _interrupted(phase, exc, done, len(plan.uploads), plan) from exc
 
 
-def _interrupted(phase: str, exc: Exception, done: int, total: int, plan: Plan) -> PublishError:
+def progress_report(phase: str, done: int, total: int, plan: Plan) -> str:
+    """What was already done when `phase` failed, in Dutch, for the admin."""
     state = f"{done} van {total} bestanden waren al geüpload"
     if phase == "privacy":
-        state = ("ingetrokken foto's staan mogelijk nog online; "
-                 "publiceer zo snel mogelijk opnieuw")
-    elif plan.privacy_deletes:
+        return (state + "; ingetrokken foto's staan mogelijk nog online: "
+                "publiceer zo snel mogelijk opnieuw")
+    if plan.privacy_deletes:
         state += f"; de {len(plan.privacy_deletes)} ingetrokken foto('s) zijn al verwijderd"
+    if phase == "delete":
+        state += "; oude bestanden zijn nog niet (allemaal) verwijderd"
+    elif phase == "invalidate":
+        state += ("; oude bestanden zijn verwijderd, alleen de CloudFront-cache is niet "
+                  "vernieuwd (ouders kunnen nog even een oude versie zien)")
+    return state
+
+
+def _interrupted(phase: str, exc: Exception, done: int, total: int, plan: Plan) -> PublishError:
+    state = progress_report(phase, done, total, plan)
     return PublishError(Problem(
         "publiceren naar S3/CloudFront", None,
         f"gestopt tijdens {PHASES[phase]}: S3 of CloudFront was niet bereikbaar of weigerde "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from cf_helpers import bucket_state, make_tree, output_state
 
+from plugins.errors import SchoolpleinError
 from publish.s3sync import PublishError, sync
 
 
@@ -60,3 +61,55 @@ def test_unreachable_before_start_changes_nothing(moto, bucket, tmp_path, sectio
     moto.stop()
     with pytest.raises(PublishError, match="er is nog niets veranderd"):
         sync(out, s3, bucket, section_map, progress=False, out=lambda _: None)
+
+
+class FailingAws:
+    """S3 and CloudFront stand-in that refuses one operation."""
+
+    def __init__(self, fail: str):
+        self.fail = fail
+
+    def _maybe_fail(self, operation: str):
+        if operation == self.fail:
+            from botocore.exceptions import ClientError
+
+            raise ClientError({"Error": {"Code": "ServiceUnavailable", "Message": "weg"}},
+                              operation)
+
+    def delete_objects(self, Bucket, Delete):  # noqa: N803 - boto3 naming
+        privacy = any("/fotos/" in o["Key"] for o in Delete["Objects"])
+        self._maybe_fail("privacy" if privacy else "delete")
+        return {}
+
+    def put_object(self, **kw):
+        self._maybe_fail("upload")
+
+    def create_invalidation(self, **kw):
+        self._maybe_fail("invalidate")
+
+
+@pytest.mark.parametrize(("fail", "done", "said"), [
+    ("privacy", 0, "ingetrokken foto's staan mogelijk nog online"),
+    ("upload", 0, "de 1 ingetrokken foto('s) zijn al verwijderd"),
+    ("delete", 2, "oude bestanden zijn nog niet (allemaal) verwijderd"),
+    ("invalidate", 2, "alleen de CloudFront-cache is niet vernieuwd"),
+])
+def test_every_interruption_says_what_was_done(tmp_path, section_map, fail, done, said):
+    from publish.s3sync import RemoteObject, apply_plan, plan_sync, scan_output
+
+    out = tmp_path / "output"
+    for key in ("index.html", "school/index.html"):
+        (out / key).parent.mkdir(parents=True, exist_ok=True)
+        (out / key).write_text(key)
+    local = scan_output(out)
+    remote = {k: RemoteObject(k, 1, "0" * 32) for k in
+              ("index.html", "school/fotos/oud-1600.jpg", "school/oud/index.html")}
+    plan = plan_sync(local, remote, section_map)
+    aws = FailingAws(fail)
+    with pytest.raises(PublishError) as failure:
+        apply_plan(plan, local, aws, "b", cloudfront=aws, distribution_id="E1", progress=False)
+    message = str(failure.value)
+    assert f"{done} van 2 bestanden waren al geüpload" in message and said in message
+    assert "Opnieuw publiceren is veilig" in message
+    assert failure.value.header == PublishError.header == "Publiceren onderbroken."
+    assert isinstance(failure.value, SchoolpleinError)
