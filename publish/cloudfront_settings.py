@@ -1,7 +1,9 @@
 """Settings for the S3 + CloudFront target, read once from the environment (.env).
 
 Every key is documented in .env.example. Missing production keys are reported
-together, in Dutch, so the admin can fix .env in one go.
+together, in Dutch, so the admin can fix .env in one go. Like publish.config,
+the .env is the project's own (`ROOT / ".env"`, whatever the current folder)
+and relative paths in it are relative to the project.
 """
 
 from __future__ import annotations
@@ -16,7 +18,10 @@ from zoneinfo import ZoneInfo
 
 from plugins.errors import Problem, SchoolpleinError
 
+from .config import ROOT
+
 SCHOOL_TZ = ZoneInfo("Europe/Amsterdam")
+DEFAULT_SCHOOL_NAME = "Kc de Matrix"
 
 
 @dataclass(frozen=True)
@@ -32,6 +37,7 @@ class CloudFrontSettings:
     endpoint_url: str | None = None  # moto / tests only
     stack_name: str = "schoolplein"
     private_dir: Path = Path("private")
+    school_name: str = DEFAULT_SCHOOL_NAME
 
     @property
     def expires_epoch(self) -> int:
@@ -44,15 +50,23 @@ class CloudFrontSettings:
         return self.private_dir / "brieven-cloudfront"
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None, *, require: tuple[str, ...] = ()
-                 ) -> CloudFrontSettings:
-        """Read settings; `require` lists keys that must be set for the task at hand."""
-        if env is None:
-            from dotenv import find_dotenv, load_dotenv
+    def from_env(cls, env: Mapping[str, str] | None = None, *, require: tuple[str, ...] = (),
+                 root: Path = ROOT) -> CloudFrontSettings:
+        """Read settings; `require` lists keys that must be set for the task at hand.
 
-            load_dotenv(find_dotenv(usecwd=True))  # the admin's .env in the project folder
+        env=None loads `root / ".env"` into the environment first (an explicit
+        `env` mapping is used as it is, for tests).
+        """
+        if env is None:
+            from dotenv import load_dotenv
+
+            load_dotenv(root / ".env")  # the project's .env, not the current folder's
             env = os.environ
         problems: list[Problem] = []
+
+        def path(key: str, default: str) -> Path:
+            value = Path(get(key, default))
+            return value if value.is_absolute() else root / value
 
         def get(key: str, default: str = "") -> str:
             value = env.get(key, "").strip() or default
@@ -77,12 +91,13 @@ class CloudFrontSettings:
             domain=get("CLOUDFRONT_DOMAIN", siteurl_host),
             key_group_id=get("CLOUDFRONT_KEY_GROUP_ID"),
             key_pair_id=get("CLOUDFRONT_KEY_PAIR_ID"),
-            private_key_file=Path(get("CLOUDFRONT_PRIVATE_KEY_FILE",
-                                      "private/cloudfront-private-key.pem")),
+            private_key_file=path("CLOUDFRONT_PRIVATE_KEY_FILE",
+                                  "private/cloudfront-private-key.pem"),
             access_until=until,
             endpoint_url=get("AWS_ENDPOINT_URL") or None,
             stack_name=get("SCHOOLPLEIN_STACK_NAME", "schoolplein"),
-            private_dir=Path(get("SCHOOLPLEIN_PRIVATE", "private")),
+            private_dir=path("SCHOOLPLEIN_PRIVATE", "private"),
+            school_name=get("SCHOOLPLEIN_SCHOOL_NAME", DEFAULT_SCHOOL_NAME),
         )
         if problems:
             raise SchoolpleinError(problems)

@@ -123,3 +123,31 @@ def bucket_state(s3, bucket: str) -> dict[str, str]:
 def output_state(root: Path) -> dict[str, str]:
     return {p.relative_to(root).as_posix(): hashlib.md5(p.read_bytes()).hexdigest()
             for p in root.rglob("*") if p.is_file()}
+
+
+class FakeCloudFront:
+    """CloudFront key group with one key K1OLD; a new key gets the id K2NEW."""
+
+    def __init__(self):
+        self.group = ["K1OLD"]
+        self.keys = {"K1OLD": "old"}
+        self.log = []
+
+    def create_public_key(self, PublicKeyConfig):  # noqa: N803
+        self.keys["K2NEW"] = PublicKeyConfig["EncodedKey"]
+        self.log.append("create")
+        return {"PublicKey": {"Id": "K2NEW"}}
+
+    def get_key_group(self, Id):  # noqa: N803
+        return {"ETag": "e", "KeyGroup": {"KeyGroupConfig": {"Name": "g", "Items": self.group}}}
+
+    def update_key_group(self, Id, IfMatch, KeyGroupConfig):  # noqa: N803
+        self.group = list(KeyGroupConfig["Items"])
+        self.log.append(("group", tuple(self.group)))
+
+    def get_public_key(self, Id):  # noqa: N803
+        return {"ETag": "k"}
+
+    def delete_public_key(self, Id, IfMatch):  # noqa: N803
+        del self.keys[Id]
+        self.log.append(("delete", Id))

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from cf_helpers import load_template
+from cf_helpers import FakeCloudFront, load_template
 
 from plugins.errors import SchoolpleinError
 from publish.cloudfront_settings import CloudFrontSettings
@@ -97,32 +97,6 @@ def test_provision_creates_then_updates_without_touching_the_key(settings):
                                           "UsePreviousValue": True}
 
 
-class FakeCloudFront:
-    def __init__(self):
-        self.group = ["K1OLD"]
-        self.keys = {"K1OLD": "old"}
-        self.log = []
-
-    def create_public_key(self, PublicKeyConfig):  # noqa: N803
-        self.keys["K2NEW"] = PublicKeyConfig["EncodedKey"]
-        self.log.append("create")
-        return {"PublicKey": {"Id": "K2NEW"}}
-
-    def get_key_group(self, Id):  # noqa: N803
-        return {"ETag": "e", "KeyGroup": {"KeyGroupConfig": {"Name": "g", "Items": self.group}}}
-
-    def update_key_group(self, Id, IfMatch, KeyGroupConfig):  # noqa: N803
-        self.group = list(KeyGroupConfig["Items"])
-        self.log.append(("group", tuple(self.group)))
-
-    def get_public_key(self, Id):  # noqa: N803
-        return {"ETag": "k"}
-
-    def delete_public_key(self, Id, IfMatch):  # noqa: N803
-        del self.keys[Id]
-        self.log.append(("delete", Id))
-
-
 def small(roster):
     """Three families and two staff members: QR codes take ~0.4 s each."""
     families = dict(list(roster.families.items())[:3])
@@ -137,7 +111,7 @@ def test_rotate_keys_adds_new_reissues_then_removes_old(settings, roster, sectio
     cloudfront = FakeCloudFront()
     result = rotate_keys(settings, roster, section_map, cloudfront,
                          new_key_file=tmp_path / "new.pem", letters_dir=tmp_path / "brieven",
-                         out=lambda _: None)
+                         env_file=tmp_path / ".env", out=lambda _: None)
     assert cloudfront.log == ["create", ("group", ("K1OLD", "K2NEW")), ("group", ("K2NEW",)),
                               ("delete", "K1OLD")]
     assert result.key_pair_id == "K2NEW" and result.removed_key_ids == ("K1OLD",)
