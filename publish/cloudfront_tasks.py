@@ -17,8 +17,6 @@ from plugins.sections import SectionMap, build_section_map
 from .cloudfront_settings import CloudFrontSettings
 from .s3sync import Plan, sync
 
-SCHOOL_NAME = "Kc de Matrix"
-
 
 def aws_client(service: str, settings: CloudFrontSettings):
     """boto3 client; AWS_ENDPOINT_URL points S3 at moto in tests (CloudFront too)."""
@@ -48,11 +46,12 @@ def publish_cloudfront(output_dir: Path | str, section_map: SectionMap,
                 privacy_dropped=privacy_dropped)
 
 
-def _roster_and_map(settings_env_roster: str = ""):
-    import os
+def _roster_and_map(settings: CloudFrontSettings):
+    """The roster (SCHOOLPLEIN_ROSTER, relative to the project) and its section map."""
+    from .config import Config
 
-    roster = load_roster(settings_env_roster or os.environ.get("SCHOOLPLEIN_ROSTER", "roster"))
-    return roster, build_section_map(roster, SCHOOL_NAME)
+    roster = load_roster(Config.from_env().roster)
+    return roster, build_section_map(roster, settings.school_name)
 
 
 @task(help={"pad": "waar de privésleutel komt, buiten git (standaard "
@@ -79,7 +78,7 @@ def rotate_keys(c, brieven=""):
 
     settings = CloudFrontSettings.from_env(require=(
         "CLOUDFRONT_KEY_GROUP_ID", "CLOUDFRONT_DOMAIN", "CLOUDFRONT_PRIVATE_KEY_FILE"))
-    roster, section_map = _roster_and_map()
+    roster, section_map = _roster_and_map(settings)
     return rotate(settings, roster, section_map, aws_client("cloudfront", settings),
                   letters_dir=Path(brieven) if brieven else None)
 
@@ -103,7 +102,7 @@ def cloudfront_letters(c, brieven=""):
     from .login_links import write_cloudfront_letters
 
     settings = CloudFrontSettings.from_env(require=("CLOUDFRONT_DOMAIN", "CLOUDFRONT_KEY_PAIR_ID"))
-    roster, section_map = _roster_and_map()
+    roster, section_map = _roster_and_map(settings)
     written = write_cloudfront_letters(roster, section_map, settings,
                                        Path(brieven) if brieven else None)
     print(f"{len(written)} brieven geschreven in {written[0].parent if written else '-'}.")

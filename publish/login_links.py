@@ -46,12 +46,15 @@ def _env() -> Environment:
                        autoescape=select_autoescape(["html"]), keep_trailing_newline=True)
 
 
-def render_login_assets(output_dir: Path | str, *, school_name: str = "Kc de Matrix",
+def render_login_assets(output_dir: Path | str, *, school_name: str | None = None,
                         stylesheet: str | None = None) -> list[Path]:
     """Write login/index.html, login/login.js and 403.html into the site output.
 
-    All three are public and contain no personal data or secrets.
+    All three are public and contain no personal data or secrets. The build
+    passes SITENAME as `school_name`; without it, SCHOOLPLEIN_SCHOOL_NAME is used.
     """
+    if school_name is None:
+        school_name = CloudFrontSettings.from_env().school_name
     out = Path(output_dir)
     written = []
     for target, source in LOGIN_ASSETS.items():

@@ -92,3 +92,18 @@ def test_rotation_keeps_key_file_setting_when_unchanged(tmp_path, roster, sectio
     assert dotenv_values(env) == {"CLOUDFRONT_KEY_PAIR_ID": "K2NEW",
                                   "CLOUDFRONT_PRIVATE_KEY_FILE": str(key)}
     assert not any("CLOUDFRONT_PRIVATE_KEY_FILE=" in line for line in printed)
+
+
+def test_school_name_comes_from_the_settings(tmp_path, clean_environ):
+    from publish.cloudfront_tasks import _roster_and_map
+    from publish.login_links import render_login_assets
+
+    os.environ["SCHOOLPLEIN_SCHOOL_NAME"] = "OBS Het Anker"
+    render_login_assets(tmp_path / "a")
+    assert "Inloggen bij OBS Het Anker" in (tmp_path / "a/login/index.html").read_text()
+    render_login_assets(tmp_path / "b", school_name="Sitenaam")  # the build passes SITENAME
+    assert "Inloggen bij Sitenaam" in (tmp_path / "b/login/index.html").read_text()
+
+    settings = CloudFrontSettings.from_env({"SCHOOLPLEIN_SCHOOL_NAME": "OBS Het Anker"})
+    _, section_map = _roster_and_map(settings)
+    assert section_map.get("school", "school").title == "OBS Het Anker"
