@@ -106,7 +106,7 @@ def login_link(person: Person, section_map: SectionMap, settings: CloudFrontSett
                  for p in cookie_prefixes(person.id, section_map))
     home = home_of(person)
     url = f"https://{settings.domain}/login/#{link_fragment(settings.domain, home, sets)}"
-    family = "jullie gezinspagina" if isinstance(person, Parent) else "de gezinspagina's"
+    family = "uw gezinspagina" if isinstance(person, Parent) else "de gezinspagina's"
     titles = tuple(dict.fromkeys(s.title if s.kind != "family" else family for s in sections))
     return LoginLink(person.id, person.name, home, url, sets, titles)
 

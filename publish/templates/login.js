@@ -65,19 +65,19 @@
       history.replaceState(null, '', location.pathname + location.search);
     }
     if (!fragment) {
-      show('info', 'Open je persoonlijke inloglink uit de brief of e-mail van school ' +
+      show('info', 'Open uw persoonlijke inloglink uit de brief of e-mail van school ' +
         'om in te loggen.');
       return;
     }
     if (!window.isSecureContext) {
       show('error', 'Deze pagina moet via een beveiligde verbinding (https://) worden geopend. ' +
-        'Open je persoonlijke link opnieuw.');
+        'Open uw persoonlijke link opnieuw.');
       return;
     }
     var link = parse(fragment);
     if (!link) {
       show('error', 'Deze inloglink is niet compleet of beschadigd. Kopieer de hele link uit ' +
-        'de e-mail of scan de QR-code uit je brief opnieuw. Lukt het niet? Vraag de school ' +
+        'de e-mail of scan de QR-code uit uw brief opnieuw. Lukt het niet? Vraag de school ' +
         'om een nieuwe link.');
       return;
     }
@@ -95,7 +95,7 @@
       setCookie('CloudFront-Signature', set.signature, set.prefix, maxAge);
       setCookie('CloudFront-Key-Pair-Id', link.keyId, set.prefix, maxAge);
     }
-    show('ok', 'Je bent ingelogd. Je gaat nu naar je startpagina…');
+    show('ok', 'U bent ingelogd. U gaat nu naar uw startpagina…');
     var home = document.getElementById('home');
     home.setAttribute('href', link.home);
     document.getElementById('next').hidden = false;

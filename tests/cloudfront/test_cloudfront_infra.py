@@ -134,13 +134,13 @@ def test_letters_are_private_and_outside_the_site(settings, roster, section_map,
 
 
 def test_login_assets_have_no_inline_script_or_secret(tmp_path):
-    written = render_login_assets(tmp_path)
+    written = render_login_assets(tmp_path, school_name="Kc de Matrix")
     assert {p.relative_to(tmp_path).as_posix() for p in written} == {
         "login/index.html", "login/login.js", "403.html"}
     page = (tmp_path / "login/index.html").read_text()
     assert '<script src="/login/login.js" defer></script>' in page
     assert page.count("<script") == 1 and "style=" not in page and "onclick" not in page
-    assert "Je persoonlijke inloglink" in page
+    assert "Uw persoonlijke inloglink" in page
     assert "nieuwe link" in (tmp_path / "403.html").read_text()
     for path in written:
         assert "PRIVATE KEY" not in path.read_text()

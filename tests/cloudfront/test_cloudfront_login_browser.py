@@ -22,7 +22,7 @@ assert shutil.which(CHROMIUM), "chromium ontbreekt: voer scripts/bootstrap.sh ui
 def site(tmp_path_factory):
     """Rendered login assets and stub pages, served on 127.0.0.1 with a request log."""
     root = tmp_path_factory.mktemp("site")
-    render_login_assets(root)
+    render_login_assets(root, school_name="Kc de Matrix")
     for home in ("gezin/68amruh9btpfys3dk9wr", "school"):
         (root / home).mkdir(parents=True)
         (root / home / "index.html").write_text("<!doctype html><title>Thuis</title>thuis")
