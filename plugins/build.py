@@ -3,6 +3,10 @@
 On start it loads the roster and derives the section map; everything else
 (routing, section pages, output checks) reads them from the settings, so the
 section map stays the single source of truth for access.
+
+Pelican's signals are process-global: once registered, a receiver fires for
+every later Pelican run in the same process. Each receiver therefore acts
+only for builds that enabled this plugin.
 """
 
 from __future__ import annotations
@@ -13,9 +17,17 @@ from . import output_check, routing, section_pages
 from .roster import Consent, load_roster
 from .sections import build_section_map
 
+NAME = __name__
+
+
+def enabled(settings) -> bool:
+    return NAME in (settings or {}).get("PLUGINS", ())
+
 
 def _load(pelican) -> None:
     settings = pelican.settings
+    if not enabled(settings):
+        return
     roster = load_roster(settings["SCHOOLPLEIN_ROSTER"])
     settings["SCHOOLPLEIN_ROSTER_OBJ"] = roster
     settings["SCHOOLPLEIN_SECTIONS"] = build_section_map(roster, settings["SITENAME"])
@@ -23,10 +35,29 @@ def _load(pelican) -> None:
     routing.reset()
 
 
+def _route(instance) -> None:
+    if enabled(getattr(instance, "settings", None)):
+        routing.route(instance)
+
+
+def _raise_problems(generator) -> None:
+    if enabled(generator.settings):
+        routing.raise_problems(generator)
+
+
+def _generators(pelican):
+    return section_pages.SectionPagesGenerator if enabled(pelican.settings) else None
+
+
+def _check(pelican) -> None:
+    if enabled(pelican.settings):
+        output_check.check_pelican(pelican)
+
+
 def register() -> None:
     signals.initialized.connect(_load)
-    signals.content_object_init.connect(routing.route)
-    signals.article_generator_finalized.connect(routing.raise_problems)
-    signals.page_generator_finalized.connect(routing.raise_problems)
-    signals.get_generators.connect(section_pages.get_generators)
-    signals.finalized.connect(output_check.check_pelican)
+    signals.content_object_init.connect(_route)
+    signals.article_generator_finalized.connect(_raise_problems)
+    signals.page_generator_finalized.connect(_raise_problems)
+    signals.get_generators.connect(_generators)
+    signals.finalized.connect(_check)

@@ -221,9 +221,16 @@ def _section_of(article, generator, sections: SectionMap | None) -> Section:
     return sections.for_content(rel, display_path(article.source_path))
 
 
+def _enabled(settings) -> bool:
+    """Signals are process-global: act only for builds that enabled this plugin."""
+    return __name__ in (settings or {}).get("PLUGINS", ())
+
+
 def on_articles(generator) -> None:
     """article_generator_finalized: process every post folder, set article.photos."""
     settings = generator.settings
+    if not _enabled(settings):
+        return
     photo_settings = PhotoSettings.from_pelican(settings)
     for a in _article_sets(generator, PUBLISHED_SETS + DRAFT_SETS):
         a.photos = []
@@ -268,15 +275,19 @@ def on_articles(generator) -> None:
 def on_static(generator) -> None:
     """static_generator_finalized: nothing from content/ is ever copied as it is.
 
-    STATIC_PATHS is empty, so every static file here was linked from a post with
-    {static} or {attach}: that would publish an original (with its metadata, and
-    without the privacy filter). Stop the build and say what to do instead.
+    Every static file here was linked from a post with {static} or {attach}, or
+    found through a widened STATIC_PATHS: either would publish an original (with
+    its metadata, and without the privacy filter). Stop the build and say what
+    to do instead.
     """
+    if not _enabled(generator.settings):
+        return
     problems = [
         Problem(display_path(sf.source_path), None,
-                "bestand gelinkt met {static} of {attach}: originelen worden nooit gepubliceerd",
+                "bestand uit content/ zou ongefilterd gepubliceerd worden ({static}/{attach}-"
+                "link of STATIC_PATHS): originelen worden nooit gepubliceerd",
                 "zet foto's in een berichtmap (naast index.md); ze komen dan gefilterd in de "
-                "galerij. Verwijder de link naar dit bestand.")
+                "galerij. Verwijder de link naar dit bestand en laat STATIC_PATHS leeg.")
         for sf in generator.staticfiles
     ]
     if problems:
@@ -286,6 +297,8 @@ def on_static(generator) -> None:
 
 def on_finalized(pelican) -> None:
     """finalized: fail the build if any output file is byte-identical to a source photo."""
+    if not _enabled(pelican.settings):
+        return
     output = os.path.realpath(pelican.output_path)
     hashes, sizes = _SOURCES.pop(output, (frozenset(), frozenset()))
     if not hashes:

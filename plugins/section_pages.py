@@ -68,7 +68,3 @@ class SectionPagesGenerator(Generator):
                             stylesheet="/theme/css/site.css")
         robots = Path(self.output_path) / "robots.txt"
         robots.write_text(ROBOTS_TXT, encoding="utf-8")
-
-
-def get_generators(_pelican):
-    return SectionPagesGenerator

@@ -18,10 +18,9 @@ from zoneinfo import ZoneInfo
 
 from plugins.errors import Problem, SchoolpleinError
 
-from .config import ROOT
+from .config import DEFAULT_SCHOOL_NAME, ROOT
 
 SCHOOL_TZ = ZoneInfo("Europe/Amsterdam")
-DEFAULT_SCHOOL_NAME = "Kc de Matrix"
 
 
 @dataclass(frozen=True)

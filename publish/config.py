@@ -9,6 +9,7 @@ from pathlib import Path
 from dotenv import load_dotenv
 
 ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SCHOOL_NAME = "Kc de Matrix"  # the demo school
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,7 @@ class Config:
             bcrypt_rounds=int(env("SCHOOLPLEIN_BCRYPT_ROUNDS", "10")),
             hsts=env("SCHOOLPLEIN_HSTS", "false").lower() in ("1", "true", "yes", "ja"),
             rsync_dest=env("SCHOOLPLEIN_RSYNC_DEST", ""),
-            school_name=env("SCHOOLPLEIN_SCHOOL_NAME", "Kc de Matrix"),
+            school_name=env("SCHOOLPLEIN_SCHOOL_NAME", DEFAULT_SCHOOL_NAME),
             site_url=env("SCHOOLPLEIN_SITEURL", "").rstrip("/"),
         )
 

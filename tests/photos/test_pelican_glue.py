@@ -74,7 +74,7 @@ def run(tmp_path, **extra):
     settings = read_settings(None, override={
         "PATH": str(tmp_path / "content"), "OUTPUT_PATH": str(tmp_path / "output"),
         "THEME": str(tmp_path / "theme"), "PLUGINS": [photos_plugin],
-        "STATIC_PATHS": ["groep"],  # a careless config: the plugin must still drop originals
+        "STATIC_PATHS": [],
         "ARTICLE_URL": "{slug}/", "ARTICLE_SAVE_AS": "{slug}/index.html",
         "ARTICLE_EXCLUDES": [], "SLUGIFY_SOURCE": "basename",
         "FEED_ALL_ATOM": None, "CATEGORY_FEED_ATOM": None, "AUTHOR_FEED_ATOM": None,
@@ -130,4 +130,14 @@ def test_leaked_original_fails_the_build(site, monkeypatch):
     signals.static_generator_finalized.disconnect(photos_plugin.on_static)
     monkeypatch.setattr(photos_plugin, "on_static", lambda generator: None)
     with pytest.raises(SchoolpleinError, match="origineel van een foto"):
-        run(tmp_path)
+        run(tmp_path, STATIC_PATHS=["groep"])
+
+
+def test_careless_static_paths_stop_the_build(site):
+    """A widened STATIC_PATHS would copy originals: the build stops and says why."""
+    tmp_path, _ = site
+    with pytest.raises(SchoolpleinError, match="originelen worden nooit gepubliceerd") as info:
+        run(tmp_path, STATIC_PATHS=["groep"])
+    assert "a.jpg" in info.value.render() and "STATIC_PATHS" in info.value.render()
+    originals = {"a.jpg", "b.JPG", "portret.jpg", "fotos.txt"}
+    assert not [p for p in (tmp_path / "output").rglob("*") if p.name in originals]
