@@ -1,10 +1,11 @@
 """Benchmark: uploads after a clean rebuild, Schoolplein's content sync vs `aws s3 sync`.
 
-A school year (16 groups, 1,300 text-only posts, paginated section indexes and
-feeds listing the latest posts) is published to a local moto S3 server. Then
-every file is deleted and regenerated (new mtimes, same bytes) and one new
-post is added. `aws s3 sync` uploads a file when its size differs or the local
-mtime is newer than the object's LastModified; Schoolplein compares content.
+The generated school year of benchmarks/build.py (16 groups, 1,300 text-only
+posts) is built with Schoolplein and published to a local moto S3 server. Then
+one new post is added and the site is rebuilt from scratch (Pelican deletes the
+output first: every file has a new mtime, most have the same bytes).
+`aws s3 sync` uploads a file when its size differs or the local mtime is newer
+than the object's LastModified; Schoolplein compares content.
 
     .venv/bin/python benchmarks/publish.py
 
@@ -13,9 +14,10 @@ prints one JSON line: {"files", "schoolplein_uploads", "s3sync_rule_uploads", "r
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
-import random
-import shutil
+import logging
 import sys
 import tempfile
 import time
@@ -27,72 +29,24 @@ sys.path.insert(0, str(ROOT))
 import boto3  # noqa: E402
 from moto.server import ThreadedMotoServer  # noqa: E402
 
-from plugins.sections import Section, SectionMap  # noqa: E402
+from benchmarks.build import make_school  # noqa: E402
+from plugins.sections import SectionMap  # noqa: E402
 from publish.s3sync import list_bucket, scan_output, sync  # noqa: E402
 
 GROUPS = 16
 POSTS = 1300
-PER_PAGE = 10
-FEED_ITEMS = 20
 BUCKET = "schoolplein-benchmark"
 
 
-def section_map() -> SectionMap:
-    none = frozenset()
-    sections = [Section("public", "public", "/", "Kc de Matrix", none, none),
-                Section("school", "school", "/school/", "Kc de Matrix", none, none)]
-    sections += [Section("group", f"groep-{n}", f"/groep/groep-{n}/", f"Groep {n}", none, none)
-                 for n in range(1, GROUPS + 1)]
-    return SectionMap(tuple(sections))
+def build_site(roster: Path, content: Path, work: Path) -> SectionMap:
+    """A real Schoolplein build of the generated school year (output: work/output)."""
+    from plugins.site import build
 
-
-def school_year(posts: int) -> dict[str, list[tuple[str, str]]]:
-    """Posts per section directory, newest last: (slug, title)."""
-    rng = random.Random(2026)
-    dirs = ["school"] + [f"groep/groep-{n}" for n in range(1, GROUPS + 1)]
-    by_dir: dict[str, list[tuple[str, str]]] = {d: [] for d in dirs}
-    for n in range(posts):
-        day = f"2026-{9 + n * 10 // posts:02d}-{1 + n % 28:02d}"
-        by_dir[rng.choice(dirs)].append((f"{day}-bericht-{n:04d}", f"Bericht {n}"))
-    return by_dir
-
-
-def page(title: str, body: str) -> str:
-    return (f'<!doctype html><html lang="nl"><head><meta charset="utf-8"><title>{title}</title>'
-            f'<link rel="stylesheet" href="/theme/css/main.3f2a9c1d.css"></head>'
-            f"<body><main><h1>{title}</h1>{body}</main></body></html>\n")
-
-
-def generate(root: Path, by_dir: dict[str, list[tuple[str, str]]]) -> None:
-    """The build output; a new post changes its section's index pages and feed."""
-    if root.exists():
-        shutil.rmtree(root)
-    files = {
-        "index.html": page("Kc de Matrix", "<p>Welkom</p>"),
-        "login/index.html": page("Inloggen", ""),
-        "login/login.js": "// login\n",
-        "privacy/index.html": page("Privacy", "<p>Privacyverklaring</p>"),
-        "robots.txt": "User-agent: *\nDisallow: /\n",
-        "theme/css/main.3f2a9c1d.css": "body{font-family:sans-serif}\n" * 40,
-        "403.html": page("Niet ingelogd", ""),
-    }
-    for d, posts in by_dir.items():
-        for slug, title in posts:
-            text = f"<p>{title}: " + "Vandaag hebben we veel geleerd. " * 30 + "</p>"
-            files[f"{d}/{slug}/index.html"] = page(title, text)
-        newest = list(reversed(posts))
-        pages = [newest[i:i + PER_PAGE] for i in range(0, len(newest), PER_PAGE)] or [[]]
-        for n, chunk in enumerate(pages, start=1):
-            items = "".join(f'<li><a href="/{d}/{s}/">{t}</a></li>' for s, t in chunk)
-            key = f"{d}/index.html" if n == 1 else f"{d}/pagina/{n}/index.html"
-            files[key] = page(d, f"<ul>{items}</ul><p>Pagina {n} van {len(pages)}</p>")
-        entries = "".join(f"<entry><title>{t}</title><id>/{d}/{s}/</id></entry>"
-                          for s, t in newest[:FEED_ITEMS])
-        files[f"{d}/feed.atom"] = f'<?xml version="1.0"?><feed>{entries}</feed>\n'
-    for key, text in files.items():
-        path = root / key
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+    with contextlib.redirect_stdout(io.StringIO()):
+        settings = build(output_path=str(work / "output"), schoolplein_roster=str(roster),
+                         path=str(content), photo_cache_dir=str(work / "cache"),
+                         photo_audit_dir=str(work / "audit"))
+    return settings["SCHOOLPLEIN_SECTIONS"]
 
 
 def s3_sync_rule(output: Path, s3) -> int:
@@ -107,6 +61,7 @@ def s3_sync_rule(output: Path, s3) -> int:
 
 
 def main() -> None:
+    logging.disable(logging.WARNING)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     try:
@@ -119,18 +74,20 @@ def main() -> None:
         puts: list[str] = []
         s3.meta.events.register("before-parameter-build.s3.PutObject",
                                 lambda params, **_: puts.append(params["Key"]))
-        sections = section_map()
-        by_dir = school_year(POSTS)
         with tempfile.TemporaryDirectory() as tmp:
-            output = Path(tmp) / "output"
-            generate(output, by_dir)
+            work = Path(tmp)
+            roster, content = make_school(work, GROUPS, POSTS)
+            sections = build_site(roster, content, work)
+            output = work / "output"
             started = time.monotonic()
             sync(output, s3, BUCKET, sections, progress=False, out=lambda _: None)
             first = time.monotonic() - started
 
             time.sleep(1.1)  # LastModified has one-second resolution
-            by_dir["groep/groep-7"].append(("2027-06-30-nieuw-bericht", "Nieuw bericht"))
-            generate(output, by_dir)  # clean rebuild: every file new, mtimes newer
+            (content / "groep" / "groep-7" / "2027-06-30-nieuw-bericht.md").write_text(
+                "Title: Nieuw bericht\nDate: 2027-06-30 10:00\nAuthor: Juf Nummer6\n\n"
+                "Een nieuw bericht voor groep 7.\n", encoding="utf-8")
+            build_site(roster, content, work)  # clean rebuild: every file new, mtimes newer
             files = len(scan_output(output))
             rule = s3_sync_rule(output, s3)
             puts.clear()
