@@ -21,6 +21,8 @@ IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif", ".avif", "
 TOKEN_RE = re.compile(r"[a-z0-9]{16,40}")
 TEXT_SUFFIXES = {".html", ".atom", ".xml", ".txt", ".css", ".js", ".json"}
 PHOTO_NAME_RE = re.compile(r"^[0-9a-f]{20}-\d+\.(?:jpg|webp)$")
+EMBED_RE = re.compile(r"""(?:src|srcset|action|poster|data)\s*=\s*["']\s*((?:https?:)?//[^"'\s]+)""",
+                      re.IGNORECASE)
 LINK_RE = re.compile(r"""(?:href|src|srcset|action)\s*=\s*["']([^"']+)["']""", re.IGNORECASE)
 
 
@@ -81,6 +83,13 @@ def check_output(output: Path, sections: SectionMap, siteurl: str = "") -> None:
                             "pagina noemt het id van een gezinspagina die er niet bij hoort",
                             "gezin-id's staan alleen op de eigen gezinspagina"))
             if path.suffix == ".html":
+                for url in EMBED_RE.findall(text):
+                    if not (siteurl and url.startswith(siteurl)):
+                        problems.append(Problem(
+                            f"output/{rel}", None,
+                            f"pagina laadt iets van een andere website ({url})",
+                            "zet afbeeldingen in de berichtmap; het platform haalt nooit iets "
+                            "bij derden op (gewone links naar websites mogen wel)"))
                 for target in _link_targets(text, siteurl):
                     other = sections.for_path(target)
                     root_link = other.kind in ("school", "group") and target in (

@@ -168,7 +168,8 @@ def test_build_check_rejects_family_ids_and_stray_images(sections, tmp_path):
     output = tmp_path / "out"
     (output / "groep" / "groep-3" / "fotos").mkdir(parents=True)
     (output / "groep" / "groep-3" / "index.html").write_text(
-        f'<a href="/gezin/{family.key}/">gezin</a>')
+        f'<a href="/gezin/{family.key}/">gezin</a><img src="https://tracker.example/p.gif">'
+        '<a href="https://www.museum.example/">museum</a>')
     (output / "groep" / "groep-3" / "klasfoto.jpg").write_bytes(b"x")
     (output / "groep" / "groep-3" / "fotos" / "origineel.jpg").write_bytes(b"x")
     (output / "groep" / "groep-3" / "fotos" / ("a" * 20 + "-1600.jpg")).write_bytes(b"x")
@@ -179,3 +180,5 @@ def test_build_check_rejects_family_ids_and_stray_images(sections, tmp_path):
     assert "linkt naar inhoud van een andere sectie" in text  # not even the family's root
     assert "groep-3/klasfoto.jpg" in text and "fotos/origineel.jpg" in text
     assert "a" * 20 + "-1600.jpg" not in text
+    assert "andere website (https://tracker.example/p.gif)" in text
+    assert "museum.example" not in text  # a plain link to a website is fine
