@@ -1,32 +1,79 @@
 """Fail the build when an output file escapes its section.
 
-Every file must lie under exactly one known section prefix, and no page may
-link content (posts, photos, feeds) of a section it does not belong to.
-Links to another section's root are navigation and allowed: a family's home
-page points to the group pages of its children.
+Every file must lie under exactly one known section prefix; no page or feed may
+point at content (posts, photos, feeds) of a section it does not belong to,
+however the URL is written (absolute, relative, with the site's own domain,
+entity- or percent-encoded); nothing is embedded inline (`data:` URLs) or
+loaded from another website; no page names a family id outside that family's
+section; every image is a filtered copy in its section's fotos/; the public part
+names nobody from the roster. Links to the root of the school or a group are
+navigation and allowed: a family's home page points to the group pages of its
+children.
 """
 
 from __future__ import annotations
 
+import html
 import os
+import posixpath
 import re
+from collections.abc import Iterable, Iterator
+from html.parser import HTMLParser
 from pathlib import Path
+from urllib.parse import unquote, urljoin, urlsplit
 
 from .errors import Problem, SchoolpleinError
-from .sections import ROOTS, SectionMap
+from .roster import Roster
+from .sections import ROOTS, Section, SectionMap
 
 PROTECTED_ROOTS = tuple(root.strip("/") for root in ROOTS.values())
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif", ".avif", ".gif", ".tif",
                   ".tiff", ".bmp", ".svg", ".jxl"}
-TOKEN_RE = re.compile(r"[a-z0-9]{16,40}")
 TEXT_SUFFIXES = {".html", ".atom", ".xml", ".txt", ".css", ".js", ".json"}
+TOKEN_RE = re.compile(r"[a-z0-9]{16,40}")
 PHOTO_NAME_RE = re.compile(r"^[0-9a-f]{20}-\d+\.(?:jpg|webp)$")
-EMBED_RE = re.compile(r"""(?:src|srcset|action|poster|data)\s*=\s*["']\s*((?:https?:)?//[^"'\s]+)""",
-                      re.IGNORECASE)
-LINK_RE = re.compile(r"""(?:href|src|srcset|action)\s*=\s*["']([^"']+)["']""", re.IGNORECASE)
+# Attributes that make the browser fetch something (an embed), and those that only link.
+EMBED_ATTRS = {"src", "srcset", "data", "poster", "background", "action", "formaction",
+               "manifest", "xlink:href"}
+LINK_ATTRS = {"href", "cite", "longdesc", "ping"}
+REFRESH_RE = re.compile(r"url\s*=\s*['\"]?([^'\";]+)", re.IGNORECASE)
 
 
-def _section_of(rel: str, sections: SectionMap):
+class _UrlCollector(HTMLParser):
+    """Every URL a page holds, with whether the browser would fetch it by itself."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.urls: list[tuple[bool, str]] = []
+
+    def handle_starttag(self, tag, attrs) -> None:
+        values = dict(attrs)
+        for name, value in attrs:
+            if value is None:
+                continue
+            if name in ("srcset", "imagesrcset"):
+                self.urls += [(True, part.strip().split(" ")[0]) for part in value.split(",")]
+            elif name in EMBED_ATTRS:
+                self.urls.append((True, value))
+            elif name in LINK_ATTRS:
+                fetched = tag == "link" and "alternate" not in (values.get("rel") or "")
+                self.urls.append((fetched, value))
+        if tag == "meta" and (values.get("http-equiv") or "").lower() == "refresh":
+            match = REFRESH_RE.search(values.get("content") or "")
+            if match:
+                self.urls.append((True, match.group(1)))
+
+    handle_startendtag = handle_starttag
+
+
+def page_urls(text: str) -> list[tuple[bool, str]]:
+    collector = _UrlCollector()
+    collector.feed(text)
+    collector.close()
+    return collector.urls
+
+
+def _section_of(rel: str, sections: SectionMap) -> Section | None:
     """Section of an output file, or None when it lies outside every known prefix."""
     section = sections.for_path(rel)
     top = rel.split("/", 1)[0]
@@ -35,7 +82,7 @@ def _section_of(rel: str, sections: SectionMap):
     return section
 
 
-def _is_published_photo(rel: str, section) -> bool:
+def _is_published_photo(rel: str, section: Section) -> bool:
     """Theme artwork, or a filtered, re-encoded copy named by hash in the section's fotos/."""
     if section.kind == "public":
         return rel.startswith("theme/")
@@ -43,68 +90,97 @@ def _is_published_photo(rel: str, section) -> bool:
     return name != rel and PHOTO_NAME_RE.match(name) is not None
 
 
-def _link_targets(html: str, siteurl: str) -> set[str]:
-    targets = set()
-    for raw in LINK_RE.findall(html):
-        for candidate in raw.split(","):
-            url = candidate.strip().split(" ", 1)[0]
-            if siteurl and url.startswith(siteurl):
-                url = url[len(siteurl):]
-            if url.startswith("/") and not url.startswith("//"):
-                targets.add(url.split("#", 1)[0].split("?", 1)[0])
-    return targets
+def _url_problems(rel: str, text: str, section: Section, sections: SectionMap,
+                  hosts: frozenset[str]) -> Iterator[str]:
+    """Why a page's URLs are not allowed (Dutch), one message per offending URL."""
+    base = "/" + rel
+    for embedded, raw in page_urls(text):
+        url = raw.strip()
+        scheme = url.split(":", 1)[0].lower() if ":" in url.split("/", 1)[0] else ""
+        if scheme in ("data", "javascript", "vbscript", "blob", "filesystem"):
+            yield f"pagina bevat een ingesloten {scheme}:-adres ({url[:40]}…)"
+            continue
+        if scheme in ("mailto", "tel", "sms"):
+            continue
+        parts = urlsplit(urljoin(base, url))
+        if parts.netloc and parts.netloc.lower() not in hosts:
+            if embedded:
+                yield f"pagina laadt iets van een andere website ({url})"
+            continue
+        path = unquote(parts.path) or "/"
+        target = posixpath.normpath(path) + ("/" if path.endswith("/") else "")
+        other = sections.for_path(target)
+        root_link = other.kind in ("school", "group") and target in (
+            other.prefix, other.prefix.rstrip("/"))
+        if other != section and other.protected and not root_link:
+            yield (f"pagina van '{section.title}' verwijst naar inhoud van een andere sectie "
+                   f"({url})")
 
 
-def check_output(output: Path, sections: SectionMap, siteurl: str = "") -> None:
+def _public_names(roster: Roster | None, allowed_email: str) -> list[str]:
+    if roster is None:
+        return []
+    names = [c.full_name for c in roster.children.values()]
+    names += [p.name for p in roster.parents.values()]
+    names += [p.email for p in roster.people() if p.email != allowed_email]
+    return names
+
+
+def check_output(output: Path, sections: SectionMap, hosts: Iterable[str] = (),
+                 roster: Roster | None = None, directie_email: str = "") -> None:
     problems: list[Problem] = []
+    hosts = frozenset(h.lower() for h in hosts if h)
     family_ids = {s.key: s for s in sections if s.kind == "family"}
+    public_names = _public_names(roster, directie_email)
+
+    def bad(rel: str, message: str, fix: str) -> None:
+        problems.append(Problem(f"output/{rel}", None, message, fix))
+
     for dirpath, _dirs, files in os.walk(output):
         for name in files:
             path = Path(dirpath) / name
             rel = path.relative_to(output).as_posix()
             section = _section_of(rel, sections)
             if section is None:
-                problems.append(Problem(f"output/{rel}", None,
-                                        "bestand valt buiten iedere bekende sectie",
-                                        "zet de inhoud in een bestaande groeps- of gezinsmap"))
+                bad(rel, "bestand valt buiten iedere bekende sectie",
+                    "zet de inhoud in een bestaande groeps- of gezinsmap")
                 continue
             if path.suffix.lower() in IMAGE_SUFFIXES and not _is_published_photo(rel, section):
-                problems.append(Problem(
-                    f"output/{rel}", None,
-                    "foto in het openbare deel" if section.kind == "public"
+                bad(rel, "foto in het openbare deel" if section.kind == "public"
                     else "afbeelding buiten de fotomap van de sectie",
-                    "foto's komen alleen via het fotofilter in <sectie>/fotos/"))
-            if path.suffix in TEXT_SUFFIXES:
-                text = path.read_text(encoding="utf-8", errors="replace")
-                for token in set(TOKEN_RE.findall(text)) & family_ids.keys():
-                    if family_ids[token] != section:
-                        problems.append(Problem(
-                            f"output/{rel}", None,
-                            "pagina noemt het id van een gezinspagina die er niet bij hoort",
-                            "gezin-id's staan alleen op de eigen gezinspagina"))
-            if path.suffix == ".html":
-                for url in EMBED_RE.findall(text):
-                    if not (siteurl and url.startswith(siteurl)):
-                        problems.append(Problem(
-                            f"output/{rel}", None,
-                            f"pagina laadt iets van een andere website ({url})",
-                            "zet afbeeldingen in de berichtmap; het platform haalt nooit iets "
-                            "bij derden op (gewone links naar websites mogen wel)"))
-                for target in _link_targets(text, siteurl):
-                    other = sections.for_path(target)
-                    root_link = other.kind in ("school", "group") and target in (
-                        other.prefix, other.prefix.rstrip("/"))
-                    if other != section and other.protected and not root_link:
-                        problems.append(Problem(
-                            f"output/{rel}", None,
-                            f"pagina van '{section.title}' linkt naar inhoud van "
-                            f"een andere sectie ({target})",
-                            "verwijder de link; elke sectie toont alleen haar eigen inhoud",
-                        ))
+                    "foto's komen alleen via het fotofilter in <sectie>/fotos/")
+            if path.suffix not in TEXT_SUFFIXES:
+                continue
+            text = path.read_text(encoding="utf-8", errors="replace")
+            if path.suffix == ".atom":
+                text = html.unescape(text)  # entries carry their HTML escaped
+            if any(token in family_ids and family_ids[token] != section
+                   for token in set(TOKEN_RE.findall(text))):
+                bad(rel, "pagina noemt het id van een gezinspagina die er niet bij hoort",
+                    "gezin-id's staan alleen op de eigen gezinspagina")
+            if section.kind == "public":
+                for person in (n for n in public_names if n in text):
+                    bad(rel, f"openbare pagina noemt iemand uit de leerlingenadministratie "
+                             f"({person})", "openbare pagina's noemen geen leerlingen of ouders")
+            if path.suffix in (".html", ".atom"):
+                for message in _url_problems(rel, text, section, sections, hosts):
+                    bad(rel, message, "verwijder of herschrijf de link: elke sectie toont alleen "
+                        "haar eigen inhoud, foto's komen uit de berichtmap en het platform haalt "
+                        "nooit iets bij andere websites op (gewone links naar websites mogen)")
     if problems:
         raise SchoolpleinError(problems)
 
 
+def site_hosts(settings) -> set[str]:
+    """Every host name the site itself is reached by: its links are internal."""
+    candidates = [settings.get("SITEURL", ""), settings.get("FEED_DOMAIN", ""),
+                  os.environ.get("SCHOOLPLEIN_SITEURL", ""),
+                  "https://" + os.environ.get("CLOUDFRONT_DOMAIN", "")]
+    return {urlsplit(c).netloc for c in candidates if urlsplit(c).netloc}
+
+
 def check_pelican(pelican) -> None:
-    check_output(Path(pelican.output_path), pelican.settings["SCHOOLPLEIN_SECTIONS"],
-                 pelican.settings.get("SITEURL", ""))
+    settings = pelican.settings
+    check_output(Path(pelican.output_path), settings["SCHOOLPLEIN_SECTIONS"],
+                 site_hosts(settings), settings.get("SCHOOLPLEIN_ROSTER_OBJ"),
+                 settings.get("DIRECTIE_EMAIL", ""))

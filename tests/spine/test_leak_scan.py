@@ -160,7 +160,7 @@ def test_build_check_rejects_a_file_outside_every_section(demo_build, sections, 
     text = info.value.render()
     assert "groep-99/index.html" in text and "buiten iedere bekende sectie" in text
     assert "kiekjes/a.jpg" in text and "foto in het openbare deel" in text
-    assert "linkt naar inhoud van een andere sectie" in text
+    assert "verwijst naar inhoud van een andere sectie" in text
 
 
 def test_build_check_rejects_family_ids_and_stray_images(sections, tmp_path):
@@ -177,8 +177,58 @@ def test_build_check_rejects_family_ids_and_stray_images(sections, tmp_path):
         check_output(output, sections)
     text = info.value.render()
     assert "groep-3/index.html" in text and "id van een gezinspagina" in text
-    assert "linkt naar inhoud van een andere sectie" in text  # not even the family's root
+    assert "verwijst naar inhoud van een andere sectie" in text  # not even the family's root
     assert "groep-3/klasfoto.jpg" in text and "fotos/origineel.jpg" in text
     assert "a" * 20 + "-1600.jpg" not in text
     assert "andere website (https://tracker.example/p.gif)" in text
     assert "museum.example" not in text  # a plain link to a website is fine
+
+
+SNEAKY = [
+    '<a href="https://ouders.kcdematrix.example.nl/groep/groep-4/2026-10-09-herfstwandeling/">x</a>',
+    '<a href="../../groep-4/2026-10-09-herfstwandeling/">x</a>',
+    '<img src="../../groep-4/fotos/0123456789abcdef0123-480.jpg">',
+    "<a href=/groep/groep-4/feed.atom>x</a>",
+    '<a href="&#47;groep&#47;groep-4&#47;2026-10-09-herfstwandeling&#47;">x</a>',
+    '<a href="/groep/groep%2D4/2026-10-09-herfstwandeling/">x</a>',
+    '<meta http-equiv="refresh" content="0; url=/groep/groep-4/2026-10-09-herfstwandeling/">',
+    '<object data="/groep/groep-4/fotos/0123456789abcdef0123-480.jpg"></object>',
+    '<img src="data:image/jpeg;base64,/9j/4AAQSkZJRg==">',
+    '<iframe src="https://video.example/embed/1"></iframe>',
+    '<script src="//cdn.example/x.js"></script>',
+    '<link rel="stylesheet" href="https://fonts.example/css">',
+]
+
+
+@pytest.mark.parametrize("html", SNEAKY)
+def test_build_check_sees_through_every_way_of_writing_a_url(sections, tmp_path, html,
+                                                              monkeypatch):
+    monkeypatch.setenv("SCHOOLPLEIN_SITEURL", "https://ouders.kcdematrix.example.nl")
+    from plugins.output_check import site_hosts
+
+    page = tmp_path / "out" / "groep" / "groep-3" / "2026-10-02-kinderboerderij" / "index.html"
+    page.parent.mkdir(parents=True)
+    page.write_text(f"<html><body>{html}</body></html>")
+    with pytest.raises(SchoolpleinError) as info:
+        check_output(tmp_path / "out", sections, site_hosts({}))
+    assert "2026-10-02-kinderboerderij/index.html" in info.value.render()
+
+
+def test_build_check_allows_navigation_and_plain_links(sections, tmp_path):
+    page = tmp_path / "out" / "gezin" / next(s.key for s in sections if s.kind == "family")
+    page.mkdir(parents=True)
+    (page / "index.html").write_text(
+        '<a href="/school/">s</a><a href="../../groep/groep-3/">g</a>'
+        '<a href="https://www.museum.example/">m</a><a href="mailto:juf@example.nl">j</a>'
+        '<link rel="alternate" href="https://elders.example/feed">')
+    check_output(tmp_path / "out", sections)
+
+
+def test_public_pages_name_nobody_from_the_roster(sections, roster, tmp_path):
+    page = tmp_path / "out" / "bedankt" / "index.html"
+    page.parent.mkdir(parents=True)
+    parent = roster.parents["ouder-003"]
+    page.write_text(f"<p>Dank aan {parent.name} (moeder van Sem Bakker)</p>")
+    with pytest.raises(SchoolpleinError) as info:
+        check_output(tmp_path / "out", sections, roster=roster)
+    assert parent.name in info.value.render() and "Sem Bakker" in info.value.render()
