@@ -42,6 +42,7 @@ def _route(instance) -> None:
 
 def _raise_problems(generator) -> None:
     if enabled(generator.settings):
+        routing.drop_drafts(generator)
         routing.raise_problems(generator)
 
 

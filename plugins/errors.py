@@ -7,6 +7,7 @@ together: fixing a roster one error per build is maddening.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,12 +39,15 @@ class SchoolpleinError(Exception):
 
 
 def display_path(path: Path | str, root: Path | None = None) -> str:
-    """Path as the admin sees it in the repository (relative when possible)."""
-    path = Path(path)
+    """Path as the admin sees it in the repository (relative when possible).
+
+    Symlinks are not resolved: the message names the file the teacher put there.
+    """
+    path = Path(os.path.abspath(path))
     for base in (root, Path.cwd()):
         if base is not None:
             try:
-                return str(path.resolve().relative_to(Path(base).resolve()))
+                return str(path.relative_to(os.path.abspath(base)))
             except ValueError:
                 pass
     return str(path)

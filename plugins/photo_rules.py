@@ -23,6 +23,7 @@ from .sections import Section
 REASONS = {
     "published": "gepubliceerd",
     "published_no_children": "gepubliceerd (geen herkenbare kinderen)",
+    "symlink": "snelkoppeling (symlink): zet de echte foto in de berichtmap",
     "empty": "leeg bestand",
     "too_big": "bestand is te groot",
     "too_many_pixels": "te veel pixels (mogelijk een 'decompressiebom')",

@@ -110,7 +110,9 @@ def process_posts(posts: list[tuple[Path, Section]], roster: Roster, settings,
         tags, loose = read_post_tags(folder, photos)
         pending = []
         for photo in photos:
-            decision = decide(tags[photo], roster, section, settings)
+            # a symlink could pull in a photo from another group's folder: never followed
+            link = Probe(False, "symlink") if photo.is_symlink() else None
+            decision = decide(tags[photo], roster, section, settings, link)
             item = _Pending(photo, decision, tags[photo].source)
             item.digest = index.hash_of(photo)
             all_hashes.add(item.digest)

@@ -7,11 +7,14 @@ raised once all content is read: an unknown folder stops the build.
 
 from __future__ import annotations
 
+import os
+import re
 from pathlib import Path, PurePosixPath
 
 from pelican.contents import Article, Page
 
 from .errors import Problem, SchoolpleinError, display_path
+from .sections import ROOTS
 
 _problems: list[Problem] = []
 
@@ -27,36 +30,64 @@ def slug_for(relpath: PurePosixPath) -> str:
     return relpath.stem
 
 
+RESERVED_PAGE_SLUGS = {*(root.strip("/") for root in ROOTS.values()), "login", "theme",
+                       "fotos", "401", "403", "404", "index", "robots"}
+PAGE_SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+def _refuse(instance, shown: str, message: str, fix: str) -> None:
+    _problems.append(Problem(shown, None, message, fix))
+    instance.status = "draft"  # never written; the build fails once all content is read
+
+
 def route(instance) -> None:
     if not isinstance(instance, Article | Page) or not instance.source_path:
         return
     settings = instance.settings
     sections = settings["SCHOOLPLEIN_SECTIONS"]
     content_root = Path(settings["PATH"]).resolve()
-    source = Path(instance.source_path).resolve()
+    given = Path(os.path.abspath(instance.source_path))
+    source = given.resolve()
+    shown = display_path(given)
+    if source != given or not source.is_relative_to(content_root):
+        return _refuse(instance, shown, "bestand is een snelkoppeling (symlink); die volgt het "
+                       "platform niet", "zet het echte bestand in de juiste map onder content/")
+    if "template" in instance.metadata:
+        return _refuse(instance, shown, "'Template:' wordt niet ondersteund",
+                       "verwijder de regel 'Template:'; de map bepaalt hoe een bericht eruitziet")
     relpath = PurePosixPath(source.relative_to(content_root).as_posix())
-    shown = display_path(source)
     try:
         section = sections.for_content(str(relpath), shown)
     except SchoolpleinError as exc:
         _problems.extend(exc.problems)
-        instance.status = "draft"  # never written; the build fails below anyway
-        return
-    expected_kind = "public" if isinstance(instance, Page) else None
-    if expected_kind and section.kind != expected_kind or not expected_kind and section.kind == "public":
-        _problems.append(Problem(
-            shown, None, "publieke pagina's horen in content/publiek/, berichten daarbuiten",
-            "verplaats het bestand naar de juiste map",
-        ))
         instance.status = "draft"
-        return
+        return None
+    if isinstance(instance, Page) != (section.kind == "public"):
+        return _refuse(instance, shown,
+                       "publieke pagina's horen in content/publiek/, berichten daarbuiten",
+                       "verplaats het bestand naar de juiste map")
     instance.section = section
-    if isinstance(instance, Article):
-        slug = slug_for(relpath)
-        instance.slug = f"{section.dir}/{slug}"  # unique site-wide: Pelican groups by slug
-        instance.override_url = f"{section.dir}/{slug}/"
-        instance.override_save_as = f"{section.dir}/{slug}/index.html"
-        instance.post_folder = str(source.parent) if relpath.stem == "index" else None
+    if isinstance(instance, Page):  # public: the slug decides, metadata never does
+        slug = instance.slug or ""
+        if not PAGE_SLUG_RE.match(slug) or slug in RESERVED_PAGE_SLUGS:
+            return _refuse(instance, shown, f"ongeldig adres '{slug}' voor een publieke pagina",
+                           "kies een Slug: van kleine letters, cijfers en '-', niet "
+                           + ", ".join(sorted(RESERVED_PAGE_SLUGS)))
+        instance.override_url, instance.override_save_as = f"{slug}/", f"{slug}/index.html"
+        return None
+    slug = slug_for(relpath)
+    instance.slug = f"{section.dir}/{slug}"  # unique site-wide: Pelican groups by slug
+    instance.override_url = f"{section.dir}/{slug}/"
+    instance.override_save_as = f"{section.dir}/{slug}/index.html"
+    instance.post_folder = str(source.parent) if relpath.stem == "index" else None
+    return None
+
+
+def drop_drafts(generator) -> None:
+    """A draft is never written: not even at an address a parent could guess."""
+    for name in ("drafts", "drafts_translations"):
+        if hasattr(generator, name):
+            getattr(generator, name).clear()
 
 
 def raise_problems(_generator) -> None:
