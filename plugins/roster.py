@@ -157,12 +157,14 @@ def _read(path: Path, columns: tuple[str, ...], problems: list[Problem]) -> list
                     + ", ".join(columns))
         )
         return []
+    data = path.read_bytes()
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
         problems.append(
-            Problem(shown, None, f"geen UTF-8 tekst ({exc.reason})",
-                    "sla het bestand op als 'CSV UTF-8' in je spreadsheet")
+            Problem(shown, line, "geen UTF-8 tekst (bv. een é of ë uit een oud Excel-formaat)",
+                    "sla het bestand op als 'CSV UTF-8 (door komma's gescheiden)'")
         )
         return []
     dialect = csv.excel
@@ -195,6 +197,8 @@ def load_roster(directory: Path | str) -> Roster:
     directory = Path(directory)
     problems: list[Problem] = []
     raw = {key: _read(directory / name, cols, problems) for key, (name, cols) in FILES.items()}
+    if problems:  # a whole file is unreadable: checking rows against it only adds noise
+        raise SchoolpleinError(problems)
     where = {key: display_path(directory / name) for key, (name, _) in FILES.items()}
 
     def bad(key: str, line: int, message: str, fix: str) -> None:

@@ -96,3 +96,13 @@ def test_a_child_in_two_families_is_an_error(roster_dir):
     append(roster_dir / "ouders.csv",
            "ouder-904,Kees de Vries,kees@example.nl,zzzzyyyyxxxxwwww2345,zoe-devries")
     assert any("twee gezinnen" in p.message for p in problems_of(roster_dir))
+
+
+def test_an_unreadable_file_is_reported_alone_with_its_line(roster_dir):
+    kids = roster_dir / "leerlingen.csv"
+    lines = kids.read_text(encoding="utf-8").splitlines()
+    kids.write_bytes("\n".join(lines).encode("cp1252", errors="replace"))
+    problems = problems_of(roster_dir)
+    assert len(problems) == 1
+    first_non_ascii = next(i for i, ln in enumerate(lines, start=1) if not ln.isascii())
+    assert problems[0].line == first_non_ascii and "UTF-8" in problems[0].fix
