@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import csv
 import io
 import json
 import logging
@@ -30,6 +29,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from plugins.roster import write_roster  # noqa: E402
+
 WORDS = ("de klas heeft vandaag samen gewerkt aan een mooi project over de herfst en we "
          "hebben veel geleerd over dieren bomen bladeren kastanjes het weer en elkaar").split()
 
@@ -37,29 +38,19 @@ WORDS = ("de klas heeft vandaag samen gewerkt aan een mooi project over de herfs
 def make_school(root: Path, groups: int, posts: int, seed: int = 7) -> tuple[Path, Path]:
     rng = random.Random(seed)
     roster, content = root / "roster", root / "content"
-    roster.mkdir(parents=True)
     slugs = [f"groep-{i}" for i in range(1, groups + 1)]
 
-    def write(name, header, rows):
-        with (roster / name).open("w", newline="", encoding="utf-8") as fh:
-            w = csv.writer(fh)
-            w.writerow(header)
-            w.writerows(rows)
-
-    write("groepen.csv", ["slug", "naam", "schooljaar"],
-          [[s, s.replace("-", " ").title(), "2026-2027"] for s in slugs])
     kids, parents = [], []
     for i in range(groups * 25):
         kids.append([f"kind-{i}", f"Kind{i}", f"Achternaam{i}", slugs[i % groups], ""])
         fam = f"{i:04d}" + "x" * 16
         parents.append([f"ouder-{i}", f"Ouder Nummer{i}", f"ouder{i}@example.nl", fam,
                         f"kind-{i}"])
-    write("leerlingen.csv", ["id", "voornaam", "achternaam", "groep", "beeldgebruik"], kids)
-    write("ouders.csv", ["id", "naam", "email", "gezin", "kinderen"], parents)
-    write("personeel.csv", ["id", "naam", "email", "rol", "groepen"],
-          [["mt-1", "Directeur Eén", "d@example.nl", "directie", ""]]
-          + [[f"lk-{i}", f"Juf Nummer{i}", f"lk{i}@example.nl", "leerkracht", s]
-             for i, s in enumerate(slugs)])
+    staff = [["mt-1", "Directeur Eén", "d@example.nl", "directie", ""]] + [
+        [f"lk-{i}", f"Juf Nummer{i}", f"lk{i}@example.nl", "leerkracht", s]
+        for i, s in enumerate(slugs)]
+    write_roster(roster, groups=[[s, s.replace("-", " ").title(), "2026-2027"] for s in slugs],
+                 children=kids, parents=parents, staff=staff)
     for n in range(posts):
         folder = content / ("school" if n % 10 == 0 else f"groep/{slugs[n % groups]}")
         folder.mkdir(parents=True, exist_ok=True)

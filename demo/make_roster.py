@@ -8,10 +8,12 @@ and family ids come from `plugins.roster.new_family_id()` (secrets).
 
 from __future__ import annotations
 
-import csv
 import random
 import sys
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from plugins.roster import write_roster  # noqa: E402
 
 GROUPS = [
     ("groep-1-2", "Groep 1/2"),
@@ -46,13 +48,6 @@ PARENT_FIRST = [
     "Vincent", "Ellen", "Martijn",
 ]
 FAMILY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
-
-
-def write(path: Path, header: list[str], rows: list[list[str]]) -> None:
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh, lineterminator="\n")
-        w.writerow(header)
-        w.writerows(rows)
 
 
 def main(out: Path) -> None:
@@ -119,12 +114,8 @@ def main(out: Path) -> None:
         staff.append([f"lk-{i:02d}", name, f"{local}@kcdematrix.example.nl", "leerkracht",
                       ";".join(groups)])
 
-    write(out / "groepen.csv", ["slug", "naam", "schooljaar"], [[s, n, YEAR] for s, n in GROUPS])
-    write(out / "leerlingen.csv", ["id", "voornaam", "achternaam", "groep", "beeldgebruik"],
-          children)
-    write(out / "ouders.csv", ["id", "naam", "email", "gezin", "kinderen"], parents)
-    write(out / "personeel.csv", ["id", "naam", "email", "rol", "groepen"], staff)
-
+    write_roster(out, groups=[[s, n, YEAR] for s, n in GROUPS], children=children,
+                 parents=parents, staff=staff)
 
 if __name__ == "__main__":
     main(Path(sys.argv[1] if len(sys.argv) > 1 else "roster"))

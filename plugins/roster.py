@@ -139,6 +139,23 @@ class Roster:
         return self.children[child_id].consent or default
 
 
+def write_roster(directory: Path | str, **rows: list) -> Path:
+    """Write roster CSVs (keys of FILES: groups, children, parents, staff), header first.
+
+    The inverse of load_roster for tools that generate a roster: the demo,
+    benchmarks and property tests. Cells holding several values use ';'.
+    """
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    for key, table in rows.items():
+        name, columns = FILES[key]
+        with (directory / name).open("w", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh, lineterminator="\n")
+            writer.writerow(columns)
+            writer.writerows(table)
+    return directory
+
+
 def new_family_id() -> str:
     """Random, stable once written to the roster, unguessable (~100 bits)."""
     return "".join(secrets.choice(FAMILY_ALPHABET) for _ in range(20))

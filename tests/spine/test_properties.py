@@ -7,14 +7,13 @@ files and a real build against them.
 
 from __future__ import annotations
 
-import csv
 import tempfile
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from plugins.roster import load_roster
+from plugins.roster import load_roster, write_roster
 from plugins.sections import build_section_map
 from plugins.site import build
 from publish.accounts import Account
@@ -51,29 +50,17 @@ def schools(draw):
     return groups, children, parents, staff
 
 
-def write_roster(folder: Path, school) -> Path:
+def write_school(folder: Path, school) -> Path:
     groups, children, parents, staff = school
-    folder.mkdir(parents=True, exist_ok=True)
-
-    def write(name, header, rows):
-        with (folder / name).open("w", newline="", encoding="utf-8") as fh:
-            w = csv.writer(fh)
-            w.writerow(header)
-            w.writerows(rows)
-
-    write("groepen.csv", ["slug", "naam", "schooljaar"],
-          [(g, g.replace("-", " ").title(), "2026") for g in groups])
-    write("leerlingen.csv", ["id", "voornaam", "achternaam", "groep", "beeldgebruik"], children)
-    write("ouders.csv", ["id", "naam", "email", "gezin", "kinderen"], parents)
-    write("personeel.csv", ["id", "naam", "email", "rol", "groepen"], staff)
-    return folder
+    return write_roster(folder, groups=[(g, g.replace("-", " ").title(), "2026") for g in groups],
+                        children=children, parents=parents, staff=staff)
 
 
 @settings(max_examples=60, deadline=None)
 @given(schools())
 def test_readers_follow_the_school_rules(school):
     with tempfile.TemporaryDirectory() as tmp:
-        roster = load_roster(write_roster(Path(tmp), school))
+        roster = load_roster(write_school(Path(tmp), school))
     sections = build_section_map(roster, "School")
     teaches = {s.id: set(s.groups) for s in roster.staff.values() if s.role == "leerkracht"}
     for section in sections.protected:
@@ -116,7 +103,7 @@ def test_a_post_is_only_ever_visible_inside_its_own_section(case):
     school, posts = case
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        roster_dir = write_roster(tmp / "roster", school)
+        roster_dir = write_school(tmp / "roster", school)
         content = tmp / "content"
         for i, folder in enumerate(posts):
             target = content / folder
