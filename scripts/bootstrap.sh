@@ -22,7 +22,7 @@ if [ ${#need_apt[@]} -gt 0 ]; then
         added_policy=1
     fi
     $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq \
         "${need_apt[@]}" >/dev/null
     [ -z "$added_policy" ] || $SUDO rm -f /usr/sbin/policy-rc.d
 fi
