@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, select_autoescape
 
 from plugins.errors import Problem, SchoolpleinError
 from plugins.roster import Parent, Person, Roster
@@ -26,6 +26,7 @@ from .cloudfront_settings import CloudFrontSettings
 from .cloudfront_signing import CookieSet, load_private_key, sign_prefix
 
 TEMPLATES = Path(__file__).parent / "templates"
+THEME = Path(__file__).resolve().parent.parent / "theme" / "templates"
 LOGIN_ASSETS = {"login/index.html": "login.html", "login/login.js": "login.js",
                 "403.html": "403.html"}
 QR_MAX_BYTES = 2953  # version 40, error correction L, byte mode
@@ -42,12 +43,13 @@ class LoginLink:
 
 
 def _env() -> Environment:
-    return Environment(loader=PackageLoader("publish", "templates"),
-                       autoescape=select_autoescape(["html"]), keep_trailing_newline=True)
+    """Our templates first, then the theme's (login.html and 403.html extend its base.html)."""
+    loader = ChoiceLoader([PackageLoader("publish", "templates"), FileSystemLoader(THEME)])
+    return Environment(loader=loader, autoescape=select_autoescape(["html"]),
+                       keep_trailing_newline=True)
 
 
-def render_login_assets(output_dir: Path | str, *, school_name: str | None = None,
-                        stylesheet: str | None = None) -> list[Path]:
+def render_login_assets(output_dir: Path | str, *, school_name: str | None = None) -> list[Path]:
     """Write login/index.html, login/login.js and 403.html into the site output.
 
     All three are public and contain no personal data or secrets. The build
@@ -61,8 +63,8 @@ def render_login_assets(output_dir: Path | str, *, school_name: str | None = Non
         path = out / target
         path.parent.mkdir(parents=True, exist_ok=True)
         if source.endswith(".html"):
-            text = _env().get_template(source).render(school_name=school_name,
-                                                      stylesheet=stylesheet)
+            text = _env().get_template(source).render(
+                school_name=school_name, SITENAME=school_name, SITESUBTITLE="Ouderplatform")
         else:
             text = (TEMPLATES / source).read_text(encoding="utf-8")
         path.write_text(text, encoding="utf-8")
