@@ -3,17 +3,14 @@
 On start it loads the roster and derives the section map; everything else
 (routing, section pages, output checks) reads them from the settings, so the
 section map stays the single source of truth for access.
-
-Pelican's signals are process-global: once registered, a receiver fires for
-every later Pelican run in the same process. Each receiver therefore acts
-only for builds that enabled this plugin.
+Each receiver acts only for builds that enabled this plugin (pelican_seam).
 """
 
 from __future__ import annotations
 
 from pelican import signals
 
-from . import output_check, routing, section_pages
+from . import output_check, pelican_seam, routing, section_pages
 from .roster import Consent, load_roster
 from .sections import build_section_map
 
@@ -21,7 +18,7 @@ NAME = __name__
 
 
 def enabled(settings) -> bool:
-    return NAME in (settings or {}).get("PLUGINS", ())
+    return pelican_seam.enabled(settings, NAME)
 
 
 def _load(pelican) -> None:

@@ -19,6 +19,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import pelican_seam
 from .errors import Problem, SchoolpleinError, display_path
 from .photo_audit import PhotoReport, console_lines, write_audit
 from .photo_pipeline import PhotoCache, SourceIndex, encode_all, hash_file
@@ -224,8 +225,7 @@ def _section_of(article, generator, sections: SectionMap | None) -> Section:
 
 
 def _enabled(settings) -> bool:
-    """Signals are process-global: act only for builds that enabled this plugin."""
-    return __name__ in (settings or {}).get("PLUGINS", ())
+    return pelican_seam.enabled(settings, __name__)
 
 
 def on_articles(generator) -> None:

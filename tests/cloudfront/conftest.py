@@ -18,13 +18,7 @@ for entry in (ROOT, Path(__file__).parent):
 from cf_helpers import REGION, Moto  # noqa: E402
 from moto.server import ThreadedMotoServer  # noqa: E402
 
-from plugins.roster import load_roster  # noqa: E402
 from plugins.sections import build_section_map  # noqa: E402
-
-
-@pytest.fixture(scope="session")
-def roster():
-    return load_roster(ROOT / "roster")
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,6 @@ import pytest
 from PIL import Image, ImageCms
 
 from plugins.photo_settings import PhotoSettings
-from plugins.roster import load_roster
 from plugins.sections import build_section_map
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -68,10 +67,6 @@ def group_photo(path: Path, names, size=(64, 48), colour=(90, 160, 60)) -> Path:
     path.write_bytes(jpeg_bytes(size, colour, xmp=xmp(regions=names)))
     return path
 
-
-@pytest.fixture(scope="session")
-def roster():
-    return load_roster(ROOT / "roster")
 
 
 @pytest.fixture(scope="session")

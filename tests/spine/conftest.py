@@ -10,16 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from plugins.roster import load_roster
 from plugins.site import build
 from publish import accounts, basic_auth, local_server
 
 ROOT = Path(__file__).resolve().parents[2]
 
-
-@pytest.fixture(scope="session")
-def roster():
-    return load_roster(ROOT / "roster")
 
 
 @pytest.fixture(scope="session")
