@@ -43,8 +43,6 @@ class Section:
         """Output directory relative to the site root ('' for public)."""
         return self.prefix.strip("/")
 
-    def contains(self, path: str) -> bool:
-        return ("/" + path.lstrip("/")).startswith(self.prefix)
 
 
 @dataclass(frozen=True)
