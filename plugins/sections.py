@@ -44,7 +44,6 @@ class Section:
         return self.prefix.strip("/")
 
 
-
 @dataclass(frozen=True)
 class SectionMap:
     sections: tuple[Section, ...]
