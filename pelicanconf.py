@@ -13,7 +13,7 @@ from pathlib import Path
 from dotenv import load_dotenv
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from plugins.dates import datum  # noqa: E402
+from plugins.filters import datum, tel  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent
 load_dotenv(ROOT / ".env")
@@ -30,7 +30,7 @@ SITEURL = ""
 TIMEZONE = "Europe/Amsterdam"
 DEFAULT_LANG = "nl"
 DEFAULT_DATE_FORMAT = "%-d %B %Y"
-JINJA_FILTERS = {"datum": datum}
+JINJA_FILTERS = {"datum": datum, "tel": tel}
 
 PATH = _path("SCHOOLPLEIN_CONTENT", "content")
 ARTICLE_PATHS = [""]  # every folder is read, so an unknown one is an error

@@ -6,6 +6,7 @@ import shutil
 import signal
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from invoke import task
@@ -78,8 +79,8 @@ def accounts(c, reset=None):
     cfg = Config.from_env()
     try:
         roster = load_roster(cfg.roster)
-        change = accounts_mod.sync_accounts(roster, cfg.private, cfg.bcrypt_rounds,
-                                            tuple(reset or ()), cfg.school_name, cfg.site_url)
+        change = accounts_mod.sync_accounts(roster, cfg.private, reset=tuple(reset or ()),
+                                            school=cfg.school_name, site_url=cfg.site_url)
     except SchoolpleinError as exc:
         _fail(exc)
     print(f"{len(change.issued)} nieuwe inloggegevens, {len(change.removed)} accounts verwijderd.")
@@ -144,14 +145,37 @@ def publish(c, target="nginx", dry_run=False, strict=False, listen="127.0.0.1:80
         _fail(exc)
 
 
+def _republish_local(cfg: Config, deploy_root: Path, listen: str):
+    """A new release from whatever `invoke build` last wrote, with the current accounts."""
+    from plugins.roster import load_roster
+    from plugins.sections import build_section_map
+
+    sections = build_section_map(load_roster(cfg.roster), cfg.school_name)
+    return basic_auth.publish(cfg.output, deploy_root, sections,
+                              accounts_mod.load_accounts(cfg.private), listen, cfg.hsts)
+
+
 def _serve(cfg: Config, port: int, banner: str = "") -> None:
-    deploy = _publish_nginx(cfg, f"127.0.0.1:{port}", cfg.deploy / "local")
+    """Serve the build; a later `invoke build` or `invoke accounts` is live at the next reload."""
+    listen = f"127.0.0.1:{port}"
+    deploy = _publish_nginx(cfg, listen, cfg.deploy / "local")
     proc = local_server.start(deploy, port)
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # stop nginx on kill too
     print(f"{banner}\n{cfg.school_name} draait op http://127.0.0.1:{port}/  "
-          "(Ctrl+C om te stoppen)")
+          "(Ctrl+C om te stoppen)\nNa 'invoke build' of 'invoke accounts' in een ander venster "
+          "ziet u de nieuwe versie door de pagina te verversen.")
+    watched = local_server.Watch([cfg.output, accounts_mod.store_path(cfg.private)])
     try:
-        proc.wait()
+        while proc.poll() is None:
+            time.sleep(0.5)
+            if watched.changed():
+                try:
+                    _republish_local(cfg, cfg.deploy / "local", listen)
+                except SchoolpleinError as exc:
+                    print(f"\nNieuwe versie niet geladen:\n{exc.render()}", file=sys.stderr)
+                    continue
+                local_server.reload(proc)
+                print("Nieuwe versie geladen.")
     except KeyboardInterrupt:
         print("\nGestopt.")
     finally:
@@ -160,7 +184,7 @@ def _serve(cfg: Config, port: int, banner: str = "") -> None:
 
 @task(help={"port": PORT_HELP})
 def serve(c, port=None):
-    """Bouw en serveer lokaal met nginx en dezelfde wachtwoorden per sectie / Serve locally."""
+    """Bouw en serveer lokaal met nginx, zoals ouders het zien / Build and serve locally."""
     cfg = Config.from_env()
     try:
         _serve(cfg, int(port or cfg.port))
@@ -170,22 +194,32 @@ def serve(c, port=None):
 
 @task(help={"port": PORT_HELP})
 def demo(c, port=None):
-    """Demo-school: accounts, drie demo-logins, bouwen en serveren / Build and serve the demo."""
+    """Demo-school: nieuwe wachtwoorden, brieven, bouwen en serveren / Build and serve the demo."""
     from plugins.roster import load_roster
 
     cfg = Config.from_env()
+    port = int(port or cfg.port)
     try:
         roster = load_roster(cfg.roster)
-        accounts_mod.sync_accounts(roster, cfg.private, cfg.bcrypt_rounds, (), cfg.school_name,
-                                   cfg.site_url)
-        change = accounts_mod.sync_accounts(roster, cfg.private, cfg.bcrypt_rounds,
-                                            tuple(pid for pid, _ in DEMO_LOGINS),
-                                            letters=False)
+        # Every demo start issues fresh passphrases for everyone, so the letters file it
+        # writes is the only valid one: older demo letters only hold void passphrases.
+        letters = cfg.private / "letters"
+        stale = sorted(letters.glob("brieven-*.html")) if letters.is_dir() else []
+        change = accounts_mod.sync_accounts(roster, cfg.private,
+                                            reset=tuple(p.id for p in roster.people()),
+                                            school=cfg.school_name,
+                                            site_url=f"http://127.0.0.1:{port}")
+        for old in stale:
+            old.unlink()
         issued = {i.person_id: i for i in change.issued}
-        banner = "\nDemo-logins (nieuw wachtwoord bij iedere start):\n" + "".join(
+        parent = roster.parents[DEMO_LOGINS[0][0]]
+        banner = ("\nDemo-logins (nieuw wachtwoord bij iedere start):\n" + "".join(
             f"  {role:45s} {issued[pid].login}  /  {issued[pid].passphrase}\n"
             for pid, role in DEMO_LOGINS)
-        _serve(cfg, int(port or cfg.port), banner)
+            + f"\nGezinspagina van de demo-ouder: http://127.0.0.1:{port}/gezin/{parent.family}/"
+            f"  (of http://127.0.0.1:{port}/mijn/)\n"
+            f"Brieven voor alle ouders en medewerkers (privé): {change.letters}")
+        _serve(cfg, port, banner)
     except SchoolpleinError as exc:
         _fail(exc)
 

@@ -52,6 +52,10 @@ def route(instance) -> None:
     if source != given or not source.is_relative_to(content_root):
         return _refuse(instance, shown, "bestand is een snelkoppeling (symlink); die volgt het "
                        "platform niet", "zet het echte bestand in de juiste map onder content/")
+    if not str(instance.metadata.get("title", "")).strip():
+        return _refuse(instance, shown, "bericht zonder titel (de regel 'Title:' ontbreekt of is leeg)",
+                       "zet bovenaan het bestand een regel als 'Title: Uitje naar de kinderboerderij', "
+                       "met daaronder 'Date:' en een lege regel voor de tekst")
     if "template" in instance.metadata:
         return _refuse(instance, shown, "'Template:' wordt niet ondersteund",
                        "verwijder de regel 'Template:'; de map bepaalt hoe een bericht eruitziet")

@@ -7,8 +7,8 @@ derived from this map; nothing else restates access.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import PurePosixPath
 
@@ -47,6 +47,8 @@ class Section:
 @dataclass(frozen=True)
 class SectionMap:
     sections: tuple[Section, ...]
+    # Where each person lands ("Mijn gezin", /mijn/): a parent's family page, staff /school/.
+    homes: Mapping[str, str] = field(default_factory=dict, hash=False)
 
     def __iter__(self) -> Iterator[Section]:
         return iter(self.sections)
@@ -134,4 +136,6 @@ def build_section_map(roster: Roster, school_name: str) -> SectionMap:
         sections.append(Section("family", fam_id, f"{ROOTS['family']}{fam_id}/", "Gezinspagina",
                                 frozenset(family.parents) | teachers | mt,
                                 frozenset(family.children)))
-    return SectionMap(tuple(sections))
+    homes = {p.id: f"{ROOTS['family']}{p.family}/" for p in roster.parents.values()}
+    homes.update({s.id: ROOTS["school"] for s in roster.staff.values()})
+    return SectionMap(tuple(sections), homes)

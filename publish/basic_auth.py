@@ -1,9 +1,10 @@
-"""Basic-auth target: htpasswd per section, nginx config, Apache .htaccess.
+"""Basic-auth target: one password file, nginx config, Apache .htaccess.
 
-All three are derived from the section map; the deploy folder holds complete
-releases and `current` is swapped atomically, so a failed build never reaches
-parents and files dropped from the output (a revoked photo) disappear from
-what nginx serves at the next publish.
+One credential check for the whole school (one realm, one password file),
+then a per-section decision; all of it is derived from the section map. The
+deploy folder holds complete releases and `current` is swapped atomically, so
+a failed build never reaches parents and files dropped from the output (a
+revoked photo) disappear from what nginx serves at the next publish.
 """
 
 from __future__ import annotations
@@ -20,11 +21,17 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from plugins.sections import ROOTS, SectionMap
 
 from . import security_headers
-from .accounts import Account
+from .accounts import Account, login_spellings
 
 TEMPLATES = Path(__file__).parent / "templates"
 REALM = "Ouderplatform"  # one realm: the browser asks once and reuses it for every section
-CACHE = {"cache_photo": security_headers.CACHE_PHOTO, "cache_page": security_headers.CACHE_PAGE}
+PASSWORD_FILE = "schoolplein.htpasswd"  # every login, one realm
+GROUP_FILE = "schoolplein.groups"  # Apache: section name -> logins that may read it
+HOMES_FILE = "schoolplein.homes"  # Apache RewriteMap: login -> own pages (/mijn/)
+AUTH_DELAY_MS = 200  # nginx: every failed login waits this long (see nginx-server.conf.j2)
+CACHE = {"cache_photo": security_headers.CACHE_PHOTO, "cache_page": security_headers.CACHE_PAGE,
+         "cache_protected": security_headers.CACHE_PROTECTED_PAGE}
+GROUP_LINE_LOGINS = 40  # Apache reads at most 8 kB per line of a group file
 
 
 @dataclass(frozen=True)
@@ -42,6 +49,10 @@ class Deploy:
         return self.root / "htpasswd"
 
     @property
+    def password_file(self) -> Path:
+        return self.htpasswd / PASSWORD_FILE
+
+    @property
     def nginx_conf(self) -> Path:
         return self.root / "nginx-schoolplein.conf"
 
@@ -55,30 +66,92 @@ def _env() -> Environment:
                        keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
 
 
+@dataclass(frozen=True)
+class Access:
+    """Everything the servers need to decide access, derived from the section map.
+
+    `logins` maps every accepted spelling of a login to its person; only
+    people with an account and at least one readable section appear.
+    """
+
+    sections: SectionMap
+    logins: dict[str, str]  # spelling -> person id
+    hashes: dict[str, str]  # person id -> bcrypt hash
+
+    @classmethod
+    def derive(cls, sections: SectionMap, accounts: dict[str, Account]) -> Access:
+        readers = set().union(*(s.readers for s in sections.protected))
+        logins: dict[str, str] = {}
+        for pid in sorted(readers & accounts.keys()):
+            for spelling in login_spellings(accounts[pid].login):
+                logins.setdefault(spelling, pid)
+        return cls(sections, logins, {pid: accounts[pid].hash for pid in set(logins.values())})
+
+    def password_lines(self) -> list[str]:
+        return sorted(f"{login}:{self.hashes[pid]}" for login, pid in self.logins.items())
+
+    def logins_of(self, section) -> list[str]:
+        return sorted(login for login, pid in self.logins.items() if pid in section.readers)
+
+    def grants(self) -> list[str]:
+        """'<section>:<person>' for every person with an account who may read the section."""
+        people = set(self.hashes)
+        return sorted(f"{s.name}:{pid}" for s in self.sections.protected
+                      for pid in s.readers & people)
+
+    def homes(self) -> list[tuple[str, str]]:
+        return sorted((pid, self.sections.homes.get(pid, ROOTS["school"])) for pid in self.hashes)
+
+
 def htpasswd_lines(section, accounts: dict[str, Account]) -> list[str]:
-    return sorted(f"{accounts[pid].login}:{accounts[pid].hash}"
-                  for pid in section.readers if pid in accounts)
+    """The password lines of the logins that may read `section` (every spelling)."""
+    access = Access.derive(SectionMap((section,)), accounts)
+    return access.password_lines()
 
 
-def write_htpasswd(sections: SectionMap, accounts: dict[str, Account], folder: Path) -> None:
+def _write_private(path: Path, text: str) -> None:
+    """Readable by the web server's group only (set by the admin on the folder), never others."""
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.chmod(tmp, 0o640)
+    os.replace(tmp, path)
+
+
+def write_password_files(access: Access, folder: Path) -> None:
+    """The one password file, Apache's group file and its /mijn/ map."""
     folder.mkdir(parents=True, exist_ok=True)
-    for section in sections.protected:
-        path = folder / f"{section.name}.htpasswd"
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text("".join(line + "\n" for line in htpasswd_lines(section, accounts)))
-        os.chmod(tmp, 0o640)
-        os.replace(tmp, path)
-    known = {f"{s.name}.htpasswd" for s in sections.protected}
-    for stale in folder.glob("*.htpasswd"):
-        if stale.name not in known:
+    _write_private(folder / PASSWORD_FILE, "".join(line + "\n" for line in access.password_lines()))
+    groups = []
+    for section in access.sections.protected:
+        logins = access.logins_of(section)
+        for start in range(0, len(logins), GROUP_LINE_LOGINS):
+            groups.append(f"{section.name}: " + " ".join(logins[start:start + GROUP_LINE_LOGINS]))
+    _write_private(folder / GROUP_FILE, "".join(line + "\n" for line in groups))
+    homes = dict(access.homes())
+    _write_private(folder / HOMES_FILE, "".join(
+        f"{login} {homes[pid]}\n" for login, pid in sorted(access.logins.items())))
+    for stale in folder.glob("*.htpasswd"):  # per-section files of earlier releases
+        if stale.name != PASSWORD_FILE:
             stale.unlink()
 
 
-def nginx_server(sections: SectionMap, root: Path, htpasswd: Path, listen: str,
+def _ascii_case_folded(logins: dict[str, str]) -> list[tuple[str, str]]:
+    """nginx lower-cases (ASCII) the value it looks up in a map: one key per folded login."""
+    folded: dict[str, str] = {}
+    for login, pid in sorted(logins.items()):
+        folded.setdefault(login.encode().lower().decode(), pid)
+    return sorted(folded.items())
+
+
+def nginx_server(access: Access, root: Path, password_file: Path, listen: str,
                  hsts: bool = False) -> str:
+    entries = len(access.logins) + len(access.grants()) + len(access.hashes)
     return _env().get_template("nginx-server.conf.j2").render(
-        sections=sections.protected, root=root, htpasswd=htpasswd, listen=listen,
-        realm=REALM, headers=security_headers.headers(hsts), roots=ROOTS.values(), **CACHE,
+        sections=access.sections.protected, root=root, password_file=password_file,
+        listen=listen, realm=REALM, headers=security_headers.headers(hsts),
+        roots=[r.strip("/") for r in ROOTS.values()], logins=_ascii_case_folded(access.logins),
+        grants=access.grants(), homes=access.homes(), default_home=ROOTS["school"],
+        auth_delay_ms=AUTH_DELAY_MS, map_hash_max_size=max(2048, 2 * entries), **CACHE,
     )
 
 
@@ -91,7 +164,7 @@ def nginx_main(server_conf: Path, run_dir: Path) -> str:
 
 
 APACHE_MODULES = ("mpm_event", "authz_core", "authn_core", "authn_file", "auth_basic",
-                  "authz_user", "dir", "mime", "headers")
+                  "authz_user", "authz_groupfile", "dir", "mime", "headers", "rewrite")
 
 
 def apache_main(vhost: Path, run_dir: Path, listen: str) -> str:
@@ -104,15 +177,26 @@ def apache_main(vhost: Path, run_dir: Path, listen: str) -> str:
     )
 
 
+def apache_vhost(listen: str, root: Path, htpasswd: Path) -> str:
+    return _env().get_template("apache-vhost.conf.j2").render(
+        listen=listen, root=root, htpasswd=htpasswd, homes=htpasswd / HOMES_FILE)
+
+
 def write_htaccess(sections: SectionMap, site: Path, htpasswd: Path, hsts: bool) -> None:
     env = _env()
+    auth = {"realm": REALM, "password_file": htpasswd / PASSWORD_FILE,
+            "group_file": htpasswd / GROUP_FILE}
     (site / ".htaccess").write_text(env.get_template("htaccess-root.j2").render(
-        headers=security_headers.headers(hsts), **CACHE))
+        headers=security_headers.headers(hsts), roots=[r.strip("/") for r in ROOTS.values()],
+        **CACHE))
     for section in sections.protected:
         folder = site / section.dir
         folder.mkdir(parents=True, exist_ok=True)
         (folder / ".htaccess").write_text(env.get_template("htaccess-section.j2").render(
-            realm=REALM, htpasswd=htpasswd / f"{section.name}.htpasswd"))
+            section=section, **auth))
+    mine = site / "mijn"
+    mine.mkdir(exist_ok=True)
+    (mine / ".htaccess").write_text(env.get_template("htaccess-mijn.j2").render(**auth))
 
 
 def _copy_tree(src: Path, dst: Path) -> None:
@@ -154,12 +238,12 @@ def publish(output: Path, deploy_root: Path, sections: SectionMap,
     releases.mkdir(parents=True, exist_ok=True)
     release = releases / datetime.now().strftime("%Y%m%d-%H%M%S-%f")
     _copy_tree(Path(output), release)
-    write_htpasswd(sections, accounts, deploy.htpasswd)
+    access = Access.derive(sections, accounts)
+    write_password_files(access, deploy.htpasswd)
     write_htaccess(sections, release, served.htpasswd, hsts)
     deploy.nginx_conf.write_text(
-        nginx_server(sections, served.current, served.htpasswd, listen, hsts))
-    deploy.apache_conf.write_text(_env().get_template("apache-vhost.conf.j2").render(
-        listen=listen, root=served.current, htpasswd=served.htpasswd))
+        nginx_server(access, served.current, served.password_file, listen, hsts))
+    deploy.apache_conf.write_text(apache_vhost(listen, served.current, served.htpasswd))
     link = deploy.root / "current.tmp"
     if link.is_symlink() or link.exists():
         link.unlink()

@@ -20,7 +20,6 @@ class Config:
     output: Path
     deploy: Path
     port: int
-    bcrypt_rounds: int
     hsts: bool
     rsync_dest: str
     school_name: str
@@ -42,7 +41,6 @@ class Config:
             output=path("SCHOOLPLEIN_OUTPUT", "output"),
             deploy=path("SCHOOLPLEIN_DEPLOY", "publish-out"),
             port=int(env("SCHOOLPLEIN_PORT", "8000")),
-            bcrypt_rounds=int(env("SCHOOLPLEIN_BCRYPT_ROUNDS", "10")),
             hsts=env("SCHOOLPLEIN_HSTS", "false").lower() in ("1", "true", "yes", "ja"),
             rsync_dest=env("SCHOOLPLEIN_RSYNC_DEST", ""),
             school_name=env("SCHOOLPLEIN_SCHOOL_NAME", DEFAULT_SCHOOL_NAME),

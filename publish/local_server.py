@@ -7,6 +7,7 @@ see exactly what parents will see.
 from __future__ import annotations
 
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -60,6 +61,40 @@ def start(deploy: Deploy, port: int, run_dir: Path | None = None) -> subprocess.
             time.sleep(0.05)
     stop(proc)
     raise SchoolpleinError(Problem(str(conf), None, "nginx reageert niet", "zie run/error.log"))
+
+
+class Watch:
+    """Tells when any of some paths was replaced or changed since the last look.
+
+    `invoke build` swaps the output folder (a new inode); `invoke accounts`
+    replaces the accounts file: (inode, mtime) of each path catches both.
+    """
+
+    def __init__(self, paths: list[Path]):
+        self.paths = [Path(p) for p in paths]
+        self.seen = self._state()
+
+    def _state(self) -> tuple:
+        state = []
+        for path in self.paths:
+            try:
+                st = path.stat()
+                state.append((st.st_ino, st.st_mtime_ns))
+            except FileNotFoundError:
+                state.append(None)
+        return tuple(state)
+
+    def changed(self) -> bool:
+        now = self._state()
+        if now == self.seen:
+            return False
+        self.seen = now
+        return True
+
+
+def reload(proc: subprocess.Popen) -> None:
+    """nginx re-reads its config and the password file; running requests finish first."""
+    proc.send_signal(signal.SIGHUP)
 
 
 def stop(proc: subprocess.Popen) -> None:

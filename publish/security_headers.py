@@ -24,6 +24,9 @@ HEADERS: dict[str, str] = {
 # parent's own browser keeps a copy (no shared caches between the web server and the parent).
 CACHE_PHOTO = "private, max-age=31536000, immutable"
 CACHE_PAGE = "no-cache"
+# Pages of a group or family: never stored, not even by the parent's own browser (a shared
+# family tablet, the back button after logging out).
+CACHE_PROTECTED_PAGE = "private, no-store"
 
 
 def headers(hsts: bool) -> dict[str, str]:

@@ -70,6 +70,39 @@ class Browser:
             time.sleep(0.05)
         raise TimeoutError(expression)
 
+    def goto_answering_login(self, url: str, username: str, password: str,
+                             timeout: float = 15) -> None:
+        """Navigate to a page behind basic auth, answering the browser's login prompt as a
+        person typing `username` (Chromium sends the credentials as UTF-8)."""
+        self.send("Page.enable")
+        self.send("Fetch.enable", handleAuthRequests=True,
+                  patterns=[{"urlPattern": "*", "resourceType": "Document"}])
+        ident = next(self._ids)
+        self.ws.send(json.dumps({"id": ident, "method": "Page.navigate", "params": {"url": url}}))
+        deadline = time.monotonic() + timeout
+        navigated = False
+        try:
+            while time.monotonic() < deadline:
+                message = json.loads(self.ws.recv())
+                method, params = message.get("method"), message.get("params", {})
+                if method == "Fetch.requestPaused":
+                    self._fire("Fetch.continueRequest", requestId=params["requestId"])
+                elif method == "Fetch.authRequired":
+                    self._fire("Fetch.continueWithAuth", requestId=params["requestId"],
+                               authChallengeResponse={"response": "ProvideCredentials",
+                                                      "username": username,
+                                                      "password": password})
+                elif message.get("id") == ident:
+                    navigated = True
+                elif method == "Page.loadEventFired" and navigated:
+                    break
+        finally:
+            self._fire("Fetch.disable")
+
+    def _fire(self, method: str, **params) -> None:
+        """Send a command without waiting for its answer (inside an event loop)."""
+        self.ws.send(json.dumps({"id": next(self._ids), "method": method, "params": params}))
+
     def cookies(self) -> list[dict]:
         return self.send("Network.getAllCookies")["cookies"]
 

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import sys
+import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -14,6 +17,7 @@ from plugins.site import build
 from publish import accounts, basic_auth, local_server
 
 ROOT = Path(__file__).resolve().parents[2]
+APACHE = shutil.which("apache2") or "/usr/sbin/apache2"
 
 
 
@@ -59,3 +63,42 @@ def run_invoke(*args, env=None, cwd=ROOT) -> subprocess.CompletedProcess:
     invoke = shutil.which("invoke", path=str(Path(sys.executable).parent)) or "invoke"
     return subprocess.run([invoke, *args], cwd=cwd, env=full_env, capture_output=True,
                           text=True, timeout=300)
+
+
+@pytest.fixture(scope="session")
+def apache_site(demo_build, sections, demo_accounts):
+    assert Path(APACHE).exists(), "apache2 ontbreekt: voer scripts/bootstrap.sh uit"
+    output, _ = demo_build
+    private, _ = demo_accounts
+    # Apache's workers drop root, so the tree must be readable by www-data.
+    base = Path(tempfile.mkdtemp(prefix="sp-apache-", dir="/tmp"))
+    port = local_server.free_port()
+    listen = f"127.0.0.1:{port}"
+    deploy = basic_auth.publish(output, base / "deploy", sections,
+                                accounts.load_accounts(private), listen)
+    subprocess.run(["chmod", "-R", "a+rX", str(base)], check=True)
+    run = base / "run"
+    run.mkdir()
+    os.chmod(run, 0o777)
+    conf = run / "httpd.conf"
+    conf.write_text(basic_auth.apache_main(deploy.apache_conf, run, listen))
+    check = subprocess.run([APACHE, "-t", "-f", str(conf)], capture_output=True, text=True)
+    assert check.returncode == 0, check.stderr
+    proc = subprocess.Popen([APACHE, "-DFOREGROUND", "-f", str(conf)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            assert proc.poll() is None and time.monotonic() < deadline, (
+                proc.stderr.read() if proc.poll() is not None else "apache start timeout")
+            time.sleep(0.05)
+    try:
+        yield f"http://{listen}", run / "error.log"
+    finally:
+        local_server.stop(proc)
+        shutil.rmtree(base, ignore_errors=True)
+
+

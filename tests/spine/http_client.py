@@ -32,3 +32,20 @@ class Client:
 
     def close(self) -> None:
         self.conn.close()
+
+
+def get_many(base_url: str, requests: list[tuple[str, tuple[str, str] | None]],
+             workers: int = 32) -> list[int]:
+    """Statuses of many GETs, sent concurrently: failed logins wait (auth_delay), in parallel."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    local = threading.local()
+
+    def one(request):
+        if not hasattr(local, "client"):
+            local.client = Client(base_url)
+        return local.client.get(*request)[0]
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(one, requests))

@@ -23,7 +23,6 @@ def school(tmp_path):
         "SCHOOLPLEIN_DEPLOY": str(tmp_path / "deploy"),
         "SCHOOLPLEIN_PHOTO_CACHE": str(tmp_path / "cache"),
         "SCHOOLPLEIN_AUDIT": str(tmp_path / "audit"),
-        "SCHOOLPLEIN_BCRYPT_ROUNDS": "4",
     }
     assert run_invoke("accounts", env=env).returncode == 0
     first = run_invoke("publish", "--target", "nginx", env=env)
@@ -144,13 +143,13 @@ def test_publish_rsyncs_the_release_to_the_server_named_in_env(school):
     assert result.returncode == 0, result.stderr
     served = remote / "current"
     assert (served / "groep" / "groep-3" / "index.html").exists()
-    assert (remote / "htpasswd" / "group-groep-3.htpasswd").exists()
+    assert (remote / "htpasswd" / "schoolplein.htpasswd").exists()
     conf = (remote / "nginx-schoolplein.conf").read_text()
     # the config names the paths on the server, not on the admin's machine
     assert f"root {remote}/current;" in conf
-    assert f"auth_basic_user_file {remote}/htpasswd/group-groep-3.htpasswd;" in conf
+    assert f"auth_basic_user_file {remote}/htpasswd/schoolplein.htpasswd;" in conf
     htaccess = (served / "groep" / "groep-3" / ".htaccess").read_text()
-    assert f'AuthUserFile "{remote}/htpasswd/group-groep-3.htpasswd"' in htaccess
+    assert f'AuthUserFile "{remote}/htpasswd/schoolplein.htpasswd"' in htaccess
 
 
 def test_dry_run_shows_the_plan_and_changes_nothing(school):

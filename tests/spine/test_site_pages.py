@@ -65,7 +65,9 @@ def test_nginx_accepts_the_generated_config_with_hsts(tmp_path):
                                 "127.0.0.1:9", hsts=True)
     conf = deploy.nginx_conf.read_text()
     assert "Strict-Transport-Security" in conf
-    assert conf.count("auth_basic_user_file") == len(sections.protected)
+    # one password file for every section (one realm), /mijn/ included
+    assert conf.count(f"auth_basic_user_file {deploy.password_file};") == \
+        len(sections.protected) + 1
     run = tmp_path / "run"
     run.mkdir()
     main = run / "nginx.conf"
@@ -73,13 +75,16 @@ def test_nginx_accepts_the_generated_config_with_hsts(tmp_path):
     result = subprocess.run([local_server.nginx_binary(), "-t", "-c", str(main), "-p", str(run)],
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
-    # htpasswd per section holds exactly its readers that have an account
+    # the password file holds every spelling of the one account; the map grants its sections
+    lines = deploy.password_file.read_text().splitlines()
+    assert lines == ["A@example.nl:$2b$04$" + "x" * 53, "a@example.nl:$2b$04$" + "x" * 53]
     for section in sections.protected:
-        lines = (deploy.htpasswd / f"{section.name}.htpasswd").read_text().splitlines()
-        assert bool(lines) == ("ouder-001" in section.readers)
-    # Apache: one .htaccess per section, pointing at that section's htpasswd
+        granted = f'"{section.name}:ouder-001" 1;' in conf
+        assert granted == ("ouder-001" in section.readers), section.name
+    # Apache: one .htaccess per section: the one password file, then the section's group
     current = deploy.current
     for section in sections.protected:
         ht = (current / section.dir / ".htaccess").read_text()
-        assert f"{section.name}.htpasswd" in ht and "Require valid-user" in ht
+        assert f'AuthUserFile "{deploy.password_file}"' in ht
+        assert f"Require group {section.name}" in ht
     assert "Options -Indexes" in (current / ".htaccess").read_text()

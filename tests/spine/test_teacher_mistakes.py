@@ -105,3 +105,13 @@ def test_copied_browser_address_to_another_group_stops_the_build(tmp_path, conte
         "Title: Tip\nDate: 2026-11-21\n\nZie [groep 4](https://ouders.kcdematrix.example.nl"
         "/groep/groep-4/2026-10-09-herfstwandeling/).\n")
     fails(tmp_path, content, "2026-11-21-tip/index.html", "andere sectie")
+
+
+def test_a_post_without_title_stops_the_build_with_the_fix(tmp_path, content):
+    (content / GROUP3 / "2026-11-22-zonder-titel.md").write_text(
+        "Date: 2026-11-22\n\nWe gingen naar het bos.\n")
+    text = fails(tmp_path, content, "groep-3/2026-11-22-zonder-titel.md",
+                 "bericht zonder titel", "Title:")
+    assert "could not find" not in text  # Pelican's own English line adds nothing
+    assert not (tmp_path / "out").exists() or not [
+        p for p in (tmp_path / "out").rglob("*.html") if "naar het bos" in p.read_text()]

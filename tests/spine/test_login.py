@@ -1,0 +1,146 @@
+"""One login for the whole school: no timing oracle, phone spellings, /mijn/, 403 pages."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import urlsplit
+
+import pytest
+
+from plugins.roster import load_roster, write_roster
+from plugins.sections import build_section_map
+from publish import accounts, basic_auth, local_server
+from tests.browser import Browser
+from tests.spine.http_client import Client
+
+WRONG = "abcd-efgh-jkmn-pqrs"  # the shape of a real passphrase, but nobody's
+
+
+def _timing(base: str, logins: dict[str, str], rounds: int = 25) -> dict[str, float]:
+    """Median milliseconds of a wrong-password request per login.
+
+    Each round sends one request per login at the same moment (one connection each),
+    so machine noise hits every login alike; failed logins wait in parallel.
+    """
+    clients = {name: Client(base) for name in logins}
+
+    def timed(name: str) -> float:
+        start = time.perf_counter()
+        status = clients[name].get("/groep/groep-3/", (logins[name], WRONG))[0]
+        assert status == 401, (name, status)
+        return (time.perf_counter() - start) * 1000
+
+    samples: dict[str, list[float]] = {name: [] for name in logins}
+    try:
+        with ThreadPoolExecutor(max_workers=len(logins)) as pool:
+            for _ in range(rounds):
+                for name, ms in zip(logins, pool.map(timed, logins), strict=True):
+                    samples[name].append(ms)
+    finally:
+        for client in clients.values():
+            client.close()
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def test_a_wrong_password_takes_as_long_for_known_and_unknown_logins(nginx_site, roster):
+    """An outsider cannot tell from response times whether an address is a login, nor
+    whether that login may read the section it tried."""
+    medians = _timing(nginx_site[0], {
+        "unknown": "onbekend.persoon@example.nl",
+        "known, not a reader of groep 3": roster.parents["ouder-003"].email,
+        "known, reader of groep 3": roster.parents["ouder-001"].email,
+    })
+    low, high = min(medians.values()), max(medians.values())
+    assert (high - low) / low < 0.20, medians
+
+
+
+@pytest.fixture(scope="module", params=["nginx", "apache"])
+def server(request, roster, demo_accounts):
+    """The demo school on both basic-auth servers, with a keep-alive client."""
+    base = request.getfixturevalue("nginx_site" if request.param == "nginx" else "apache_site")[0]
+    client = Client(base)
+    yield request.param, client
+    client.close()
+
+
+def login_of(person, demo_accounts):
+    return person.email, demo_accounts[1][person.id]
+
+
+def test_a_reader_of_another_section_gets_403_with_a_way_home(server, roster, demo_accounts):
+    name, client = server
+    parent = roster.parents["ouder-001"]  # groep 3 and groep 5/6, not groep 4
+    status, body, headers = client.get("/groep/groep-4/", login_of(parent, demo_accounts))
+    page = body.decode()
+    assert status == 403, (name, status)
+    assert "U heeft geen toegang tot deze groep" in page and 'href="/mijn/"' in page
+    assert "WWW-Authenticate" not in headers  # no second password prompt
+    assert client.get("/groep/groep-4/")[0] == 401
+    other_family = roster.parents["ouder-003"].family
+    assert client.get(f"/gezin/{other_family}/", login_of(parent, demo_accounts))[0] == 403
+
+
+def test_mijn_sends_everyone_to_their_own_pages(server, roster, demo_accounts):
+    name, client = server
+    assert client.get("/mijn/")[0] == 401
+    for person in (roster.parents["ouder-001"], roster.parents["ouder-003"]):
+        status, _, headers = client.get("/mijn/", login_of(person, demo_accounts))
+        assert status == 302, (name, status)
+        assert urlsplit(headers["Location"]).path == f"/gezin/{person.family}/", name
+    teacher = roster.staff["lk-02"]
+    status, _, headers = client.get("/mijn/", login_of(teacher, demo_accounts))
+    assert status == 302 and urlsplit(headers["Location"]).path == "/school/", name
+
+
+def test_a_phone_keyboards_capital_first_letter_still_logs_in(server, roster, demo_accounts):
+    name, client = server
+    parent = roster.parents["ouder-001"]
+    email, password = login_of(parent, demo_accounts)
+    assert client.get("/school/", (email[0].upper() + email[1:], password))[0] == 200, name
+    assert client.get("/school/", (email.upper(), password))[0] == 401, name
+
+
+@pytest.fixture(scope="module")
+def accented_school(tmp_path_factory):
+    """A small school whose parent's login has accents (Nováková), on real nginx."""
+    tmp = tmp_path_factory.mktemp("accented")
+    family = "k7m2p9x4q3w8e6r5t2y9"
+    write_roster(tmp / "roster", groups=[["groep-3", "Groep 3", "2026-2027"]],
+                 children=[["sara-novakova", "Sára", "Nováková", "groep-3", ""]],
+                 parents=[["ouder-jana", "Jana Nováková", "jana.nováková@example.cz", family,
+                           "sara-novakova"]],
+                 staff=[["mt-01", "Ingrid Hoekstra", "directie@example.nl", "directie", ""]])
+    roster = load_roster(tmp / "roster")
+    sections = build_section_map(roster, "Testschool")
+    site = tmp / "site"
+    for folder in ("", "school", "groep/groep-3", f"gezin/{family}"):
+        (site / folder).mkdir(parents=True, exist_ok=True)
+        (site / folder / "index.html").write_text(f"<h1>{folder or 'home'}</h1>")
+    for status in (401, 403, 404):  # nginx answers 401 with this page; without it, 404
+        (site / f"{status}.html").write_text(f"<h1>{status}</h1>")
+    change = accounts.sync_accounts(roster, tmp / "private", letters=False)
+    port = local_server.free_port()
+    deploy = basic_auth.publish(site, tmp / "deploy", sections,
+                                accounts.load_accounts(tmp / "private"), f"127.0.0.1:{port}")
+    proc = local_server.start(deploy, port)
+    try:
+        yield f"http://127.0.0.1:{port}", family, change.issued[0].passphrase
+    finally:
+        local_server.stop(proc)
+
+
+@pytest.mark.parametrize("typed", ["jana.nováková@example.cz", "Jana.nováková@example.cz"])
+def test_an_accented_login_works_in_a_real_browser(accented_school, tmp_path, typed):
+    base, family, passphrase = accented_school
+    browser = Browser(tmp_path / "chromium")
+    try:
+        browser.send("Emulation.setDeviceMetricsOverride", width=390, height=844,
+                     deviceScaleFactor=2, mobile=True)
+        browser.goto_answering_login(f"{base}/mijn/", typed, passphrase)
+        browser.wait_for(f"location.pathname === '/gezin/{family}/'")
+        assert browser.evaluate("document.querySelector('h1').textContent") == f"gezin/{family}"
+    finally:
+        browser.close()
