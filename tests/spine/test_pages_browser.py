@@ -82,3 +82,82 @@ def test_family_home_links_the_two_groups(parent_browser, roster):
     links = json.loads(browser.evaluate(
         "JSON.stringify([...document.querySelectorAll('.tiles a')].map(a => a.textContent))"))
     assert links == ["Schoolnieuws", "Groep 3", "Groep 5/6"]
+
+
+PAGES = ["/", "/school/", POST, "/groep/groep-3/", "/hulp/", "/groep/groep-4/"]  # last: 403
+
+# Links a finger taps (header, footer, tiles, lists, pager, gallery); links inside running
+# text are exempt, as in WCAG's target-size rule.
+TARGETS_JS = """JSON.stringify([...document.querySelectorAll(
+    'header a, footer a, .tiles a, ul.posts a, .pager a, .crumbs a, .report a, .gallery ul a')]
+  .filter(a => a.offsetParent !== null)
+  .map(a => { const r = a.getBoundingClientRect();
+              return {text: a.textContent.trim().slice(0, 30), w: r.width, h: r.height}; }))"""
+
+# Contrast of the focus ring against the background it is drawn on.
+FOCUS_JS = """(() => {
+  const lum = c => { const [r, g, b] = c.match(/[0-9.]+/g).slice(0, 3).map(v => {
+      v = v / 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+  const bg = el => { for (; el; el = el.parentElement) { const c = getComputedStyle(el)
+      .backgroundColor; if (!/rgba\\(.*, 0\\)$/.test(c) && c !== 'transparent') return c; }
+    return 'rgb(255, 255, 255)'; };
+  const el = document.activeElement, s = getComputedStyle(el);
+  if (el === document.body) return JSON.stringify({text: ""});
+  const a = lum(s.outlineColor), b = lum(bg(el.parentElement));
+  return JSON.stringify({text: el.textContent.trim().slice(0, 30), style: s.outlineStyle,
+                         width: parseFloat(s.outlineWidth),
+                         ratio: (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05)});
+})()"""
+
+
+def press_tab(browser) -> None:
+    for kind in ("rawKeyDown", "keyUp"):
+        browser.send("Input.dispatchKeyEvent", type=kind, key="Tab", code="Tab",
+                     windowsVirtualKeyCode=9)
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_every_page_leads_home_with_big_tap_targets_and_visible_focus(parent_browser, path):
+    base, browser = parent_browser
+    load(browser, base + path)
+    nav = json.loads(browser.evaluate(
+        "JSON.stringify([...document.querySelectorAll('header nav a')].map("
+        "a => [a.textContent.trim(), a.getAttribute('href')]))"))
+    assert ["Mijn gezin", "/mijn/"] in nav and ["Schoolnieuws", "/school/"] in nav, nav
+    small = [t for t in json.loads(browser.evaluate(TARGETS_JS)) if t["w"] < 44 or t["h"] < 44]
+    assert not small, small
+    checked = 0
+    for _ in range(8):
+        press_tab(browser)
+        focus = json.loads(browser.evaluate(FOCUS_JS))
+        if focus["text"] == "":
+            continue  # nothing focused yet
+        checked += 1
+        assert focus["style"] != "none" and focus["width"] >= 2, focus
+        assert focus["ratio"] >= 3, focus
+    assert checked >= 5
+
+
+def test_a_group_the_parent_may_not_open_says_so_and_leads_home(parent_browser):
+    base, browser = parent_browser
+    load(browser, base + "/groep/groep-4/")
+    assert "U heeft geen toegang tot deze groep" in browser.evaluate("document.body.innerText")
+    browser.evaluate("document.querySelector('main a[href=\"/mijn/\"]').click()")
+    browser.wait_for("location.pathname.startsWith('/gezin/')")
+
+
+def test_landing_page_does_not_offer_groups(parent_browser):
+    base, browser = parent_browser
+    load(browser, base + "/")
+    hrefs = json.loads(browser.evaluate(
+        "JSON.stringify([...document.querySelectorAll('main a')].map(a => a.getAttribute('href')))"))
+    assert "/mijn/" in hrefs and not [h for h in hrefs if h.startswith("/groep/")], hrefs
+
+
+def test_family_page_calls_the_school_with_one_tap(parent_browser, roster):
+    base, browser = parent_browser
+    load(browser, f"{base}/gezin/{roster.parents['ouder-001'].family}/")
+    assert browser.evaluate("document.querySelector('a[href^=\"tel:\"]').getAttribute('href')") \
+        == "tel:0101234567"
+    assert browser.evaluate("!!document.querySelector('header a[href=\"/uitloggen/\"]')")
