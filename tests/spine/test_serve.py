@@ -1,0 +1,75 @@
+"""`invoke demo`/`serve`: the letters match the printed logins, and a new build is live."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from publish import local_server
+from tests.spine.conftest import ROOT, run_invoke
+from tests.spine.http_client import Client
+
+
+@pytest.fixture
+def demo(tmp_path):
+    """`invoke demo` on a private copy of the demo school, on a free port; stopped after."""
+    for name in ("roster", "content"):
+        shutil.copytree(ROOT / name, tmp_path / name)
+    env = dict(os.environ,
+               SCHOOLPLEIN_ROSTER=str(tmp_path / "roster"),
+               SCHOOLPLEIN_CONTENT=str(tmp_path / "content"),
+               SCHOOLPLEIN_PRIVATE=str(tmp_path / "private"),
+               SCHOOLPLEIN_OUTPUT=str(tmp_path / "output"),
+               SCHOOLPLEIN_DEPLOY=str(tmp_path / "deploy"),
+               SCHOOLPLEIN_PHOTO_CACHE=str(tmp_path / "cache"),
+               SCHOOLPLEIN_AUDIT=str(tmp_path / "audit"))
+    port = local_server.free_port()
+    invoke = str(Path(sys.executable).parent / "invoke")
+    proc = subprocess.Popen([invoke, "demo", "--port", str(port)], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines = []
+    try:
+        for line in proc.stdout:
+            lines.append(line)
+            if "draait op http://127.0.0.1" in line:
+                break
+        assert proc.poll() is None, "".join(lines)
+        yield tmp_path, env, port, "".join(lines)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=20)
+    # nginx went with it: nothing listens on the port any more
+    with pytest.raises(OSError):
+        Client(f"http://127.0.0.1:{port}").get("/")
+
+
+def test_demo_letters_match_the_printed_logins_and_a_new_build_is_live(demo, roster):
+    tmp, env, port, banner = demo
+    logins = dict(re.findall(r"(\S+@\S+)\s+/\s+(\S{4}-\S{4}-\S{4}-\S{4})", banner))
+    assert len(logins) == 3, banner
+    letters = list((tmp / "private" / "letters").glob("brieven-*.html"))
+    assert len(letters) == 1  # one valid letters file; older ones held void passphrases
+    text = letters[0].read_text()
+    assert all(phrase in text for phrase in logins.values())
+    parent = roster.parents["ouder-001"]
+    assert f"http://127.0.0.1:{port}/gezin/{parent.family}/" in banner
+
+    client = Client(f"http://127.0.0.1:{port}")
+    login = (parent.email, logins[parent.email])
+    assert client.get("/groep/groep-3/", login)[0] == 200
+    post = tmp / "content" / "groep" / "groep-3" / "2026-11-25-nieuw.md"
+    post.write_text("Title: Nieuw bericht van vandaag\nDate: 2026-11-25 09:00\n\nHallo.\n")
+    assert run_invoke("build", env=env).returncode == 0
+    deadline = time.monotonic() + 15
+    while b"Nieuw bericht van vandaag" not in client.get("/groep/groep-3/", login)[1]:
+        assert time.monotonic() < deadline, "new build not served"
+        time.sleep(0.2)
+    client.close()
