@@ -28,6 +28,7 @@ REALM = "Ouderplatform"  # one realm: the browser asks once and reuses it for ev
 PASSWORD_FILE = "schoolplein.htpasswd"  # every login, one realm
 GROUP_FILE = "schoolplein.groups"  # Apache: section name -> logins that may read it
 HOMES_FILE = "schoolplein.homes"  # Apache RewriteMap: login -> own pages (/mijn/)
+NOBODY_FILE = "uitloggen.htpasswd"  # no logins: /uitloggen/ refuses every password
 AUTH_DELAY_MS = 200  # nginx: every failed login waits this long (see nginx-server.conf.j2)
 CACHE = {"cache_photo": security_headers.CACHE_PHOTO, "cache_page": security_headers.CACHE_PAGE,
          "cache_protected": security_headers.CACHE_PROTECTED_PAGE}
@@ -130,8 +131,9 @@ def write_password_files(access: Access, folder: Path) -> None:
     homes = dict(access.homes())
     _write_private(folder / HOMES_FILE, "".join(
         f"{login} {homes[pid]}\n" for login, pid in sorted(access.logins.items())))
+    _write_private(folder / NOBODY_FILE, "")
     for stale in folder.glob("*.htpasswd"):  # per-section files of earlier releases
-        if stale.name != PASSWORD_FILE:
+        if stale.name not in (PASSWORD_FILE, NOBODY_FILE):
             stale.unlink()
 
 
@@ -151,7 +153,8 @@ def nginx_server(access: Access, root: Path, password_file: Path, listen: str,
         listen=listen, realm=REALM, headers=security_headers.headers(hsts),
         roots=[r.strip("/") for r in ROOTS.values()], logins=_ascii_case_folded(access.logins),
         grants=access.grants(), homes=access.homes(), default_home=ROOTS["school"],
-        auth_delay_ms=AUTH_DELAY_MS, map_hash_max_size=max(2048, 2 * entries), **CACHE,
+        auth_delay_ms=AUTH_DELAY_MS, nobody_file=password_file.with_name(NOBODY_FILE),
+        map_hash_max_size=max(2048, 2 * entries), **CACHE,
     )
 
 
@@ -185,7 +188,7 @@ def apache_vhost(listen: str, root: Path, htpasswd: Path) -> str:
 def write_htaccess(sections: SectionMap, site: Path, htpasswd: Path, hsts: bool) -> None:
     env = _env()
     auth = {"realm": REALM, "password_file": htpasswd / PASSWORD_FILE,
-            "group_file": htpasswd / GROUP_FILE}
+            "group_file": htpasswd / GROUP_FILE, "nobody_file": htpasswd / NOBODY_FILE}
     (site / ".htaccess").write_text(env.get_template("htaccess-root.j2").render(
         headers=security_headers.headers(hsts), roots=[r.strip("/") for r in ROOTS.values()],
         **CACHE))
@@ -194,9 +197,9 @@ def write_htaccess(sections: SectionMap, site: Path, htpasswd: Path, hsts: bool)
         folder.mkdir(parents=True, exist_ok=True)
         (folder / ".htaccess").write_text(env.get_template("htaccess-section.j2").render(
             section=section, **auth))
-    mine = site / "mijn"
-    mine.mkdir(exist_ok=True)
-    (mine / ".htaccess").write_text(env.get_template("htaccess-mijn.j2").render(**auth))
+    for folder, template in (("mijn", "htaccess-mijn.j2"), ("uitloggen", "htaccess-uitloggen.j2")):
+        (site / folder).mkdir(exist_ok=True)
+        (site / folder / ".htaccess").write_text(env.get_template(template).render(**auth))
 
 
 def _copy_tree(src: Path, dst: Path) -> None:
