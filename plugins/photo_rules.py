@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from .errors import Problem
 from .photo_names import Resolution, fold, resolve_all, short_label
 from .photo_settings import PhotoSettings
-from .photo_tags import LIST, NO_CHILDREN_MARK, Source, Tag
+from .photo_tags import LIST, NO_CHILDREN_MARK, PhotoTags, Source, Tag
 from .roster import Roster
 from .sections import Section
 
@@ -113,9 +113,9 @@ def _problem_where(problem: Problem, photo: str) -> str:
     return f"{name}:{problem.line}" if problem.line else name
 
 
-def decide(photo_tags, roster: Roster, section: Section, settings: PhotoSettings,
+def decide(photo_tags: PhotoTags, roster: Roster, section: Section, settings: PhotoSettings,
            probe: Probe | None = None) -> Decision:
-    """Publish or drop one photo (`photo_tags`: a photo_tags.PhotoTags).
+    """Publish or drop one photo on the union of its tag sources.
 
     `probe` is the result of the safe header check; None means it was not
     checked here (the encoder still refuses what it cannot decode, and a

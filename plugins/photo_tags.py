@@ -188,7 +188,7 @@ def _xml_text(data: bytes) -> str:
     The text is parsed as str, so an encoding declaration cannot change it.
     """
     if len(data) > MAX_XMP_BYTES:
-        raise ValueError(f"te groot ({len(data) // 1024} kB; labels zijn een paar kB)")
+        raise ValueError(f"te groot (meer dan {MAX_XMP_BYTES // 2**20} MB; labels zijn een paar kB)")
     try:
         text = data.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError:
