@@ -14,9 +14,15 @@ from dotenv import load_dotenv
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from plugins.filters import datum, tel  # noqa: E402
+from plugins.photo_settings import FOTOS_TXT, IMAGE_SUFFIXES, XMP_SUFFIX  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent
 load_dotenv(ROOT / ".env")
+
+
+def _any_case(suffix: str) -> str:
+    """'*.[jJ][pP][gG]' for '.jpg': IGNORE_FILES is matched case-sensitively on Linux."""
+    return "*." + "".join(f"[{c.lower()}{c.upper()}]" for c in suffix.lstrip("."))
 
 
 def _path(key: str, default: str) -> str:
@@ -37,7 +43,8 @@ ARTICLE_PATHS = [""]  # every folder is read, so an unknown one is an error
 ARTICLE_EXCLUDES = ["publiek"]
 PAGE_PATHS = ["publiek"]
 STATIC_PATHS: list[str] = []  # originals (photos) are never copied
-IGNORE_FILES = [".#*", "fotos.txt", "*.jpg", "*.jpeg", "*.png", "*.heic", "*.webp"]
+# A post folder's photos, fotos.txt and .xmp sidecars are read by plugins.photos, never by Pelican.
+IGNORE_FILES = [".#*", FOTOS_TXT, *(_any_case(s) for s in sorted(IMAGE_SUFFIXES | {XMP_SUFFIX}))]
 READERS = {"html": None, "htm": None}
 DELETE_OUTPUT_DIRECTORY = True
 OUTPUT_RETENTION: list[str] = []

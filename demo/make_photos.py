@@ -6,8 +6,11 @@ Every case the photo rules know gets one file, so a demo build shows each
 outcome in the audit: a tagged group photo (MWG face regions in XMP), a photo
 with an opted-out child (when the group has one), a portrait, an untagged
 photo, a typo in a name, HEIC, CMYK JPEG, PNG with alpha, EXIF orientation,
-GPS in EXIF, and a photo marked "geen herkenbare kinderen". Tags are either
-embedded (XMP) or written to fotos.txt, like teachers do.
+GPS in EXIF, a photo marked "geen herkenbare kinderen", one where that mark
+disagrees with the faces tagged in the photo (dropped), and one whose names
+come partly from a digiKam-style sidecar (`zijbestand.jpg.xmp`) and partly
+from fotos.txt (published: every source counts). Tags are embedded (XMP), in
+a sidecar or written to fotos.txt, like teachers do.
 """
 
 from __future__ import annotations
@@ -178,6 +181,14 @@ def make(folder: Path, group: str, roster_dir: Path) -> list[str]:
     sidecar.append("iphone.heic: " + ", ".join(names(_pick(ok, 3, rnd))))
     jpeg("schoolplein.jpg", 11)
     sidecar.append("schoolplein.jpg: geen herkenbare kinderen")
+    # the photo app tagged two faces, the teacher wrote "no children": the sources disagree
+    jpeg("tegenspraak.jpg", 13, xmp=xmp_packet(regions=names(_pick(ok, 2, rnd))))
+    sidecar.append("tegenspraak.jpg: geen herkenbare kinderen")
+    # digiKam wrote two faces into a sidecar, the teacher added a third in fotos.txt
+    kids = _pick(ok, 3, rnd)
+    jpeg("zijbestand.jpg", 14)
+    (folder / "zijbestand.jpg.xmp").write_bytes(xmp_packet(regions=names(kids[:2])))
+    sidecar.append("zijbestand.jpg: " + ", ".join(names(kids[2:])))
     (folder / "fotos.txt").write_text("\n".join(sidecar) + "\n", encoding="utf-8")
     return written
 

@@ -1,22 +1,48 @@
 """The private photo audit: per post, which photos were published or dropped, and why.
 
-It is for the teacher who tagged the photos, so it may quote the tag text
-that did not match ("onbekende naam 'Zoy'"). It is therefore private: written
-outside the output directory (refused if configured inside it) and never
-published. The console gets one line per dropped photo that names the file
-and a reason code text, never a child.
+It is for the teacher who tagged the photos: per photo, which source (labels
+in the photo, a .xmp sidecar, a fotos.txt line) named whom, which name did
+not match ("onbekende naam 'Zoy' … bedoel je Zoë?") and which child has no
+consent. It is therefore private: written outside the output directory
+(refused if configured inside it) and never published.
+
+The console (the build log) gets one line per dropped photo with the photo,
+the reason, the source location and the exact audit line to read, but never
+a child's name. Printing the suggestion itself ("bedoel je Sem B. of Sem
+K.?") would be handier, and we decided against it: every useful suggestion
+is a child's name; so is the mistyped tag itself ("Zoy"); and beside a
+consent drop a name would say which family refused photos. Build logs are
+kept and shared (CI runs, a terminal on the smartboard, a log pasted into a
+helpdesk mail), so the line points at `audit/fotos-….txt:14`, which a
+terminal or editor opens at the suggestion in one click.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from .errors import Problem, SchoolpleinError
+from .errors import Problem, SchoolpleinError, display_path
+from .photo_settings import FOTOS_TXT
+
+STATUS = {"ok": "", "no_consent": " (geen toestemming)"}
+UNRESOLVED = {"unknown": "onbekend", "ambiguous": "meer dan één kind"}
+
+
+@dataclass(frozen=True)
+class TagReport:
+    """One name as one source wrote it, and what it matched (private audit)."""
+
+    text: str  # as written
+    source: str  # Dutch label: "fotos.txt regel 3", "gezichtslabels in foto.jpg.xmp", …
+    file: str  # display path of the file that holds it
+    line: int | None = None  # the fotos.txt line
+    child: str = ""  # the matched child id; "" when the name fits no or several children
+    status: str = "ok"  # "ok", "unknown", "ambiguous" or "no_consent"
 
 
 @dataclass(frozen=True)
@@ -28,22 +54,54 @@ class PhotoReport:
     published: bool
     code: str
     reason: str  # Dutch, no child names
-    tag_source: str  # "sidecar", "embedded" or "none"
+    tags: tuple[TagReport, ...] = ()  # every source's names (private audit only)
+    marks: tuple[str, ...] = ()  # where "geen herkenbare kinderen" is written
     children: tuple[str, ...] = ()  # resolved child ids (private audit only)
-    problems: tuple[str, ...] = ()  # teacher-facing problem texts (may quote tag text)
+    problems: tuple[Problem, ...] = ()  # teacher-facing (may quote tag text, name children)
     outputs: tuple[str, ...] = ()  # published URLs
+    fix: str = ""  # what to do about a dropped photo; never a name
 
 
-def console_lines(reports: Iterable[PhotoReport],
-                  sidecar_problems: Iterable[Problem] = ()) -> list[str]:
-    """One line per dropped photo and per unreadable fotos.txt line; never a name.
+@dataclass(frozen=True)
+class Audit:
+    """The written audit, and which of its text lines to read for each photo and problem."""
 
-    The fotos.txt line itself may contain names, so only file:line is shown.
+    json: Path
+    txt: Path
+    lines: Mapping[str, int] = field(default_factory=dict)  # see key() -> 1-based line in txt
+
+    def see(self, key: str) -> str:
+        where = display_path(self.txt)
+        return f"zie {where}:{self.lines[key]}" if key in self.lines else f"zie {where}"
+
+
+def key(item: PhotoReport | Problem) -> str:
+    """How the audit's line index knows a photo (its path) or a loose problem (file:line)."""
+    if isinstance(item, PhotoReport):
+        return item.photo
+    return f"{item.file}:{item.line}" if item.line else item.file
+
+
+def loose_summary(problem: Problem) -> str:
+    """A name-free headline for a problem in a tag file that belongs to no photo.
+
+    A fotos.txt line may hold names anywhere (even before the ':'), so only
+    its file:line is shown; a sidecar's problem is about the file itself.
     """
-    lines = [f"foto niet gepubliceerd: {r.photo}: {r.reason}"
+    if problem.file.lower().endswith(".xmp"):
+        return problem.message
+    return f"regel in {FOTOS_TXT} niet begrepen"
+
+
+def console_lines(reports: Iterable[PhotoReport], loose: Iterable[Problem] = (),
+                  audit: Audit | None = None) -> list[str]:
+    """One line per dropped photo and per loose tag-file problem; never a child's name."""
+    def see(item) -> str:
+        return f"; {audit.see(key(item))}" if audit else " (zie het fotoverslag)"
+
+    lines = [f"foto niet gepubliceerd: {r.photo}: {r.reason}{see(r)}"
              for r in reports if not r.published]
-    lines += [f"{p.file}:{p.line or '?'}: regel in fotos.txt niet begrepen (zie het fotoverslag)"
-              for p in sidecar_problems]
+    lines += [f"{key(p)}: {loose_summary(p)}{see(p)}" for p in loose]
     return lines
 
 
@@ -56,8 +114,12 @@ def _inside(path: Path, parent: Path) -> bool:
 
 
 def write_audit(reports: list[PhotoReport], audit_dir: Path, output_dir: Path | None = None,
-                now: datetime | None = None, notes: Iterable[str] = ()) -> tuple[Path, Path]:
-    """Write fotos-<timestamp>.json and .txt; refuse a directory inside the output."""
+                now: datetime | None = None, notes: Iterable[Problem] = ()) -> Audit:
+    """Write fotos-<timestamp>.json and .txt; refuse a directory inside the output.
+
+    `notes` are the tag-file problems that belong to no photo (loose lines in
+    fotos.txt, sidecars without a photo).
+    """
     audit_dir = Path(audit_dir)
     if output_dir is not None and _inside(audit_dir, Path(output_dir)):
         raise SchoolpleinError(Problem(
@@ -65,57 +127,88 @@ def write_audit(reports: list[PhotoReport], audit_dir: Path, output_dir: Path | 
             f"PHOTO_AUDIT_DIR ({audit_dir}) ligt in de uitvoermap: het fotoverslag is privé",
             "kies een map buiten OUTPUT_PATH, bv. audit/",
         ))
+    notes = list(notes)
     now = now or datetime.now().astimezone()
     stamp = now.strftime("%Y%m%d-%H%M%S")
     audit_dir.mkdir(parents=True, exist_ok=True)
     base = audit_dir / f"fotos-{stamp}"
     json_path, txt_path = base.with_suffix(".json"), base.with_suffix(".txt")
+    text, lines = render_text(reports, now, notes)
     payload = {
         "gemaakt": now.isoformat(timespec="seconds"),
         "gepubliceerd": sum(r.published for r in reports),
         "niet_gepubliceerd": sum(not r.published for r in reports),
-        "fotos_txt_problemen": list(notes),
-        "fotos": [r.__dict__ | {"children": list(r.children), "problems": list(r.problems),
-                                "outputs": list(r.outputs)} for r in reports],
+        "fotos_txt_problemen": [asdict(p) | {"verslagregel": lines.get(key(p))} for p in notes],
+        "fotos": [asdict(r) | {"verslagregel": lines.get(key(r))} for r in reports],
     }
     _atomic_write(json_path, json.dumps(payload, ensure_ascii=False, indent=1))
-    _atomic_write(txt_path, render_text(reports, now, list(notes)))
-    return json_path, txt_path
+    _atomic_write(txt_path, text)
+    return Audit(json_path, txt_path, lines)
 
 
-def render_text(reports: list[PhotoReport], now: datetime, notes: list[str] = ()) -> str:
+def _local(file: str, post: str) -> str:
+    """A file inside the post folder by its own name: the post is the heading above it."""
+    prefix = post.rstrip(os.sep) + os.sep
+    return file[len(prefix):] if file.startswith(prefix) else file
+
+
+def _problem_line(p: Problem, post: str = "") -> str:
+    where = _local(p.file, post) if post else p.file
+    where = f"{where}:{p.line}" if p.line else where
+    return f"{where}: {p.message}" + (f" — oplossing: {p.fix}" if p.fix else "")
+
+
+def _tag_lines(r: PhotoReport) -> list[str]:
+    """One line per source: what it named and what each name matched."""
+    by_source: dict[str, list[str]] = {}
+    for t in r.tags:
+        match = f"{t.child}{STATUS.get(t.status, '')}" if t.child else UNRESOLVED.get(t.status, "?")
+        by_source.setdefault(t.source, []).append(f"{t.text} → {match}")
+    lines = [f"{source}: {', '.join(names)}" for source, names in by_source.items()]
+    return lines + [f"{mark}: geen herkenbare kinderen" for mark in r.marks]
+
+
+def render_text(reports: list[PhotoReport], now: datetime,
+                notes: list[Problem] = ()) -> tuple[str, dict[str, int]]:
+    """The audit as text, and the line to read for each photo and note (see key())."""
     published = sum(r.published for r in reports)
     lines = [
         f"Fotoverslag {now:%Y-%m-%d %H:%M} (privé: niet publiceren of doorsturen)",
         f"{published} foto's gepubliceerd, {len(reports) - published} niet gepubliceerd.",
+        "Wie er op een foto staat, komt uit alle bronnen samen: de labels in de foto, "
+        "zijbestanden (.xmp) en fotos.txt.",
         "",
     ]
+    anchors: dict[str, int] = {}
     if notes:
-        lines.append("Niet begrepen regels in fotos.txt:")
-        lines.extend("  " + part for note in notes for part in note.splitlines())
+        lines.append("Niet begrepen regels en bestanden:")
+        for p in notes:
+            anchors.setdefault(key(p), len(lines) + 1)
+            lines.append("  " + _problem_line(p))
         lines.append("")
     posts: dict[str, list[PhotoReport]] = {}
     for r in reports:
         posts.setdefault(r.post, []).append(r)
+    indent = " " * 7
     for post, items in posts.items():
         lines.append(f"== {post}")
         for r in items:
             mark = "OK  " if r.published else "NIET"
-            name = os.path.basename(r.photo)
-            lines.append(f"  {mark} {name}: {r.reason} (labels: {_source(r.tag_source)})")
-            for p in r.problems:
-                lines.extend("         " + part for part in p.splitlines())
+            anchors[key(r)] = len(lines) + 1
+            lines.append(f"  {mark} {os.path.basename(r.photo)}: {r.reason}")
+            lines.extend(indent + t for t in _tag_lines(r))
+            for n, p in enumerate(r.problems):
+                if n == 0 and not r.published:
+                    anchors[key(r)] = len(lines) + 1  # the first thing to fix
+                lines.append(indent + _problem_line(p, post))
+            if not r.published and not r.problems and r.fix:
+                anchors[key(r)] = len(lines) + 1
+                lines.append(f"{indent}oplossing: {r.fix}")
         lines.append("")
-    return "\n".join(lines)
-
-
-def _source(source: str) -> str:
-    return {"sidecar": "fotos.txt", "embedded": "in de foto"}.get(source, "geen")
+    return "\n".join(lines), anchors
 
 
 def _atomic_write(path: Path, text: str) -> None:
     tmp = path.with_suffix(path.suffix + ".tmp")
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)
-
-

@@ -15,10 +15,13 @@ import difflib
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from .errors import Problem
-from .photo_tags import Tag
 from .roster import Child
+
+if TYPE_CHECKING:  # photo_tags imports fold from here
+    from .photo_tags import Tag
 
 # Dutch surname particles ("tussenvoegsels"): "Zoë de V." and "Zoë V." both mean de Vries.
 PARTICLES = frozenset({"van", "de", "der", "den", "het", "ten", "ter", "te", "in", "'t", "op",
@@ -26,7 +29,11 @@ PARTICLES = frozenset({"van", "de", "der", "den", "het", "ten", "ter", "te", "in
 
 
 def fold(text: str) -> str:
-    """Case-, accent- and whitespace-insensitive form: 'Zoë  ' and 'zoe' are equal."""
+    """Case-, accent-, dot- and whitespace-insensitive form: 'Zoë  ' and 'zoe' are equal.
+
+    The one folding for everything a teacher types: names, and the
+    "geen herkenbare kinderen." mark in fotos.txt.
+    """
     text = unicodedata.normalize("NFKD", text)
     text = "".join(c for c in text if not unicodedata.combining(c))
     return " ".join(text.casefold().replace(".", " ").split())
@@ -88,12 +95,14 @@ def _or_list(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " of " + items[-1]
 
 
-def resolve(tag: Tag, children: Iterable[Child], file: str, audience: str = "") -> Resolution:
+def resolve(tag: Tag, children: Iterable[Child], file: str = "", audience: str = "") -> Resolution:
     """Resolve one tag among `children` (the section's audience).
 
-    `file` is the photo or fotos.txt (the Problem's file); the line is the
-    tag's sidecar line, None for names embedded in the photo.
+    The Problem names the file that holds the tag (the photo, its .xmp
+    sidecar or fotos.txt) and its fotos.txt line; `file` is the fallback for
+    a tag without a source.
     """
+    file = tag.source.file or file
     children = list(children)
     key = fold(tag.text)
     exact = [c for c in children if fold(c.id) == key or fold(c.full_name) == key]
@@ -131,7 +140,7 @@ def _closest(key: str, children: list[Child]) -> list[str]:
     return seen[:3]
 
 
-def resolve_all(tags: Iterable[Tag], children: Iterable[Child], file: str,
+def resolve_all(tags: Iterable[Tag], children: Iterable[Child], file: str = "",
                 audience: str = "") -> tuple[Resolution, ...]:
     children = list(children)
     return tuple(resolve(t, children, file, audience) for t in tags)

@@ -1,21 +1,23 @@
 """The publish-or-drop decision for one photo, as a pure function.
 
 Fail closed: a photo is published only if every rule holds (DESIGN.md,
-"Photo privacy rules"). All failing rules are recorded, the first one is the
-headline. The reason text is for the console and may be read by anyone who
-sees the build log, so it never names a child; the Problems (unknown or
-ambiguous tag text with a suggestion) are for the teacher's audit and the
-strict-mode error.
+"Photo privacy rules"), judged on the union of every tag source. All failing
+rules are recorded, the first one is the headline. The reason text is for the
+console and may be read by anyone who sees the build log, so it never names a
+child: it says which rule failed and where (`fotos.txt:3`, `foto.jpg.xmp`,
+`labels in de foto`). The Problems (tag text, suggestions, which child has no
+consent) are for the teacher's private audit.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .errors import Problem
-from .photo_names import Resolution, resolve_all
+from .photo_names import Resolution, fold, resolve_all, short_label
 from .photo_settings import PhotoSettings
-from .photo_tags import PhotoTags
+from .photo_tags import LIST, NO_CHILDREN_MARK, PhotoTags, Source, Tag
 from .roster import Roster
 from .sections import Section
 
@@ -28,13 +30,32 @@ REASONS = {
     "too_big": "bestand is te groot",
     "too_many_pixels": "te veel pixels (mogelijk een 'decompressiebom')",
     "undecodable": "geen leesbare foto (kapot of geen afbeelding)",
-    "tag_error": "fotolabels of fotos.txt onleesbaar",
+    "tag_error": "labels onleesbaar of fout geschreven",
+    "no_children_conflict": f"'{NO_CHILDREN_MARK}', maar een andere bron noemt wel kinderen",
     "untagged": "niet gelabeld: er staat niet bij wie er op de foto staan",
-    "unknown_name": "onbekende naam in de labels",
+    "unknown_name": "onbekende naam",
     "ambiguous_name": "naam past bij meer dan één kind",
     "no_consent": "een kind zonder toestemming voor deze pagina",
     "portrait": "te weinig kinderen op de foto (geen portretfoto's)",
 }
+
+# What the teacher does about each reason (console, strict error and audit): never a name,
+# not even an example one, which may well be a child of the school.
+FIXES = {
+    "untagged": "zet de namen in fotos.txt ('bestand.jpg: naam, naam, naam' of "
+                "'bestand.jpg: geen herkenbare kinderen'), of label de gezichten in je foto-app",
+    "unknown_name": "verbeter de naam (het fotoverslag geeft een suggestie)",
+    "ambiguous_name": "schrijf de eerste letter van de achternaam erbij (het fotoverslag zegt "
+                      "welke kinderen passen)",
+    "no_consent": "kies een andere foto; het fotoverslag zegt welk kind en welke bron het noemt",
+    "portrait": "plaats alleen groepsfoto's (minstens het minimum aantal kinderen gelabeld)",
+    "tag_error": "verbeter fotos.txt, of laat je foto-app de labels (of het zijbestand) opnieuw "
+                 "schrijven",
+    "no_children_conflict": "staan er herkenbare kinderen op? Zet dan hun namen in fotos.txt in "
+                            "plaats van 'geen herkenbare kinderen'; zo niet, haal de namen weg uit "
+                            "de labels in je foto-app",
+}
+DEFAULT_FIX = "vervang of verwijder het bestand"
 
 
 @dataclass(frozen=True)
@@ -52,56 +73,108 @@ class Probe:
 class Decision:
     publish: bool
     code: str  # first failing rule, or "published" / "published_no_children"
-    reason: str  # Dutch, never a child's name
+    reason: str  # Dutch, never a child's name: the failing rules and where they failed
     codes: tuple[str, ...] = ()  # every failing rule
     children: frozenset[str] = frozenset()  # resolved child ids (audit only)
-    problems: tuple[Problem, ...] = ()  # for the teacher: may quote tag text
+    problems: tuple[Problem, ...] = ()  # for the teacher: may quote tag text and name children
     resolutions: tuple[Resolution, ...] = ()
+    refused: frozenset[str] = frozenset()  # children whose consent forbids this section (audit)
+
+
+def _holder(source: Source) -> tuple[str, bool]:
+    """A source as the subject of a sentence, and whether it is plural."""
+    if source.kind == LIST:
+        return source.label, False
+    return (source.name, False) if source.sidecar else ("de labels in de foto", True)
+
+
+def _conflict(marks: tuple[Source, ...], tags: Iterable[Tag]) -> tuple[str, list[str]]:
+    """(name-free sentence, per-holder name lists) for "geen herkenbare kinderen" beside names."""
+    named: dict[tuple[str, bool], dict[str, str]] = {}
+    for tag in tags:
+        named.setdefault(_holder(tag.source), {}).setdefault(fold(tag.text), tag.text)
+    counts, lists = [], []
+    for (holder, plural), names in named.items():
+        n, verb = len(names), "noemen" if plural else "noemt"
+        counts.append(f"{holder} {verb} {n} {'kind' if n == 1 else 'kinderen'}")
+        lists.append(f"{holder} {verb} {', '.join(names.values())}")
+    said = f"{marks[0].label} zegt '{NO_CHILDREN_MARK}'"
+    return f"{said}, maar {' en '.join(counts)}", lists
+
+
+def _wheres(tags: Iterable[Tag]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(t.source.where for t in tags))
+
+
+def _problem_where(problem: Problem, photo: str) -> str:
+    if problem.file == photo:
+        return "labels in de foto"
+    name = problem.file.replace("\\", "/").rsplit("/", 1)[-1]
+    return f"{name}:{problem.line}" if problem.line else name
 
 
 def decide(photo_tags: PhotoTags, roster: Roster, section: Section, settings: PhotoSettings,
            probe: Probe | None = None) -> Decision:
-    """Publish or drop one photo.
+    """Publish or drop one photo on the union of its tag sources.
 
     `probe` is the result of the safe header check; None means it was not
     checked here (the encoder still refuses what it cannot decode, and a
     failed encode drops the photo).
     """
-    codes: list[str] = []
+    failed: dict[str, tuple[str, ...]] = {}  # code -> name-free places, in check order
+    texts: dict[str, str] = {}  # a code's own sentence instead of REASONS
     problems: list[Problem] = list(photo_tags.problems)
+
+    def fail(code: str, where: Iterable[str] = ()) -> None:
+        failed[code] = tuple(dict.fromkeys((*failed.get(code, ()), *where)))
+
     if probe is not None and not probe.ok:
-        codes.append(probe.code if probe.code in REASONS else "undecodable")
+        fail(probe.code if probe.code in REASONS else "undecodable")
     if photo_tags.problems:
-        codes.append("tag_error")
+        fail("tag_error", (_problem_where(p, photo_tags.file) for p in photo_tags.problems))
+    if photo_tags.marks and photo_tags.tags:
+        sentence, lists = _conflict(photo_tags.marks, photo_tags.tags)
+        fail("no_children_conflict")
+        texts["no_children_conflict"] = sentence
+        mark = photo_tags.marks[0]
+        problems.append(Problem(mark.file, mark.line,
+                                f"zegt '{NO_CHILDREN_MARK}', maar " + " en ".join(lists),
+                                FIXES["no_children_conflict"]))
     if not photo_tags.tagged:
-        codes.append("untagged")
+        fail("untagged")
 
     audience = [roster.children[c] for c in sorted(section.children) if c in roster.children]
-    resolutions = resolve_all(photo_tags.tags, audience, photo_tags.tag_file or photo_tags.file,
-                              section.title)
-    for r in resolutions:
-        if r.problem is not None:
-            problems.append(r.problem)
-    kinds = {r.kind for r in resolutions}
-    if "unknown" in kinds:
-        codes.append("unknown_name")
-    if "ambiguous" in kinds:
-        codes.append("ambiguous_name")
+    resolutions = resolve_all(photo_tags.tags, audience, photo_tags.file, section.title)
+    problems += [r.problem for r in resolutions if r.problem is not None]
+    for kind, code in (("unknown", "unknown_name"), ("ambiguous", "ambiguous_name")):
+        if any(r.kind == kind for r in resolutions):
+            fail(code, _wheres(r.tag for r in resolutions if r.kind == kind))
 
     children = frozenset(r.child_id for r in resolutions if r.child_id)
-    if any(section.kind not in roster.consent_of(c, settings.consent_default).allowed_kinds
-           for c in children):
-        codes.append("no_consent")
-    unresolved = bool(kinds - {"ok"})  # counting is meaningless until every name resolves
-    if (not photo_tags.no_children and photo_tags.tags and not unresolved
+    refused = frozenset(c for c in children if section.kind not in
+                        roster.consent_of(c, settings.consent_default).allowed_kinds)
+    if refused:
+        naming = [r for r in resolutions if r.child_id in refused]
+        fail("no_consent", _wheres(r.tag for r in naming))
+        for r in naming:
+            consent = roster.consent_of(r.child_id, settings.consent_default)
+            problems.append(Problem(
+                r.tag.source.file or photo_tags.file, r.tag.line,
+                f"'{r.tag.text}' is {short_label(roster.children[r.child_id])} ({r.child_id}): "
+                f"beeldgebruik '{consent.value}' staat {section.title} niet toe",
+                "kies een andere foto zonder dit kind"))
+    unresolved = any(r.kind != "ok" for r in resolutions)  # counting is meaningless until then
+    if (not photo_tags.marks and photo_tags.tags and not unresolved
             and len(children) < settings.min_children):
-        codes.append("portrait")
-    if photo_tags.no_children and photo_tags.tags:  # cannot happen from our readers; be safe
-        codes.append("tag_error")
+        fail("portrait", _wheres(photo_tags.tags))
 
-    if codes:
-        unique = tuple(dict.fromkeys(codes))
-        reason = "; ".join(REASONS[c] for c in unique)
-        return Decision(False, unique[0], reason, unique, children, tuple(problems), resolutions)
-    code = "published_no_children" if photo_tags.no_children else "published"
+    problems = list(dict.fromkeys(problems))  # one face tagged as region and PersonInImage
+    if failed:
+        codes = tuple(failed)
+        reason = "; ".join(
+            texts.get(c) or REASONS[c] + (f" ({', '.join(failed[c])})" if failed[c] else "")
+            for c in codes)
+        return Decision(False, codes[0], reason, codes, children, tuple(problems), resolutions,
+                        refused)
+    code = "published_no_children" if photo_tags.marks else "published"
     return Decision(True, code, REASONS[code], (), children, tuple(problems), resolutions)

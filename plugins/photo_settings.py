@@ -21,8 +21,11 @@ from .roster import Consent
 # it is part of the cache key, so every cached photo is re-encoded once.
 PIPELINE_VERSION = 1
 
+# The one list of photo files a post folder may hold (lower case); pelicanconf's
+# IGNORE_FILES and the fotos.txt reader are derived from it.
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".heic", ".heif", ".webp"})
-SIDECAR_NAME = "fotos.txt"
+FOTOS_TXT = "fotos.txt"  # the teacher's list of who is on which photo
+XMP_SUFFIX = ".xmp"  # photo tools' sidecars: foto.jpg.xmp (digiKam, darktable), foto.xmp (Lightroom)
 
 
 @dataclass(frozen=True)

@@ -1,33 +1,40 @@
-"""Who is in a photo: the names tagged in the file, or written in `fotos.txt`.
+"""Who is in a photo, according to every place a name can be written.
 
-Two sources, because teachers work in two ways:
+The children on a photo are the union of every source; no source overrides
+another (a "geen herkenbare kinderen" in fotos.txt does not hide the faces a
+photo app tagged, a shorter name list does not hide a longer one):
 
-* photo apps (Lightroom, digiKam, Apple/Google Photos exports, exiftool) write
-  XMP: MWG face regions (`mwg-rs:RegionList`, one region with a `Name` per
-  face) and/or IPTC Extension `Iptc4xmpExt:PersonInImage`. We find the
-  `<x:xmpmeta` packet in the raw bytes (JPEG APP1, PNG iTXt, HEIC item: the
-  packet is plain XML in all of them) and parse it with xml.etree, so no
-  exiftool is needed at build time;
-* a plain text file `fotos.txt` beside index.md, one line per photo:
+* XMP embedded in the photo: MWG face regions (`mwg-rs:RegionList`, one
+  region with a `Name` per face) and IPTC Extension
+  `Iptc4xmpExt:PersonInImage`, as Lightroom, digiKam, Apple/Google Photos
+  exports and exiftool write them. We find the `<x:xmpmeta` packet in the raw
+  bytes (JPEG APP1, PNG iTXt, HEIC item: plain XML in all of them) and parse
+  it with xml.etree, so no exiftool is needed at build time;
+* an XMP sidecar beside the photo, in both namings photo tools use:
+  `foto.jpg.xmp` (digiKam, darktable) and `foto.xmp` (Lightroom). Both may
+  exist; a `foto.xmp` beside foto.jpg and foto.png belongs to both;
+* `fotos.txt` beside index.md, one line per photo:
   `bestand.jpg: Sem B., Zoë, Ömer` or `bestand.jpg: geen herkenbare kinderen`.
 
-A sidecar line overrides the embedded tags of that one file: the teacher's
-text is the latest word. Only names are read here; matching names to children
-is photo_names' job.
+Every tag keeps its Source (which file, which kind, which fotos.txt line), so
+the audit can say which source named whom. Tag data we cannot read is a
+Problem on the photo (fail closed: a photo whose tags are unreadable is never
+published). Only names are read here: photo_names matches them to children
+and photo_rules decides what a "geen herkenbare kinderen" beside names means.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 import xml.etree.ElementTree as ET
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePath
 
 from .errors import Problem, display_path
-from .photo_settings import IMAGE_SUFFIXES, SIDECAR_NAME
+from .photo_names import fold
+from .photo_settings import FOTOS_TXT, IMAGE_SUFFIXES, XMP_SUFFIX
 
 NS = {
     "x": "adobe:ns:meta/",
@@ -42,7 +49,41 @@ IPTC_EXT = "{" + NS["Iptc4xmpExt"] + "}"
 AREA = "{" + NS["stArea"] + "}"
 
 NO_CHILDREN_MARK = "geen herkenbare kinderen"
-MAX_XMP_BYTES = 2 * 1024 * 1024  # a real packet is a few kB; more is not a tag list
+MAX_XMP_BYTES = 2 * 1024 * 1024  # a real packet or sidecar is a few kB; more is not a tag list
+
+REGION, PERSON, LIST = "region", "person", "fotos.txt"  # Source kinds
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a tag (or a "geen herkenbare kinderen" mark) was written."""
+
+    kind: str  # REGION (MWG face region), PERSON (PersonInImage) or LIST (a fotos.txt line)
+    file: str = ""  # display path of the file holding it: the photo, its .xmp sidecar or fotos.txt
+    line: int | None = None  # the fotos.txt line
+
+    @property
+    def sidecar(self) -> bool:
+        return self.file.lower().endswith(XMP_SUFFIX)
+
+    @property
+    def name(self) -> str:
+        return PurePath(self.file).name
+
+    @property
+    def where(self) -> str:
+        """Short and name-free, for the console: 'fotos.txt:3', 'foto.jpg.xmp', 'labels in de foto'."""
+        if self.kind == LIST:
+            return f"{self.name}:{self.line}"
+        return "labels in de foto" if self.kind in (REGION, PERSON) and not self.sidecar else self.name
+
+    @property
+    def label(self) -> str:
+        """Dutch, for the audit: 'fotos.txt regel 3', 'gezichtslabels in foto.jpg.xmp', ..."""
+        if self.kind == LIST:
+            return f"{self.name} regel {self.line}"
+        what = "gezichtslabels" if self.kind == REGION else "personenlabels (PersonInImage)"
+        return f"{what} in {self.name if self.sidecar else 'de foto'}"
 
 
 @dataclass(frozen=True)
@@ -50,20 +91,27 @@ class Tag:
     """One tagged name as written, with where it was written."""
 
     text: str
-    line: int | None = None  # sidecar line; None when embedded in the photo
+    source: Source = Source("")
     area: tuple[float, float, float, float] | None = None  # MWG x, y, w, h (normalized)
+
+    @property
+    def line(self) -> int | None:
+        return self.source.line
 
 
 @dataclass(frozen=True)
 class PhotoTags:
-    """Everything known about who is in one photo, before name resolution."""
+    """Everything every source says about who is in one photo, before name resolution."""
 
     file: str  # the photo as the teacher sees it (display path)
-    tags: tuple[Tag, ...] = ()
-    no_children: bool = False  # explicitly marked "geen herkenbare kinderen"
-    source: str = "none"  # "sidecar", "embedded" or "none"
-    tag_file: str = ""  # where the tags were read: the sidecar or the photo itself
+    tags: tuple[Tag, ...] = ()  # the union of all sources, each tag with its Source
+    marks: tuple[Source, ...] = ()  # fotos.txt lines saying "geen herkenbare kinderen"
     problems: tuple[Problem, ...] = ()  # unreadable tag data for this photo (fail closed)
+    sidecars: tuple[str, ...] = ()  # the .xmp files read for this photo (display paths)
+
+    @property
+    def no_children(self) -> bool:
+        return bool(self.marks)
 
     @property
     def tagged(self) -> bool:
@@ -71,7 +119,9 @@ class PhotoTags:
 
 
 @dataclass(frozen=True)
-class SidecarEntry:
+class ListEntry:
+    """One fotos.txt line about one photo."""
+
     name: str
     line: int
     tags: tuple[Tag, ...]
@@ -80,13 +130,13 @@ class SidecarEntry:
 
 
 @dataclass(frozen=True)
-class Sidecar:
+class FotosTxt:
     file: str
-    entries: Mapping[str, SidecarEntry] = field(default_factory=dict)  # key: casefolded name
+    entries: Mapping[str, tuple[ListEntry, ...]] = field(default_factory=dict)  # key: casefolded name
     problems: tuple[Problem, ...] = ()  # problems not tied to one photo
 
 
-# --- embedded XMP ---------------------------------------------------------------------------
+# --- XMP (embedded packets and sidecars) ------------------------------------------------------
 
 def find_xmp_packets(data: bytes) -> list[bytes]:
     """Every `<x:xmpmeta …>…</x:xmpmeta>` packet in the file, PNG zTXt-style compressed too."""
@@ -129,31 +179,49 @@ def _compressed_png_xmp(data: bytes) -> list[bytes]:
     return out
 
 
-def parse_xmp_names(packet: bytes) -> list[Tag]:
-    """Names from MWG face regions and IPTC PersonInImage in one XMP packet.
+def _xml_text(data: bytes) -> str:
+    """The XML as text, or ValueError (Dutch) for what a tag list never needs.
 
-    Raises ValueError on XML we refuse to read (DTDs/entities: a tag list never
-    needs them and they are the classic XML bomb) or cannot parse.
+    XMP is UTF-8 (the standard allows UTF-16/32, no photo tool writes it, and
+    checking a DTD in text we decoded ourselves is only sound for one
+    encoding). DTDs and entities are refused: they are the classic XML bomb.
+    The text is parsed as str, so an encoding declaration cannot change it.
     """
-    if len(packet) > MAX_XMP_BYTES:
-        raise ValueError("XMP-blok is te groot")
-    if b"<!DOCTYPE" in packet or b"<!ENTITY" in packet:
-        raise ValueError("XMP-blok bevat een DTD")
+    if len(data) > MAX_XMP_BYTES:
+        raise ValueError(f"te groot (meer dan {MAX_XMP_BYTES // 2**20} MB; labels zijn een paar kB)")
     try:
-        root = ET.fromstring(packet)
+        text = data.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError:
+        raise ValueError("geen UTF-8 tekst") from None
+    if "\x00" in text:
+        raise ValueError("geen UTF-8 tekst")
+    if "<!DOCTYPE" in text or "<!ENTITY" in text:
+        raise ValueError("bevat een DTD")
+    return text
+
+
+def parse_xmp_names(packet: bytes, file: str = "") -> list[Tag]:
+    """Names from MWG face regions and IPTC PersonInImage in one XMP packet or sidecar file.
+
+    Raises ValueError (Dutch, name-free) on XML we refuse to read or cannot parse.
+    """
+    text = _xml_text(packet)
+    try:
+        root = ET.fromstring(text)
     except ET.ParseError as exc:
-        raise ValueError(f"XMP-blok is geen geldige XML ({exc})") from None
+        line, col = exc.position
+        raise ValueError(f"geen geldige XML (regel {line}, kolom {col})") from None
     tags: list[Tag] = []
     for region in _mwg_regions(root):
         name, rtype, area = _region_fields(region)
         if name and rtype in ("", "face"):
-            tags.append(Tag(name, None, area))
+            tags.append(Tag(name, Source(REGION, file), area))
     for person in root.iter(IPTC_EXT + "PersonInImage"):
         for li in person.iter(RDF + "li"):
             if li.text and li.text.strip():
-                tags.append(Tag(li.text.strip()))
+                tags.append(Tag(li.text.strip(), Source(PERSON, file)))
         if person.text and person.text.strip() and not len(person):
-            tags.append(Tag(person.text.strip()))
+            tags.append(Tag(person.text.strip(), Source(PERSON, file)))
     return tags
 
 
@@ -191,50 +259,74 @@ def _region_fields(li: ET.Element):
     return name, rtype, area
 
 
-def read_embedded_tags(data: bytes) -> tuple[list[Tag], list[str]]:
-    """(tags, errors) from all XMP packets in a photo's bytes; duplicates removed."""
+def _unique(tags: list[Tag]) -> list[Tag]:
+    """One tag per name per source: digiKam writes a face twice, as region and PersonInImage."""
+    seen: set[tuple[Source, str]] = set()
+    out = []
+    for tag in tags:
+        key = (tag.source, fold(tag.text))
+        if key not in seen:
+            seen.add(key)
+            out.append(tag)
+    return out
+
+
+def read_embedded_tags(data: bytes, file: str = "") -> tuple[list[Tag], list[str]]:
+    """(tags, errors) from all XMP packets in a photo's bytes; per-source duplicates removed."""
     tags: list[Tag] = []
     errors: list[str] = []
-    seen: set[str] = set()
     for packet in find_xmp_packets(data):
         try:
-            found = parse_xmp_names(packet)
+            tags += parse_xmp_names(packet, file)
         except ValueError as exc:
             errors.append(str(exc))
-            continue
-        for tag in found:
-            key = _fold(tag.text)
-            if key not in seen:
-                seen.add(key)
-                tags.append(tag)
-    return tags, errors
+    return _unique(tags), errors
 
 
-# --- fotos.txt sidecar -----------------------------------------------------------------------
+def read_sidecar_tags(path: Path) -> tuple[list[Tag], list[str]]:
+    """(tags, errors) from one .xmp sidecar: the whole file is one XMP document."""
+    shown = display_path(path)
+    if path.is_symlink():
+        return [], ["is een snelkoppeling (symlink)"]
+    try:
+        with open(path, "rb") as f:
+            data = f.read(MAX_XMP_BYTES + 1)
+    except IsADirectoryError:
+        return [], ["is een map, geen zijbestand"]
+    except OSError as exc:
+        return [], [f"niet te lezen ({exc.strerror})"]
+    try:
+        return _unique(parse_xmp_names(data, shown)), []
+    except ValueError as exc:
+        return [], [str(exc)]
 
-_LOOSE_NAME = re.compile(r"^\s*(\S+?\.(?:jpe?g|png|heic|heif|webp))\b", re.IGNORECASE)
+
+def sidecar_names(photo: str) -> tuple[str, str]:
+    """The sidecar names photo tools give `foto.jpg`: `foto.jpg.xmp` and `foto.xmp`."""
+    return photo + XMP_SUFFIX, PurePath(photo).stem + XMP_SUFFIX
 
 
-def _fold(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    return " ".join(text.casefold().split())
+# --- fotos.txt -------------------------------------------------------------------------------
+
+_LOOSE_NAME = re.compile(
+    r"^\s*(\S+?(?:" + "|".join(re.escape(s) for s in sorted(IMAGE_SUFFIXES)) + r"))\b",
+    re.IGNORECASE)
 
 
-def parse_sidecar(path: Path, photo_names: set[str] | None = None) -> Sidecar:
+def parse_fotos_txt(path: Path, photo_names: set[str] | None = None) -> FotosTxt:
     """Read fotos.txt. Every problem names the file and line and says how to fix it.
 
     A line we cannot read but that clearly starts with a photo name becomes an
     entry with a problem, so that photo is dropped (fail closed) instead of
-    silently falling back to tags the teacher meant to replace.
+    being published on what the other sources say.
     """
     shown = display_path(path)
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
-        return Sidecar(shown, {}, (Problem(
+        return FotosTxt(shown, {}, (Problem(
             shown, None, "geen UTF-8 tekst", "sla fotos.txt op als UTF-8 (Kladblok: 'UTF-8')"),))
-    entries: dict[str, SidecarEntry] = {}
+    entries: dict[str, list[ListEntry]] = {}
     loose: list[Problem] = []
     folded_photos = {n.casefold(): n for n in (photo_names or set())}
     example = "bestand.jpg: Sem B., Zoë, Ömer"
@@ -247,8 +339,8 @@ def parse_sidecar(path: Path, photo_names: set[str] | None = None) -> Sidecar:
             problem = Problem(shown, lineno, "regel zonder ':' tussen bestandsnaam en namen",
                               f"schrijf bijvoorbeeld '{example}'")
             if m:
-                key = m.group(1).casefold()
-                entries[key] = SidecarEntry(m.group(1), lineno, (), False, (problem,))
+                entries.setdefault(m.group(1).casefold(), []).append(
+                    ListEntry(m.group(1), lineno, (), False, (problem,)))
             else:
                 loose.append(problem)
             continue
@@ -271,19 +363,23 @@ def parse_sidecar(path: Path, photo_names: set[str] | None = None) -> Sidecar:
         if key in entries:
             problems.append(Problem(
                 shown, lineno, f"'{name}' staat twee keer in fotos.txt "
-                f"(ook op regel {entries[key].line})", "zet alle namen op één regel"))
+                f"(ook op regel {entries[key][0].line})", "zet alle namen op één regel"))
         value = rest.strip()
-        no_children = _fold(value.rstrip(".")) == NO_CHILDREN_MARK
+        no_children = fold(value) == NO_CHILDREN_MARK
         names = [] if no_children else [n.strip() for n in value.split(",")]
         if not no_children and (not value or any(not n for n in names)):
             problems.append(Problem(
                 shown, lineno, f"lege naam bij '{name}'",
                 f"schrijf namen gescheiden door komma's, of '{NO_CHILDREN_MARK}'"))
             names = [n for n in names if n]
-        tags = tuple(Tag(n, lineno) for n in names)
-        entries[key] = SidecarEntry(name, lineno, tags, no_children, tuple(problems))
-    return Sidecar(shown, entries, tuple(loose))
+        source = Source(LIST, shown, lineno)
+        tags = tuple(_unique([Tag(n, source) for n in names]))
+        entries.setdefault(key, []).append(ListEntry(name, lineno, tags, no_children,
+                                                     tuple(problems)))
+    return FotosTxt(shown, {k: tuple(v) for k, v in entries.items()}, tuple(loose))
 
+
+# --- a post folder ---------------------------------------------------------------------------
 
 def read_tag_bytes(path: Path) -> bytes:
     """The part of a photo that can hold XMP.
@@ -320,29 +416,58 @@ def post_photos(folder: Path) -> list[Path]:
     return sorted((p for p in folder.iterdir() if is_photo(p)), key=lambda p: p.name)
 
 
+def _sidecar_files(folder: Path) -> dict[str, list[Path]]:
+    """Every .xmp in the folder by casefolded name (foto.JPG.xmp from a camera card is ours too)."""
+    found: dict[str, list[Path]] = {}
+    for p in sorted(folder.iterdir()):
+        if p.suffix.lower() == XMP_SUFFIX and not p.name.startswith("."):
+            found.setdefault(p.name.casefold(), []).append(p)
+    return found
+
+
 def read_post_tags(folder: Path, photos: list[Path] | None = None,
                    data: Mapping[Path, bytes] | None = None) -> tuple[dict[Path, PhotoTags],
                                                                      tuple[Problem, ...]]:
-    """Tags for every photo in a post folder, plus sidecar problems not tied to one photo.
+    """Tags from every source for every photo in a post folder, plus problems not tied to one photo.
 
     `data` may carry already-read photo bytes so every file is read once.
     """
-    photos = post_photos(folder) if photos is None else photos
-    sidecar_path = folder / SIDECAR_NAME
-    sidecar = (parse_sidecar(sidecar_path, {p.name for p in photos})
-               if sidecar_path.is_file() else None)
+    everything = post_photos(folder)
+    photos = everything if photos is None else photos
+    list_path = folder / FOTOS_TXT
+    fotos_txt = (parse_fotos_txt(list_path, {p.name for p in everything})
+                 if list_path.is_file() else FotosTxt(display_path(list_path)))
+    sidecars = _sidecar_files(folder)
+    read: dict[Path, tuple[list[Tag], list[str]]] = {}  # foto.xmp may serve foto.jpg and foto.png
     result: dict[Path, PhotoTags] = {}
     for photo in photos:
         shown = display_path(photo)
-        entry = sidecar.entries.get(photo.name.casefold()) if sidecar else None
-        if entry is not None:
-            result[photo] = PhotoTags(shown, entry.tags, entry.no_children, "sidecar",
-                                      sidecar.file, entry.problems)
-            continue
         raw = data[photo] if data is not None and photo in data else read_tag_bytes(photo)
-        tags, errors = read_embedded_tags(raw)
-        problems = tuple(Problem(shown, None, f"fotolabels onleesbaar: {e}",
-                                 "label de foto opnieuw of gebruik fotos.txt") for e in errors)
-        result[photo] = PhotoTags(shown, tuple(tags), False, "embedded" if tags else "none",
-                                  shown, problems)
-    return result, (sidecar.problems if sidecar else ())
+        tags, errors = read_embedded_tags(raw, shown)
+        problems = [Problem(shown, None, f"labels in de foto onleesbaar: {e}",
+                            "exporteer de foto opnieuw uit je foto-app, met de namen")
+                    for e in errors]
+        used = []
+        keys = dict.fromkeys(n.casefold() for n in sidecar_names(photo.name))
+        for path in (p for key in keys for p in sidecars.get(key, ())):
+            used.append(display_path(path))
+            if path not in read:
+                read[path] = read_sidecar_tags(path)
+            found, errors = read[path]
+            tags += found
+            problems += [Problem(display_path(path), None, f"zijbestand onleesbaar: {e}",
+                                 "laat je foto-app het zijbestand opnieuw schrijven, of verwijder "
+                                 "het en zet de namen in fotos.txt") for e in errors]
+        marks = []
+        for entry in fotos_txt.entries.get(photo.name.casefold(), ()):
+            tags += entry.tags
+            problems += entry.problems
+            if entry.no_children:
+                marks.append(Source(LIST, fotos_txt.file, entry.line))
+        result[photo] = PhotoTags(shown, tuple(tags), tuple(marks), tuple(problems), tuple(used))
+    claimed = {n.casefold() for p in everything for n in sidecar_names(p.name)}
+    orphans = tuple(
+        Problem(display_path(path), None, "zijbestand hoort bij geen foto in deze map",
+                "hernoem het naar <foto>.jpg.xmp of <foto>.xmp, of verwijder het als de foto weg is")
+        for key, paths in sorted(sidecars.items()) if key not in claimed for path in paths)
+    return result, fotos_txt.problems + orphans

@@ -1,12 +1,13 @@
 """Pelican glue for photos: find them beside each post, decide, encode, publish.
 
 Only post folders have photos: a folder whose markdown file is index.md, with
-image files beside it (and optionally fotos.txt). For every article this sets
-`article.photos` (a list of PublishedPhoto) in `article_generator_finalized`,
-which fires before any page is written, and writes the encoded copies into
-`<OUTPUT_PATH><section.prefix>fotos/`. Originals never reach the output: they
-are removed from the static files, and after the build the output is checked
-for any file whose bytes equal a source photo.
+image files beside it (and optionally fotos.txt and .xmp sidecars). For every
+article this sets `article.photos` (a list of PublishedPhoto) in
+`article_generator_finalized`, which fires before any page is written, and
+writes the encoded copies into `<OUTPUT_PATH><section.prefix>fotos/`.
+Originals, fotos.txt and sidecars never reach the output: Pelican ignores
+them (IGNORE_FILES), static copies stop the build, and after the build the
+output is checked for any file whose bytes equal a source photo.
 
 The work itself is a plain function, `process_post` / `process_posts`, so it
 is testable without Pelican.
@@ -16,16 +17,24 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from . import pelican_seam
 from .errors import Problem, SchoolpleinError, display_path
-from .photo_audit import PhotoReport, console_lines, write_audit
+from .photo_audit import (
+    Audit,
+    PhotoReport,
+    TagReport,
+    console_lines,
+    key,
+    loose_summary,
+    write_audit,
+)
 from .photo_pipeline import PhotoCache, SourceIndex, encode_all, hash_file
-from .photo_rules import Decision, Probe, decide
+from .photo_rules import DEFAULT_FIX, FIXES, Decision, Probe, decide
 from .photo_settings import PhotoSettings
-from .photo_tags import post_photos, read_post_tags
+from .photo_tags import PhotoTags, post_photos, read_post_tags
 from .roster import Roster
 from .sections import Section, SectionMap
 
@@ -33,16 +42,6 @@ log = logging.getLogger(__name__)
 
 POST_FILE = "index.md"
 PHOTO_DIR = "fotos"
-
-FIXES = {
-    "untagged": "zet de namen in fotos.txt ('bestand.jpg: Sem B., Zoë, Ömer' of "
-                "'bestand.jpg: geen herkenbare kinderen'), of label de gezichten in je foto-app",
-    "unknown_name": "verbeter de naam (zie de suggestie)",
-    "ambiguous_name": "schrijf de eerste letter van de achternaam erbij, bv. 'Sem B.'",
-    "no_consent": "kies een andere foto; het fotoverslag in de auditmap zegt welke labels er staan",
-    "portrait": "plaats alleen groepsfoto's (minstens het minimum aantal kinderen gelabeld)",
-    "tag_error": "verbeter fotos.txt of label de foto opnieuw",
-}
 
 
 @dataclass(frozen=True)
@@ -70,7 +69,7 @@ class PostResult:
     encoded: int = 0  # photos encoded cold (0 on a warm build)
     written: tuple[Path, ...] = ()
     source_hashes: frozenset[str] = frozenset()
-    sidecar_problems: tuple[Problem, ...] = ()  # fotos.txt lines not tied to one photo
+    loose_problems: tuple[Problem, ...] = ()  # fotos.txt lines and .xmp files tied to no photo
 
     @property
     def dropped(self) -> tuple[PhotoReport, ...]:
@@ -80,10 +79,23 @@ class PostResult:
 @dataclass
 class _Pending:
     photo: Path
+    tags: PhotoTags
     decision: Decision
-    tag_source: str
     digest: str = ""
-    extra: list = field(default_factory=list)
+
+
+def _report(folder: Path, item: _Pending, published: bool,
+            outputs: tuple[str, ...]) -> PhotoReport:
+    d = item.decision
+    tags = tuple(
+        TagReport(r.tag.text, r.tag.source.label, r.tag.source.file, r.tag.line,
+                  r.child_id or "", "no_consent" if r.child_id in d.refused else r.kind)
+        for r in d.resolutions)
+    return PhotoReport(
+        display_path(folder), display_path(item.photo), published,
+        d.code if published or not d.publish else "undecodable", d.reason, tags,
+        tuple(m.label for m in item.tags.marks), tuple(sorted(d.children)), d.problems,
+        outputs, "" if published else FIXES.get(d.code, DEFAULT_FIX))
 
 
 def _settings(settings) -> PhotoSettings:
@@ -114,7 +126,7 @@ def process_posts(posts: list[tuple[Path, Section]], roster: Roster, settings,
             # a symlink could pull in a photo from another group's folder: never followed
             link = Probe(False, "symlink") if photo.is_symlink() else None
             decision = decide(tags[photo], roster, section, settings, link)
-            item = _Pending(photo, decision, tags[photo].source)
+            item = _Pending(photo, tags[photo], decision)
             item.digest = index.hash_of(photo)
             all_hashes.add(item.digest)
             if decision.publish:
@@ -134,8 +146,7 @@ def process_posts(posts: list[tuple[Path, Section]], roster: Roster, settings,
             if item.decision.publish:
                 m = run.manifests[item.digest]
                 if not m.ok:
-                    tags, _ = read_post_tags(folder, [item.photo])
-                    item.decision = decide(tags[item.photo], roster, section, settings,
+                    item.decision = decide(item.tags, roster, section, settings,
                                            Probe(False, m.error_code, m.error_detail))
                 else:
                     manifests.append((item, m))
@@ -154,15 +165,8 @@ def process_posts(posts: list[tuple[Path, Section]], roster: Roster, settings,
                 url[("thumb", "jpeg")], url[("thumb", "webp")],
                 large.width, large.height, thumb.width, thumb.height, f"Foto {n} van {total}")
             urls[item.photo] = tuple(url.values())
-        reports = tuple(
-            PhotoReport(
-                display_path(folder), display_path(i.photo), i.photo in published,
-                i.decision.code if i.photo in published or not i.decision.publish
-                else "undecodable",
-                i.decision.reason, i.tag_source, tuple(sorted(i.decision.children)),
-                tuple(str(p) for p in i.decision.problems), urls.get(i.photo, ()),
-            ) for i in pending
-        )
+        reports = tuple(_report(folder, i, i.photo in published, urls.get(i.photo, ()))
+                        for i in pending)
         problems = tuple(loose) + tuple(p for i in pending for p in i.decision.problems)
         results.append(PostResult(
             folder, section, tuple(published[i.photo] for i in pending if i.photo in published),
@@ -171,24 +175,43 @@ def process_posts(posts: list[tuple[Path, Section]], roster: Roster, settings,
     return results
 
 
-def strict_problems(results: list[PostResult]) -> list[Problem]:
-    """Everything that stops a strict build: each dropped photo and each tag problem."""
+def strict_problems(results: list[PostResult], audit: Audit | None = None) -> list[Problem]:
+    """Everything that stops a strict build: each dropped photo and each loose tag-file problem.
+
+    The error goes to the console, so like the console lines it names files,
+    reasons and places, never a child: the teacher-facing details (tag text,
+    suggestions) are in the audit, at the line each fix points to.
+    """
+    def see(item) -> str:
+        return f" ({audit.see(key(item))})" if audit else ""
+
     problems: list[Problem] = []
     for r in results:
-        for rep in r.dropped:
-            problems.append(Problem(rep.photo, None, f"foto niet gepubliceerd: {rep.reason}",
-                                    FIXES.get(rep.code, "vervang of verwijder het bestand")))
-        problems.extend(r.problems)
+        problems += [Problem(rep.photo, None, f"foto niet gepubliceerd: {rep.reason}",
+                             rep.fix + see(rep)) for rep in r.dropped]
+        problems += [Problem(p.file, p.line, loose_summary(p), "zie het fotoverslag" + see(p))
+                     for p in r.loose_problems]
     return list(dict.fromkeys(problems))
+
+
+def report(results: list[PostResult], settings: PhotoSettings, output_dir: Path | None) -> Audit:
+    """Write the private audit, log one name-free line per drop; strict: raise pointing at it."""
+    reports = [rep for r in results for rep in r.reports]
+    loose = [p for r in results for p in r.loose_problems]
+    audit = write_audit(reports, settings.audit_dir, output_dir, notes=loose)
+    for line in console_lines(reports, loose, audit):
+        log.warning(line)
+    if settings.strict and (problems := strict_problems(results, audit)):
+        raise SchoolpleinError(problems)
+    return audit
 
 
 def process_post(folder: Path, section: Section, roster: Roster, settings,
                  output_dir: Path) -> PostResult:
-    """One post folder; in strict mode any drop raises SchoolpleinError naming the files."""
+    """One post folder, as a build does it: decide, encode, write, audit (strict: raise)."""
     photo_settings = _settings(settings)
     result = process_posts([(Path(folder), section)], roster, photo_settings, output_dir)[0]
-    if photo_settings.strict and (problems := strict_problems([result])):
-        raise SchoolpleinError(problems)
+    report([result], photo_settings, output_dir)
     return result
 
 
@@ -258,20 +281,15 @@ def on_articles(generator) -> None:
     for r in results:
         for a in with_photos[r.folder]:
             a.photos = list(r.photos)
-    reports = [rep for r in results for rep in r.reports]
-    loose = [p for r in results for p in r.sidecar_problems]
-    write_audit(reports, photo_settings.audit_dir, output, notes=[str(p) for p in loose])
-    for line in console_lines(reports, loose):
-        log.warning(line)
     _SOURCES[os.path.realpath(output)] = (
         frozenset().union(*(r.source_hashes for r in results)),
         frozenset(p.stat().st_size for f in with_photos for p in post_photos(f)))
     encoded = sum(r.encoded for r in results)
     published = sum(len(r.photos) for r in results)
+    total = sum(len(r.reports) for r in results)
     log.info("foto's: %d gepubliceerd, %d niet, %d opnieuw gecodeerd",
-             published, len(reports) - published, encoded)
-    if photo_settings.strict and (problems := strict_problems(results)):
-        raise SchoolpleinError(problems)
+             published, total - published, encoded)
+    report(results, photo_settings, output)
 
 
 def on_static(generator) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import struct
 import zlib
 
@@ -82,8 +83,9 @@ def test_strict_mode_names_every_dropped_file(bad_post, roster, sections, settin
         assert (name in text) == (code != "published"), name
 
 
-def test_strict_mode_reports_tag_typos_with_suggestion(post, roster, sections, settings,
-                                                       tmp_path):
+def test_strict_mode_points_at_the_suggestion_and_names_no_child(post, roster, sections,
+                                                                  settings, tmp_path):
+    """The strict error is console output: file, reason, place and audit line; no names."""
     group_photo(post / "a.jpg", ["Zoë", "Sem", "Sara"])
     (post / "b.jpg").write_bytes(jpeg_bytes())
     (post / "fotos.txt").write_text("# test\nb.jpg: Zoy, Sara, Floor\n")
@@ -91,5 +93,15 @@ def test_strict_mode_reports_tag_typos_with_suggestion(post, roster, sections, s
         process_post(post, sections.get("group", "groep-3"), roster,
                      settings.with_(strict=True), tmp_path / "out")
     text = str(err.value)
-    assert "bedoel je Sem B. of Sem K.?" in text
-    assert "fotos.txt:2: onbekende naam 'Zoy'" in text and "bedoel je Zoë" in text
+    for name in ("Zoë", "Zoy", "Sem", "Sara", "Floor"):
+        assert name not in text.replace(str(tmp_path), ""), name
+    assert "a.jpg: foto niet gepubliceerd: naam past bij meer dan één kind (labels in de foto)" in text
+    assert "b.jpg: foto niet gepubliceerd: onbekende naam (fotos.txt:2)" in text
+    audit = next((tmp_path / "audit").glob("fotos-*.txt"))
+    lines = audit.read_text().splitlines()
+    pointers = re.findall(re.escape(str(audit)) + r":(\d+)", text)
+    assert len(pointers) == 2
+    assert "'Sem' is niet eenduidig in Groep 3: bedoel je Sem B. of Sem K.?" in lines[
+        int(pointers[0]) - 1]
+    assert lines[int(pointers[1]) - 1].strip().startswith("fotos.txt:2: onbekende naam 'Zoy'")
+    assert "bedoel je Zoë" in lines[int(pointers[1]) - 1]

@@ -64,3 +64,70 @@ def test_exiftool_tagged_photo_publishes_and_strips(tmp_path, post, roster, sect
                              text=True, check=True).stdout
         for needle in ("GPS", "XMP", "Juf Anne", "Zoe", "RegionInfo", "ICC_Profile", "EXIF"):
             assert needle not in out, (needle, out)
+
+
+def sidecar(photo, target, *assignments):
+    """What digiKam/darktable (`foto.jpg.xmp`) or Lightroom (`foto.xmp`) leave beside a photo."""
+    run_exiftool("-o", str(target), *assignments, str(photo))
+    assert target.is_file()
+
+
+def test_exiftool_sidecars_in_both_namings_count(post):
+    jpg, png = post / "uitje.jpg", post / "uitje.png"
+    Image.new("RGB", (64, 48), (10, 120, 200)).save(jpg)
+    Image.new("RGB", (64, 48), (10, 120, 200)).save(png)
+    regions = ",".join(region(n, x) for n, x in [("Zoë", 0.2), ("Sem B.", 0.5)])
+    sidecar(jpg, post / "uitje.jpg.xmp", f"-XMP-mwg-rs:RegionInfo={{RegionList=[{regions}]}}")
+    # flattened struct tags, as scripts write them: one region per RegionName/RegionType pair
+    sidecar(jpg, post / "uitje.xmp", "-XMP-iptcExt:PersonInImage=Ömer",
+            "-XMP-mwg-rs:RegionName+=Sara", "-XMP-mwg-rs:RegionType+=Face")
+    tags, loose = read_post_tags(post)
+    assert loose == ()
+    assert [(t.text, t.source.label) for t in tags[jpg].tags] == [
+        ("Zoë", "gezichtslabels in uitje.jpg.xmp"), ("Sem B.", "gezichtslabels in uitje.jpg.xmp"),
+        ("Sara", "gezichtslabels in uitje.xmp"),
+        ("Ömer", "personenlabels (PersonInImage) in uitje.xmp")]
+    # Lightroom's uitje.xmp belongs to every photo called uitje
+    assert [t.text for t in tags[png].tags] == ["Sara", "Ömer"]
+
+
+def test_exiftool_sidecar_naming_a_child_without_consent_drops_the_photo(tmp_path, roster,
+                                                                         sections, settings,
+                                                                         caplog):
+    """fotos.txt names three children; the photo app's sidecar also names Eliška (no consent)."""
+    post = tmp_path / "content" / "groep" / "groep-4" / "2026-10-09-wandeling"
+    post.mkdir(parents=True)
+    photo = post / "bos.jpg"
+    Image.effect_noise((120, 90), 40).convert("RGB").save(photo, quality=80)
+    sidecar(photo, post / "bos.jpg.xmp", "-XMP-iptcExt:PersonInImage=Milan",
+            "-XMP-iptcExt:PersonInImage=Eliška")
+    (post / "fotos.txt").write_text("bos.jpg: Milan, Tess, Stijn\n")
+    result = process_post(post, sections.get("group", "groep-4"), roster, settings,
+                          tmp_path / "out")
+    [rep] = result.reports
+    assert not rep.published and rep.code == "no_consent"
+    assert rep.reason == "een kind zonder toestemming voor deze pagina (bos.jpg.xmp)"
+    assert "eliska-novakova" in rep.children and result.written == ()
+    [line] = [r.getMessage() for r in caplog.records if "niet gepubliceerd" in r.getMessage()]
+    assert "bos.jpg.xmp" in line and "Eliška" not in line and "Milan" not in line
+
+
+@pytest.mark.parametrize("fotos_txt", ["geen herkenbare kinderen", "Zoë, Sara, Floor"])
+def test_exiftool_embedded_tags_are_not_replaced_by_fotos_txt(post, roster, sections, settings,
+                                                              tmp_path, fotos_txt):
+    """The old bug: a fotos.txt line replaced the photo's own tags and published it."""
+    photo = post / "klas.jpg"
+    Image.effect_noise((120, 90), 40).convert("RGB").save(photo, quality=80)
+    regions = ",".join(region(n, x) for n, x in [("Zoe", 0.2), ("Sem K.", 0.4), ("Huga", 0.6)])
+    run_exiftool(f"-XMP-mwg-rs:RegionInfo={{RegionList=[{regions}]}}", str(photo))
+    (post / "fotos.txt").write_text(f"klas.jpg: {fotos_txt}\n")
+    result = process_post(post, sections.get("group", "groep-3"), roster, settings,
+                          tmp_path / "out")
+    [rep] = result.reports
+    assert not rep.published and result.written == ()
+    if fotos_txt.startswith("geen"):
+        assert rep.reason.startswith("fotos.txt regel 1 zegt 'geen herkenbare kinderen', maar "
+                                     "de labels in de foto noemen 3 kinderen")
+    else:  # the shorter, correct list does not hide the typo in the photo's own labels
+        assert rep.reason == "onbekende naam (labels in de foto)"
+        assert any("'Huga'" in p.message and "Hugo" in p.fix for p in rep.problems)

@@ -141,3 +141,65 @@ def test_careless_static_paths_stop_the_build(site):
     assert "a.jpg" in info.value.render() and "STATIC_PATHS" in info.value.render()
     originals = {"a.jpg", "b.JPG", "portret.jpg", "fotos.txt"}
     assert not [p for p in (tmp_path / "output").rglob("*") if p.name in originals]
+
+
+@pytest.fixture
+def school_post(tmp_path):
+    """A group post with a photo, both sidecar namings and fotos.txt, in the real configuration."""
+    import shutil
+
+    from .conftest import ROOT, xmp
+
+    content = tmp_path / "content"
+    shutil.copytree(ROOT / "content" / "publiek", content / "publiek")
+    post = content / "groep" / "groep-3" / "2026-10-02-uitje"
+    post.mkdir(parents=True)
+    (post / "index.md").write_text("Title: Uitje\nDate: 2026-10-02\n\nWe gingen op stap.\n")
+    group_photo(post / "a.jpg", ["Zoë", "Sem B."])
+    (post / "a.jpg.xmp").write_bytes(xmp(regions=["Sara"]))
+    (post / "A.XMP").write_bytes(xmp(persons=["Floor"]))
+    (post / "fotos.txt").write_text("a.jpg: Jens\n")
+    return content, post
+
+
+def build_real(tmp_path, content):
+    from plugins.site import build
+
+    return build(output_path=str(tmp_path / "out"), path=str(content),
+                 photo_cache_dir=str(tmp_path / "cache"), photo_audit_dir=str(tmp_path / "audit"))
+
+
+def test_real_config_reads_sidecars_and_never_copies_them(tmp_path, school_post):
+    content, _ = school_post
+    build_real(tmp_path, content)
+    files = [p.relative_to(tmp_path / "out").as_posix()
+             for p in (tmp_path / "out").rglob("*") if p.is_file()]
+    photos = [f for f in files if f.startswith("groep/groep-3/fotos/")]
+    assert len(photos) == 4  # five children from four sources: published, re-encoded
+    assert not [f for f in files if f.lower().endswith((".xmp", "fotos.txt", "a.jpg"))], files
+    audit = next((tmp_path / "audit").glob("fotos-*.json")).read_text()
+    for source in ("a.jpg.xmp", "A.XMP", "fotos.txt regel 1", "gezichtslabels in de foto"):
+        assert source in audit
+
+
+@pytest.mark.parametrize("link", ["{static}a.jpg.xmp", "{attach}A.XMP"])
+def test_linking_a_sidecar_stops_the_build(tmp_path, school_post, link):
+    content, post = school_post
+    (post / "index.md").write_text(f"Title: Uitje\nDate: 2026-10-02\n\n[labels]({link})\n")
+    with pytest.raises(SchoolpleinError, match="originelen worden nooit gepubliceerd") as info:
+        build_real(tmp_path, content)
+    assert link.split("}")[1] in info.value.render()
+    assert not [p for p in (tmp_path / "out").rglob("*") if p.suffix.lower() == ".xmp"]
+
+
+def test_pelican_ignores_every_photo_and_tag_file_in_any_case():
+    """IGNORE_FILES comes from the one suffix list; Linux matches it case-sensitively."""
+    from fnmatch import fnmatch
+
+    from plugins.site import load_settings
+
+    ignored = load_settings()["IGNORE_FILES"]
+    for name in ("a.jpg", "B.JPG", "c.Jpeg", "d.heic", "e.HEIF", "f.webp", "g.PNG",
+                 "a.jpg.xmp", "A.XMP", "fotos.txt"):
+        assert any(fnmatch(name, pattern) for pattern in ignored), name
+    assert not any(fnmatch("index.md", pattern) for pattern in ignored)

@@ -1,11 +1,20 @@
-"""Reading tags (XMP, PNG iTXt, fotos.txt) and resolving names to children."""
+"""Reading tags (XMP, PNG iTXt, .xmp sidecars, fotos.txt) and resolving names to children."""
 
 from __future__ import annotations
 
+import pytest
 from PIL import Image, PngImagePlugin
 
 from plugins.photo_names import resolve, short_label
-from plugins.photo_tags import Tag, parse_sidecar, parse_xmp_names, read_embedded_tags, read_post_tags
+from plugins.photo_tags import (
+    MAX_XMP_BYTES,
+    Source,
+    Tag,
+    parse_fotos_txt,
+    parse_xmp_names,
+    read_embedded_tags,
+    read_post_tags,
+)
 
 from .conftest import XMP_HEAD, XMP_TAIL, jpeg_bytes, xmp
 
@@ -18,7 +27,9 @@ def test_mwg_regions_and_person_in_image_from_jpeg():
     data = jpeg_bytes(xmp=xmp(regions=["Zoë", "Sem B."], persons=["Ömer", "Zoë"]))
     tags, errors = read_embedded_tags(data)
     assert errors == []
-    assert names(tags) == ["Zoë", "Sem B.", "Ömer"]
+    # one tag per name per source: the audit says the region and PersonInImage both name Zoë
+    assert [(t.text, t.source.kind) for t in tags] == [
+        ("Zoë", "region"), ("Sem B.", "region"), ("Ömer", "person"), ("Zoë", "person")]
     assert tags[0].area == (0.5, 0.5, 0.1, 0.1)
 
 
@@ -59,25 +70,98 @@ def test_sidecar_lines_comments_and_errors(tmp_path):
         "zomaar een regel\n"
         "e.txt: Sem\n",
         encoding="utf-8")
-    sc = parse_sidecar(sidecar, {"a.jpg", "b.jpg", "c.jpg", "d.jpg"})
-    a = sc.entries["a.jpg"]
+    sc = parse_fotos_txt(sidecar, {"a.jpg", "b.jpg", "c.jpg", "d.jpg"})
+    [a] = sc.entries["a.jpg"]
     assert names(a.tags) == ["Sem B.", "Zoë", "Ömer"] and a.tags[0].line == 3
-    assert sc.entries["b.jpg"].no_children
-    assert sc.entries["c.jpg"].problems[0].line == 5
-    assert sc.entries["d.jpg"].problems[0].line == 6
+    assert a.tags[0].source.where == "fotos.txt:3"
+    assert sc.entries["b.jpg"][0].no_children
+    assert sc.entries["c.jpg"][0].problems[0].line == 5
+    assert sc.entries["d.jpg"][0].problems[0].line == 6
     assert [p.line for p in sc.problems] == [7, 8]
     assert all(p.file.endswith("fotos.txt") for p in sc.problems)
 
 
-def test_sidecar_overrides_embedded(post):
-    (post / "a.jpg").write_bytes(jpeg_bytes(xmp=xmp(regions=["Zoë", "Sem B.", "Sara"])))
+def test_every_source_counts_none_overrides_another(post):
+    """fotos.txt adds to the labels in the photo and in its sidecars; it never replaces them."""
+    (post / "a.jpg").write_bytes(jpeg_bytes(xmp=xmp(regions=["Zoë", "Sem B."],
+                                                    persons=["Zoë", "Sara"])))
+    (post / "a.jpg.xmp").write_bytes(xmp(regions=["Floor"]))
+    (post / "a.xmp").write_bytes(xmp(persons=["Jens"]))
     (post / "b.jpg").write_bytes(jpeg_bytes(xmp=xmp(regions=["Zoë", "Sem B.", "Sara"])))
-    (post / "fotos.txt").write_text("a.jpg: geen herkenbare kinderen\n")
+    (post / "fotos.txt").write_text("a.jpg: Isa\nb.jpg: geen herkenbare kinderen\n")
     tags, loose = read_post_tags(post)
     assert loose == ()
-    assert tags[post / "a.jpg"].no_children and tags[post / "a.jpg"].tags == ()
-    assert tags[post / "a.jpg"].source == "sidecar"
-    assert names(tags[post / "b.jpg"].tags) == ["Zoë", "Sem B.", "Sara"]
+    a, b = tags[post / "a.jpg"], tags[post / "b.jpg"]
+    assert [(t.text, t.source.label) for t in a.tags] == [
+        ("Zoë", "gezichtslabels in de foto"), ("Sem B.", "gezichtslabels in de foto"),
+        ("Zoë", "personenlabels (PersonInImage) in de foto"),
+        ("Sara", "personenlabels (PersonInImage) in de foto"),
+        ("Floor", "gezichtslabels in a.jpg.xmp"),
+        ("Jens", "personenlabels (PersonInImage) in a.xmp"),
+        ("Isa", "fotos.txt regel 1")]
+    assert [t.source.where for t in a.tags][-3:] == ["a.jpg.xmp", "a.xmp", "fotos.txt:1"]
+    assert a.sidecars == (str(post / "a.jpg.xmp"), str(post / "a.xmp"))
+    assert not a.no_children
+    # the mark is kept beside the embedded names; photo_rules drops the photo
+    assert b.no_children and names(b.tags) == ["Zoë", "Sem B.", "Sara"]
+    assert [m.label for m in b.marks] == ["fotos.txt regel 2"]
+
+
+def test_lightroom_sidecar_serves_every_photo_with_that_stem(post):
+    (post / "uitje.jpg").write_bytes(jpeg_bytes())
+    Image.new("RGB", (8, 8)).save(post / "uitje.png")
+    (post / "uitje.XMP").write_bytes(xmp(persons=["Zoë"]))  # any case: a camera card's names
+    (post / "ander.jpg").write_bytes(jpeg_bytes())
+    tags, loose = read_post_tags(post)
+    assert names(tags[post / "uitje.jpg"].tags) == ["Zoë"]
+    assert names(tags[post / "uitje.png"].tags) == ["Zoë"]
+    assert tags[post / "ander.jpg"].tags == () and loose == ()
+
+
+def test_sidecar_without_photo_is_reported(post):
+    (post / "a.jpg").write_bytes(jpeg_bytes())
+    (post / "weg.jpg.xmp").write_bytes(xmp(regions=["Zoë"]))
+    (post / "._a.jpg.xmp").write_bytes(b"\x00\x05\x16\x07 AppleDouble")  # macOS debris: ignored
+    tags, loose = read_post_tags(post)
+    assert [(p.file.rsplit("/", 1)[-1], p.message) for p in loose] == [
+        ("weg.jpg.xmp", "zijbestand hoort bij geen foto in deze map")]
+    assert tags[post / "a.jpg"].problems == ()
+
+
+BAD_SIDECARS = {
+    "kapot": (b"<x:xmpmeta xmlns:x='adobe:ns:meta/'><rdf:RDF>", "geen geldige XML (regel 1"),
+    "dtd": (b"<?xml version='1.0'?><!DOCTYPE x [<!ENTITY a 'Zo\xc3\xab'>]>"
+            + xmp(persons=["&a;"]), "bevat een DTD"),
+    "groot": (xmp(persons=["Zoë"]) + b" " * MAX_XMP_BYTES, "te groot"),
+    "latin1": (xmp(persons=["Zoë"]).replace("Zoë".encode(), "Zoë".encode("latin-1")),
+               "geen UTF-8 tekst"),
+    "utf16": ("<?xml version='1.0' encoding='UTF-16'?>".encode("utf-16")
+              + xmp(persons=["Zoë"]).decode().encode("utf-16"), "geen UTF-8 tekst"),
+    "leeg": (b"", "geen geldige XML"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_SIDECARS))
+def test_unreadable_sidecar_is_a_problem_on_its_photo(post, case):
+    data, message = BAD_SIDECARS[case]
+    (post / "a.jpg").write_bytes(jpeg_bytes(xmp=xmp(regions=["Zoë", "Sem B.", "Sara"])))
+    (post / "a.jpg.xmp").write_bytes(data)
+    tags, _ = read_post_tags(post)
+    [problem] = tags[post / "a.jpg"].problems
+    assert problem.file == str(post / "a.jpg.xmp") and problem.line is None
+    assert problem.message.startswith("zijbestand onleesbaar: " + message), problem.message
+    assert "Zoë" not in problem.message
+
+
+def test_symlinked_or_folder_sidecar_is_a_problem(post, tmp_path):
+    (post / "a.jpg").write_bytes(jpeg_bytes())
+    (post / "b.jpg").write_bytes(jpeg_bytes())
+    (tmp_path / "elders.xmp").write_bytes(xmp(persons=["Zoë"]))
+    (post / "a.xmp").symlink_to(tmp_path / "elders.xmp")
+    (post / "b.jpg.xmp").mkdir()
+    tags, _ = read_post_tags(post)
+    assert "snelkoppeling" in tags[post / "a.jpg"].problems[0].message
+    assert "map" in tags[post / "b.jpg"].problems[0].message
 
 
 def test_resolve_forms(roster, sections):
@@ -93,7 +177,7 @@ def test_resolve_forms(roster, sections):
 
 def test_ambiguous_lists_candidates_in_dutch(roster, sections):
     kids = [roster.children[c] for c in sections.get("group", "groep-3").children]
-    r = resolve(Tag("Sem", 4), kids, "content/x/fotos.txt", "Groep 3")
+    r = resolve(Tag("Sem", Source("fotos.txt", "content/x/fotos.txt", 4)), kids, "", "Groep 3")
     assert r.child_id is None and r.kind == "ambiguous"
     assert "bedoel je Sem B. of Sem K.?" in r.problem.message
     assert (r.problem.file, r.problem.line) == ("content/x/fotos.txt", 4)
