@@ -29,6 +29,7 @@ TEMPLATES = Path(__file__).parent / "templates"
 THEME = Path(__file__).resolve().parent.parent / "theme" / "templates"
 LOGIN_ASSETS = {"login/index.html": "login.html", "login/login.js": "login.js",
                 "403.html": "403.html"}
+PUBLIC_SCRIPTS = frozenset(key for key in LOGIN_ASSETS if key.endswith(".js"))
 QR_MAX_BYTES = 2953  # version 40, error correction L, byte mode
 
 
