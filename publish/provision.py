@@ -13,12 +13,29 @@ from .cloudfront_settings import CloudFrontSettings
 from .cloudfront_signing import load_private_key, public_pem
 
 TEMPLATE = Path(__file__).with_name("cloudformation.yaml")
+VIEWER_REQUEST_JS = Path(__file__).with_name("templates") / "viewer-request.js"
+FUNCTION_CODE_LINE = 'FunctionCode: "{{viewer-request.js}}"'
 # Stack output -> .env key the admin copies it into.
 ENV_KEYS = {"BucketName": "SCHOOLPLEIN_S3_BUCKET",
             "DistributionId": "CLOUDFRONT_DISTRIBUTION_ID",
             "DistributionDomainName": "CLOUDFRONT_DOMAIN",
             "KeyGroupId": "CLOUDFRONT_KEY_GROUP_ID",
-            "PublicKeyId": "CLOUDFRONT_KEY_PAIR_ID"}
+            "PublicKeyId": "CLOUDFRONT_KEY_PAIR_ID",
+            "RevokedLinksArn": "CLOUDFRONT_KVS_ARN"}
+
+
+def template_body() -> str:
+    """The stack template with the viewer-request function's code put in.
+
+    The JavaScript lives in its own file (one source, tested with node); the
+    YAML holds a placeholder line that becomes a literal block here.
+    """
+    text = TEMPLATE.read_text(encoding="utf-8")
+    (line,) = [ln for ln in text.splitlines() if ln.strip() == FUNCTION_CODE_LINE]
+    indent = line[:len(line) - len(line.lstrip())]
+    code = VIEWER_REQUEST_JS.read_text(encoding="utf-8")
+    block = "".join(f"{indent}  {ln}\n" if ln else "\n" for ln in code.splitlines())
+    return text.replace(line + "\n", f"{indent}FunctionCode: |\n{block}", 1)
 
 
 def _exists(cfn, name: str) -> bool:
@@ -48,7 +65,7 @@ def provision(settings: CloudFrontSettings, cfn, *, domain_name: str = "",
     else:
         pem = public_pem(load_private_key(settings.private_key_file))
         params.append({"ParameterKey": "PublicKeyPem", "ParameterValue": pem})
-    body = TEMPLATE.read_text(encoding="utf-8")
+    body = template_body()
     try:
         if exists:
             out(f"Stack '{name}' bijwerken…")

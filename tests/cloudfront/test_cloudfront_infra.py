@@ -10,14 +10,15 @@ import sys
 from pathlib import Path
 
 import pytest
-from cf_helpers import FakeCloudFront, load_template
+import yaml
+from cf_helpers import CfnLoader, FakeCloudFront, load_template
 
 from plugins.errors import SchoolpleinError
 from publish.cloudfront_settings import CloudFrontSettings
 from publish.cloudfront_signing import generate_key_pair
 from publish.key_rotation import rotate_keys
 from publish.login_links import render_login_assets, write_cloudfront_letters
-from publish.provision import TEMPLATE, provision
+from publish.provision import TEMPLATE, VIEWER_REQUEST_JS, provision, template_body
 
 CFN_LINT = Path(sys.executable).with_name("cfn-lint")
 
@@ -37,9 +38,27 @@ def settings(tmp_path_factory):
         "SCHOOLPLEIN_S3_BUCKET": "schoolplein-demo", "SCHOOLPLEIN_ACCESS_UNTIL": "2099-07-31"})
 
 
-def test_cfn_lint_has_no_errors():
-    result = subprocess.run([str(CFN_LINT), str(TEMPLATE)], capture_output=True, text=True)
-    assert result.returncode == 0, result.stdout + result.stderr
+def test_cfn_lint_has_no_errors(tmp_path):
+    """Both the file in git and what provision sends (with the function's code) lint clean."""
+    rendered = tmp_path / "schoolplein.yaml"
+    rendered.write_text(template_body(), encoding="utf-8")
+    for path in (TEMPLATE, rendered):
+        result = subprocess.run([str(CFN_LINT), str(path)], capture_output=True, text=True)
+        assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_template_embeds_the_viewer_function_byte_for_byte():
+    rendered = yaml.load(template_body(), Loader=CfnLoader)  # noqa: S506 - safe loader
+    function = rendered["Resources"]["ViewerRequestFunction"]["Properties"]
+    assert function["FunctionCode"] == VIEWER_REQUEST_JS.read_text(encoding="utf-8")
+    assert function["FunctionConfig"]["Runtime"] == "cloudfront-js-2.0"
+    assert function["FunctionConfig"]["KeyValueStoreAssociations"] == [
+        {"KeyValueStoreARN": {"GetAtt": "RevokedLinks.Arn"}}]
+    dist = rendered["Resources"]["Distribution"]["Properties"]["DistributionConfig"]
+    for behaviour in [dist["DefaultCacheBehavior"], *dist["CacheBehaviors"]]:
+        assert behaviour["FunctionAssociations"] == [{
+            "EventType": "viewer-request",
+            "FunctionARN": {"GetAtt": "ViewerRequestFunction.FunctionMetadata.FunctionARN"}}]
 
 
 def test_template_protects_sections(template):
