@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
+import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,9 +14,12 @@ import yaml
 from botocore.config import Config
 from moto.server import ThreadedMotoServer
 
+HARNESS = Path(__file__).with_name("viewer_request_harness.js")
+NODE = shutil.which("node") or shutil.which("nodejs")
 WRITE_OPERATIONS = {"PutObject", "DeleteObject", "DeleteObjects", "CreateMultipartUpload",
                     "UploadPart", "CompleteMultipartUpload", "CopyObject"}
 REGION = "eu-central-1"
+DOMAIN_EXAMPLE = "ouders.kcdematrix.example.nl"
 
 
 class CfnLoader(yaml.SafeLoader):
@@ -151,3 +156,32 @@ class FakeCloudFront:
     def delete_public_key(self, Id, IfMatch):  # noqa: N803
         del self.keys[Id]
         self.log.append(("delete", Id))
+
+
+def run_viewer_function(events: list[dict], revoked=(), kvs_down: bool = False) -> list[dict]:
+    """Run publish/templates/viewer-request.js in node (viewer_request_harness.js).
+
+    Each event is {"uri", "cookies"}; each result {"result": request or response,
+    "lookups": keys the function looked up in the key value store}.
+    """
+    from publish.provision import VIEWER_REQUEST_JS
+
+    assert NODE, "node ontbreekt: voer scripts/bootstrap.sh uit"  # required, never skipped
+    payload = {"source": str(VIEWER_REQUEST_JS), "revoked": [str(r) for r in revoked],
+               "kvsDown": kvs_down, "events": events}
+    done = subprocess.run([NODE, str(HARNESS)], input=json.dumps(payload), capture_output=True,
+                          text=True, timeout=30)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def cookies_of(link_url: str, prefix: str, domain: str) -> dict:
+    """The CloudFront-Policy cookie a browser holds for `prefix` after opening the link."""
+    from urllib.parse import parse_qs, unquote
+
+    from publish.cloudfront_signing import cf_b64encode, custom_policy
+
+    fragment = parse_qs(link_url.split("#", 1)[1])
+    assert any(unquote(c).rsplit(".", 1)[0] == prefix for c in fragment["c"]), prefix
+    policy = custom_policy(domain, prefix, int(fragment["e"][0]))
+    return {"CloudFront-Policy": {"value": cf_b64encode(policy.encode())}}

@@ -35,7 +35,8 @@ def settings(tmp_path_factory):
     return CloudFrontSettings.from_env({
         "CLOUDFRONT_DOMAIN": "ouders.kcdematrix.example.nl", "CLOUDFRONT_KEY_PAIR_ID": "K1OLD",
         "CLOUDFRONT_KEY_GROUP_ID": "kg-1", "CLOUDFRONT_PRIVATE_KEY_FILE": str(key),
-        "SCHOOLPLEIN_S3_BUCKET": "schoolplein-demo", "SCHOOLPLEIN_ACCESS_UNTIL": "2099-07-31"})
+        "SCHOOLPLEIN_S3_BUCKET": "schoolplein-demo", "SCHOOLPLEIN_ACCESS_UNTIL": "2099-07-31",
+        "SCHOOLPLEIN_PRIVATE": str(key.parent / "private")})
 
 
 def test_cfn_lint_has_no_errors(tmp_path):

@@ -7,19 +7,13 @@ file through viewer_request_harness.js: a bare JavaScript context and a fake
 
 from __future__ import annotations
 
-import json
 import random
 import re
-import shutil
-import subprocess
-from pathlib import Path
+
+from cf_helpers import run_viewer_function
 
 from publish.cloudfront_signing import cf_b64encode, custom_policy
 from publish.provision import VIEWER_REQUEST_JS
-
-HARNESS = Path(__file__).with_name("viewer_request_harness.js")
-NODE = shutil.which("node") or shutil.which("nodejs")
-assert NODE, "node ontbreekt: voer scripts/bootstrap.sh uit"  # required, never skipped
 
 DOMAIN = "ouders.kcdematrix.example.nl"
 REVOKED = 1817071187
@@ -27,12 +21,7 @@ VALID = 1817071199
 
 
 def run(events: list[dict], revoked=(), kvs_down=False) -> list[dict]:
-    payload = {"source": str(VIEWER_REQUEST_JS), "revoked": [str(r) for r in revoked],
-               "kvsDown": kvs_down, "events": events}
-    done = subprocess.run([NODE, str(HARNESS)], input=json.dumps(payload), capture_output=True,
-                          text=True, timeout=30)
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
+    return run_viewer_function(events, revoked, kvs_down)
 
 
 def status(result: dict) -> int | str:
