@@ -90,22 +90,26 @@ def rotate_keys(c, brieven=""):
     from .key_rotation import rotate_keys as rotate
 
     settings = CloudFrontSettings.from_env(require=(
-        "CLOUDFRONT_KEY_GROUP_ID", "CLOUDFRONT_DOMAIN", "CLOUDFRONT_PRIVATE_KEY_FILE"))
+        "CLOUDFRONT_DOMAIN", "CLOUDFRONT_PRIVATE_KEY_FILE"))
     roster, section_map = _roster_and_map(settings)
-    return rotate(settings, roster, section_map, aws_client("cloudfront", settings),
+    return rotate(settings, roster, section_map, aws_client("cloudformation", settings),
                   letters_dir=Path(brieven) if brieven else None)
 
 
-@task(help={"domein": "eigen domeinnaam (optioneel) / own domain name",
-            "certificaat": "ACM-certificaat (us-east-1) voor dat domein / its certificate"})
-def provision(c, domein="", certificaat=""):
+@task(help={"domein": "eigen domeinnaam; blijft staan tot --zonder-domein / own domain name",
+            "certificaat": "ACM-certificaat (us-east-1) voor dat domein / its certificate",
+            "zonder_domein": "haal het eigen domein en certificaat weg / remove them",
+            "bewaardagen": "dagen dat de toegangslogs bewaard blijven (standaard 30) / "
+                           "days the access logs are kept"})
+def provision(c, domein="", certificaat="", zonder_domein=False, bewaardagen=None):
     """Maak of werk de AWS-omgeving bij (bucket, CloudFront) en toon het adres.
     / Create or update the CloudFormation stack."""
     from .provision import provision as apply_stack
 
     settings = CloudFrontSettings.from_env(require=("SCHOOLPLEIN_S3_BUCKET",))
     return apply_stack(settings, aws_client("cloudformation", settings), domain_name=domein,
-                       certificate_arn=certificaat)
+                       certificate_arn=certificaat, remove_domain=zonder_domein,
+                       log_days=int(bewaardagen) if bewaardagen else None)
 
 
 @task(name="cloudfront-letters", iterable=["opnieuw"], help={
