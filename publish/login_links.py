@@ -36,7 +36,10 @@ from .cloudfront_signing import CookieSet, load_private_key, sign_prefix
 
 TEMPLATES = Path(__file__).parent / "templates"
 THEME = Path(__file__).resolve().parent.parent / "theme" / "templates"
+# Public pages of the CloudFront login (no personal data): output path -> template.
 LOGIN_ASSETS = {"login/index.html": "login.html", "login/login.js": "login.js",
+                "uitloggen/index.html": "uitloggen.html", "uitloggen/uitloggen.js": "uitloggen.js",
+                "mijn/index.html": "mijn.html", "mijn/mijn.js": "mijn.js",
                 "403.html": "403.html"}
 PUBLIC_SCRIPTS = frozenset(key for key in LOGIN_ASSETS if key.endswith(".js"))
 QR_PART_MAX_BYTES = 1200  # about QR version 25 (117 modules): scans from paper at 6 cm
@@ -75,9 +78,9 @@ def _env() -> Environment:
 
 
 def render_login_assets(output_dir: Path | str, *, school_name: str | None = None) -> list[Path]:
-    """Write login/index.html, login/login.js and 403.html into the site output.
+    """Write /login/, /uitloggen/, /mijn/ (pages and scripts) and 403.html into the output.
 
-    All three are public and contain no personal data or secrets. The build
+    All are public and contain no personal data or secrets. The build
     passes SITENAME as `school_name`; without it, SCHOOLPLEIN_SCHOOL_NAME is used.
     """
     if school_name is None:

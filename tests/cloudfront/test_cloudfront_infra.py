@@ -218,11 +218,14 @@ def test_letters_are_private_and_outside_the_site(settings, roster, section_map,
 def test_login_assets_have_no_inline_script_or_secret(tmp_path):
     written = render_login_assets(tmp_path, school_name="Kc de Matrix")
     assert {p.relative_to(tmp_path).as_posix() for p in written} == {
-        "login/index.html", "login/login.js", "403.html"}
-    page = (tmp_path / "login/index.html").read_text()
-    assert '<script src="/login/login.js" defer></script>' in page
-    assert page.count("<script") == 1 and "style=" not in page and "onclick" not in page
-    assert "Uw persoonlijke inloglink" in page
+        "login/index.html", "login/login.js", "uitloggen/index.html", "uitloggen/uitloggen.js",
+        "mijn/index.html", "mijn/mijn.js", "403.html"}
+    for folder in ("login", "uitloggen", "mijn"):
+        page = (tmp_path / folder / "index.html").read_text()
+        assert f'<script src="/{folder}/{folder}.js" defer></script>' in page
+        assert page.count("<script") == 1 and "style=" not in page and "onclick" not in page
+        assert '<link rel="stylesheet" href="/theme/css/site.css">' in page  # the theme's base
+    assert "Uw persoonlijke inloglink" in (tmp_path / "login/index.html").read_text()
     assert "nieuwe link" in (tmp_path / "403.html").read_text()
     for path in written:
         assert "PRIVATE KEY" not in path.read_text()
