@@ -30,7 +30,7 @@ def slug_for(relpath: PurePosixPath) -> str:
     return relpath.stem
 
 
-RESERVED_PAGE_SLUGS = {*(root.strip("/") for root in ROOTS.values()), "login", "theme",
+RESERVED_PAGE_SLUGS = {*(root.strip("/") for root in ROOTS.values()), "login", "uitloggen", "mijn", "theme",
                        "fotos", "401", "403", "404", "index", "robots"}
 PAGE_SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 

@@ -63,7 +63,7 @@ class SectionPagesGenerator(Generator):
         writer.write_file("index.html", self.get_template("landing"), base)
         for status in (401, 404):
             writer.write_file(f"{status}.html", self.get_template(str(status)), base)
-        # /login/ (CloudFront login links) and 403.html: public, no personal data.
+        # /login/, /uitloggen/, /mijn/ (CloudFront login) and 403.html: public, no personal data.
         render_login_assets(self.output_path, school_name=self.settings["SITENAME"])
         robots = Path(self.output_path) / "robots.txt"
         robots.write_text(ROBOTS_TXT, encoding="utf-8")

@@ -33,6 +33,7 @@ class CloudFrontSettings:
     key_pair_id: str  # id of the CloudFront *public key* in the key group
     private_key_file: Path
     access_until: date  # last day links and cookies work (inclusive)
+    kvs_arn: str = ""  # KeyValueStore with the revoked links (stack output RevokedLinksArn)
     endpoint_url: str | None = None  # moto / tests only
     stack_name: str = "schoolplein"
     private_dir: Path = Path("private")
@@ -93,6 +94,7 @@ class CloudFrontSettings:
             private_key_file=path("CLOUDFRONT_PRIVATE_KEY_FILE",
                                   "private/cloudfront-private-key.pem"),
             access_until=until,
+            kvs_arn=get("CLOUDFRONT_KVS_ARN"),
             endpoint_url=get("AWS_ENDPOINT_URL") or None,
             stack_name=get("SCHOOLPLEIN_STACK_NAME", "schoolplein"),
             private_dir=path("SCHOOLPLEIN_PRIVATE", "private"),

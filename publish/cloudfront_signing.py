@@ -3,8 +3,10 @@
 A custom policy (one statement, wildcard on the section's path prefix, expiry
 at the end of the access period) is signed with the school's private key.
 The browser gets the three cookies with `Path=<prefix>`, so each set is only
-sent where it is valid. CloudFront requires RSA with SHA-1 and PKCS#1 v1.5
-and its own URL-safe base64 alphabet.
+sent where it is valid. CloudFront verifies SHA-1 signatures (its default hash)
+made with an ECDSA P-256 key (DER signature, ~96 characters: short enough for a
+QR code) or an RSA 2048 key (PKCS#1 v1.5, 344 characters), in its own URL-safe
+base64 alphabet. New keys are ECDSA; an existing RSA key keeps working.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from botocore.signers import CloudFrontSigner
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
 from plugins.errors import Problem, SchoolpleinError
 from plugins.sections import Section
@@ -35,7 +37,7 @@ class CookieSet:
 
     prefix: str  # cookie Path, e.g. /groep/groep-3/
     policy: str  # CloudFront base64 of the policy JSON
-    signature: str  # CloudFront base64 of the RSA-SHA1 signature
+    signature: str  # CloudFront base64 of the SHA-1 signature (ECDSA or RSA)
     key_pair_id: str
     expires: int  # epoch seconds, same as in the policy
 
@@ -61,7 +63,10 @@ def custom_policy(domain: str, prefix: str, expires: int) -> str:
     return json.dumps({"Statement": [statement]}, separators=(",", ":"))
 
 
-def load_private_key(path: Path | str) -> rsa.RSAPrivateKey:
+SigningKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
+
+
+def load_private_key(path: Path | str) -> SigningKey:
     path = Path(path)
     try:
         key = serialization.load_pem_private_key(path.read_bytes(), password=None)
@@ -73,23 +78,31 @@ def load_private_key(path: Path | str) -> rsa.RSAPrivateKey:
     except ValueError as exc:
         raise SchoolpleinError(Problem(str(path), None, f"geen geldige PEM-sleutel ({exc})",
                                        "gebruik het bestand dat 'invoke keys' schreef")) from None
-    if not isinstance(key, rsa.RSAPrivateKey):
-        raise SchoolpleinError(Problem(str(path), None, "geen RSA-sleutel",
-                                       "CloudFront accepteert alleen RSA 2048"))
+    ecdsa = isinstance(key, ec.EllipticCurvePrivateKey) and isinstance(key.curve, ec.SECP256R1)
+    if not (ecdsa or (isinstance(key, rsa.RSAPrivateKey) and key.key_size == 2048)):
+        raise SchoolpleinError(Problem(str(path), None, "geen ECDSA P-256- of RSA 2048-sleutel",
+                                       "CloudFront accepteert alleen die twee; maak een nieuwe "
+                                       "met 'invoke rotate-keys'"))
     return key
 
 
-def rsa_sha1_signer(private_key: rsa.RSAPrivateKey):
-    """The signer CloudFrontSigner expects: bytes -> RSA-SHA1 PKCS#1 v1.5 signature."""
+def cloudfront_signer(private_key: SigningKey):
+    """The signer CloudFrontSigner expects: bytes -> SHA-1 signature CloudFront verifies.
+
+    SHA-1 is CloudFront's default hash; we only ever sign policies we wrote, so
+    a collision attack has nothing to work with.
+    """
 
     def sign(message: bytes) -> bytes:
-        return private_key.sign(message, padding.PKCS1v15(), hashes.SHA1())  # noqa: S303
+        if isinstance(private_key, rsa.RSAPrivateKey):
+            return private_key.sign(message, padding.PKCS1v15(), hashes.SHA1())  # noqa: S303
+        return private_key.sign(message, ec.ECDSA(hashes.SHA1()))  # noqa: S303 - DER
 
     return sign
 
 
 def sign_section(section: Section, *, domain: str, expires: int, key_pair_id: str,
-                 private_key: rsa.RSAPrivateKey) -> CookieSet:
+                 private_key: SigningKey) -> CookieSet:
     """One cookie set for a protected section."""
     if not section.protected:
         raise ValueError("public sections need no cookies")
@@ -98,17 +111,17 @@ def sign_section(section: Section, *, domain: str, expires: int, key_pair_id: st
 
 
 def sign_prefix(prefix: str, *, domain: str, expires: int, key_pair_id: str,
-                private_key: rsa.RSAPrivateKey) -> CookieSet:
+                private_key: SigningKey) -> CookieSet:
     """Cookie set for everything under `prefix`, signed by botocore's CloudFrontSigner."""
     policy = custom_policy(domain, prefix, expires)
-    signer = CloudFrontSigner(key_pair_id, rsa_sha1_signer(private_key))
+    signer = CloudFrontSigner(key_pair_id, cloudfront_signer(private_key))
     signed = signer.generate_presigned_url(f"https://{domain}{prefix}*", policy=policy)
     params = dict(parse_qsl(urlsplit(signed).query, keep_blank_values=True))
     return CookieSet(prefix, params["Policy"], params["Signature"], params["Key-Pair-Id"],
                      int(expires))
 
 
-def public_pem(private_key: rsa.RSAPrivateKey) -> str:
+def public_pem(private_key: SigningKey) -> str:
     return private_key.public_key().public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
 
@@ -128,7 +141,7 @@ def _tracked_by_git(path: Path) -> bool:
 
 
 def generate_key_pair(private_key_file: Path | str) -> str:
-    """Write a new RSA 2048 private key (mode 0600) and return the public PEM.
+    """Write a new ECDSA P-256 private key (mode 0600) and return the public PEM.
 
     The private key must stay out of git and out of the site output; an
     existing file is never overwritten (that would silently revoke all links).
@@ -142,7 +155,7 @@ def generate_key_pair(private_key_file: Path | str) -> str:
         raise SchoolpleinError(Problem(
             str(path), None, "er staat al een sleutel op deze plek",
             "kies een nieuw bestand, of gebruik 'invoke rotate-keys' om te vervangen"))
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    key = ec.generate_private_key(ec.SECP256R1())
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                             serialization.NoEncryption())
     path.parent.mkdir(parents=True, exist_ok=True)

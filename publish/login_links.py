@@ -1,17 +1,25 @@
-"""Personal login links, the public login page and the printable letters.
+"""Personal login links, the public login pages and the printable letters.
 
 A link is `https://<domain>/login/#<fragment>`. The fragment is never sent to
 a server; it carries one signed cookie set per protected section the person
 may read. To keep links short enough for a QR code it carries only the
 signature per section: the policy is rebuilt by login.js from domain, prefix
 and expiry (it must match `custom_policy` byte for byte; a browser test
-checks that).
+checks that). Each person's links expire at their own second (see
+cloudfront_revocation), so one person can be revoked.
+
+A phone scans a QR code from paper reliably up to ~1,200 bytes. A parent's
+link fits in one (an ECDSA set is ~125 bytes); a teacher reads every family
+page of the group, so their link is split into complete links of at most
+QR_PART_MAX_BYTES, each its own QR code ("deel 1 van 3"). Cookies accumulate,
+as every set has its own path; the first part holds the home page.
 """
 
 from __future__ import annotations
 
 import io
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -22,14 +30,29 @@ from plugins.errors import Problem, SchoolpleinError
 from plugins.roster import Parent, Person, Roster
 from plugins.sections import SectionMap
 
+from .cloudfront_revocation import LinkRegistry
 from .cloudfront_settings import CloudFrontSettings
 from .cloudfront_signing import CookieSet, load_private_key, sign_prefix
 
 TEMPLATES = Path(__file__).parent / "templates"
 THEME = Path(__file__).resolve().parent.parent / "theme" / "templates"
+# Public pages of the CloudFront login (no personal data): output path -> template.
 LOGIN_ASSETS = {"login/index.html": "login.html", "login/login.js": "login.js",
+                "uitloggen/index.html": "uitloggen.html", "uitloggen/uitloggen.js": "uitloggen.js",
+                "mijn/index.html": "mijn.html", "mijn/mijn.js": "mijn.js",
                 "403.html": "403.html"}
-QR_MAX_BYTES = 2953  # version 40, error correction L, byte mode
+PUBLIC_SCRIPTS = frozenset(key for key in LOGIN_ASSETS if key.endswith(".js"))
+QR_PART_MAX_BYTES = 1200  # about QR version 25 (117 modules): scans from paper at 6 cm
+
+
+@dataclass(frozen=True)
+class LoginPart:
+    """One complete login link of a split link: its own QR code in the letter."""
+
+    number: int
+    of: int
+    url: str
+    titles: tuple[str, ...]  # what this part opens, for the letter
 
 
 @dataclass(frozen=True)
@@ -37,9 +60,14 @@ class LoginLink:
     person_id: str
     name: str
     home: str
-    url: str
+    url: str  # every set in one link (for e-mail or a computer)
     cookie_sets: tuple[CookieSet, ...]
     section_titles: tuple[str, ...]
+    parts: tuple[LoginPart, ...] = ()
+
+    @property
+    def expires(self) -> int:
+        return self.cookie_sets[0].expires
 
 
 def _env() -> Environment:
@@ -50,9 +78,9 @@ def _env() -> Environment:
 
 
 def render_login_assets(output_dir: Path | str, *, school_name: str | None = None) -> list[Path]:
-    """Write login/index.html, login/login.js and 403.html into the site output.
+    """Write /login/, /uitloggen/, /mijn/ (pages and scripts) and 403.html into the output.
 
-    All three are public and contain no personal data or secrets. The build
+    All are public and contain no personal data or secrets. The build
     passes SITENAME as `school_name`; without it, SCHOOLPLEIN_SCHOOL_NAME is used.
     """
     if school_name is None:
@@ -77,8 +105,8 @@ def home_of(person: Person) -> str:
     return f"/gezin/{person.family}/" if isinstance(person, Parent) else "/school/"
 
 
-def cookie_prefixes(person_id: str, section_map: SectionMap) -> tuple[str, ...]:
-    """Cookie paths for a person: one per protected section they may read.
+def cookie_prefixes(person_id: str, section_map: SectionMap, home: str = "") -> tuple[str, ...]:
+    """Cookie paths for a person: one per protected section they may read, home first.
 
     Someone who may read *every* protected section (the directie) gets a single
     set for `/`: browsers keep at most ~180 cookies per site, and three per
@@ -87,37 +115,89 @@ def cookie_prefixes(person_id: str, section_map: SectionMap) -> tuple[str, ...]:
     readable = [s.prefix for s in section_map.readable_by(person_id) if s.protected]
     if readable and len(readable) == len(section_map.protected):
         return ("/",)
-    return tuple(readable)
+    return tuple(sorted(readable, key=lambda prefix: prefix != home))
 
 
-def link_fragment(domain: str, home: str, sets: tuple[CookieSet, ...]) -> str:
+def link_fragment(domain: str, home: str, sets: tuple[CookieSet, ...],
+                  part: tuple[int, int] | None = None) -> str:
     if not sets:
         raise ValueError("a login link needs at least one cookie set")
     parts = [f"v=1&d={domain}&e={sets[0].expires}&k={sets[0].key_pair_id}&h={quote(home)}"]
+    if part and part[1] > 1:
+        parts.append(f"p={part[0]}.{part[1]}")
     parts += [f"c={quote(s.prefix)}.{s.signature}" for s in sets]
     return "&".join(parts)
 
 
+def login_url(domain: str, home: str, sets: tuple[CookieSet, ...],
+              part: tuple[int, int] | None = None) -> str:
+    return f"https://{domain}/login/#{link_fragment(domain, home, sets, part)}"
+
+
+def split_sets(domain: str, home: str, sets: tuple[CookieSet, ...],
+               limit: int = QR_PART_MAX_BYTES) -> list[tuple[CookieSet, ...]]:
+    """Consecutive groups of sets whose login links stay within `limit` bytes."""
+    groups: list[list[CookieSet]] = [[]]
+    for cookie_set in sets:
+        trial = (*groups[-1], cookie_set)
+        if groups[-1] and len(login_url(domain, home, trial, (99, 99)).encode()) > limit:
+            groups.append([cookie_set])
+        else:
+            groups[-1].append(cookie_set)
+    return [tuple(g) for g in groups]
+
+
+def _titles(prefixes: Iterable[str], section_map: SectionMap, parent: bool) -> tuple[str, ...]:
+    """What a set of cookie paths opens, in words for the letter."""
+    titles: list[str] = []
+    families = 0
+    for prefix in prefixes:
+        section = section_map.for_path(prefix)
+        if prefix == "/":
+            titles.append("alle pagina's van de school")
+        elif section.kind == "family":
+            families += 1
+        else:
+            titles.append(section.title)
+    if families:
+        titles.append("uw gezinspagina" if parent else
+                      "de gezinspagina" if families == 1 else f"{families} gezinspagina's")
+    return tuple(titles)
+
+
 def login_link(person: Person, section_map: SectionMap, settings: CloudFrontSettings,
-               private_key=None) -> LoginLink:
-    """The personal link for one person: cookie sets for exactly their protected sections."""
+               private_key=None, *, expires: int | None = None) -> LoginLink:
+    """The personal link for one person: cookie sets for exactly their protected sections.
+
+    `expires` is the person's own expiry second (from the LinkRegistry); without
+    it, the end of the access period.
+    """
     key = private_key or load_private_key(settings.private_key_file)
-    sections = [s for s in section_map.readable_by(person.id) if s.protected]
-    sets = tuple(sign_prefix(p, domain=settings.domain, expires=settings.expires_epoch,
-                             key_pair_id=settings.key_pair_id, private_key=key)
-                 for p in cookie_prefixes(person.id, section_map))
     home = home_of(person)
-    url = f"https://{settings.domain}/login/#{link_fragment(settings.domain, home, sets)}"
-    family = "uw gezinspagina" if isinstance(person, Parent) else "de gezinspagina's"
-    titles = tuple(dict.fromkeys(s.title if s.kind != "family" else family for s in sections))
-    return LoginLink(person.id, person.name, home, url, sets, titles)
+    expires = settings.expires_epoch if expires is None else expires
+    prefixes = cookie_prefixes(person.id, section_map, home)
+    sets = tuple(sign_prefix(p, domain=settings.domain, expires=expires,
+                             key_pair_id=settings.key_pair_id, private_key=key) for p in prefixes)
+    parent = isinstance(person, Parent)
+    groups = split_sets(settings.domain, home, sets)
+    parts = tuple(LoginPart(n, len(groups), login_url(settings.domain, home, g, (n, len(groups))),
+                            _titles((s.prefix for s in g), section_map, parent))
+                  for n, g in enumerate(groups, start=1))
+    return LoginLink(person.id, person.name, home, login_url(settings.domain, home, sets), sets,
+                     _titles(prefixes, section_map, parent), parts)
 
 
 def login_links(roster: Roster, section_map: SectionMap, settings: CloudFrontSettings,
-                private_key=None) -> dict[str, LoginLink]:
-    """Every person's link, by person id (for letters and e-mails)."""
+                private_key=None, registry: LinkRegistry | None = None) -> dict[str, LoginLink]:
+    """Every person's link, by person id (for letters and e-mails).
+
+    With a registry, each person gets their own expiry second (recorded in it).
+    """
     key = private_key or load_private_key(settings.private_key_file)
-    return {p.id: login_link(p, section_map, settings, key) for p in roster.people()}
+    end = settings.expires_epoch
+    return {p.id: login_link(p, section_map, settings, key,
+                             expires=registry.expiry_for(p.id, end) if registry else None)
+            for p in sorted(roster.people(), key=lambda p: p.id)}
 
 
 def qr_svg(url: str) -> str | None:
@@ -126,7 +206,7 @@ def qr_svg(url: str) -> str | None:
     import qrcode.image.svg
     from qrcode.exceptions import DataOverflowError
 
-    if len(url.encode()) > QR_MAX_BYTES:
+    if len(url.encode()) > QR_PART_MAX_BYTES:
         return None
     code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_L, border=2)
     code.add_data(url)
@@ -142,11 +222,14 @@ def qr_svg(url: str) -> str | None:
 
 def write_cloudfront_letters(roster: Roster, section_map: SectionMap,
                              settings: CloudFrontSettings, out_dir: Path | str | None = None,
-                             *, site_output: Path | str = "output") -> list[Path]:
+                             *, site_output: Path | str = "output",
+                             renew: Iterable[str] = ()) -> list[Path]:
     """One private, printable HTML letter file per family and per staff member.
 
     Letters hold working links: they go to a private folder (mode 0700), never
-    into the site output.
+    into the site output. `renew` (person ids) revokes those people's current
+    links and writes only their letters with new ones; the old links stop
+    working at the next `invoke publish --target cloudfront`.
     """
     out = Path(out_dir) if out_dir is not None else settings.letters_dir
     site = Path(site_output).resolve()
@@ -154,9 +237,18 @@ def write_cloudfront_letters(roster: Roster, section_map: SectionMap,
         raise SchoolpleinError(Problem(str(out), None,
                                        "brieven met inloglinks mogen niet in de site-map",
                                        "kies een map buiten de site, bv. private/"))
+    renew = set(renew)
+    unknown = sorted(renew - {p.id for p in roster.people()})
+    if unknown:
+        raise SchoolpleinError(Problem("roster/", None, f"onbekende persoon: {', '.join(unknown)}",
+                                       "gebruik het id uit roster/ouders.csv of personeel.csv"))
     out.mkdir(parents=True, exist_ok=True)
     os.chmod(out, 0o700)
-    links = login_links(roster, section_map, settings)
+    registry = LinkRegistry.load(settings.private_dir)
+    for person_id in renew:
+        registry.revoke(person_id)
+    links = login_links(roster, section_map, settings, registry=registry)
+    registry.save()
     groups: dict[str, list[str]] = {}
     for family in roster.families.values():
         groups[f"gezin-{family.id}.html"] = list(family.parents)
@@ -166,8 +258,13 @@ def write_cloudfront_letters(roster: Roster, section_map: SectionMap,
     until = settings.access_until.strftime("%d-%m-%Y")
     written = []
     for filename, ids in sorted(groups.items()):
-        letters = [{"name": links[i].name, "link": links[i].url, "qr_svg": qr_svg(links[i].url),
-                    "sections": links[i].section_titles} for i in ids]
+        if renew and not renew & set(ids):
+            continue
+        letters = [{"name": links[i].name, "link": links[i].url,
+                    "sections": links[i].section_titles,
+                    "parts": [{"number": part.number, "of": part.of, "url": part.url,
+                               "titles": part.titles, "qr_svg": qr_svg(part.url)}
+                              for part in links[i].parts]} for i in ids]
         path = out / filename
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:

@@ -13,44 +13,76 @@ from .cloudfront_settings import CloudFrontSettings
 from .cloudfront_signing import load_private_key, public_pem
 
 TEMPLATE = Path(__file__).with_name("cloudformation.yaml")
+VIEWER_REQUEST_JS = Path(__file__).with_name("templates") / "viewer-request.js"
+FUNCTION_CODE_LINE = 'FunctionCode: "{{viewer-request.js}}"'
 # Stack output -> .env key the admin copies it into.
 ENV_KEYS = {"BucketName": "SCHOOLPLEIN_S3_BUCKET",
             "DistributionId": "CLOUDFRONT_DISTRIBUTION_ID",
             "DistributionDomainName": "CLOUDFRONT_DOMAIN",
             "KeyGroupId": "CLOUDFRONT_KEY_GROUP_ID",
-            "PublicKeyId": "CLOUDFRONT_KEY_PAIR_ID"}
+            "PublicKeyId": "CLOUDFRONT_KEY_PAIR_ID",
+            "RevokedLinksArn": "CLOUDFRONT_KVS_ARN"}
 
 
-def _exists(cfn, name: str) -> bool:
+def template_body() -> str:
+    """The stack template with the viewer-request function's code put in.
+
+    The JavaScript lives in its own file (one source, tested with node); the
+    YAML holds a placeholder line that becomes a literal block here.
+    """
+    text = TEMPLATE.read_text(encoding="utf-8")
+    (line,) = [ln for ln in text.splitlines() if ln.strip() == FUNCTION_CODE_LINE]
+    indent = line[:len(line) - len(line.lstrip())]
+    code = VIEWER_REQUEST_JS.read_text(encoding="utf-8")
+    block = "".join(f"{indent}  {ln}\n" if ln else "\n" for ln in code.splitlines())
+    return text.replace(line + "\n", f"{indent}FunctionCode: |\n{block}", 1)
+
+
+# The template's parameters. On update, every one not given keeps its previous value.
+PARAMETERS = ("BucketName", "PublicKeyPem", "PublicKeyPemB", "SigningKey", "DomainName",
+              "CertificateArn", "LogRetentionDays")
+KEY_SLOTS = {"A": "PublicKeyPem", "B": "PublicKeyPemB"}
+
+
+def current_stack(cfn, name: str) -> dict | None:
+    """The stack as CloudFormation describes it, or None when there is none."""
     try:
         stacks = cfn.describe_stacks(StackName=name)["Stacks"]
     except ClientError as exc:
         if "does not exist" in str(exc):
-            return False
+            return None
         raise
-    return bool(stacks) and stacks[0]["StackStatus"] != "DELETE_COMPLETE"
+    return stacks[0] if stacks and stacks[0]["StackStatus"] != "DELETE_COMPLETE" else None
 
 
-def provision(settings: CloudFrontSettings, cfn, *, domain_name: str = "",
-              certificate_arn: str = "", out: Callable[[str], None] = print) -> dict[str, str]:
-    """Create the stack (or update it) and wait; returns the stack outputs.
+def stack_parameters(stack: dict) -> dict[str, str]:
+    return {p["ParameterKey"]: p.get("ParameterValue", "") for p in stack.get("Parameters", [])}
 
-    The public key is passed only on creation: after `rotate-keys` the key group
-    is managed outside the stack and an update must not put the old key back.
+
+def stack_outputs(stack: dict) -> dict[str, str]:
+    return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+
+
+def apply_stack(cfn, name: str, changes: dict[str, str], *, create: bool = False,
+                out: Callable[[str], None] = print) -> dict:
+    """Create the stack, or update it changing only `changes`; waits; returns the stack.
+
+    On update every other parameter keeps its previous value (UsePreviousValue),
+    so nothing set earlier (domain, certificate, keys) is lost by accident.
     """
-    name = settings.stack_name
-    exists = _exists(cfn, name)
-    params = [{"ParameterKey": "BucketName", "ParameterValue": settings.bucket},
-              {"ParameterKey": "DomainName", "ParameterValue": domain_name},
-              {"ParameterKey": "CertificateArn", "ParameterValue": certificate_arn}]
-    if exists:
-        params.append({"ParameterKey": "PublicKeyPem", "UsePreviousValue": True})
-    else:
-        pem = public_pem(load_private_key(settings.private_key_file))
-        params.append({"ParameterKey": "PublicKeyPem", "ParameterValue": pem})
-    body = TEMPLATE.read_text(encoding="utf-8")
+    body = template_body()
     try:
-        if exists:
+        if create:
+            params = [{"ParameterKey": k, "ParameterValue": v} for k, v in changes.items()]
+            out(f"Stack '{name}' aanmaken (CloudFront kan 5 tot 15 minuten duren)…")
+            cfn.create_stack(StackName=name, TemplateBody=body, Parameters=params,
+                             OnFailure="ROLLBACK")
+            cfn.get_waiter("stack_create_complete").wait(StackName=name)
+        else:
+            previous = stack_parameters(current_stack(cfn, name) or {})
+            params = [{"ParameterKey": k, "ParameterValue": changes[k]} if k in changes
+                      else {"ParameterKey": k, "UsePreviousValue": True}
+                      for k in PARAMETERS if k in changes or k in previous]
             out(f"Stack '{name}' bijwerken…")
             try:
                 cfn.update_stack(StackName=name, TemplateBody=body, Parameters=params)
@@ -60,22 +92,47 @@ def provision(settings: CloudFrontSettings, cfn, *, domain_name: str = "",
                 out("Er was niets te veranderen.")
             else:
                 cfn.get_waiter("stack_update_complete").wait(StackName=name)
-        else:
-            out(f"Stack '{name}' aanmaken (CloudFront kan 5 tot 15 minuten duren)…")
-            cfn.create_stack(StackName=name, TemplateBody=body, Parameters=params,
-                             OnFailure="ROLLBACK")
-            cfn.get_waiter("stack_create_complete").wait(StackName=name)
     except (ClientError, WaiterError) as exc:
         raise SchoolpleinError(Problem(
             f"CloudFormation-stack {name}", None, f"aanmaken of bijwerken is mislukt ({exc})",
             "bekijk de gebeurtenissen van de stack in de AWS-console; daarna opnieuw "
             "'invoke provision' draaien is veilig")) from exc
-    stack = cfn.describe_stacks(StackName=name)["Stacks"][0]
-    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
-    out(f"Klaar. Site: https://{outputs.get('DistributionDomainName', '?')}/")
+    return cfn.describe_stacks(StackName=name)["Stacks"][0]
+
+
+def provision(settings: CloudFrontSettings, cfn, *, domain_name: str = "",
+              certificate_arn: str = "", remove_domain: bool = False,
+              log_days: int | None = None, out: Callable[[str], None] = print) -> dict[str, str]:
+    """Create the stack (or update it) and wait; returns the stack outputs.
+
+    On update, what is not given is kept: the own domain and certificate (unless
+    `remove_domain`), the keys (only `invoke rotate-keys` changes them), the log
+    retention.
+    """
+    name = settings.stack_name
+    exists = current_stack(cfn, name) is not None
+    if remove_domain and (domain_name or certificate_arn):
+        raise SchoolpleinError(Problem("invoke provision", None,
+                                       "--zonder-domein gaat niet samen met --domein of "
+                                       "--certificaat", "kies één van de twee"))
+    if bool(domain_name) != bool(certificate_arn):
+        raise SchoolpleinError(Problem("invoke provision", None,
+                                       "een eigen domein heeft een certificaat nodig (en omgekeerd)",
+                                       "geef --domein en --certificaat samen (ACM, us-east-1)"))
+    changes = {"BucketName": settings.bucket}
+    if domain_name or remove_domain:
+        changes |= {"DomainName": domain_name, "CertificateArn": certificate_arn}
+    if log_days is not None:
+        changes["LogRetentionDays"] = str(log_days)
+    if not exists:
+        changes |= {"PublicKeyPem": public_pem(load_private_key(settings.private_key_file)),
+                    "SigningKey": "A"}
+    stack = apply_stack(cfn, name, changes, create=not exists, out=out)
+    outputs = stack_outputs(stack)
+    domain = stack_parameters(stack).get("DomainName") or outputs.get("DistributionDomainName", "?")
+    out(f"Klaar. Site: https://{domain}/")
     out("Zet in .env:")
-    shown = dict(outputs, DistributionDomainName=domain_name) if domain_name else outputs
     for key, env_key in ENV_KEYS.items():
-        if key in shown:
-            out(f"  {env_key}={shown[key]}")
+        if key in outputs:
+            out(f"  {env_key}={domain if key == 'DistributionDomainName' else outputs[key]}")
     return outputs

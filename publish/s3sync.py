@@ -31,6 +31,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from plugins.errors import Problem, SchoolpleinError
 from plugins.sections import SectionMap
 
+from .cloudfront_uploads import upload_problems
 from .object_headers import cache_control, content_type, is_page, is_photo
 
 MULTIPART_THRESHOLD = 64 * 1024 * 1024
@@ -38,9 +39,6 @@ SECTION_WILDCARD_AFTER = 15  # more changed paths in one section: invalidate `/<
 EVERYTHING_AFTER = 1000  # more paths in total: invalidate `/*`
 # CloudFront accepts at most 15 wildcard paths in progress at a time: more, and send `/*`.
 MAX_WILDCARDS = 15
-# Never publish something that looks like a secret, whatever ended up in the output.
-SECRET_NAMES = (".env", ".htpasswd", ".htaccess", ".git")
-SECRET_SUFFIXES = (".pem", ".key", ".p12", ".htpasswd", ".csv")
 
 
 class PublishError(SchoolpleinError):
@@ -114,32 +112,25 @@ def _human(size: int) -> str:
     return f"{size} B"
 
 
-def _looks_secret(key: str) -> bool:
-    parts = key.split("/")
-    return any(p in SECRET_NAMES for p in parts) or key.lower().endswith(SECRET_SUFFIXES)
-
-
 def scan_output(output_dir: Path | str) -> dict[str, LocalFile]:
-    """Every file in the output with its hashes; refuses anything that looks secret."""
+    """Every file in the output with its hashes; only the kinds the build writes.
+
+    Anything else (a symlink, a hidden file, `prod.env`, `id_rsa`...) stops the
+    publish before any request: see publish/cloudfront_uploads.py.
+    """
     root = Path(output_dir)
     if not root.is_dir():
         raise PublishError(Problem(str(root), None, "de map met de gebouwde site bestaat niet; "
                                    "er is nog niets gepubliceerd",
                                    "bouw eerst de site: invoke build"))
+    allowed, refused = upload_problems(root)
+    if refused:
+        raise PublishError(refused)
     files: dict[str, LocalFile] = {}
-    secrets = []
-    for path in sorted(p for p in root.rglob("*") if p.is_file()):
-        key = path.relative_to(root).as_posix()
-        if _looks_secret(key):
-            secrets.append(Problem(str(path), None, "dit lijkt een geheim of privébestand; "
-                                   "er is nog niets gepubliceerd",
-                                   "haal het uit de site-map; het mag nooit gepubliceerd worden"))
-            continue
+    for key, path in allowed:
         data = path.read_bytes()
         files[key] = LocalFile(key, path, len(data), hashlib.md5(data).hexdigest(),
                                hashlib.sha256(data).hexdigest())
-    if secrets:
-        raise PublishError(secrets)
     return files
 
 

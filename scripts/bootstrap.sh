@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set up everything Schoolplein needs on a fresh Debian machine with Python 3.11:
-# system packages (nginx, Chromium, exiftool) via apt when missing, and a .venv
+# system packages (nginx, Chromium, exiftool, Apache, rsync, node) via apt when missing, and a .venv
 # with the Python dependencies. Safe to run again: it only does what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,6 +11,7 @@ command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 command -v exiftool >/dev/null 2>&1 || need_apt+=(libimage-exiftool-perl)
 [ -x /usr/sbin/apache2 ] || need_apt+=(apache2-bin)
 command -v rsync >/dev/null 2>&1 || need_apt+=(rsync)
+command -v node >/dev/null 2>&1 || need_apt+=(nodejs)  # runs the CloudFront Function in tests
 if [ ${#need_apt[@]} -gt 0 ]; then
     echo "Installeren met apt-get: ${need_apt[*]}"
     SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"

@@ -1,7 +1,9 @@
-// Schoolplein login: turns a personal link's fragment into CloudFront cookies.
+// Schoolplein login: turns the fragment of a personal link into CloudFront cookies.
 // First-party, no dependencies, loaded as a file (CSP: script-src 'self').
 // The fragment (#...) is never sent to any server; we remove it from the
 // address bar and history before doing anything else.
+// It remembers (localStorage, this device only) which cookie paths it set and
+// the home page: /uitloggen/ clears exactly those cookies, /mijn/ opens home.
 (function () {
   'use strict';
 
@@ -9,7 +11,9 @@
   var HOME = /^\/[a-z0-9\/-]*\/$/;
   var DOMAIN = /^[a-z0-9.-]+(:[0-9]+)?$/i;
   var KEY_ID = /^[A-Z0-9]+$/;
-  var SIGNATURE = /^[A-Za-z0-9~_-]{342}__$/; // RSA 2048: 256 bytes
+  var SIGNATURE = /^[A-Za-z0-9~-]{80,344}_{0,2}$/; // ECDSA P-256 (DER) or RSA 2048
+  var PART = /^([1-9][0-9]?)\.([1-9][0-9]?)$/;
+  var STORE = 'schoolplein.login';
 
   function show(id, text) {
     var status = document.getElementById('status');
@@ -35,11 +39,21 @@
       expires: params.get('e') || '',
       keyId: params.get('k') || '',
       home: params.get('h') || '',
+      part: 1,
+      parts: 1,
       sets: []
     };
     if (params.get('v') !== '1' || !DOMAIN.test(link.domain) || !/^[0-9]{9,11}$/.test(link.expires) ||
         !KEY_ID.test(link.keyId) || !HOME.test(link.home) || link.home.indexOf('//') !== -1) {
       return null;
+    }
+    if (params.get('p') !== null) {
+      var part = PART.exec(params.get('p'));
+      if (!part || +part[1] > +part[2]) {
+        return null;
+      }
+      link.part = +part[1];
+      link.parts = +part[2];
     }
     var cookies = params.getAll('c');
     for (var i = 0; i < cookies.length; i++) {
@@ -57,6 +71,24 @@
   function setCookie(name, value, path, maxAge) {
     document.cookie = name + '=' + value + '; Path=' + path + '; Max-Age=' + maxAge +
       '; SameSite=Lax; Secure';
+  }
+
+  // Every path ever set on this device is kept (parts of a link add up, the paths
+  // of an older link stay), so logging out clears them all.
+  function remember(link) {
+    try {
+      var saved = JSON.parse(localStorage.getItem(STORE) || 'null');
+      var paths = saved && Array.isArray(saved.paths) ? saved.paths : [];
+      for (var i = 0; i < link.sets.length; i++) {
+        if (paths.indexOf(link.sets[i].prefix) === -1) {
+          paths.push(link.sets[i].prefix);
+        }
+      }
+      localStorage.setItem(STORE, JSON.stringify({ home: link.home, expires: link.expires,
+        paths: paths }));
+    } catch (e) {
+      // No storage (private mode): logging in still works; /mijn/ and /uitloggen/ explain.
+    }
   }
 
   function login() {
@@ -95,10 +127,16 @@
       setCookie('CloudFront-Signature', set.signature, set.prefix, maxAge);
       setCookie('CloudFront-Key-Pair-Id', link.keyId, set.prefix, maxAge);
     }
-    show('ok', 'U bent ingelogd. U gaat nu naar uw startpagina…');
+    remember(link);
     var home = document.getElementById('home');
     home.setAttribute('href', link.home);
     document.getElementById('next').hidden = false;
+    if (link.part < link.parts) {
+      show('ok', 'Deel ' + link.part + ' van ' + link.parts + ' is gelukt. Scan nu deel ' +
+        (link.part + 1) + ' uit uw brief.');
+      return;
+    }
+    show('ok', 'U bent ingelogd. U gaat nu naar uw startpagina…');
     location.replace(link.home);
   }
 

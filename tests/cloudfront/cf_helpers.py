@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
+import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,9 +14,12 @@ import yaml
 from botocore.config import Config
 from moto.server import ThreadedMotoServer
 
+HARNESS = Path(__file__).with_name("viewer_request_harness.js")
+NODE = shutil.which("node") or shutil.which("nodejs")
 WRITE_OPERATIONS = {"PutObject", "DeleteObject", "DeleteObjects", "CreateMultipartUpload",
                     "UploadPart", "CompleteMultipartUpload", "CopyObject"}
 REGION = "eu-central-1"
+DOMAIN_EXAMPLE = "ouders.kcdematrix.example.nl"
 
 
 class CfnLoader(yaml.SafeLoader):
@@ -32,7 +37,7 @@ def load_template(path: Path) -> dict:
 
 
 def photo_name(section_dir: str, content: bytes, ext: str) -> str:
-    digest = hashlib.sha256(content).hexdigest()[:16]
+    digest = hashlib.sha256(content).hexdigest()[:20]  # as plugins/photo_pipeline.py
     return f"{section_dir}fotos/{digest}-1600.{ext}"
 
 
@@ -125,29 +130,160 @@ def output_state(root: Path) -> dict[str, str]:
             for p in root.rglob("*") if p.is_file()}
 
 
-class FakeCloudFront:
-    """CloudFront key group with one key K1OLD; a new key gets the id K2NEW."""
+NO_VALUE = object()
 
-    def __init__(self):
-        self.group = ["K1OLD"]
-        self.keys = {"K1OLD": "old"}
-        self.log = []
 
-    def create_public_key(self, PublicKeyConfig):  # noqa: N803
-        self.keys["K2NEW"] = PublicKeyConfig["EncodedKey"]
-        self.log.append("create")
-        return {"PublicKey": {"Id": "K2NEW"}}
+class FakeStack:
+    """CloudFormation for one stack of publish/cloudformation.yaml, evaluated in memory.
 
-    def get_key_group(self, Id):  # noqa: N803
-        return {"ETag": "e", "KeyGroup": {"KeyGroupConfig": {"Name": "g", "Items": self.group}}}
+    create_stack/update_stack apply parameters as CloudFormation does
+    (UsePreviousValue, defaults, the template's Rules), evaluate the template's
+    conditions and keep the CloudFront public keys and key group the stack would
+    have. A key slot whose key material would change in place raises, as
+    CloudFront cannot do that. `calls` logs every API call.
+    """
 
-    def update_key_group(self, Id, IfMatch, KeyGroupConfig):  # noqa: N803
-        self.group = list(KeyGroupConfig["Items"])
-        self.log.append(("group", tuple(self.group)))
+    def __init__(self, name: str = "schoolplein"):
+        from publish.provision import template_body
 
-    def get_public_key(self, Id):  # noqa: N803
-        return {"ETag": "k"}
+        self.template = yaml.load(template_body(), Loader=CfnLoader)  # noqa: S506 - safe
+        self.name = name
+        self.params: dict[str, str] | None = None
+        self.keys: dict[str, tuple[str, str]] = {}  # logical id -> (key id, pem)
+        self.key_log: list[tuple[str, str]] = []  # ("create" | "delete", key id)
+        self.calls: list[tuple[str, dict]] = []
+        self._ids = iter(f"K{n}TESTKEY" for n in range(1, 100))
 
-    def delete_public_key(self, Id, IfMatch):  # noqa: N803
-        del self.keys[Id]
-        self.log.append(("delete", Id))
+    def describe_stacks(self, StackName):  # noqa: N803 - boto3 naming
+        from botocore.exceptions import ClientError
+
+        self.calls.append(("describe", {}))
+        if self.params is None:
+            raise ClientError({"Error": {"Message": f"Stack with id {StackName} does not exist"}},
+                              "DescribeStacks")
+        return {"Stacks": [{"StackName": self.name, "StackStatus": "UPDATE_COMPLETE",
+                            "Parameters": [{"ParameterKey": k, "ParameterValue": v}
+                                           for k, v in self.params.items()],
+                            "Outputs": [{"OutputKey": k, "OutputValue": v}
+                                        for k, v in self.outputs().items()]}]}
+
+    def create_stack(self, StackName, TemplateBody, Parameters, **kw):  # noqa: N803
+        self.calls.append(("create", {"Parameters": Parameters}))
+        self._apply(Parameters)
+
+    def update_stack(self, StackName, TemplateBody, Parameters):  # noqa: N803
+        from botocore.exceptions import ClientError
+
+        self.calls.append(("update", {"Parameters": Parameters}))
+        before = (dict(self.params), dict(self.keys))
+        self._apply(Parameters)
+        if (self.params, self.keys) == before:
+            raise ClientError({"Error": {"Message": "No updates are to be performed."}},
+                              "UpdateStack")
+
+    def get_waiter(self, name):
+        self.calls.append(("wait", {"name": name}))
+        return type("Waiter", (), {"wait": lambda self, **kw: None})()
+
+    def updates(self) -> list[dict[str, str]]:
+        """The parameters each update set explicitly (UsePreviousValue left out)."""
+        return [{p["ParameterKey"]: p["ParameterValue"] for p in kw["Parameters"]
+                 if not p.get("UsePreviousValue")} for op, kw in self.calls if op == "update"]
+
+    def key_group(self) -> list[str]:
+        items = self.template["Resources"]["KeyGroup"]["Properties"]["KeyGroupConfig"]["Items"]
+        return self._eval(items)
+
+    def outputs(self) -> dict[str, str]:
+        return {k: str(self._eval(v["Value"])) for k, v in self.template["Outputs"].items()}
+
+    def _apply(self, parameters: list[dict]) -> None:
+        from botocore.exceptions import ClientError
+
+        given = {p["ParameterKey"]: p for p in parameters}
+        params = {}
+        for key, spec in self.template["Parameters"].items():
+            if key in given and given[key].get("UsePreviousValue"):
+                params[key] = self.params[key]
+            elif key in given:
+                params[key] = given[key]["ParameterValue"]
+            elif "Default" in spec:
+                params[key] = str(spec["Default"])
+            else:
+                raise ClientError({"Error": {"Message": f"Parameters: [{key}] must have values"}},
+                                  "UpdateStack")
+        old = self.params
+        self.params = params
+        for rule in self.template["Rules"].values():
+            for assertion in rule["Assertions"]:
+                if not self._eval(assertion["Assert"]):
+                    self.params = old
+                    raise ClientError({"Error": {"Message": assertion["AssertDescription"]}},
+                                      "UpdateStack")
+        for logical, resource in self.template["Resources"].items():
+            if resource["Type"] != "AWS::CloudFront::PublicKey":
+                continue
+            pem = self._eval(resource["Properties"]["PublicKeyConfig"]["EncodedKey"])
+            exists = self._condition(resource.get("Condition"))
+            if exists and logical in self.keys and self.keys[logical][1] != pem:
+                raise AssertionError(f"{logical}: CloudFront cannot change a key in place")
+            if exists and logical not in self.keys:
+                self.keys[logical] = (next(self._ids), pem)
+                self.key_log.append(("create", self.keys[logical][0]))
+            elif not exists and logical in self.keys:
+                self.key_log.append(("delete", self.keys.pop(logical)[0]))
+
+    def _condition(self, name: str | None) -> bool:
+        return True if name is None else bool(self._eval(self.template["Conditions"][name]))
+
+    def _eval(self, node):
+        if isinstance(node, list):
+            return [v for v in (self._eval(n) for n in node) if v is not NO_VALUE]
+        if not isinstance(node, dict) or len(node) != 1:
+            return node
+        ((fn, arg),) = node.items()
+        if fn == "Ref":
+            if arg == "AWS::NoValue":
+                return NO_VALUE
+            if arg in self.params:
+                return self.params[arg]
+            return self.keys[arg][0] if arg in self.keys else f"<{arg}>"
+        if fn == "GetAtt":
+            return "d1.cloudfront.net" if arg == "Distribution.DomainName" else f"<{arg}>"
+        if fn == "Condition":
+            return self._condition(arg)
+        if fn == "If":
+            return self._eval(arg[1] if self._condition(arg[0]) else arg[2])
+        values = [self._eval(a) for a in (arg if isinstance(arg, list) else [arg])]
+        return {"Equals": lambda: values[0] == values[1], "Not": lambda: not values[0],
+                "And": lambda: all(values), "Or": lambda: any(values)}.get(
+                    fn, lambda: f"<{fn}>")()
+
+
+def run_viewer_function(events: list[dict], revoked=(), kvs_down: bool = False) -> list[dict]:
+    """Run publish/templates/viewer-request.js in node (viewer_request_harness.js).
+
+    Each event is {"uri", "cookies"}; each result {"result": request or response,
+    "lookups": keys the function looked up in the key value store}.
+    """
+    from publish.provision import VIEWER_REQUEST_JS
+
+    assert NODE, "node ontbreekt: voer scripts/bootstrap.sh uit"  # required, never skipped
+    payload = {"source": str(VIEWER_REQUEST_JS), "revoked": [str(r) for r in revoked],
+               "kvsDown": kvs_down, "events": events}
+    done = subprocess.run([NODE, str(HARNESS)], input=json.dumps(payload), capture_output=True,
+                          text=True, timeout=30)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def cookies_of(link_url: str, prefix: str, domain: str) -> dict:
+    """The CloudFront-Policy cookie a browser holds for `prefix` after opening the link."""
+    from urllib.parse import parse_qs, unquote
+
+    from publish.cloudfront_signing import cf_b64encode, custom_policy
+
+    fragment = parse_qs(link_url.split("#", 1)[1])
+    assert any(unquote(c).rsplit(".", 1)[0] == prefix for c in fragment["c"]), prefix
+    policy = custom_policy(domain, prefix, int(fragment["e"][0]))
+    return {"CloudFront-Policy": {"value": cf_b64encode(policy.encode())}}

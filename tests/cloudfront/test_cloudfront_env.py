@@ -6,12 +6,13 @@ import os
 from pathlib import Path
 
 import pytest
-from cf_helpers import FakeCloudFront
+from cf_helpers import FakeStack
 from dotenv import dotenv_values
 
 from publish.cloudfront_settings import CloudFrontSettings
 from publish.cloudfront_signing import generate_key_pair
 from publish.key_rotation import rotate_keys
+from publish.provision import provision
 
 OURS = ("CLOUDFRONT_", "SCHOOLPLEIN_", "AWS_")
 
@@ -61,20 +62,22 @@ def test_rotation_writes_the_new_key_into_env(tmp_path, roster, section_map, mon
                     CLOUDFRONT_DOMAIN="ouders.example.nl", SCHOOLPLEIN_ACCESS_UNTIL="2099-07-31",
                     CLOUDFRONT_PRIVATE_KEY_FILE="private/old.pem", SCHOOLPLEIN_S3_BUCKET="b")
     settings = CloudFrontSettings.from_env(root=project)
+    cfn = FakeStack()
+    provision(settings, cfn, out=lambda _: None)
     printed: list[str] = []
-    rotate_keys(settings, roster, section_map, FakeCloudFront(),
+    rotate_keys(settings, roster, section_map, cfn,
                 new_key_file=project / "private/new.pem", letters_dir=tmp_path / "brieven",
                 env_file=env, out=printed.append)
 
     values = dotenv_values(env)
-    assert values["CLOUDFRONT_KEY_PAIR_ID"] == "K2NEW"
+    assert values["CLOUDFRONT_KEY_PAIR_ID"] == "K2TESTKEY"
     assert values["CLOUDFRONT_PRIVATE_KEY_FILE"] == "private/new.pem"
     assert values["CLOUDFRONT_DOMAIN"] == "ouders.example.nl"  # the rest is kept
     assert env.read_text().startswith("# Schoolplein\n")
-    assert any(str(env) in line and "CLOUDFRONT_KEY_PAIR_ID=K2NEW" in line for line in printed)
+    assert any(str(env) in line and "CLOUDFRONT_KEY_PAIR_ID=K2TESTKEY" in line for line in printed)
 
     reread = CloudFrontSettings.from_env(dict(values), root=project)
-    assert reread.key_pair_id == "K2NEW"
+    assert reread.key_pair_id == "K2TESTKEY"
     assert reread.private_key_file == project / "private/new.pem"
 
 
@@ -86,10 +89,13 @@ def test_rotation_keeps_key_file_setting_when_unchanged(tmp_path, roster, sectio
     env = write_env(tmp_path, CLOUDFRONT_KEY_PAIR_ID="K1OLD", CLOUDFRONT_PRIVATE_KEY_FILE=str(key))
     settings = CloudFrontSettings.from_env(dict(dotenv_values(env)) | {
         "CLOUDFRONT_KEY_GROUP_ID": "kg-1"}, root=tmp_path)
+    cfn = FakeStack()
+    cfn.params = {"BucketName": "b", "SigningKey": "A", "PublicKeyPem": "old", "PublicKeyPemB": ""}
+    cfn.keys = {"PublicKey": ("K0OLDKEY", "old")}
     printed: list[str] = []
-    rotate_keys(settings, roster, section_map, FakeCloudFront(), new_key_file=key,
+    rotate_keys(settings, roster, section_map, cfn, new_key_file=key,
                 env_file=env, out=printed.append)
-    assert dotenv_values(env) == {"CLOUDFRONT_KEY_PAIR_ID": "K2NEW",
+    assert dotenv_values(env) == {"CLOUDFRONT_KEY_PAIR_ID": "K1TESTKEY",
                                   "CLOUDFRONT_PRIVATE_KEY_FILE": str(key)}
     assert not any("CLOUDFRONT_PRIVATE_KEY_FILE=" in line for line in printed)
 

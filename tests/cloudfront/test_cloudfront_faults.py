@@ -22,7 +22,7 @@ def test_interrupted_publish_is_safe_to_rerun(moto, bucket, tmp_path, section_ma
         (out / key).unlink()
     (out / "school/2026-11-01-nieuw/index.html").parent.mkdir(parents=True)
     (out / "school/2026-11-01-nieuw/index.html").write_bytes(b"<!doctype html>nieuw")
-    (out / "school/fotos/0123456789abcdef-1600.jpg").write_bytes(b"new photo" * 50)
+    (out / "school/fotos/0123456789abcdef0123-1600.jpg").write_bytes(b"new photo" * 50)
 
     def stop_after_two(_key: str, done: int) -> None:
         if done == 2:

@@ -10,14 +10,15 @@ import sys
 from pathlib import Path
 
 import pytest
-from cf_helpers import FakeCloudFront, load_template
+import yaml
+from cf_helpers import CfnLoader, FakeStack, load_template
 
 from plugins.errors import SchoolpleinError
 from publish.cloudfront_settings import CloudFrontSettings
 from publish.cloudfront_signing import generate_key_pair
 from publish.key_rotation import rotate_keys
 from publish.login_links import render_login_assets, write_cloudfront_letters
-from publish.provision import TEMPLATE, provision
+from publish.provision import TEMPLATE, VIEWER_REQUEST_JS, provision, template_body
 
 CFN_LINT = Path(sys.executable).with_name("cfn-lint")
 
@@ -34,12 +35,31 @@ def settings(tmp_path_factory):
     return CloudFrontSettings.from_env({
         "CLOUDFRONT_DOMAIN": "ouders.kcdematrix.example.nl", "CLOUDFRONT_KEY_PAIR_ID": "K1OLD",
         "CLOUDFRONT_KEY_GROUP_ID": "kg-1", "CLOUDFRONT_PRIVATE_KEY_FILE": str(key),
-        "SCHOOLPLEIN_S3_BUCKET": "schoolplein-demo", "SCHOOLPLEIN_ACCESS_UNTIL": "2099-07-31"})
+        "SCHOOLPLEIN_S3_BUCKET": "schoolplein-demo", "SCHOOLPLEIN_ACCESS_UNTIL": "2099-07-31",
+        "SCHOOLPLEIN_PRIVATE": str(key.parent / "private")})
 
 
-def test_cfn_lint_has_no_errors():
-    result = subprocess.run([str(CFN_LINT), str(TEMPLATE)], capture_output=True, text=True)
-    assert result.returncode == 0, result.stdout + result.stderr
+def test_cfn_lint_has_no_errors(tmp_path):
+    """Both the file in git and what provision sends (with the function's code) lint clean."""
+    rendered = tmp_path / "schoolplein.yaml"
+    rendered.write_text(template_body(), encoding="utf-8")
+    for path in (TEMPLATE, rendered):
+        result = subprocess.run([str(CFN_LINT), str(path)], capture_output=True, text=True)
+        assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_template_embeds_the_viewer_function_byte_for_byte():
+    rendered = yaml.load(template_body(), Loader=CfnLoader)  # noqa: S506 - safe loader
+    function = rendered["Resources"]["ViewerRequestFunction"]["Properties"]
+    assert function["FunctionCode"] == VIEWER_REQUEST_JS.read_text(encoding="utf-8")
+    assert function["FunctionConfig"]["Runtime"] == "cloudfront-js-2.0"
+    assert function["FunctionConfig"]["KeyValueStoreAssociations"] == [
+        {"KeyValueStoreARN": {"GetAtt": "RevokedLinks.Arn"}}]
+    dist = rendered["Resources"]["Distribution"]["Properties"]["DistributionConfig"]
+    for behaviour in [dist["DefaultCacheBehavior"], *dist["CacheBehaviors"]]:
+        assert behaviour["FunctionAssociations"] == [{
+            "EventType": "viewer-request",
+            "FunctionARN": {"GetAtt": "ViewerRequestFunction.FunctionMetadata.FunctionARN"}}]
 
 
 def test_template_protects_sections(template):
@@ -56,45 +76,61 @@ def test_template_protects_sections(template):
     assert statement["Principal"] == {"Service": "cloudfront.amazonaws.com"}
 
 
-class FakeCloudFormation:
-    def __init__(self, exists: bool):
-        self.exists, self.calls = exists, []
+def test_provision_creates_then_keeps_domain_certificate_and_keys(settings):
+    cfn, printed = FakeStack(), []
+    cert = "arn:aws:acm:us-east-1:123456789012:certificate/abc"
+    outputs = provision(settings, cfn, domain_name="ouders.kcdematrix.nl", certificate_arn=cert,
+                        out=printed.append)
+    action, kw = cfn.calls[1]
+    assert action == "create" and ("wait", {"name": "stack_create_complete"}) in cfn.calls
+    created = {p["ParameterKey"]: p["ParameterValue"] for p in kw["Parameters"]}
+    assert "BEGIN PUBLIC KEY" in created["PublicKeyPem"] and created["SigningKey"] == "A"
+    assert outputs["PublicKeyId"] == cfn.key_group()[0] == "K1TESTKEY"
+    assert "  CLOUDFRONT_DOMAIN=ouders.kcdematrix.nl" in printed
+    assert "  CLOUDFRONT_KEY_PAIR_ID=K1TESTKEY" in printed
+    assert any(line.startswith("  CLOUDFRONT_KVS_ARN=") for line in printed)
 
-    def describe_stacks(self, StackName):  # noqa: N803 - boto3 naming
-        if not self.exists:
-            from botocore.exceptions import ClientError
+    printed.clear()
+    provision(settings, cfn, out=printed.append)  # a plain update: nothing is lost
+    (update,) = [kw for op, kw in cfn.calls if op == "update"]
+    kept = {p["ParameterKey"] for p in update["Parameters"] if p.get("UsePreviousValue")}
+    assert kept == {"DomainName", "CertificateArn", "PublicKeyPem", "PublicKeyPemB", "SigningKey",
+                    "LogRetentionDays"}
+    assert cfn.params["DomainName"] == "ouders.kcdematrix.nl" and cfn.params["CertificateArn"]
+    assert "Er was niets te veranderen." in printed
+    assert "  CLOUDFRONT_DOMAIN=ouders.kcdematrix.nl" in printed
 
-            raise ClientError({"Error": {"Message": "Stack with id x does not exist"}},
-                              "DescribeStacks")
-        return {"Stacks": [{"StackStatus": "CREATE_COMPLETE", "Outputs": [
-            {"OutputKey": "DistributionDomainName", "OutputValue": "d1.cloudfront.net"}]}]}
-
-    def create_stack(self, **kw):
-        self.calls.append(("create", kw))
-        self.exists = True
-
-    def update_stack(self, **kw):
-        self.calls.append(("update", kw))
-
-    def get_waiter(self, name):
-        self.calls.append(("wait", name))
-        return type("W", (), {"wait": lambda self, **kw: None})()
+    printed.clear()
+    provision(settings, cfn, remove_domain=True, log_days=14, out=printed.append)
+    assert cfn.params["DomainName"] == cfn.params["CertificateArn"] == ""
+    assert cfn.params["LogRetentionDays"] == "14" and cfn.key_log == [("create", "K1TESTKEY")]
+    assert "  CLOUDFRONT_DOMAIN=d1.cloudfront.net" in printed
 
 
-def test_provision_creates_then_updates_without_touching_the_key(settings):
-    cfn, printed = FakeCloudFormation(exists=False), []
-    outputs = provision(settings, cfn, out=printed.append)
-    assert outputs["DistributionDomainName"] == "d1.cloudfront.net"
-    action, kw = cfn.calls[0]
-    pem = {p["ParameterKey"]: p for p in kw["Parameters"]}["PublicKeyPem"]
-    assert action == "create" and "BEGIN PUBLIC KEY" in pem["ParameterValue"]
-    assert cfn.calls[1] == ("wait", "stack_create_complete")
-    assert any("CLOUDFRONT_DOMAIN=d1.cloudfront.net" in line for line in printed)
-    provision(settings, cfn, out=printed.append)
-    action, kw = cfn.calls[2]
-    pem = {p["ParameterKey"]: p for p in kw["Parameters"]}["PublicKeyPem"]
-    assert action == "update" and pem == {"ParameterKey": "PublicKeyPem",
-                                          "UsePreviousValue": True}
+def test_provision_refuses_half_a_domain(settings):
+    with pytest.raises(SchoolpleinError, match="certificaat"):
+        provision(settings, FakeStack(), domain_name="ouders.kcdematrix.nl", out=lambda _: None)
+
+
+def test_template_keeps_private_logs_for_a_limited_time(template):
+    res = template["Resources"]
+    logs = res["LogBucket"]["Properties"]
+    assert all(logs["PublicAccessBlockConfiguration"].values())
+    (rule,) = logs["LifecycleConfiguration"]["Rules"]
+    assert rule["Status"] == "Enabled" and rule["ExpirationInDays"] == {"Ref": "LogRetentionDays"}
+    assert template["Parameters"]["LogRetentionDays"]["Default"] == 30
+    logging = res["Distribution"]["Properties"]["DistributionConfig"]["Logging"]
+    assert logging == {"Bucket": {"GetAtt": "LogBucket.DomainName"}, "IncludeCookies": False,
+                       "Prefix": "cloudfront/"}
+    cert = res["Distribution"]["Properties"]["DistributionConfig"]["ViewerCertificate"]["If"]
+    assert cert[1]["MinimumProtocolVersion"] == "TLSv1.2_2021"
+    assert cert[2] == {"CloudFrontDefaultCertificate": True}  # TLS floor: TLSv1 (README)
+
+
+def test_parameters_are_the_templates(template):
+    from publish.provision import PARAMETERS
+
+    assert set(PARAMETERS) == set(template["Parameters"])
 
 
 def small(roster):
@@ -105,18 +141,64 @@ def small(roster):
     return dataclasses.replace(roster, families=families, parents=parents, staff=staff)
 
 
-def test_rotate_keys_adds_new_reissues_then_removes_old(settings, roster, section_map,
-                                                        tmp_path, monkeypatch):
+def provisioned(settings) -> FakeStack:
+    cfn = FakeStack()
+    provision(settings, cfn, out=lambda _: None)
+    cfn.calls.clear()
+    return cfn
+
+
+def test_rotate_keys_is_two_stack_updates_and_no_drift(settings, roster, section_map, tmp_path,
+                                                       monkeypatch):
     monkeypatch.setattr("publish.login_links.qr_svg", lambda url: "<svg></svg>")
-    cloudfront = FakeCloudFront()
-    result = rotate_keys(settings, roster, section_map, cloudfront,
+    cfn = provisioned(settings)
+    old_pem = cfn.params["PublicKeyPem"]
+    result = rotate_keys(settings, small(roster), section_map, cfn,
                          new_key_file=tmp_path / "new.pem", letters_dir=tmp_path / "brieven",
                          env_file=tmp_path / ".env", out=lambda _: None)
-    assert cloudfront.log == ["create", ("group", ("K1OLD", "K2NEW")), ("group", ("K2NEW",)),
-                              ("delete", "K1OLD")]
-    assert result.key_pair_id == "K2NEW" and result.removed_key_ids == ("K1OLD",)
+    first, second = cfn.updates()
+    assert first["SigningKey"] == "B" and "BEGIN PUBLIC KEY" in first["PublicKeyPemB"]
+    assert set(first) == {"PublicKeyPemB", "SigningKey"}
+    assert second == {"PublicKeyPem": ""}  # only after the letters: old links die here
+    assert cfn.key_log == [("create", "K1TESTKEY"), ("create", "K2TESTKEY"),
+                           ("delete", "K1TESTKEY")]
+    assert cfn.key_group() == ["K2TESTKEY"] == [cfn.outputs()["PublicKeyId"]]
+    assert result.key_pair_id == "K2TESTKEY" and result.removed_key_ids == ("K1TESTKEY",)
+    assert result.slot == "B" and first["PublicKeyPemB"] != old_pem
     letter = (tmp_path / "brieven" / "gezin-68amruh9btpfys3dk9wr.html").read_text()
-    assert "k=K2NEW" in letter and "k=K1OLD" not in letter
+    assert "k=K2TESTKEY" in letter and "k=K1TESTKEY" not in letter
+
+    again = dataclasses.replace(settings, key_pair_id="K2TESTKEY",
+                                private_key_file=tmp_path / "new.pem")
+    rotate_keys(again, small(roster), section_map, cfn, new_key_file=tmp_path / "third.pem",
+                letters_dir=tmp_path / "brieven", env_file=tmp_path / ".env", out=lambda _: None)
+    assert cfn.key_group() == ["K3TESTKEY"] and cfn.params["SigningKey"] == "A"
+    assert cfn.params["PublicKeyPemB"] == ""
+
+
+def test_a_rotation_that_stopped_half_way_is_finished(settings, roster, section_map, tmp_path,
+                                                      monkeypatch):
+    monkeypatch.setattr("publish.login_links.qr_svg", lambda url: "<svg></svg>")
+    cfn = provisioned(settings)
+    generate_key_pair(tmp_path / "new.pem")
+    from publish.cloudfront_signing import load_private_key, public_pem
+
+    pem = public_pem(load_private_key(tmp_path / "new.pem"))
+    cfn.update_stack(StackName="schoolplein", TemplateBody="", Parameters=[
+        {"ParameterKey": "PublicKeyPemB", "ParameterValue": pem},
+        {"ParameterKey": "SigningKey", "ParameterValue": "B"},
+        *({"ParameterKey": k, "UsePreviousValue": True} for k in ("BucketName", "PublicKeyPem"))])
+    cfn.calls.clear()
+    with pytest.raises(SchoolpleinError, match="niet afgemaakt"):  # .env still has the old key
+        rotate_keys(settings, small(roster), section_map, cfn, env_file=tmp_path / ".env",
+                    letters_dir=tmp_path / "brieven", out=lambda _: None)
+    fixed = dataclasses.replace(settings, key_pair_id="K2TESTKEY",
+                                private_key_file=tmp_path / "new.pem")
+    result = rotate_keys(fixed, small(roster), section_map, cfn, env_file=tmp_path / ".env",
+                         letters_dir=tmp_path / "brieven", out=lambda _: None)
+    assert cfn.updates() == [{"PublicKeyPem": ""}]
+    assert cfn.key_group() == ["K2TESTKEY"] and result.key_pair_id == "K2TESTKEY"
+    assert "k=K2TESTKEY" in (tmp_path / "brieven" / "gezin-68amruh9btpfys3dk9wr.html").read_text()
 
 
 def test_letters_are_private_and_outside_the_site(settings, roster, section_map, tmp_path):
@@ -136,11 +218,14 @@ def test_letters_are_private_and_outside_the_site(settings, roster, section_map,
 def test_login_assets_have_no_inline_script_or_secret(tmp_path):
     written = render_login_assets(tmp_path, school_name="Kc de Matrix")
     assert {p.relative_to(tmp_path).as_posix() for p in written} == {
-        "login/index.html", "login/login.js", "403.html"}
-    page = (tmp_path / "login/index.html").read_text()
-    assert '<script src="/login/login.js" defer></script>' in page
-    assert page.count("<script") == 1 and "style=" not in page and "onclick" not in page
-    assert "Uw persoonlijke inloglink" in page
+        "login/index.html", "login/login.js", "uitloggen/index.html", "uitloggen/uitloggen.js",
+        "mijn/index.html", "mijn/mijn.js", "403.html"}
+    for folder in ("login", "uitloggen", "mijn"):
+        page = (tmp_path / folder / "index.html").read_text()
+        assert f'<script src="/{folder}/{folder}.js" defer></script>' in page
+        assert page.count("<script") == 1 and "style=" not in page and "onclick" not in page
+        assert '<link rel="stylesheet" href="/theme/css/site.css">' in page  # the theme's base
+    assert "Uw persoonlijke inloglink" in (tmp_path / "login/index.html").read_text()
     assert "nieuwe link" in (tmp_path / "403.html").read_text()
     for path in written:
         assert "PRIVATE KEY" not in path.read_text()

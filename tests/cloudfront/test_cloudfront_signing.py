@@ -1,4 +1,4 @@
-"""Signed cookies: documented policy shape, valid RSA-SHA1 signature, botocore agreement."""
+"""Signed cookies: documented policy shape, valid SHA-1 signatures (ECDSA P-256 and RSA)."""
 
 from __future__ import annotations
 
@@ -10,17 +10,18 @@ from datetime import UTC, datetime
 import pytest
 from botocore.signers import CloudFrontSigner
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
 from plugins.errors import SchoolpleinError
 from publish.cloudfront_settings import CloudFrontSettings
 from publish.cloudfront_signing import (
     cf_b64decode,
     cf_b64encode,
+    cloudfront_signer,
     custom_policy,
     generate_key_pair,
     load_private_key,
-    rsa_sha1_signer,
     sign_section,
 )
 
@@ -60,22 +61,48 @@ def test_policy_is_cloudfronts_documented_shape():
                                          datetime.fromtimestamp(EXPIRES, UTC))
 
 
-def test_signature_verifies_and_matches_botocore(key_file, section_map):
+def test_new_keys_are_ecdsa_p256_with_short_der_signatures(key_file, section_map):
     key = load_private_key(key_file)
+    assert isinstance(key, ec.EllipticCurvePrivateKey) and key.curve.name == "secp256r1"
     section = section_map.get("group", "groep-3")
-    cookies = sign_section(section, domain="ouders.example.nl", expires=EXPIRES,
-                           key_pair_id="K2ABC", private_key=key)
     policy = custom_policy("ouders.example.nl", "/groep/groep-3/", EXPIRES)
-    assert cf_b64decode(cookies.policy).decode() == policy
-    assert not set("+=/") & set(cookies.policy + cookies.signature)
-    public = serialization.load_pem_public_key(key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
-    public.verify(cf_b64decode(cookies.signature), policy.encode(), padding.PKCS1v15(),
-                  hashes.SHA1())
-    assert cookies.signature == cf_b64encode(rsa_sha1_signer(key)(policy.encode()))
+    for _ in range(20):  # DER signatures vary in length (70-72 bytes)
+        cookies = sign_section(section, domain="ouders.example.nl", expires=EXPIRES,
+                               key_pair_id="K2ABC", private_key=key)
+        assert cf_b64decode(cookies.policy).decode() == policy
+        assert not set("+=/") & set(cookies.policy + cookies.signature)
+        assert len(cookies.signature) <= 96
+        signature = cf_b64decode(cookies.signature)
+        decode_dss_signature(signature)  # ASN.1 DER, as OpenSSL and the AWS SDKs write it
+        key.public_key().verify(signature, policy.encode(), ec.ECDSA(hashes.SHA1()))
     assert set(cookies.cookies) == {"CloudFront-Policy", "CloudFront-Signature",
                                     "CloudFront-Key-Pair-Id"}
     assert cookies.cookies["CloudFront-Key-Pair-Id"] == "K2ABC"
+
+
+def test_an_existing_rsa_key_still_signs_as_botocore_does(tmp_path, section_map):
+    rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    path = tmp_path / "rsa.pem"
+    path.write_bytes(rsa_key.private_bytes(serialization.Encoding.PEM,
+                                           serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    key = load_private_key(path)
+    cookies = sign_section(section_map.get("group", "groep-3"), domain="ouders.example.nl",
+                           expires=EXPIRES, key_pair_id="K2ABC", private_key=key)
+    policy = custom_policy("ouders.example.nl", "/groep/groep-3/", EXPIRES)
+    key.public_key().verify(cf_b64decode(cookies.signature), policy.encode(),
+                            padding.PKCS1v15(), hashes.SHA1())
+    assert cookies.signature == cf_b64encode(cloudfront_signer(key)(policy.encode()))
+    assert len(cookies.signature) == 344
+
+
+def test_other_keys_are_refused_in_dutch(tmp_path):
+    path = tmp_path / "p384.pem"
+    path.write_bytes(ec.generate_private_key(ec.SECP384R1()).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption()))
+    with pytest.raises(SchoolpleinError, match="ECDSA P-256- of RSA 2048"):
+        load_private_key(path)
 
 
 def test_public_section_gets_no_cookies(key_file, section_map):

@@ -11,11 +11,13 @@ from publish.login_links import TEMPLATES
 INFORMAL = re.compile(r"\b(je|jij|jou|jouw|jullie|ben je|heb je|kom je)\b", re.IGNORECASE)
 
 
-@pytest.mark.parametrize("name", ["login.html", "403.html", "letter.html", "login.js"])
+@pytest.mark.parametrize("name", ["login.html", "403.html", "letter.html", "login.js",
+                                  "uitloggen.html", "uitloggen.js", "mijn.html", "mijn.js"])
 def test_texts_say_u_not_je(name):
     text = (TEMPLATES / name).read_text(encoding="utf-8")
-    if name.endswith(".js"):  # only the Dutch strings, not the code
-        text = " ".join(re.findall(r"'([^']*)'", text))
+    if name.endswith(".js"):  # only the Dutch strings, not the code or its comments
+        code = re.sub(r"^\s*//.*$", "", text, flags=re.MULTILINE)
+        text = " ".join(re.findall(r"'([^']*)'", code))
     assert not INFORMAL.findall(text)
     assert re.search(r"\b(u|uw|U|Uw)\b", text)
 

@@ -21,7 +21,7 @@ def test_every_file_lies_under_a_known_section(demo_build, sections):
     output, _ = demo_build
     known = {s.dir for s in sections.protected}
     public_tops = {"index.html", "robots.txt", "401.html", "403.html", "404.html", "theme",
-                   "hulp", "privacy", "login"}
+                   "hulp", "privacy", "login", "uitloggen", "mijn"}
     for path in files(output):
         rel = path.relative_to(output).as_posix()
         section = sections.for_path(rel)

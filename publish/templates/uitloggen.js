@@ -1,0 +1,44 @@
+// Schoolplein logout: clears every CloudFront login cookie on this device.
+// First-party, no dependencies. A cookie with Path=/groep/x/ is invisible on
+// this page, so login.js remembers (localStorage) every path it set; each is
+// overwritten here with an empty, expired cookie. /, the protected roots and
+// the school section are cleared as well.
+(function () {
+  'use strict';
+
+  var STORE = 'schoolplein.login';
+  var NAMES = ['CloudFront-Policy', 'CloudFront-Signature', 'CloudFront-Key-Pair-Id'];
+  var ALWAYS = ['/', '/school/', '/groep/', '/gezin/'];
+  var PATH = /^\/[a-z0-9\/-]*$/;
+
+  function remembered() {
+    try {
+      var saved = JSON.parse(localStorage.getItem(STORE) || 'null');
+      localStorage.removeItem(STORE);
+      return saved && Array.isArray(saved.paths) ? saved.paths : [];
+    } catch (e) {
+      return [];
+    }
+  }
+
+  function logout() {
+    var paths = ALWAYS.concat(remembered());
+    for (var i = 0; i < paths.length; i++) {
+      if (typeof paths[i] !== 'string' || !PATH.test(paths[i])) {
+        continue;
+      }
+      for (var j = 0; j < NAMES.length; j++) {
+        document.cookie = NAMES[j] + '=; Path=' + paths[i] + '; Max-Age=0; SameSite=Lax; Secure';
+      }
+    }
+    var status = document.getElementById('status');
+    status.textContent = 'U bent uitgelogd op dit apparaat.';
+    status.className = 'ok';
+  }
+
+  if (document.readyState === 'loading') {
+    document.addEventListener('DOMContentLoaded', logout);
+  } else {
+    logout();
+  }
+}());
