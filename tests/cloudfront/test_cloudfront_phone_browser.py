@@ -97,7 +97,7 @@ def test_parent_logs_in_finds_their_family_and_logs_out(phone, site, settings, r
     assert login_cookies(phone, expect_none=True) == []
     phone.goto(site.url + FAMILY)
     phone.wait_for("document.body && document.body.textContent.includes("
-                   "'alleen voor ingelogde ouders')")
+                   "'Niet (meer) ingelogd')")
     assert (FAMILY, 403) in site.log
     phone.goto(site.url + "/mijn/")
     phone.wait_for("document.getElementById('status').className === 'info'")
@@ -128,4 +128,4 @@ def test_teacher_scans_every_part_and_logging_out_clears_them_all(phone, site, s
     for path in ("/school/", families[0], families[-1]):
         phone.goto(site.url + path)
         phone.wait_for("document.body && document.body.textContent.includes("
-                       "'alleen voor ingelogde ouders')")
+                       "'Niet (meer) ingelogd')")
