@@ -11,12 +11,16 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import Problem, SchoolpleinError
+
+if TYPE_CHECKING:
+    from .roster_changes import Widening
 
 
 @dataclass(frozen=True)
@@ -56,8 +60,13 @@ def _inside(path: Path, parent: Path) -> bool:
 
 
 def write_audit(reports: list[PhotoReport], audit_dir: Path, output_dir: Path | None = None,
-                now: datetime | None = None, notes: Iterable[str] = ()) -> tuple[Path, Path]:
-    """Write fotos-<timestamp>.json and .txt; refuse a directory inside the output."""
+                now: datetime | None = None, notes: Iterable[str] = (),
+                roster_changes: Sequence[Widening] = ()) -> tuple[Path, Path]:
+    """Write fotos-<timestamp>.json and .txt; refuse a directory inside the output.
+
+    `roster_changes`: roster changes since the last good build that show a child
+    to more people (plugins.roster_changes), listed first so the admin sees them.
+    """
     audit_dir = Path(audit_dir)
     if output_dir is not None and _inside(audit_dir, Path(output_dir)):
         raise SchoolpleinError(Problem(
@@ -75,21 +84,29 @@ def write_audit(reports: list[PhotoReport], audit_dir: Path, output_dir: Path | 
         "gepubliceerd": sum(r.published for r in reports),
         "niet_gepubliceerd": sum(not r.published for r in reports),
         "fotos_txt_problemen": list(notes),
+        "rooster_ruimer": [asdict(c) for c in roster_changes],
         "fotos": [r.__dict__ | {"children": list(r.children), "problems": list(r.problems),
                                 "outputs": list(r.outputs)} for r in reports],
     }
     _atomic_write(json_path, json.dumps(payload, ensure_ascii=False, indent=1))
-    _atomic_write(txt_path, render_text(reports, now, list(notes)))
+    _atomic_write(txt_path, render_text(reports, now, list(notes), roster_changes))
     return json_path, txt_path
 
 
-def render_text(reports: list[PhotoReport], now: datetime, notes: list[str] = ()) -> str:
+def render_text(reports: list[PhotoReport], now: datetime, notes: list[str] = (),
+                roster_changes: Sequence[Widening] = ()) -> str:
     published = sum(r.published for r in reports)
     lines = [
         f"Fotoverslag {now:%Y-%m-%d %H:%M} (privé: niet publiceren of doorsturen)",
         f"{published} foto's gepubliceerd, {len(reports) - published} niet gepubliceerd.",
         "",
     ]
+    if roster_changes:
+        lines.append("Rooster: sinds de vorige geslaagde build mogen foto's van deze kinderen "
+                     "door meer mensen gezien worden. Klopt dat? Zo niet: herstel het rooster "
+                     "vóór het publiceren.")
+        lines.extend("  " + c.audit() for c in roster_changes)
+        lines.append("")
     if notes:
         lines.append("Niet begrepen regels in fotos.txt:")
         lines.extend("  " + part for note in notes for part in note.splitlines())

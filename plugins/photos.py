@@ -242,8 +242,12 @@ def on_articles(generator) -> None:
         if is_post_file(a.source_path):
             by_folder.setdefault(Path(a.source_path).parent, []).append(a)
     with_photos = {f: arts for f, arts in by_folder.items() if post_photos(f)}
+    roster_changes = settings.get("SCHOOLPLEIN_ROSTER_CHANGES", ())
     if not with_photos:
         PhotoCache(photo_settings).prune(set())  # no photo published: none kept in cache
+        if roster_changes:  # future photos are what they are about: still in the audit
+            write_audit([], photo_settings.audit_dir, Path(generator.output_path),
+                        roster_changes=roster_changes)
         return
     roster = settings.get("SCHOOLPLEIN_ROSTER_OBJ")
     sections = settings.get("SCHOOLPLEIN_SECTIONS")
@@ -260,7 +264,8 @@ def on_articles(generator) -> None:
             a.photos = list(r.photos)
     reports = [rep for r in results for rep in r.reports]
     loose = [p for r in results for p in r.sidecar_problems]
-    write_audit(reports, photo_settings.audit_dir, output, notes=[str(p) for p in loose])
+    write_audit(reports, photo_settings.audit_dir, output, notes=[str(p) for p in loose],
+                roster_changes=roster_changes)
     for line in console_lines(reports, loose):
         log.warning(line)
     _SOURCES[os.path.realpath(output)] = (
