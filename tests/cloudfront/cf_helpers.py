@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -151,3 +152,23 @@ class FakeCloudFront:
     def delete_public_key(self, Id, IfMatch):  # noqa: N803
         del self.keys[Id]
         self.log.append(("delete", Id))
+
+
+def distribution(cloudfront, bucket: str) -> str:
+    origin = f"{bucket}.s3.amazonaws.com"
+    config = {
+        "CallerReference": uuid.uuid4().hex, "Comment": "schoolplein test", "Enabled": True,
+        "Origins": {"Quantity": 1, "Items": [{"Id": "site", "DomainName": origin,
+                                              "S3OriginConfig": {"OriginAccessIdentity": ""}}]},
+        "DefaultCacheBehavior": {"TargetOriginId": "site", "ViewerProtocolPolicy": "https-only",
+                                 "MinTTL": 0, "ForwardedValues": {"QueryString": False,
+                                                                 "Cookies": {"Forward": "none"}}},
+    }
+    return cloudfront.create_distribution(DistributionConfig=config)["Distribution"]["Id"]
+
+
+def invalidated_paths(cloudfront, dist: str) -> dict[str, list[str]]:
+    """Invalidation id -> its paths."""
+    items = cloudfront.list_invalidations(DistributionId=dist)["InvalidationList"].get("Items", [])
+    return {i["Id"]: cloudfront.get_invalidation(DistributionId=dist, Id=i["Id"])["Invalidation"]
+            ["InvalidationBatch"]["Paths"].get("Items", []) for i in items}
