@@ -87,12 +87,13 @@ def test_a_killed_publish_is_finished_by_the_next_one(tmp_path, moto, bucket, se
 
     code, output = run_publish(proxy, env, out, kill)
     assert proxy.killed.is_set() and code == -9, output
-    if kill.operation == "DeleteObjects" or kill.nth == 1 and kill.operation == "CreateInvalidation":
-        assert not set(withdrawn) & set(bucket_state(s3, bucket))  # deleted from the bucket...
-        if not kill.after or kill.operation == "DeleteObjects":  # ...but not yet from the edge
-            assert not covered(withdrawn_paths, invalidated_paths(cloudfront, dist))
-            journal = json.loads((private / FILE_NAME).read_text(encoding="utf-8"))
-            assert set(withdrawn_paths) <= {e["path"] for e in journal["wachtend"]}
+    first_batch_unsent = (kill.operation == "DeleteObjects"
+                          or (kill.operation, kill.nth, kill.after) == ("CreateInvalidation", 1, False))
+    if first_batch_unsent:  # the bug: gone from the bucket, so a plain re-run saw no difference
+        assert not set(withdrawn) & set(bucket_state(s3, bucket))
+        assert not covered(withdrawn_paths, invalidated_paths(cloudfront, dist))
+        journal = json.loads((private / FILE_NAME).read_text(encoding="utf-8"))
+        assert set(withdrawn_paths) <= {e["path"] for e in journal["wachtend"]}
 
     code, output = run_publish(proxy, env, out)
     assert code == 0, output
