@@ -49,11 +49,14 @@ class InvalidationJournal:
         return cls(Path(private_dir) / FILE_NAME)
 
     def pending(self) -> tuple[Entry, ...]:
+        """What is still to be invalidated; `/*` when the journal cannot be read (fail closed)."""
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
+            return tuple(Entry(**e) for e in data["wachtend"])
         except FileNotFoundError:
             return ()
-        return tuple(Entry(**e) for e in data.get("wachtend", []))
+        except (ValueError, TypeError, KeyError, AttributeError):
+            return (Entry("/*", "journaal onleesbaar: alles vernieuwen", ""),)
 
     def record(self, paths: Iterable[str], reason: str) -> None:
         """Add paths (existing ones keep their first reason); durable before returning."""

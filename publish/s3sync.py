@@ -251,6 +251,7 @@ def plan_sync(local: Mapping[str, LocalFile], remote: Mapping[str, RemoteObject]
 
 PHASES = {
     "journal": "het vastleggen van de te vernieuwen paden",
+    "journal-rest": "het vastleggen van de te vernieuwen paden",
     "privacy": "het verwijderen van ingetrokken foto's",
     "invalidate-first": "het vernieuwen van de CloudFront-cache voor ingetrokken foto's",
     "upload": "het uploaden",
@@ -315,9 +316,10 @@ def apply_plan(plan: Plan, local: Mapping[str, LocalFile], s3, bucket: str, *,
                out: Callable[[str], None] = print) -> Applied:
     """Carry out the plan in its safety order; any AWS failure becomes a PublishError.
 
-    With a journal, every path to invalidate is recorded before the first write
-    and cleared once CloudFront accepted a batch covering it. Without CloudFront
-    (no distribution), the entries stay for a publish that has one.
+    With a journal, the paths of each batch are recorded before the writes they
+    cover (privacy paths before the privacy delete, the rest before the first
+    upload) and cleared once CloudFront accepted a batch covering them. Without
+    CloudFront (no distribution), the entries stay for a publish that has one.
     """
     from tqdm import tqdm
 
@@ -326,7 +328,6 @@ def apply_plan(plan: Plan, local: Mapping[str, LocalFile], s3, bucket: str, *,
     try:
         if journal is not None:
             journal.record(map(cloudfront_path, plan.privacy_deletes), "ingetrokken foto")
-            journal.record(plan.invalidations, "gewijzigd of verwijderd")
         phase = "privacy"
         _delete(s3, bucket, plan.privacy_deletes)
         if plan.privacy_deletes:
@@ -339,6 +340,9 @@ def apply_plan(plan: Plan, local: Mapping[str, LocalFile], s3, bucket: str, *,
                 journal.clear(plan.first_invalidations)
             out(f"CloudFront heeft de invalidatie van {len(plan.first_invalidations)} pad(en) "
                 f"aangenomen (id {first_id}): ingetrokken foto's verdwijnen nu ook uit de cache.")
+        phase = "journal-rest"
+        if journal is not None:  # after the first batch: its clearing must not drop these
+            journal.record(plan.invalidations, "gewijzigd of verwijderd")
         phase = "upload"
         with tqdm(total=plan.upload_bytes, unit="B", unit_scale=True, desc="Uploaden",
                   disable=(None if progress is None else not progress), leave=False) as bar:
@@ -355,7 +359,7 @@ def apply_plan(plan: Plan, local: Mapping[str, LocalFile], s3, bucket: str, *,
             final_id = _invalidate(cloudfront, distribution_id, plan.invalidations)
             if journal is not None:
                 journal.clear(plan.invalidations)
-    except (BotoCoreError, ClientError) as exc:
+    except (BotoCoreError, ClientError, OSError) as exc:
         raise _interrupted(phase, exc, done, len(plan.uploads), plan, journal) from exc
     return Applied(first_id, final_id)
 
@@ -386,10 +390,11 @@ def progress_report(phase: str, done: int, total: int, plan: Plan,
 def _interrupted(phase: str, exc: Exception, done: int, total: int, plan: Plan,
                  journal: InvalidationJournal | None = None) -> PublishError:
     state = progress_report(phase, done, total, plan, journal)
+    cause = ("een bestand kon niet gelezen of geschreven worden" if isinstance(exc, OSError)
+             else "S3 of CloudFront was niet bereikbaar of weigerde")
     return PublishError(Problem(
         "publiceren naar S3/CloudFront", None,
-        f"gestopt tijdens {PHASES[phase]}: S3 of CloudFront was niet bereikbaar of weigerde "
-        f"({type(exc).__name__}: {exc}). {state}.",
+        f"gestopt tijdens {PHASES[phase]}: {cause} ({type(exc).__name__}: {exc}). {state}.",
         "controleer de internetverbinding en de AWS-instellingen in .env en start "
         "'invoke publish --target cloudfront' opnieuw. Opnieuw publiceren is veilig: "
         "alleen wat ontbreekt of anders is wordt geüpload, niets wordt dubbel gedaan.",
