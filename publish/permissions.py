@@ -112,7 +112,9 @@ def password_problems(user: WebUser, files: Iterable[Path]) -> list[Problem]:
     problems = []
     for path in files:
         st = path.stat()
-        fix = f"chgrp {user.group} {path}; chmod 640 {path}"
+        fix = (f"chgrp {user.group} {path}; chmod 640 {path}  (blijvend: publiceer als root of "
+               f"als lid van groep {user.group}, bv. sudo adduser $USER {user.group}; dan zet "
+               "publish de groep zelf)")
         if st.st_mode & stat.S_IROTH:
             problems.append(Problem(str(path), None,
                                     f"wachtwoordbestand is voor iedereen leesbaar ({_mode(st)})",
