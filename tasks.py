@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import shutil
 import signal
 import sys
@@ -102,7 +103,8 @@ def _publish_nginx(cfg: Config, listen: str, deploy: Path, strict: bool = False,
     settings = _build(cfg, strict, production=production)
     return basic_auth.publish(cfg.output, deploy, settings["SCHOOLPLEIN_SECTIONS"],
                               accounts_mod.load_accounts(cfg.private), listen, cfg.hsts,
-                              server_root=cfg.server_root if production else None)
+                              server_root=cfg.server_root if production else None,
+                              web_user=cfg.web_user if production else None)
 
 
 def _dry_run_nginx(cfg: Config, strict: bool) -> None:
@@ -132,7 +134,8 @@ def publish(c, target="nginx", dry_run=False, strict=False, listen="127.0.0.1:80
             print(f"Gepubliceerd in {deploy.root} (nginx: {deploy.nginx_conf}, "
                   f"Apache: {deploy.apache_conf})")
             if cfg.rsync_dest:
-                c.run(f"rsync -a --delete --delay-updates {deploy.root}/ {cfg.rsync_dest}/")
+                with basic_auth.publish_lock(deploy.root):  # never while a release is written
+                    c.run(shlex.join(basic_auth.rsync_command(deploy.root, cfg.rsync_dest)))
         elif target == "cloudfront":
             from publish.cloudfront_tasks import publish_cloudfront
 

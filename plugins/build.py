@@ -2,19 +2,43 @@
 
 On start it loads the roster and derives the section map; everything else
 (routing, section pages, output checks) reads them from the settings, so the
-section map stays the single source of truth for access.
+section map stays the single source of truth for access. It also compares the
+roster with the last good build's and warns about every change that shows a
+child to more people (plugins.roster_changes); that snapshot is replaced at
+the end of a build that passed its output check and logged no error.
 Each receiver acts only for builds that enabled this plugin (pelican_seam).
 """
 
 from __future__ import annotations
 
+import logging
+from pathlib import Path
+
 from pelican import signals
 
-from . import output_check, pelican_seam, routing, section_pages
+from . import output_check, pelican_seam, roster_changes, routing, section_pages
+from .errors import Problem, SchoolpleinError
 from .roster import Consent, load_roster
 from .sections import build_section_map
 
 NAME = __name__
+log = logging.getLogger(__name__)
+if hasattr(log, "disable_filter"):  # Pelican's LimitLogger shows a message once per process;
+    log.disable_filter()  # a roster warning must show at every build (tests, benchmarks)
+
+
+class _ErrorCount(logging.Handler):
+    """Counts Pelican's logged errors: such a build fails (plugins.site), so it keeps the snapshot."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.count += 1
+
+
+_ERRORS = _ErrorCount()
 
 
 def enabled(settings) -> bool:
@@ -30,6 +54,38 @@ def _load(pelican) -> None:
     settings["SCHOOLPLEIN_SECTIONS"] = build_section_map(roster, settings["SITENAME"])
     settings["PHOTO_CONSENT_DEFAULT"] = Consent(settings.get("PHOTO_CONSENT_DEFAULT", "school"))
     routing.reset()
+    _compare_roster(settings, roster)
+
+
+def _snapshot_dir(settings) -> Path:
+    """Beside the photo audit: private, and refused inside the output like the audit."""
+    folder = Path(settings["PHOTO_AUDIT_DIR"]).resolve()
+    output = Path(settings["OUTPUT_PATH"]).resolve()
+    if folder == output or output in folder.parents:
+        raise SchoolpleinError(Problem(
+            "pelicanconf.py", None,
+            f"PHOTO_AUDIT_DIR ({folder}) ligt in de uitvoermap: het fotoverslag en de "
+            "rooster-stand zijn privé", "kies een map buiten OUTPUT_PATH, bv. audit/"))
+    return folder
+
+
+def _compare_roster(settings, roster) -> None:
+    """Warn about every widening since the last good build; keep the new state for _finish."""
+    state = roster_changes.snapshot(roster, settings["PHOTO_CONSENT_DEFAULT"])
+    folder = _snapshot_dir(settings)
+    try:
+        before = roster_changes.load_snapshot(folder)
+    except ValueError:
+        before = None
+        log.warning("rooster: de vorige rooster-stand (%s) is onleesbaar; wijzigingen sinds de "
+                    "vorige build kunnen niet getoond worden", folder / roster_changes.SNAPSHOT_NAME)
+    changes = tuple(roster_changes.widenings(before, state, roster))
+    for change in changes:
+        log.warning(change.console())
+    settings["SCHOOLPLEIN_ROSTER_STATE"] = state
+    settings["SCHOOLPLEIN_ROSTER_CHANGES"] = changes
+    logging.getLogger("pelican").addHandler(_ERRORS)  # once: addHandler ignores a repeat
+    _ERRORS.count = 0
 
 
 def _route(instance) -> None:
@@ -47,9 +103,14 @@ def _generators(pelican):
     return section_pages.SectionPagesGenerator if enabled(pelican.settings) else None
 
 
-def _check(pelican) -> None:
-    if enabled(pelican.settings):
-        output_check.check_pelican(pelican)
+def _finish(pelican) -> None:
+    """Check the output; only then record this roster as the last good build's."""
+    settings = pelican.settings
+    if not enabled(settings):
+        return
+    output_check.check_pelican(pelican)
+    if _ERRORS.count == 0 and "SCHOOLPLEIN_ROSTER_STATE" in settings:
+        roster_changes.save_snapshot(_snapshot_dir(settings), settings["SCHOOLPLEIN_ROSTER_STATE"])
 
 
 def register() -> None:
@@ -58,4 +119,4 @@ def register() -> None:
     signals.article_generator_finalized.connect(_raise_problems)
     signals.page_generator_finalized.connect(_raise_problems)
     signals.get_generators.connect(_generators)
-    signals.finalized.connect(_check)
+    signals.finalized.connect(_finish)

@@ -21,13 +21,17 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import Problem, SchoolpleinError, display_path
 from .photo_settings import FOTOS_TXT
+
+if TYPE_CHECKING:
+    from .roster_changes import Widening
 
 STATUS = {"ok": "", "no_consent": " (geen toestemming)"}
 UNRESOLVED = {"unknown": "onbekend", "ambiguous": "meer dan één kind"}
@@ -114,11 +118,14 @@ def _inside(path: Path, parent: Path) -> bool:
 
 
 def write_audit(reports: list[PhotoReport], audit_dir: Path, output_dir: Path | None = None,
-                now: datetime | None = None, notes: Iterable[Problem] = ()) -> Audit:
+                now: datetime | None = None, notes: Iterable[Problem] = (),
+                roster_changes: Sequence[Widening] = ()) -> Audit:
     """Write fotos-<timestamp>.json and .txt; refuse a directory inside the output.
 
     `notes` are the tag-file problems that belong to no photo (loose lines in
-    fotos.txt, sidecars without a photo).
+    fotos.txt, sidecars without a photo). `roster_changes`: roster changes since
+    the last good build that show a child to more people (plugins.roster_changes),
+    listed first so the admin sees them.
     """
     audit_dir = Path(audit_dir)
     if output_dir is not None and _inside(audit_dir, Path(output_dir)):
@@ -133,12 +140,13 @@ def write_audit(reports: list[PhotoReport], audit_dir: Path, output_dir: Path | 
     audit_dir.mkdir(parents=True, exist_ok=True)
     base = audit_dir / f"fotos-{stamp}"
     json_path, txt_path = base.with_suffix(".json"), base.with_suffix(".txt")
-    text, lines = render_text(reports, now, notes)
+    text, lines = render_text(reports, now, notes, roster_changes)
     payload = {
         "gemaakt": now.isoformat(timespec="seconds"),
         "gepubliceerd": sum(r.published for r in reports),
         "niet_gepubliceerd": sum(not r.published for r in reports),
         "fotos_txt_problemen": [asdict(p) | {"verslagregel": lines.get(key(p))} for p in notes],
+        "rooster_ruimer": [asdict(c) for c in roster_changes],
         "fotos": [asdict(r) | {"verslagregel": lines.get(key(r))} for r in reports],
     }
     _atomic_write(json_path, json.dumps(payload, ensure_ascii=False, indent=1))
@@ -168,8 +176,8 @@ def _tag_lines(r: PhotoReport) -> list[str]:
     return lines + [f"{mark}: geen herkenbare kinderen" for mark in r.marks]
 
 
-def render_text(reports: list[PhotoReport], now: datetime,
-                notes: list[Problem] = ()) -> tuple[str, dict[str, int]]:
+def render_text(reports: list[PhotoReport], now: datetime, notes: list[Problem] = (),
+                roster_changes: Sequence[Widening] = ()) -> tuple[str, dict[str, int]]:
     """The audit as text, and the line to read for each photo and note (see key())."""
     published = sum(r.published for r in reports)
     lines = [
@@ -179,6 +187,12 @@ def render_text(reports: list[PhotoReport], now: datetime,
         "zijbestanden (.xmp) en fotos.txt.",
         "",
     ]
+    if roster_changes:
+        lines.append("Rooster: sinds de vorige geslaagde build mogen foto's van deze kinderen "
+                     "door meer mensen gezien worden. Klopt dat? Zo niet: herstel het rooster "
+                     "vóór het publiceren.")
+        lines.extend("  " + c.audit() for c in roster_changes)
+        lines.append("")
     anchors: dict[str, int] = {}
     if notes:
         lines.append("Niet begrepen regels en bestanden:")

@@ -194,11 +194,13 @@ def strict_problems(results: list[PostResult], audit: Audit | None = None) -> li
     return list(dict.fromkeys(problems))
 
 
-def report(results: list[PostResult], settings: PhotoSettings, output_dir: Path | None) -> Audit:
+def report(results: list[PostResult], settings: PhotoSettings, output_dir: Path | None,
+           roster_changes=()) -> Audit:
     """Write the private audit, log one name-free line per drop; strict: raise pointing at it."""
     reports = [rep for r in results for rep in r.reports]
     loose = [p for r in results for p in r.loose_problems]
-    audit = write_audit(reports, settings.audit_dir, output_dir, notes=loose)
+    audit = write_audit(reports, settings.audit_dir, output_dir, notes=loose,
+                        roster_changes=roster_changes)
     for line in console_lines(reports, loose, audit):
         log.warning(line)
     if settings.strict and (problems := strict_problems(results, audit)):
@@ -265,8 +267,12 @@ def on_articles(generator) -> None:
         if is_post_file(a.source_path):
             by_folder.setdefault(Path(a.source_path).parent, []).append(a)
     with_photos = {f: arts for f, arts in by_folder.items() if post_photos(f)}
+    roster_changes = settings.get("SCHOOLPLEIN_ROSTER_CHANGES", ())
     if not with_photos:
         PhotoCache(photo_settings).prune(set())  # no photo published: none kept in cache
+        if roster_changes:  # future photos are what they are about: still in the audit
+            write_audit([], photo_settings.audit_dir, Path(generator.output_path),
+                        roster_changes=roster_changes)
         return
     roster = settings.get("SCHOOLPLEIN_ROSTER_OBJ")
     sections = settings.get("SCHOOLPLEIN_SECTIONS")
@@ -289,7 +295,7 @@ def on_articles(generator) -> None:
     total = sum(len(r.reports) for r in results)
     log.info("foto's: %d gepubliceerd, %d niet, %d opnieuw gecodeerd",
              published, total - published, encoded)
-    report(results, photo_settings, output)
+    report(results, photo_settings, output, roster_changes)
 
 
 def on_static(generator) -> None:

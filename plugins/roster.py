@@ -15,6 +15,7 @@ Files (header row first, `;` separates several values in one cell):
 from __future__ import annotations
 
 import csv
+import io
 import re
 import secrets
 from collections import defaultdict
@@ -184,15 +185,15 @@ def _read(path: Path, columns: tuple[str, ...], problems: list[Problem]) -> list
                     "sla het bestand op als 'CSV UTF-8 (door komma's gescheiden)'")
         )
         return []
-    dialect = csv.excel
-    if text.splitlines() and text.splitlines()[0].count(";") > text.splitlines()[0].count(","):
+    first = text.splitlines()[0] if text.splitlines() else ""
+    if first.count(";") > first.count(","):
         problems.append(
             Problem(shown, 1, "kolommen gescheiden door ';' in plaats van ','",
                     "sla het bestand op als 'CSV UTF-8 (door komma's gescheiden)'")
         )
         return []
-    reader = csv.DictReader(text.splitlines(), dialect=dialect)
-    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    reader = csv.reader(io.StringIO(text, newline=""), dialect=csv.excel)
+    header = [h.strip().lower() for h in next(reader, [])]
     missing = [c for c in columns if c not in header]
     if missing:
         problems.append(
@@ -200,13 +201,39 @@ def _read(path: Path, columns: tuple[str, ...], problems: list[Problem]) -> list
                     "de eerste regel moet zijn: " + ",".join(columns))
         )
         return []
-    reader.fieldnames = header
+    twice = sorted({h for h in header if h and header.count(h) > 1})
+    if twice:  # csv would keep only the last one: a second 'beeldgebruik' could loosen consent
+        problems.append(Problem(shown, 1, "kolom staat dubbel in de kopregel: " + ", ".join(twice),
+                                "houd één kolom per naam over: " + ",".join(columns)))
+        return []
     rows = []
-    for line, row in enumerate(reader, start=2):
-        clean = {k: (v or "").strip() for k, v in row.items() if k is not None}
-        if any(clean.values()):
-            rows.append((line, clean))
+    end = reader.line_num
+    for cells in reader:
+        line, end = end + 1, reader.line_num  # a quoted cell may span lines: report where it starts
+        if not any(c.strip() for c in cells):
+            continue  # an empty spreadsheet row
+        if len(cells) != len(header):
+            problems.append(_cell_count_problem(shown, line, len(cells), header))
+            continue
+        rows.append((line, {k: v.strip() for k, v in zip(header, cells, strict=True)}))
     return rows
+
+
+def _cell_count_problem(shown: str, line: int, cells: int, header: list[str]) -> Problem:
+    """A row that does not fit its header: never guess which cell is which.
+
+    csv.DictReader would silently drop extra cells (`kind,Jayden,Koster,groep-3,,geen`
+    loses the `geen`) or leave missing ones empty (the school's default consent).
+    """
+    if cells > len(header):
+        what = f"{cells - len(header)} cel(len) te veel (een komma te veel?)"
+    else:
+        what = f"{len(header) - cells} cel(len) te weinig (een komma te weinig?)"
+    return Problem(
+        shown, line, f"deze regel heeft {cells} cellen, de kopregel {len(header)}: {what}",
+        "zet iedere waarde in zijn eigen kolom, precies onder de kopregel ("
+        + ",".join(header) + "); een waarde met een komma erin komt tussen aanhalingstekens",
+    )
 
 
 def load_roster(directory: Path | str) -> Roster:
@@ -214,7 +241,7 @@ def load_roster(directory: Path | str) -> Roster:
     directory = Path(directory)
     problems: list[Problem] = []
     raw = {key: _read(directory / name, cols, problems) for key, (name, cols) in FILES.items()}
-    if problems:  # a whole file is unreadable: checking rows against it only adds noise
+    if problems:  # a file or row is unreadable: checking rows against it only adds noise
         raise SchoolpleinError(problems)
     where = {key: display_path(directory / name) for key, (name, _) in FILES.items()}
 
@@ -263,6 +290,13 @@ def load_roster(directory: Path | str) -> Roster:
     children: dict[str, Child] = {}
     for line, row in raw["children"]:
         ident = row["id"]
+        misplaced = _misplaced_consent(row, groups)
+        if misplaced:
+            bad("children", line, f"waarde '{row[misplaced]}' staat in kolom {misplaced}: dat is "
+                "een waarde voor beeldgebruik (verschoven of in de verkeerde kolom getypt?)",
+                "zet geen, groep of school in de kolom beeldgebruik en vul in kolom "
+                f"{misplaced} de juiste waarde in")
+            continue
         if not unique("children", line, ident, "leerling"):
             continue
         if not row["voornaam"] or not row["achternaam"]:
@@ -353,6 +387,32 @@ def load_roster(directory: Path | str) -> Roster:
     if problems:
         raise SchoolpleinError(problems)
     return Roster(groups, children, parents, staff, families)
+
+
+def _misplaced_consent(row: dict[str, str], groups: Mapping[str, Group]) -> str | None:
+    """The column of leerlingen.csv that holds a consent word instead of its own value.
+
+    A consent word typed or shifted into another column leaves `beeldgebruik`
+    empty or wrong, and an empty one means the school's (usually widest)
+    default: a child without consent could be shown. The rule, per column:
+    - id: a bare consent word is never a child's id;
+    - groep: a consent word that is not one of the school's group slugs;
+    - voornaam/achternaam: written in lower case as the consent column expects
+      (pupil administrations export names capitalised), or in any case when
+      `beeldgebruik` is empty. A real surname such as 'School' with a filled-in
+      consent is left alone; with an empty one the admin fills in beeldgebruik,
+      which is what the fix asks anyway.
+    """
+    words = {c.value for c in Consent}
+    if row["id"].lower() in words:
+        return "id"
+    if row["groep"].lower() in words and row["groep"] not in groups:
+        return "groep"
+    for column in ("voornaam", "achternaam"):
+        value = row[column]
+        if value.lower() in words and (value in words or not row["beeldgebruik"]):
+            return column
+    return None
 
 
 def _families(parents: dict[str, Parent], rows, shown: str, problems: list[Problem]):

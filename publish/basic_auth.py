@@ -4,23 +4,31 @@ One credential check for the whole school (one realm, one password file),
 then a per-section decision; all of it is derived from the section map. The
 deploy folder holds complete releases and `current` is swapped atomically, so
 a failed build never reaches parents and files dropped from the output (a
-revoked photo) disappear from what nginx serves at the next publish.
+revoked photo) disappear from what nginx serves at the next publish. A release
+is written under a temporary name and renamed when complete, so a killed
+publish never becomes one.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import getpass
+import grp
 import os
+import re
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from plugins.errors import Problem, SchoolpleinError
 from plugins.sections import ROOTS, SectionMap
 
-from . import security_headers
+from . import permissions, security_headers
 from .accounts import Account, login_spellings
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -33,6 +41,9 @@ AUTH_DELAY_MS = 200  # nginx: every failed login waits this long (see nginx-serv
 CACHE = {"cache_photo": security_headers.CACHE_PHOTO, "cache_page": security_headers.CACHE_PAGE,
          "cache_protected": security_headers.CACHE_PROTECTED_PAGE}
 GROUP_LINE_LOGINS = 40  # Apache reads at most 8 kB per line of a group file
+RELEASE_RE = re.compile(r"^\d{8}-\d{6}-\d{6}$")  # a complete release: its final name
+PARTIAL_PREFIX = ".partial-"  # a release being written; never served, rsynced or kept
+LOCK_NAME = ".publish.lock"
 
 
 @dataclass(frozen=True)
@@ -202,16 +213,6 @@ def write_htaccess(sections: SectionMap, site: Path, htpasswd: Path, hsts: bool)
         (site / folder / ".htaccess").write_text(env.get_template(template).render(**auth))
 
 
-def _copy_tree(src: Path, dst: Path) -> None:
-    """Hard-link where possible: releases are cheap, and the output dir is rebuilt anyway."""
-    def link_or_copy(a, b):
-        try:
-            os.link(a, b)
-        except OSError:
-            shutil.copy2(a, b)
-    shutil.copytree(src, dst, copy_function=link_or_copy)
-
-
 def _files(root: Path) -> dict[str, Path]:
     return {p.relative_to(root).as_posix(): p for p in root.rglob("*")
             if p.is_file() and p.name != ".htaccess"}
@@ -227,31 +228,163 @@ def plan(output: Path, deploy_root: Path) -> tuple[list[str], list[str], list[st
     return sorted(new.keys() - old.keys()), changed, sorted(old.keys() - new.keys())
 
 
+def _copy_tree(src: Path, dst: Path) -> None:
+    """Hard-link where possible: releases are cheap, and the output dir is rebuilt anyway."""
+    def link_or_copy(a, b):
+        try:
+            os.link(a, b)
+        except OSError:
+            shutil.copy2(a, b)
+    shutil.copytree(src, dst, copy_function=link_or_copy)
+
+
+def _make_readable(root: Path) -> None:
+    """Folders 755, files 644: the web server reads the release as its own user.
+
+    Access is enforced by nginx/Apache (basic auth), not by file modes; the build
+    staging folder is 700 (mkdtemp) and would otherwise be copied as such.
+    """
+    os.chmod(root, 0o755)
+    for directory, dirs, files in os.walk(root):
+        for name in dirs:
+            os.chmod(os.path.join(directory, name), 0o755)
+        for name in files:
+            os.chmod(os.path.join(directory, name), 0o644)
+
+
+def _fsync(path: Path | str) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_tree(root: Path) -> None:
+    """Every file and folder on disk before the release gets its final name."""
+    for directory, _dirs, files in os.walk(root, topdown=False):
+        for name in files:
+            _fsync(os.path.join(directory, name))
+        _fsync(directory)
+
+
+def _password_files(deploy: Deploy) -> list[Path]:
+    """The password file(s) the web server reads: one file, or a folder of them."""
+    if deploy.htpasswd.is_dir():
+        return sorted(p for p in deploy.htpasswd.iterdir() if p.is_file())
+    return [deploy.htpasswd] if deploy.htpasswd.is_file() else []
+
+
+def _grant_web_group(deploy: Deploy, web_user: str) -> None:
+    """Password files 640 with the web server's group (when this user may chgrp them).
+
+    Never world-readable; the folder holding them is enterable but not listable.
+    """
+    user = permissions.WebUser.find(web_user)
+    files = _password_files(deploy)
+    if deploy.htpasswd.is_dir():
+        os.chmod(deploy.htpasswd, 0o711)
+    for path in files:
+        os.chmod(path, 0o640)
+        if user is not None:
+            with contextlib.suppress(PermissionError):  # the check below says how to fix it
+                os.chown(path, -1, grp.getgrnam(user.group).gr_gid)
+
+
+@contextlib.contextmanager
+def publish_lock(root: Path):
+    """One publish (or rsync) of a deploy folder at a time; released when the process dies."""
+    root.mkdir(parents=True, exist_ok=True)
+    fd = os.open(root / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise SchoolpleinError(Problem(
+                str(root), None, "er loopt al een publicatie naar deze map",
+                "wacht tot die klaar is en publiceer dan opnieuw")) from None
+        yield
+    finally:
+        os.close(fd)
+
+
+def _prune(releases: Path, live: Path, previous: Path | None, keep: int) -> None:
+    """Keep the live release and the one before it (complete ones only); drop partials.
+
+    A release counts as complete only under its final name (RELEASE_RE); a
+    `.partial-*` folder is what a killed publish left behind.
+    """
+    complete = [p for p in releases.iterdir() if p.is_dir() and RELEASE_RE.match(p.name)]
+    others = sorted((p for p in complete if p != live),
+                    key=lambda p: (p == previous, p.name), reverse=True)
+    for old in others[max(keep - 1, 0):]:
+        shutil.rmtree(old)
+    for leftover in releases.glob(PARTIAL_PREFIX + "*"):
+        shutil.rmtree(leftover)
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def rsync_command(deploy_root: Path, dest: str) -> list[str]:
+    """rsync of the deploy folder: complete releases only, never a partial or the lock."""
+    return ["rsync", "-a", "--delete", "--delete-excluded", "--delay-updates",
+            f"--exclude=/releases/{PARTIAL_PREFIX}*", f"--exclude=/{LOCK_NAME}",
+            "--exclude=/current.tmp", f"{deploy_root}/", f"{dest}/"]
+
+
 def publish(output: Path, deploy_root: Path, sections: SectionMap,
             accounts: dict[str, Account], listen: str, hsts: bool = False,
-            keep: int = 2, server_root: Path | None = None) -> Deploy:
+            keep: int = 2, server_root: Path | None = None, web_user: str | None = None,
+            out: Callable[[str], None] = print) -> Deploy:
     """Make a new release from a checked build output and switch to it atomically.
 
-    `server_root` is where the deploy folder lives on the web server (rsync
-    target); the generated configs name paths there, not on this machine.
+    The release is written as `releases/.partial-<stamp>`, made readable, synced
+    to disk and only then renamed to `releases/<stamp>`: a publish killed on the
+    way never becomes a release, and the next one removes what it left. With
+    `web_user` (production), everything the web server reads is checked for
+    that user first (publish.permissions); a problem stops the publish before
+    `current` moves. `server_root` is where the deploy folder lives on the web
+    server (rsync target); the generated configs name paths there.
     """
     deploy = Deploy(Path(deploy_root).resolve())
     served = Deploy(Path(server_root) if server_root else deploy.root)
     releases = deploy.root / "releases"
-    releases.mkdir(parents=True, exist_ok=True)
-    release = releases / datetime.now().strftime("%Y%m%d-%H%M%S-%f")
-    _copy_tree(Path(output), release)
-    access = Access.derive(sections, accounts)
-    write_password_files(access, deploy.htpasswd)
-    write_htaccess(sections, release, served.htpasswd, hsts)
-    deploy.nginx_conf.write_text(
-        nginx_server(access, served.current, served.password_file, listen, hsts))
-    deploy.apache_conf.write_text(apache_vhost(listen, served.current, served.htpasswd))
-    link = deploy.root / "current.tmp"
-    if link.is_symlink() or link.exists():
-        link.unlink()
-    link.symlink_to(release.relative_to(deploy.root))
-    os.replace(link, deploy.current)
-    for old in sorted(releases.iterdir())[:-keep]:
-        shutil.rmtree(old)
+    with publish_lock(deploy.root):
+        releases.mkdir(parents=True, exist_ok=True)
+        os.chmod(deploy.root, 0o755)
+        os.chmod(releases, 0o755)
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+        partial, release = releases / (PARTIAL_PREFIX + stamp), releases / stamp
+        try:
+            _copy_tree(Path(output), partial)
+            access = Access.derive(sections, accounts)
+            write_password_files(access, deploy.htpasswd)
+            write_htaccess(sections, partial, served.htpasswd, hsts)
+            _make_readable(partial)
+            if web_user:
+                _grant_web_group(deploy, web_user)
+                out(permissions.check_readable(
+                    web_user, partial, _password_files(deploy),
+                    served_from=None if server_root else deploy.root))
+            _fsync_tree(partial)
+        except BaseException:
+            shutil.rmtree(partial, ignore_errors=True)
+            raise
+        os.rename(partial, release)
+        _fsync(releases)
+        _write_atomic(deploy.nginx_conf,
+                      nginx_server(access, served.current, served.password_file, listen, hsts))
+        _write_atomic(deploy.apache_conf, apache_vhost(listen, served.current, served.htpasswd))
+        previous = deploy.current.resolve() if deploy.current.is_symlink() else None
+        link = deploy.root / "current.tmp"
+        if link.is_symlink() or link.exists():
+            link.unlink()
+        link.symlink_to(release.relative_to(deploy.root))
+        os.replace(link, deploy.current)
+        _fsync(deploy.root)
+        _prune(releases, release, previous, keep)
     return deploy

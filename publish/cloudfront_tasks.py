@@ -16,6 +16,7 @@ from plugins.sections import SectionMap, build_section_map
 
 from .cloudfront_revocation import LinkRegistry, maintain_revocations
 from .cloudfront_settings import CloudFrontSettings
+from .invalidation_journal import InvalidationJournal
 from .s3sync import Plan, sync
 
 
@@ -42,7 +43,9 @@ def publish_cloudfront(output_dir: Path | str, section_map: SectionMap,
     and invalidate what changed; returns the plan.
 
     settings=None reads .env. Raises PublishError (a SchoolpleinError) with a Dutch
-    message when S3 is unreachable; re-running is always safe.
+    message when S3 is unreachable; re-running is always safe. With a distribution,
+    paths to invalidate are journalled in the private folder first, so a publish
+    that was killed half-way is finished by the next one (s3sync).
     """
     if settings is None or not settings.bucket:
         settings = CloudFrontSettings.from_env(require=("SCHOOLPLEIN_S3_BUCKET",))
@@ -54,9 +57,14 @@ def publish_cloudfront(output_dir: Path | str, section_map: SectionMap,
     s3 = s3 or aws_client("s3", settings)
     if cloudfront is None and settings.distribution_id and not dry_run:
         cloudfront = aws_client("cloudfront", settings)
+    journal = (InvalidationJournal.in_folder(settings.private_dir)
+               if settings.distribution_id else None)
+    if not settings.distribution_id:
+        print("Let op: CLOUDFRONT_DISTRIBUTION_ID ontbreekt; de CloudFront-cache wordt niet "
+              "vernieuwd (zie .env.example).")
     return sync(output_dir, s3, settings.bucket, section_map, cloudfront=cloudfront,
                 distribution_id=settings.distribution_id, dry_run=dry_run,
-                privacy_dropped=privacy_dropped)
+                privacy_dropped=privacy_dropped, journal=journal)
 
 
 def _roster_and_map(settings: CloudFrontSettings):

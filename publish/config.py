@@ -24,6 +24,7 @@ class Config:
     rsync_dest: str
     school_name: str
     site_url: str
+    web_user: str = "www-data"
 
     @classmethod
     def from_env(cls, root: Path = ROOT) -> Config:
@@ -45,6 +46,7 @@ class Config:
             rsync_dest=env("SCHOOLPLEIN_RSYNC_DEST", ""),
             school_name=env("SCHOOLPLEIN_SCHOOL_NAME", DEFAULT_SCHOOL_NAME),
             site_url=env("SCHOOLPLEIN_SITEURL", "").rstrip("/"),
+            web_user=env("SCHOOLPLEIN_WEB_USER", "www-data"),
         )
 
     @property

@@ -5,15 +5,24 @@ hashes means only what really changed is uploaded, so an unchanged publish
 makes zero writes. Stale objects are deleted: a revoked photo must disappear.
 
 The plan is a pure function of (local files, remote listing, privacy-dropped
-keys); applying it follows the safety order:
+keys, paths an earlier publish left to invalidate); applying it follows the
+safety order:
 
+0. every path this publish will invalidate is written to the invalidation
+   journal (publish.invalidation_journal) before anything is deleted or
+   overwritten, so an interrupted publish never forgets one;
 1. privacy deletes: photos gone from the output (consent revoked, photo
    dropped, post removed). No current page links them, so deleting first is
    always safe and closes the privacy gap as early as possible;
-2. uploads: photos and assets first, pages and feeds last, so a new page never
+2. at once an invalidation of exactly those paths, together with whatever an
+   earlier, interrupted publish left in the journal: withdrawn photos leave
+   the CloudFront edge before any page is uploaded;
+3. uploads: photos and assets first, pages and feeds last, so a new page never
    links a file that is not there yet;
-3. other deletes (old pages and assets);
-4. one CloudFront invalidation batch for changed and deleted objects.
+4. other deletes (old pages and assets);
+5. one CloudFront invalidation batch for the changed and other deleted objects.
+A journal entry is cleared only after CloudFront accepted an invalidation
+covering it.
 """
 
 from __future__ import annotations
@@ -32,6 +41,7 @@ from plugins.errors import Problem, SchoolpleinError
 from plugins.sections import SectionMap
 
 from .cloudfront_uploads import upload_problems
+from .invalidation_journal import InvalidationJournal
 from .object_headers import cache_control, content_type, is_page, is_photo
 
 MULTIPART_THRESHOLD = 64 * 1024 * 1024
@@ -74,18 +84,21 @@ class Plan:
     privacy_deletes: tuple[str, ...]
     uploads: tuple[str, ...]
     deletes: tuple[str, ...]
-    invalidations: tuple[str, ...]
+    invalidations: tuple[str, ...]  # the final batch, after uploads and deletes
     upload_bytes: int = 0
     unchanged: int = 0
     new_keys: frozenset[str] = field(default_factory=frozenset)
+    pending: tuple[str, ...] = ()  # left in the journal by an earlier publish
+    first_invalidations: tuple[str, ...] = ()  # privacy deletes + pending, right after deleting
 
     @property
     def is_empty(self) -> bool:
-        return not (self.privacy_deletes or self.uploads or self.deletes)
+        return not (self.privacy_deletes or self.uploads or self.deletes or self.pending)
 
     def steps(self) -> list[tuple[str, str]]:
         """(action, key or path) in the order they are applied."""
         return ([("privacy-delete", k) for k in self.privacy_deletes]
+                + [("invalidate-first", p) for p in self.first_invalidations]
                 + [("upload", k) for k in self.uploads]
                 + [("delete", k) for k in self.deletes]
                 + [("invalidate", p) for p in self.invalidations])
@@ -97,8 +110,13 @@ class Plan:
             f"ongewijzigd: {self.unchanged}.",
             f"Ingetrokken foto's verwijderen (eerst): {len(self.privacy_deletes)}.",
             f"Oude bestanden verwijderen: {len(self.deletes)}.",
-            f"CloudFront-cache vernieuwen: {len(self.invalidations)} pad(en).",
+            f"CloudFront-cache vernieuwen: {len(self.first_invalidations)} pad(en) direct na het "
+            f"verwijderen, {len(self.invalidations)} aan het eind.",
         ]
+        if self.pending:
+            lines.append(f"Nog te vernieuwen na een eerdere, onderbroken publicatie (journaal): "
+                         f"{len(self.pending)} pad(en); deze publicatie doet dat eerst.")
+            lines.extend(f"  {'journaal':15} {p}" for p in self.pending)
         for action, key in self.steps():
             lines.append(f"  {action:15} {key}")
         return "\n".join(lines)
@@ -160,49 +178,73 @@ def _upload_order(key: str) -> tuple[int, str]:
     return (0 if is_photo(key) else 2 if is_page(key) else 1, key)
 
 
-def invalidation_paths(keys: Iterable[str], section_map: SectionMap) -> tuple[str, ...]:
-    """CloudFront paths for changed keys, collapsed per section and overall.
+def cloudfront_path(key: str) -> str:
+    return quote("/" + key, safe="/-_.~")
 
-    A section with more than SECTION_WILDCARD_AFTER changed paths becomes `<prefix>*`;
-    more than MAX_WILDCARDS such wildcards (CloudFront's limit) or more than
-    EVERYTHING_AFTER paths become a single `/*`.
-    """
-    by_section: dict[str, set[str]] = defaultdict(set)
-    for key in keys:
-        path = "/" + key
-        by_section[section_map.for_path(path).prefix].add(quote(path, safe="/-_.~"))
-    paths: set[str] = set()
-    for prefix, members in by_section.items():
-        paths |= {prefix + "*"} if len(members) > SECTION_WILDCARD_AFTER else members
-    if len(paths) > EVERYTHING_AFTER or sum("*" in p for p in paths) > MAX_WILDCARDS:
+
+def _batch(paths: Iterable[str], max_wildcards: int = MAX_WILDCARDS) -> tuple[str, ...]:
+    """One invalidation batch; `/*` when CloudFront's limits would refuse it."""
+    paths = set(paths)
+    if len(paths) > EVERYTHING_AFTER or sum("*" in p for p in paths) > max_wildcards:
         return ("/*",)
     return tuple(sorted(paths))
 
 
+def invalidation_paths(keys: Iterable[str], section_map: SectionMap,
+                       max_wildcards: int = MAX_WILDCARDS) -> tuple[str, ...]:
+    """CloudFront paths for changed keys, collapsed per section and overall.
+
+    A section with more than SECTION_WILDCARD_AFTER changed paths becomes `<prefix>*`;
+    more than `max_wildcards` such wildcards (CloudFront's limit, shared with the
+    first batch) or more than EVERYTHING_AFTER paths become a single `/*`.
+    """
+    by_section: dict[str, set[str]] = defaultdict(set)
+    for key in keys:
+        by_section[section_map.for_path("/" + key).prefix].add(cloudfront_path(key))
+    paths: set[str] = set()
+    for prefix, members in by_section.items():
+        paths |= {prefix + "*"} if len(members) > SECTION_WILDCARD_AFTER else members
+    return _batch(paths, max_wildcards)
+
+
 def plan_sync(local: Mapping[str, LocalFile], remote: Mapping[str, RemoteObject],
-              section_map: SectionMap, privacy_dropped: Iterable[str] = ()) -> Plan:
-    """Decide what to upload, delete and invalidate. Pure: no I/O."""
+              section_map: SectionMap, privacy_dropped: Iterable[str] = (),
+              pending: Iterable[str] = ()) -> Plan:
+    """Decide what to upload, delete and invalidate. Pure: no I/O.
+
+    `pending`: journal paths an earlier publish did not get invalidated; they go
+    into the first batch, with exactly the privacy-deleted paths, even when the
+    bucket no longer differs.
+    """
     dropped = set(privacy_dropped)
+    pending = tuple(dict.fromkeys(pending))
     uploads = sorted((k for k, f in local.items()
                       if k not in remote or not is_unchanged(f, remote[k])), key=_upload_order)
     stale = sorted(k for k in remote if k not in local)
     privacy = tuple(k for k in stale if is_photo(k) or k in dropped)
     other = tuple(k for k in stale if k not in frozenset(privacy))
-    changed_pages = [k for k in uploads if k in remote and is_page(k)]
-    changed_files = [k for k in uploads if k in remote and not is_page(k)]
+    changed = [k for k in uploads if k in remote]
+    first = _batch([*pending, *map(cloudfront_path, privacy)]) if pending or privacy else ()
+    wildcards_left = max(1, MAX_WILDCARDS - sum("*" in p for p in first))
+    final = invalidation_paths([*changed, *other], section_map, wildcards_left)
     return Plan(
         privacy_deletes=privacy,
         uploads=tuple(uploads),
         deletes=other,
-        invalidations=invalidation_paths([*changed_pages, *changed_files, *stale], section_map),
+        invalidations=final,  # after uploading: even a path the first batch already had
         upload_bytes=sum(local[k].size for k in uploads),
         unchanged=len(local) - len(uploads),
         new_keys=frozenset(k for k in uploads if k not in remote),
+        pending=pending,
+        first_invalidations=first,
     )
 
 
 PHASES = {
+    "journal": "het vastleggen van de te vernieuwen paden",
+    "journal-rest": "het vastleggen van de te vernieuwen paden",
     "privacy": "het verwijderen van ingetrokken foto's",
+    "invalidate-first": "het vernieuwen van de CloudFront-cache voor ingetrokken foto's",
     "upload": "het uploaden",
     "delete": "het opruimen van oude bestanden",
     "invalidate": "het vernieuwen van de CloudFront-cache",
@@ -242,16 +284,56 @@ def _b64md5(hexdigest: str) -> str:
     return base64.b64encode(bytes.fromhex(hexdigest)).decode()
 
 
+@dataclass(frozen=True)
+class Applied:
+    """What CloudFront accepted: invalidation ids (empty when nothing was sent)."""
+
+    first_invalidation: str = ""
+    final_invalidation: str = ""
+
+
+def _invalidate(cloudfront, distribution_id: str, paths: tuple[str, ...]) -> str:
+    answer = cloudfront.create_invalidation(DistributionId=distribution_id, InvalidationBatch={
+        "Paths": {"Quantity": len(paths), "Items": list(paths)},
+        "CallerReference": f"schoolplein-{time.time_ns()}",
+    })
+    return ((answer or {}).get("Invalidation") or {}).get("Id", "?")
+
+
 def apply_plan(plan: Plan, local: Mapping[str, LocalFile], s3, bucket: str, *,
                cloudfront=None, distribution_id: str = "",
                on_upload: Callable[[str, int], None] | None = None,
-               progress: bool | None = None) -> None:
-    """Carry out the plan in its safety order; any AWS failure becomes a PublishError."""
+               progress: bool | None = None, journal: InvalidationJournal | None = None,
+               out: Callable[[str], None] = print) -> Applied:
+    """Carry out the plan in its safety order; any AWS failure becomes a PublishError.
+
+    With a journal, the paths of each batch are recorded before the writes they
+    cover (privacy paths before the privacy delete, the rest before the first
+    upload) and cleared once CloudFront accepted a batch covering them. Without
+    CloudFront (no distribution), the entries stay for a publish that has one.
+    """
     from tqdm import tqdm
 
-    phase, done = "privacy", 0
+    invalidate = cloudfront is not None and bool(distribution_id)
+    phase, done, first_id, final_id = "journal", 0, "", ""
     try:
+        if journal is not None:
+            journal.record(map(cloudfront_path, plan.privacy_deletes), "ingetrokken foto")
+        phase = "privacy"
         _delete(s3, bucket, plan.privacy_deletes)
+        if plan.privacy_deletes:
+            out(f"Ingetrokken foto's verwijderd: {len(plan.privacy_deletes)} bestand(en).\n"
+                + "\n".join(f"  {k}" for k in plan.privacy_deletes))
+        phase = "invalidate-first"
+        if plan.first_invalidations and invalidate:
+            first_id = _invalidate(cloudfront, distribution_id, plan.first_invalidations)
+            if journal is not None:
+                journal.clear(plan.first_invalidations)
+            out(f"CloudFront heeft de invalidatie van {len(plan.first_invalidations)} pad(en) "
+                f"aangenomen (id {first_id}): ingetrokken foto's verdwijnen nu ook uit de cache.")
+        phase = "journal-rest"
+        if journal is not None:  # after the first batch: its clearing must not drop these
+            journal.record(plan.invalidations, "gewijzigd of verwijderd")
         phase = "upload"
         with tqdm(total=plan.upload_bytes, unit="B", unit_scale=True, desc="Uploaden",
                   disable=(None if progress is None else not progress), leave=False) as bar:
@@ -264,38 +346,46 @@ def apply_plan(plan: Plan, local: Mapping[str, LocalFile], s3, bucket: str, *,
         phase = "delete"
         _delete(s3, bucket, plan.deletes)
         phase = "invalidate"
-        if plan.invalidations and cloudfront is not None and distribution_id:
-            cloudfront.create_invalidation(DistributionId=distribution_id, InvalidationBatch={
-                "Paths": {"Quantity": len(plan.invalidations),
-                          "Items": list(plan.invalidations)},
-                "CallerReference": f"schoolplein-{time.time_ns()}",
-            })
-    except (BotoCoreError, ClientError) as exc:
-        raise _interrupted(phase, exc, done, len(plan.uploads), plan) from exc
+        if plan.invalidations and invalidate:
+            final_id = _invalidate(cloudfront, distribution_id, plan.invalidations)
+            if journal is not None:
+                journal.clear(plan.invalidations)
+    except (BotoCoreError, ClientError, OSError) as exc:
+        raise _interrupted(phase, exc, done, len(plan.uploads), plan, journal) from exc
+    return Applied(first_id, final_id)
 
 
-def progress_report(phase: str, done: int, total: int, plan: Plan) -> str:
+def progress_report(phase: str, done: int, total: int, plan: Plan,
+                    journal: InvalidationJournal | None = None) -> str:
     """What was already done when `phase` failed, in Dutch, for the admin."""
     state = f"{done} van {total} bestanden waren al geüpload"
-    if phase == "privacy":
-        return (state + "; ingetrokken foto's staan mogelijk nog online: "
-                "publiceer zo snel mogelijk opnieuw")
-    if plan.privacy_deletes:
-        state += f"; de {len(plan.privacy_deletes)} ingetrokken foto('s) zijn al verwijderd"
-    if phase == "delete":
-        state += "; oude bestanden zijn nog niet (allemaal) verwijderd"
-    elif phase == "invalidate":
-        state += ("; oude bestanden zijn verwijderd, alleen de CloudFront-cache is niet "
-                  "vernieuwd (ouders kunnen nog even een oude versie zien)")
+    if phase in ("journal", "privacy"):
+        state += "; ingetrokken foto's staan mogelijk nog online: publiceer zo snel mogelijk opnieuw"
+    else:
+        if plan.privacy_deletes:
+            state += f"; de {len(plan.privacy_deletes)} ingetrokken foto('s) zijn al verwijderd"
+        if phase == "invalidate-first":
+            state += (", maar CloudFront heeft hun invalidatie nog niet aangenomen: ouders kunnen "
+                      "ze nog uit de cache zien; publiceer zo snel mogelijk opnieuw")
+        elif phase == "delete":
+            state += "; oude bestanden zijn nog niet (allemaal) verwijderd"
+        elif phase == "invalidate":
+            state += ("; oude bestanden zijn verwijderd, alleen de CloudFront-cache is niet "
+                      "vernieuwd (ouders kunnen nog even een oude versie zien)")
+    if journal is not None and journal.path.exists() and journal.pending():
+        state += (f"; de nog te vernieuwen paden staan in {journal.path} en de volgende "
+                  "publicatie stuurt ze eerst naar CloudFront")
     return state
 
 
-def _interrupted(phase: str, exc: Exception, done: int, total: int, plan: Plan) -> PublishError:
-    state = progress_report(phase, done, total, plan)
+def _interrupted(phase: str, exc: Exception, done: int, total: int, plan: Plan,
+                 journal: InvalidationJournal | None = None) -> PublishError:
+    state = progress_report(phase, done, total, plan, journal)
+    cause = ("een bestand kon niet gelezen of geschreven worden" if isinstance(exc, OSError)
+             else "S3 of CloudFront was niet bereikbaar of weigerde")
     return PublishError(Problem(
         "publiceren naar S3/CloudFront", None,
-        f"gestopt tijdens {PHASES[phase]}: S3 of CloudFront was niet bereikbaar of weigerde "
-        f"({type(exc).__name__}: {exc}). {state}.",
+        f"gestopt tijdens {PHASES[phase]}: {cause} ({type(exc).__name__}: {exc}). {state}.",
         "controleer de internetverbinding en de AWS-instellingen in .env en start "
         "'invoke publish --target cloudfront' opnieuw. Opnieuw publiceren is veilig: "
         "alleen wat ontbreekt of anders is wordt geüpload, niets wordt dubbel gedaan.",
@@ -305,8 +395,13 @@ def _interrupted(phase: str, exc: Exception, done: int, total: int, plan: Plan) 
 def sync(output_dir: Path | str, s3, bucket: str, section_map: SectionMap, *,
          cloudfront=None, distribution_id: str = "", dry_run: bool = False,
          privacy_dropped: Iterable[str] = (), on_upload: Callable[[str, int], None] | None = None,
-         progress: bool | None = None, out: Callable[[str], None] = print) -> Plan:
-    """Plan and (unless dry_run) apply a publish; returns the plan."""
+         progress: bool | None = None, out: Callable[[str], None] = print,
+         journal: InvalidationJournal | None = None) -> Plan:
+    """Plan and (unless dry_run) apply a publish; returns the plan.
+
+    `journal`: where paths to invalidate are kept across interrupted publishes
+    (publish_cloudfront passes private/cloudfront-invalidations.json).
+    """
     local = scan_output(output_dir)
     try:
         remote = list_bucket(s3, bucket)
@@ -317,13 +412,21 @@ def sync(output_dir: Path | str, s3, bucket: str, section_map: SectionMap, *,
             "controleer de internetverbinding, SCHOOLPLEIN_S3_BUCKET en de AWS-sleutels; "
             "er is nog niets veranderd, opnieuw proberen is veilig",
         )) from exc
-    plan = plan_sync(local, remote, section_map, privacy_dropped)
+    pending = [e.path for e in journal.pending()] if journal is not None else []
+    plan = plan_sync(local, remote, section_map, privacy_dropped, pending)
     if dry_run:
         out("Proefrun: er wordt niets veranderd.\n" + plan.describe())
         return plan
-    apply_plan(plan, local, s3, bucket, cloudfront=cloudfront, distribution_id=distribution_id,
-               on_upload=on_upload, progress=progress)
+    applied = apply_plan(plan, local, s3, bucket, cloudfront=cloudfront,
+                         distribution_id=distribution_id, on_upload=on_upload,
+                         progress=progress, journal=journal, out=out)
     out(f"Gepubliceerd: {len(plan.uploads)} geüpload, "
         f"{len(plan.privacy_deletes) + len(plan.deletes)} verwijderd, "
         f"{plan.unchanged} ongewijzigd.")
+    if applied.final_invalidation:
+        out(f"CloudFront-cache vernieuwd: {len(plan.invalidations)} pad(en) "
+            f"(invalidatie {applied.final_invalidation}).")
+    if journal is not None and (left := journal.pending()):
+        out(f"Let op: {len(left)} pad(en) wachten nog op vernieuwing van de CloudFront-cache "
+            f"({journal.path}); vul CLOUDFRONT_DISTRIBUTION_ID in en publiceer opnieuw.")
     return plan

@@ -6,6 +6,7 @@ import hashlib
 import json
 import shutil
 import subprocess
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -287,3 +288,23 @@ def cookies_of(link_url: str, prefix: str, domain: str) -> dict:
     assert any(unquote(c).rsplit(".", 1)[0] == prefix for c in fragment["c"]), prefix
     policy = custom_policy(domain, prefix, int(fragment["e"][0]))
     return {"CloudFront-Policy": {"value": cf_b64encode(policy.encode())}}
+
+
+def distribution(cloudfront, bucket: str) -> str:
+    origin = f"{bucket}.s3.amazonaws.com"
+    config = {
+        "CallerReference": uuid.uuid4().hex, "Comment": "schoolplein test", "Enabled": True,
+        "Origins": {"Quantity": 1, "Items": [{"Id": "site", "DomainName": origin,
+                                              "S3OriginConfig": {"OriginAccessIdentity": ""}}]},
+        "DefaultCacheBehavior": {"TargetOriginId": "site", "ViewerProtocolPolicy": "https-only",
+                                 "MinTTL": 0, "ForwardedValues": {"QueryString": False,
+                                                                 "Cookies": {"Forward": "none"}}},
+    }
+    return cloudfront.create_distribution(DistributionConfig=config)["Distribution"]["Id"]
+
+
+def invalidated_paths(cloudfront, dist: str) -> dict[str, list[str]]:
+    """Invalidation id -> its paths."""
+    items = cloudfront.list_invalidations(DistributionId=dist)["InvalidationList"].get("Items", [])
+    return {i["Id"]: cloudfront.get_invalidation(DistributionId=dist, Id=i["Id"])["Invalidation"]
+            ["InvalidationBatch"]["Paths"].get("Items", []) for i in items}

@@ -85,11 +85,14 @@ class FailingAws:
         self._maybe_fail("upload")
 
     def create_invalidation(self, **kw):
-        self._maybe_fail("invalidate")
+        privacy = any("/fotos/" in p for p in kw["InvalidationBatch"]["Paths"]["Items"])
+        self._maybe_fail("invalidate-first" if privacy else "invalidate")
+        return {"Invalidation": {"Id": "I1"}}
 
 
 @pytest.mark.parametrize(("fail", "done", "said"), [
     ("privacy", 0, "ingetrokken foto's staan mogelijk nog online"),
+    ("invalidate-first", 0, "CloudFront heeft hun invalidatie nog niet aangenomen"),
     ("upload", 0, "de 1 ingetrokken foto('s) zijn al verwijderd"),
     ("delete", 2, "oude bestanden zijn nog niet (allemaal) verwijderd"),
     ("invalidate", 2, "alleen de CloudFront-cache is niet vernieuwd"),

@@ -2,31 +2,9 @@
 
 from __future__ import annotations
 
-import uuid
-
-from cf_helpers import make_tree, write_tree
+from cf_helpers import distribution, invalidated_paths, make_tree
 
 from publish.s3sync import sync
-
-
-def distribution(cloudfront, bucket: str) -> str:
-    origin = f"{bucket}.s3.amazonaws.com"
-    config = {
-        "CallerReference": uuid.uuid4().hex, "Comment": "schoolplein test", "Enabled": True,
-        "Origins": {"Quantity": 1, "Items": [{"Id": "site", "DomainName": origin,
-                                              "S3OriginConfig": {"OriginAccessIdentity": ""}}]},
-        "DefaultCacheBehavior": {"TargetOriginId": "site", "ViewerProtocolPolicy": "https-only",
-                                 "MinTTL": 0, "ForwardedValues": {"QueryString": False,
-                                                                 "Cookies": {"Forward": "none"}}},
-    }
-    return cloudfront.create_distribution(DistributionConfig=config)["Distribution"]["Id"]
-
-
-def invalidated_paths(cloudfront, dist: str) -> dict[str, list[str]]:
-    """Invalidation id -> its paths."""
-    items = cloudfront.list_invalidations(DistributionId=dist)["InvalidationList"].get("Items", [])
-    return {i["Id"]: cloudfront.get_invalidation(DistributionId=dist, Id=i["Id"])["Invalidation"]
-            ["InvalidationBatch"]["Paths"].get("Items", []) for i in items}
 
 
 def test_a_republish_invalidates_what_changed_and_nothing_when_nothing_did(
@@ -45,9 +23,15 @@ def test_a_republish_invalidates_what_changed_and_nothing_when_nothing_did(
     photo = next(k for k in files if "/fotos/" in k)
     page = next(k for k in files if k.endswith("index.html") and k.startswith("school/"))
     (out / photo).unlink()
-    write_tree(out, {page: b"<p>nieuw</p>"})
+    (out / page).write_bytes(b"<p>nieuw</p>")
+    moto.calls.clear()
     sync(out, s3, bucket, section_map, cloudfront=cloudfront, distribution_id=dist, **quiet)
+    calls = [(name, params.get("Key")) for name, params in moto.calls]
     after = invalidated_paths(cloudfront, dist)
     new = [paths for ident, paths in after.items() if ident not in before]
-    assert len(new) == 1  # one batch per publish
-    assert "/" + photo in new[0] and "/" + page in new[0]
+    # the withdrawn photo alone, at once; then the changed page after its upload
+    assert sorted(new) == sorted([["/" + photo], ["/" + page]])
+    first = calls.index(("CreateInvalidation", None))
+    assert calls[first - 1][0] == "DeleteObjects"
+    assert first < calls.index(("PutObject", page)) < len(calls) - 1
+    assert calls[-1] == ("CreateInvalidation", None)

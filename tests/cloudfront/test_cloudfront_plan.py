@@ -22,10 +22,13 @@ def test_order_privacy_first_pages_last(section_map):
            "gezin/x/fotos/gone.webp": remote("gezin/x/fotos/gone.webp")}
     plan = plan_sync(files, old, section_map, privacy_dropped={"school/oud/index.html"})
     actions = [a for a, _ in plan.steps()]
-    assert actions == sorted(actions, key=["privacy-delete", "upload", "delete",
-                                           "invalidate"].index)
+    assert actions == sorted(actions, key=["privacy-delete", "invalidate-first", "upload",
+                                           "delete", "invalidate"].index)
     assert set(plan.privacy_deletes) == {"groep/groep-3/fotos/old-1600.jpg",
                                          "gezin/x/fotos/gone.webp", "school/oud/index.html"}
+    # withdrawn objects leave the edge at once, by exactly their own paths
+    assert plan.first_invalidations == tuple(sorted("/" + k for k in plan.privacy_deletes))
+    assert not set(plan.first_invalidations) & set(plan.invalidations)
     assert plan.uploads[0].endswith(".jpg") and plan.uploads[1] == "theme/css/main.css"
     assert all(k.endswith(".html") for k in plan.uploads[2:])
 
@@ -81,3 +84,14 @@ def test_at_most_fifteen_wildcards_then_everything(section_map):
 
     keys = family_keys(section_map, 16, busy)
     assert plan_sync({}, {k: remote(k) for k in keys}, section_map).invalidations == ("/*",)
+
+
+def test_paths_left_by_an_interrupted_publish_go_first_even_when_nothing_differs(section_map):
+    files = {"school/index.html": local("school/index.html")}
+    same = {"school/index.html": remote("school/index.html")}
+    left = ("/groep/groep-3/fotos/old-1600.jpg", "/school/*")
+    plan = plan_sync(files, same, section_map, pending=left)
+    assert not (plan.uploads or plan.deletes or plan.privacy_deletes or plan.invalidations)
+    assert plan.first_invalidations == tuple(sorted(left)) and not plan.is_empty
+    assert [a for a, _ in plan.steps()] == ["invalidate-first"] * 2
+    assert "onderbroken publicatie (journaal): 2 pad(en)" in plan.describe()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import shutil
 from pathlib import Path
 
@@ -23,6 +24,8 @@ def school(tmp_path):
         "SCHOOLPLEIN_DEPLOY": str(tmp_path / "deploy"),
         "SCHOOLPLEIN_PHOTO_CACHE": str(tmp_path / "cache"),
         "SCHOOLPLEIN_AUDIT": str(tmp_path / "audit"),
+        # the deploy folder lies under pytest's private tmp: the web server here is this user
+        "SCHOOLPLEIN_WEB_USER": getpass.getuser(),
     }
     assert run_invoke("accounts", env=env).returncode == 0
     first = run_invoke("publish", "--target", "nginx", env=env)
