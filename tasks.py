@@ -92,8 +92,8 @@ def accounts(c, reset=None):
     if change.removed:
         print("nginx/Apache: publiceer opnieuw om de toegang van vertrokken mensen in te trekken.")
         if cloudfront.key_pair_id:
-            print("CloudFront: hun inloglink blijft geldig tot het einde van de toegangsperiode; "
-                  "trek alle links in met `invoke rotate-keys` (iedereen krijgt een nieuwe).")
+            print("CloudFront: hun inloglinks werken niet meer na de volgende "
+                  "`invoke publish --target cloudfront` (de andere links blijven geldig).")
     if cloudfront.key_pair_id and cloudfront.private_key_file.exists():
         cloudfront_letters(c)  # the CloudFront target: personal login links with QR codes
 

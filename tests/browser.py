@@ -70,10 +70,11 @@ class Browser:
             time.sleep(0.05)
         raise TimeoutError(expression)
 
-    def goto_answering_login(self, url: str, username: str, password: str,
+    def goto_answering_login(self, url: str, username: str | None, password: str = "",
                              timeout: float = 15) -> None:
         """Navigate to a page behind basic auth, answering the browser's login prompt as a
-        person typing `username` (Chromium sends the credentials as UTF-8)."""
+        person typing `username` (Chromium sends the credentials as UTF-8), or pressing
+        "cancel" when `username` is None (the browser then shows the 401 page)."""
         self.send("Page.enable")
         self.send("Fetch.enable", handleAuthRequests=True,
                   patterns=[{"urlPattern": "*", "resourceType": "Document"}])
@@ -88,10 +89,11 @@ class Browser:
                 if method == "Fetch.requestPaused":
                     self._fire("Fetch.continueRequest", requestId=params["requestId"])
                 elif method == "Fetch.authRequired":
+                    answer = ({"response": "CancelAuth"} if username is None else
+                              {"response": "ProvideCredentials", "username": username,
+                               "password": password})
                     self._fire("Fetch.continueWithAuth", requestId=params["requestId"],
-                               authChallengeResponse={"response": "ProvideCredentials",
-                                                      "username": username,
-                                                      "password": password})
+                               authChallengeResponse=answer)
                 elif message.get("id") == ident:
                     navigated = True
                 elif method == "Page.loadEventFired" and navigated:

@@ -161,3 +161,30 @@ def test_family_page_calls_the_school_with_one_tap(parent_browser, roster):
     assert browser.evaluate("document.querySelector('a[href^=\"tel:\"]').getAttribute('href')") \
         == "tel:0101234567"
     assert browser.evaluate("!!document.querySelector('header a[href=\"/uitloggen/\"]')")
+
+
+def test_uitloggen_makes_the_browser_forget_the_login(nginx_site, roster, demo_accounts,
+                                                     tmp_path):
+    """Basic auth has no session: /uitloggen/ refuses every password, so the browser drops the
+    login it kept; the next protected page asks again (401) instead of showing content."""
+    base, deploy = nginx_site
+    _, passwords = demo_accounts
+    parent = roster.parents["ouder-001"]
+    browser = Browser(tmp_path / "chromium")
+    try:
+        browser.send("Emulation.setDeviceMetricsOverride", width=390, height=844,
+                     deviceScaleFactor=2, mobile=True)
+        browser.goto_answering_login(f"{base}/school/", parent.email, passwords[parent.id])
+        browser.wait_for("document.title.startsWith('Kc de Matrix')")
+        assert browser.evaluate("!!document.querySelector('header a[href=\"/uitloggen/\"]')")
+        browser.goto_answering_login(f"{base}/uitloggen/", None)  # as the header link does
+        browser.wait_for("document.body.innerText.includes('uitgelogd')")
+        log = deploy.root / "run" / "access.log"
+        before = len(log.read_text().splitlines())
+        browser.goto_answering_login(f"{base}/school/", None)
+        school = [line for line in log.read_text().splitlines()[before:] if "GET /school/ " in line]
+        assert school and all(" 401 " in line for line in school), school  # no login sent
+        assert "Schoolnieuws" not in browser.evaluate("document.querySelector('main') ? "
+                                                      "document.querySelector('main').innerText : ''")
+    finally:
+        browser.close()
