@@ -14,7 +14,7 @@ from dotenv import load_dotenv
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from plugins.filters import datum, tel  # noqa: E402
-from plugins.photo_settings import FOTOS_TXT, IMAGE_SUFFIXES, XMP_SUFFIX  # noqa: E402
+from plugins.photos.settings import FOTOS_TXT, IMAGE_SUFFIXES, XMP_SUFFIX  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent
 load_dotenv(ROOT / ".env")

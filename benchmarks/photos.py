@@ -47,8 +47,9 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from plugins.photo_pipeline import PhotoCache, SourceIndex, _fit, encode_all  # noqa: E402
-from plugins.photo_settings import PhotoSettings  # noqa: E402
+from plugins.photos.cache import PhotoCache, SourceIndex  # noqa: E402
+from plugins.photos.encode import _fit, encode_all  # noqa: E402
+from plugins.photos.settings import PhotoSettings  # noqa: E402
 
 SIZE = (4000, 3000)
 

@@ -26,7 +26,7 @@ from PIL import Image, ImageDraw, ImageFilter, PngImagePlugin
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from plugins.photo_names import fold, short_label  # noqa: E402
+from plugins.photos.names import fold, short_label  # noqa: E402
 from plugins.roster import Child, Consent, load_roster  # noqa: E402
 
 SIZE = (1200, 900)

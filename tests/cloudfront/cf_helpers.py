@@ -38,7 +38,7 @@ def load_template(path: Path) -> dict:
 
 
 def photo_name(section_dir: str, content: bytes, ext: str) -> str:
-    digest = hashlib.sha256(content).hexdigest()[:20]  # as plugins/photo_pipeline.py
+    digest = hashlib.sha256(content).hexdigest()[:20]  # as plugins/photos/encode.py
     return f"{section_dir}fotos/{digest}-1600.{ext}"
 
 

@@ -9,7 +9,7 @@ from xml.sax.saxutils import escape
 import pytest
 from PIL import Image, ImageCms
 
-from plugins.photo_settings import PhotoSettings
+from plugins.photos.settings import PhotoSettings
 from plugins.sections import build_section_map
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -8,8 +8,8 @@ from datetime import datetime
 import pytest
 
 from plugins.errors import SchoolpleinError
-from plugins.photo_audit import console_lines, write_audit
-from plugins.photos import process_posts
+from plugins.photos.audit import console_lines, write_audit
+from plugins.photos.posts import process_posts
 
 from .conftest import group_photo, jpeg_bytes, xmp
 

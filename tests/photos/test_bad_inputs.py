@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from plugins.errors import SchoolpleinError
-from plugins.photos import process_post
+from plugins.photos.posts import process_post
 
 from .conftest import group_photo, jpeg_bytes, xmp
 

@@ -7,8 +7,8 @@ import io
 import pillow_heif
 from PIL import Image, ImageCms
 
-from plugins.photo_pipeline import encode
-from plugins.photos import process_post
+from plugins.photos.encode import encode
+from plugins.photos.posts import process_post
 
 from .conftest import gps_exif, group_photo, xmp
 
@@ -55,7 +55,7 @@ def test_cold_run_uses_process_pool(post, roster, sections, settings, tmp_path):
 
 
 def sizes(data: bytes, **cfg):
-    from plugins.photo_settings import PhotoSettings
+    from plugins.photos.settings import PhotoSettings
 
     outs = encode(data, PhotoSettings(large_size=100, thumb_size=30, **cfg))
     return {(o.role, o.format): (o.width, o.height, blob) for o, blob in outs}
@@ -66,7 +66,7 @@ def test_heic_is_decoded():
     buf = io.BytesIO()
     Image.new("RGB", (160, 120), (200, 30, 30)).save(buf, "HEIF", quality=80,
                                                      xmp=xmp(regions=NAMES))
-    from plugins.photo_tags import read_embedded_tags
+    from plugins.photos.tags import read_embedded_tags
 
     assert [t.text for t in read_embedded_tags(buf.getvalue())[0]] == NAMES
     out = sizes(buf.getvalue())
@@ -134,7 +134,7 @@ def test_draft_scaling_keeps_requested_size():
 
 
 def test_prune_forgets_photos_no_longer_published(post, roster, sections, settings, tmp_path):
-    from plugins.photos import process_posts
+    from plugins.photos.posts import process_posts
 
     section = sections.get("group", "groep-3")
     group_photo(post / "a.jpg", NAMES, colour=(1, 1, 1))

@@ -13,8 +13,8 @@ import subprocess
 import pytest
 from PIL import Image
 
-from plugins.photo_tags import read_embedded_tags, read_post_tags
-from plugins.photos import process_post
+from plugins.photos.posts import process_post
+from plugins.photos.tags import read_embedded_tags, read_post_tags
 
 EXIFTOOL = shutil.which("exiftool")
 

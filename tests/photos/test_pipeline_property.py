@@ -14,8 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image, PngImagePlugin
 
-from plugins.photo_pipeline import encode
-from plugins.photo_settings import PhotoSettings
+from plugins.photos.encode import encode
+from plugins.photos.settings import PhotoSettings
 
 from .conftest import gps_exif, srgb_icc, xmp
 

@@ -16,8 +16,8 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from plugins.photo_settings import PhotoSettings
-from plugins.photos import process_post
+from plugins.photos.posts import process_post
+from plugins.photos.settings import PhotoSettings
 from plugins.roster import Child, Consent, Roster
 from plugins.sections import Section
 

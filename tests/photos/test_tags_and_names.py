@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from PIL import Image, PngImagePlugin
 
-from plugins.photo_names import resolve, short_label
-from plugins.photo_tags import (
+from plugins.photos.names import resolve, short_label
+from plugins.photos.tags import (
     MAX_XMP_BYTES,
     Source,
     Tag,

@@ -17,11 +17,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .errors import Problem
-from .roster import Child
+from ..errors import Problem
+from ..roster import Child
 
 if TYPE_CHECKING:  # photo_tags imports fold from here
-    from .photo_tags import Tag
+    from .tags import Tag
 
 # Dutch surname particles ("tussenvoegsels"): "Zoë de V." and "Zoë V." both mean de Vries.
 PARTICLES = frozenset({"van", "de", "der", "den", "het", "ten", "ter", "te", "in", "'t", "op",

@@ -14,8 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .errors import Problem, SchoolpleinError
-from .roster import Consent
+from ..errors import Problem, SchoolpleinError
+from ..roster import Consent
 
 # Bump when the encoder output changes for the same settings (new step, bug fix):
 # it is part of the cache key, so every cached photo is re-encoded once.

@@ -32,9 +32,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 
-from .errors import Problem, display_path
-from .photo_names import fold
-from .photo_settings import FOTOS_TXT, IMAGE_SUFFIXES, XMP_SUFFIX
+from ..errors import Problem, display_path
+from .names import fold
+from .settings import FOTOS_TXT, IMAGE_SUFFIXES, XMP_SUFFIX
 
 NS = {
     "x": "adobe:ns:meta/",

@@ -27,11 +27,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import Problem, SchoolpleinError, display_path
-from .photo_settings import FOTOS_TXT
+from ..errors import Problem, SchoolpleinError, display_path
+from .settings import FOTOS_TXT
 
 if TYPE_CHECKING:
-    from .roster_changes import Widening
+    from ..roster_changes import Widening
 
 STATUS = {"ok": "", "no_consent": " (geen toestemming)"}
 UNRESOLVED = {"unknown": "onbekend", "ambiguous": "meer dan één kind"}

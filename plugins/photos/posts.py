@@ -1,4 +1,4 @@
-"""Pelican glue for photos: find them beside each post, decide, encode, publish.
+"""The photos of post folders: find them beside each post, decide, encode, write.
 
 Only post folders have photos: a folder whose markdown file is index.md, with
 image files beside it (and optionally fotos.txt and .xmp sidecars). For every
@@ -9,20 +9,20 @@ Originals, fotos.txt and sidecars never reach the output: Pelican ignores
 them (IGNORE_FILES), static copies stop the build, and after the build the
 output is checked for any file whose bytes equal a source photo.
 
-The work itself is a plain function, `process_post` / `process_posts`, so it
-is testable without Pelican.
+Plain functions (`process_post` / `process_posts`), testable without Pelican;
+the package's __init__ wires them into the build.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import pelican_seam
-from .errors import Problem, SchoolpleinError, display_path
-from .photo_audit import (
+from ..errors import Problem, SchoolpleinError, display_path
+from ..roster import Roster
+from ..sections import Section
+from .audit import (
     Audit,
     PhotoReport,
     TagReport,
@@ -31,12 +31,11 @@ from .photo_audit import (
     loose_summary,
     write_audit,
 )
-from .photo_pipeline import PhotoCache, SourceIndex, encode_all, hash_file
-from .photo_rules import DEFAULT_FIX, FIXES, Decision, Probe, decide
-from .photo_settings import PhotoSettings
-from .photo_tags import PhotoTags, post_photos, read_post_tags
-from .roster import Roster
-from .sections import Section, SectionMap
+from .cache import PhotoCache, SourceIndex
+from .encode import encode_all
+from .rules import DEFAULT_FIX, FIXES, Decision, Probe, decide
+from .settings import PhotoSettings
+from .tags import PhotoTags, post_photos, read_post_tags
 
 log = logging.getLogger(__name__)
 
@@ -215,135 +214,3 @@ def process_post(folder: Path, section: Section, roster: Roster, settings,
     result = process_posts([(Path(folder), section)], roster, photo_settings, output_dir)[0]
     report([result], photo_settings, output_dir)
     return result
-
-
-# --- Pelican --------------------------------------------------------------------------------
-
-# output path -> (sha256, sizes) of this build's source photos, for the leak check
-_SOURCES: dict[str, tuple[frozenset[str], frozenset[int]]] = {}
-
-
-PUBLISHED_SETS = ("articles", "translations", "hidden_articles", "hidden_translations")
-DRAFT_SETS = ("drafts", "drafts_translations")
-
-
-def _article_sets(generator, names=PUBLISHED_SETS):
-    """Articles whose photos are published; drafts get none (their photos would be orphans)."""
-    for name in names:
-        yield from getattr(generator, name, []) or []
-
-
-def is_post_file(source_path: str | os.PathLike) -> bool:
-    return Path(source_path).name == POST_FILE
-
-
-def _section_of(article, generator, sections: SectionMap | None) -> Section:
-    section = getattr(article, "section", None)
-    if isinstance(section, Section):
-        return section
-    if sections is None:
-        raise SchoolpleinError(Problem(display_path(article.source_path), None,
-                                       "geen sectie bekend voor dit bericht",
-                                       "de sectiekaart ontbreekt (SCHOOLPLEIN_SECTIONS)"))
-    rel = os.path.relpath(article.source_path, generator.path).replace(os.sep, "/")
-    return sections.for_content(rel, display_path(article.source_path))
-
-
-def _enabled(settings) -> bool:
-    return pelican_seam.enabled(settings, __name__)
-
-
-def on_articles(generator) -> None:
-    """article_generator_finalized: process every post folder, set article.photos."""
-    settings = generator.settings
-    if not _enabled(settings):
-        return
-    photo_settings = PhotoSettings.from_pelican(settings)
-    for a in _article_sets(generator, PUBLISHED_SETS + DRAFT_SETS):
-        a.photos = []
-    articles = list({id(a): a for a in _article_sets(generator)}.values())
-    by_folder: dict[Path, list] = {}
-    for a in articles:
-        if is_post_file(a.source_path):
-            by_folder.setdefault(Path(a.source_path).parent, []).append(a)
-    with_photos = {f: arts for f, arts in by_folder.items() if post_photos(f)}
-    roster_changes = settings.get("SCHOOLPLEIN_ROSTER_CHANGES", ())
-    if not with_photos:
-        PhotoCache(photo_settings).prune(set())  # no photo published: none kept in cache
-        if roster_changes:  # future photos are what they are about: still in the audit
-            write_audit([], photo_settings.audit_dir, Path(generator.output_path),
-                        roster_changes=roster_changes)
-        return
-    roster = settings.get("SCHOOLPLEIN_ROSTER_OBJ")
-    sections = settings.get("SCHOOLPLEIN_SECTIONS")
-    if roster is None:
-        raise SchoolpleinError(Problem("pelicanconf.py", None,
-                                       "de leerlingenlijst ontbreekt (SCHOOLPLEIN_ROSTER_OBJ)",
-                                       "laad de roster-plugin vóór de foto-plugin"))
-    posts = [(folder, _section_of(arts[0], generator, sections))
-             for folder, arts in sorted(with_photos.items())]
-    output = Path(generator.output_path)
-    results = process_posts(posts, roster, photo_settings, output, prune=True)
-    for r in results:
-        for a in with_photos[r.folder]:
-            a.photos = list(r.photos)
-    _SOURCES[os.path.realpath(output)] = (
-        frozenset().union(*(r.source_hashes for r in results)),
-        frozenset(p.stat().st_size for f in with_photos for p in post_photos(f)))
-    encoded = sum(r.encoded for r in results)
-    published = sum(len(r.photos) for r in results)
-    total = sum(len(r.reports) for r in results)
-    log.info("foto's: %d gepubliceerd, %d niet, %d opnieuw gecodeerd",
-             published, total - published, encoded)
-    report(results, photo_settings, output, roster_changes)
-
-
-def on_static(generator) -> None:
-    """static_generator_finalized: nothing from content/ is ever copied as it is.
-
-    Every static file here was linked from a post with {static} or {attach}, or
-    found through a widened STATIC_PATHS: either would publish an original (with
-    its metadata, and without the privacy filter). Stop the build and say what
-    to do instead.
-    """
-    if not _enabled(generator.settings):
-        return
-    problems = [
-        Problem(display_path(sf.source_path), None,
-                "bestand uit content/ zou ongefilterd gepubliceerd worden ({static}/{attach}-"
-                "link of STATIC_PATHS): originelen worden nooit gepubliceerd",
-                "zet foto's in een berichtmap (naast index.md); ze komen dan gefilterd in de "
-                "galerij. Verwijder de link naar dit bestand en laat STATIC_PATHS leeg.")
-        for sf in generator.staticfiles
-    ]
-    if problems:
-        generator.staticfiles.clear()
-        raise SchoolpleinError(problems)
-
-
-def on_finalized(pelican) -> None:
-    """finalized: fail the build if any output file is byte-identical to a source photo."""
-    if not _enabled(pelican.settings):
-        return
-    output = os.path.realpath(pelican.output_path)
-    hashes, sizes = _SOURCES.pop(output, (frozenset(), frozenset()))
-    if not hashes:
-        return
-    leaks = []
-    for root, _dirs, files in os.walk(output):
-        for name in files:
-            path = Path(root) / name
-            if path.stat().st_size in sizes and hash_file(path) in hashes:
-                leaks.append(Problem(display_path(path), None,
-                                     "origineel van een foto staat in de uitvoer",
-                                     "controleer STATIC_PATHS: originelen horen niet in de site"))
-    if leaks:
-        raise SchoolpleinError(leaks)
-
-
-def register() -> None:
-    from pelican import signals
-
-    signals.article_generator_finalized.connect(on_articles)
-    signals.static_generator_finalized.connect(on_static)
-    signals.finalized.connect(on_finalized)

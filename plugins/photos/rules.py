@@ -14,12 +14,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .errors import Problem
-from .photo_names import Resolution, fold, resolve_all, short_label
-from .photo_settings import PhotoSettings
-from .photo_tags import LIST, NO_CHILDREN_MARK, PhotoTags, Source, Tag
-from .roster import Roster
-from .sections import Section
+from ..errors import Problem
+from ..roster import Roster
+from ..sections import Section
+from .names import Resolution, fold, resolve_all, short_label
+from .settings import PhotoSettings
+from .tags import LIST, NO_CHILDREN_MARK, PhotoTags, Source, Tag
 
 # Reason codes, in the order they are checked. Dutch texts never name a child.
 REASONS = {
@@ -60,7 +60,7 @@ DEFAULT_FIX = "vervang of verwijder het bestand"
 
 @dataclass(frozen=True)
 class Probe:
-    """What a safe look at the file found (see photo_pipeline.probe). Pure data."""
+    """What a safe look at the file found (see photos.encode.probe). Pure data."""
 
     ok: bool
     code: str = ""  # a REASONS key when not ok

@@ -1,0 +1,194 @@
+"""The encoded-photo cache: renditions by source hash and pipeline settings.
+
+`<cache_dir>/<pipeline_key>/<src[:2]>/<src>/` holds manifest.json and the
+renditions of one source photo. Keyed by sha256(source bytes) and a hash of
+everything that changes the encoded bytes, a warm rebuild re-encodes nothing
+and a changed setting re-encodes all. A small stat index (path, size, mtime,
+inode) avoids even re-hashing unchanged sources, as git's index does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from .settings import PhotoSettings
+
+_KEY_RE = re.compile(r"^[0-9a-f]{16}$")
+_HASH_RE = re.compile(r"^[0-9a-f]{64}$")
+
+
+@dataclass(frozen=True)
+class Output:
+    name: str  # "<sha256[:20]>-<size>.<ext>"
+    role: str  # "large" or "thumb"
+    format: str  # "jpeg" or "webp"
+    width: int
+    height: int
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What the cache knows about one source under one pipeline setting."""
+
+    source_hash: str
+    outputs: tuple[Output, ...] = ()
+    error_code: str = ""
+    error_detail: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.error_code
+
+    def get(self, role: str, fmt: str) -> Output:
+        return next(o for o in self.outputs if o.role == role and o.format == fmt)
+
+    def to_json(self) -> str:
+        return json.dumps({
+            "source": self.source_hash,
+            "outputs": [o.__dict__ for o in self.outputs],
+            "error": {"code": self.error_code, "detail": self.error_detail}
+            if self.error_code else None,
+        }, indent=1)
+
+    @classmethod
+    def from_json(cls, text: str) -> Manifest:
+        d = json.loads(text)
+        err = d.get("error") or {}
+        return cls(d["source"], tuple(Output(**o) for o in d["outputs"]),
+                   err.get("code", ""), err.get("detail", ""))
+
+
+class PhotoCache:
+    """`<cache_dir>/<pipeline_key>/<src[:2]>/<src>/` holds manifest.json and the outputs."""
+
+    def __init__(self, settings: PhotoSettings):
+        self.settings = settings
+        self.root = Path(settings.cache_dir) / settings.pipeline_key()
+
+    def entry_dir(self, source_hash: str) -> Path:
+        return self.root / source_hash[:2] / source_hash
+
+    def lookup(self, source_hash: str) -> Manifest | None:
+        d = self.entry_dir(source_hash)
+        try:
+            manifest = Manifest.from_json((d / "manifest.json").read_text())
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        if manifest.source_hash != source_hash:
+            return None
+        if not all((d / o.name).is_file() for o in manifest.outputs):
+            return None
+        return manifest
+
+    def store(self, manifest: Manifest, blobs: Iterable[tuple[Output, bytes]]) -> None:
+        """Atomic: a crash leaves either the old entry or the complete new one."""
+        final = self.entry_dir(manifest.source_hash)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=final.parent))
+        for out, blob in blobs:
+            (tmp / out.name).write_bytes(blob)
+        (tmp / "manifest.json").write_text(manifest.to_json())
+        if final.exists():
+            shutil.rmtree(final, ignore_errors=True)
+        try:
+            os.replace(tmp, final)
+        except OSError:  # another process won the race with the same content
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    def prune(self, keep: set[str]) -> int:
+        """Delete every cached rendition not in `keep` (this build's published sources).
+
+        The cache holds re-encoded children's photos: once a photo is no longer
+        published (consent withdrawn, photo removed, settings changed), its
+        copies should not linger on disk either. Returns the number removed.
+        """
+        removed = 0
+        base = self.root.parent
+        if not base.is_dir():
+            return 0
+        for key_dir in base.iterdir():
+            # only what this cache wrote: a misconfigured PHOTO_CACHE_DIR must not cost data
+            if not key_dir.is_dir() or not _KEY_RE.match(key_dir.name):
+                continue
+            if key_dir != self.root:
+                shutil.rmtree(key_dir, ignore_errors=True)
+                removed += 1
+                continue
+            for entry in key_dir.glob("*/*"):
+                if _HASH_RE.match(entry.name) and entry.name not in keep:
+                    shutil.rmtree(entry, ignore_errors=True)
+                    removed += 1
+        return removed
+
+    def copy_out(self, manifest: Manifest, dest: Path) -> list[Path]:
+        dest.mkdir(parents=True, exist_ok=True)
+        src = self.entry_dir(manifest.source_hash)
+        written = []
+        for o in manifest.outputs:
+            target = dest / o.name
+            if not target.exists():
+                shutil.copyfile(src / o.name, target)
+            written.append(target)
+        return written
+
+
+class SourceIndex:
+    """sha256 of source files by (path, size, mtime_ns, inode), kept beside the cache.
+
+    Hashing a 12 MP JPEG costs a few ms, more than everything else a warm build
+    does per photo; git's index uses the same trick.
+    """
+
+    def __init__(self, cache_dir: Path):
+        self.path = Path(cache_dir) / "sources.json"
+        try:
+            self.entries: dict[str, str] = json.loads(self.path.read_text())
+        except (OSError, ValueError):
+            self.entries = {}
+        self.dirty = False
+
+    @staticmethod
+    def _key(path: Path) -> str:
+        st = path.stat()
+        return f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}|{st.st_ino}"
+
+    def hash_of(self, path: Path) -> str:
+        key = self._key(path)
+        digest = self.entries.get(key)
+        if digest is None:
+            digest = hash_file(path)
+            self.entries[key] = digest
+            self.dirty = True
+        return digest
+
+    def forget_except(self, paths: set[Path]) -> None:
+        """Drop entries for files not seen in this build (deleted or edited photos)."""
+        live = {str(p.resolve()) for p in paths}
+        kept = {k: v for k, v in self.entries.items() if k.split("|", 1)[0] in live}
+        if len(kept) != len(self.entries):
+            self.entries, self.dirty = kept, True
+
+    def save(self) -> None:
+        if not self.dirty:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(self.entries))
+        os.replace(tmp, self.path)
+        self.dirty = False
+
+
+def hash_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
