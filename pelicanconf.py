@@ -6,18 +6,17 @@ is switched off; `plugins.section_pages` writes per-section indexes and feeds
 inside each section path instead.
 """
 
-import os
 import sys
 from pathlib import Path
-
-from dotenv import load_dotenv
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from plugins.filters import datum, tel  # noqa: E402
 from plugins.photos.settings import FOTOS_TXT, IMAGE_SUFFIXES, XMP_SUFFIX  # noqa: E402
+from plugins.settings import load_settings  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent
-load_dotenv(ROOT / ".env")
+SCHOOLPLEIN_SETTINGS = load_settings(ROOT)  # .env + environment + defaults (plugins/settings.py)
+_S = SCHOOLPLEIN_SETTINGS
 
 
 def _any_case(suffix: str) -> str:
@@ -25,12 +24,7 @@ def _any_case(suffix: str) -> str:
     return "*." + "".join(f"[{c.lower()}{c.upper()}]" for c in suffix.lstrip("."))
 
 
-def _path(key: str, default: str) -> str:
-    """A folder from .env; relative ones are relative to the project, not the shell."""
-    return str(ROOT / os.environ.get(key, default))
-
-
-SITENAME = os.environ.get("SCHOOLPLEIN_SCHOOL_NAME", "Kc de Matrix")
+SITENAME = _S.school_name
 SITESUBTITLE = "Ouderplatform"
 SITEURL = ""
 TIMEZONE = "Europe/Amsterdam"
@@ -38,7 +32,7 @@ DEFAULT_LANG = "nl"
 DEFAULT_DATE_FORMAT = "%-d %B %Y"
 JINJA_FILTERS = {"datum": datum, "tel": tel}
 
-PATH = _path("SCHOOLPLEIN_CONTENT", "content")
+PATH = str(_S.content)
 ARTICLE_PATHS = [""]  # every folder is read, so an unknown one is an error
 ARTICLE_EXCLUDES = ["publiek"]
 PAGE_PATHS = ["publiek"]
@@ -97,14 +91,15 @@ MARKDOWN = {
     "output_format": "html5",
 }
 
-# Schoolplein settings (documented in README.md).
-SCHOOLPLEIN_ROSTER = _path("SCHOOLPLEIN_ROSTER", "roster")
-SCHOOLPLEIN_PRIVATE = _path("SCHOOLPLEIN_PRIVATE", "private")
-DIRECTIE_EMAIL = os.environ.get("SCHOOLPLEIN_DIRECTIE_EMAIL", "directie@kcdematrix.example.nl")
-SCHOOL_PHONE = os.environ.get("SCHOOLPLEIN_SCHOOL_PHONE", "010-123 45 67")
-MIN_CHILDREN_PER_PHOTO = int(os.environ.get("SCHOOLPLEIN_MIN_CHILDREN_PER_PHOTO", "3"))
-PHOTO_CONSENT_DEFAULT = os.environ.get("SCHOOLPLEIN_PHOTO_CONSENT_DEFAULT", "school")
-PHOTO_STRICT = os.environ.get("SCHOOLPLEIN_STRICT", "") == "1"
-PHOTO_CACHE_DIR = _path("SCHOOLPLEIN_PHOTO_CACHE", "cache/photos")
-PHOTO_AUDIT_DIR = _path("SCHOOLPLEIN_AUDIT", "audit")
+# Schoolplein's build keys, from the settings (a test or task may override each one).
+SCHOOLPLEIN_ROSTER = str(_S.roster)
+SCHOOLPLEIN_PRIVATE = str(_S.private)
+DIRECTIE_EMAIL = _S.directie_email
+SCHOOL_PHONE = _S.school_phone
+MIN_CHILDREN_PER_PHOTO = _S.min_children
+PHOTO_CONSENT_DEFAULT = _S.consent_default
+PHOTO_STRICT = _S.strict
+PHOTO_CACHE_DIR = str(_S.photo_cache)
+PHOTO_AUDIT_DIR = str(_S.audit)
+SCHOOLPLEIN_SITE_HOSTS = sorted(_S.site_hosts)
 PAGINATED_TEMPLATES = {"section": None}

@@ -5,7 +5,6 @@ pelicanconf.py. Page links stay root-relative (/groep/…), so the same output
 works behind nginx, Apache and CloudFront; feeds need the absolute address.
 """
 
-import os
 import sys
 from pathlib import Path
 
@@ -13,5 +12,5 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from pelicanconf import *  # noqa: E402,F403
 
 SITEURL = ""
-FEED_DOMAIN = os.environ.get("SCHOOLPLEIN_SITEURL", "https://ouders.kcdematrix.example.nl")
+FEED_DOMAIN = SCHOOLPLEIN_SETTINGS.site_url  # noqa: F405
 DELETE_OUTPUT_DIRECTORY = True

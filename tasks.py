@@ -13,10 +13,10 @@ from pathlib import Path
 from invoke import task
 
 from plugins.errors import SchoolpleinError
+from plugins.settings import Settings, load_settings
 from publish import accounts as accounts_mod
 from publish import basic_auth, local_server
 from publish.cloudfront_tasks import cloudfront_letters, keys, provision, rotate_keys
-from publish.config import Config
 
 __all__ = ["accounts", "build", "check", "cloudfront_letters", "demo", "keys", "provision",
            "publish", "rotate_keys", "serve"]
@@ -36,7 +36,7 @@ def _fail(exc: SchoolpleinError) -> None:
     sys.exit(1)
 
 
-def _build(cfg: Config, strict: bool = False, output: Path | None = None,
+def _build(cfg: Settings, strict: bool = False, output: Path | None = None,
            production: bool = False) -> dict:
     """Build into a fresh staging folder, then move it into place: no half outputs."""
     from plugins.site import build as pelican_build
@@ -62,7 +62,7 @@ def _build(cfg: Config, strict: bool = False, output: Path | None = None,
 @task(help={"strict": STRICT_HELP, "output": "uitvoermap / output folder (standaard output/)"})
 def build(c, strict=False, output=None):
     """Bouw de site uit roster/ en content/ / Build the site."""
-    cfg = Config.from_env()
+    cfg = load_settings()
     try:
         _build(cfg, strict, Path(output) if output else None)
     except SchoolpleinError as exc:
@@ -77,7 +77,7 @@ def accounts(c, reset=None):
     from plugins.roster import load_roster
     from publish.cloudfront_settings import CloudFrontSettings
 
-    cfg = Config.from_env()
+    cfg = load_settings()
     try:
         roster = load_roster(cfg.roster)
         change = accounts_mod.sync_accounts(roster, cfg.private, reset=tuple(reset or ()),
@@ -98,7 +98,7 @@ def accounts(c, reset=None):
         cloudfront_letters(c)  # the CloudFront target: personal login links with QR codes
 
 
-def _publish_nginx(cfg: Config, listen: str, deploy: Path, strict: bool = False,
+def _publish_nginx(cfg: Settings, listen: str, deploy: Path, strict: bool = False,
                    production: bool = False):
     settings = _build(cfg, strict, production=production)
     return basic_auth.publish(cfg.output, deploy, settings["SCHOOLPLEIN_SECTIONS"],
@@ -107,7 +107,7 @@ def _publish_nginx(cfg: Config, listen: str, deploy: Path, strict: bool = False,
                               web_user=cfg.web_user if production else None)
 
 
-def _dry_run_nginx(cfg: Config, strict: bool) -> None:
+def _dry_run_nginx(cfg: Settings, strict: bool) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         _build(cfg, strict, Path(tmp) / "output", production=True)
         added, changed, removed = basic_auth.plan(Path(tmp) / "output",
@@ -125,7 +125,7 @@ def _dry_run_nginx(cfg: Config, strict: bool) -> None:
             "listen": "listen-adres in de nginx-config / nginx listen address"})
 def publish(c, target="nginx", dry_run=False, strict=False, listen="127.0.0.1:8080"):
     """Bouw en publiceer / Build and publish (nginx/Apache basic auth or S3 + CloudFront)."""
-    cfg = Config.from_env()
+    cfg = load_settings()
     try:
         if target == "nginx" and dry_run:
             _dry_run_nginx(cfg, strict)
@@ -148,7 +148,7 @@ def publish(c, target="nginx", dry_run=False, strict=False, listen="127.0.0.1:80
         _fail(exc)
 
 
-def _republish_local(cfg: Config, deploy_root: Path, listen: str):
+def _republish_local(cfg: Settings, deploy_root: Path, listen: str):
     """A new release from whatever `invoke build` last wrote, with the current accounts."""
     from plugins.roster import load_roster
     from plugins.sections import build_section_map
@@ -158,7 +158,7 @@ def _republish_local(cfg: Config, deploy_root: Path, listen: str):
                               accounts_mod.load_accounts(cfg.private), listen, cfg.hsts)
 
 
-def _serve(cfg: Config, port: int, banner: str = "") -> None:
+def _serve(cfg: Settings, port: int, banner: str = "") -> None:
     """Serve the build; a later `invoke build` or `invoke accounts` is live at the next reload."""
     listen = f"127.0.0.1:{port}"
     deploy = _publish_nginx(cfg, listen, cfg.deploy / "local")
@@ -188,7 +188,7 @@ def _serve(cfg: Config, port: int, banner: str = "") -> None:
 @task(help={"port": PORT_HELP})
 def serve(c, port=None):
     """Bouw en serveer lokaal met nginx, zoals ouders het zien / Build and serve locally."""
-    cfg = Config.from_env()
+    cfg = load_settings()
     try:
         _serve(cfg, int(port or cfg.port))
     except SchoolpleinError as exc:
@@ -200,7 +200,7 @@ def demo(c, port=None):
     """Demo-school: nieuwe wachtwoorden, brieven, bouwen en serveren / Build and serve the demo."""
     from plugins.roster import load_roster
 
-    cfg = Config.from_env()
+    cfg = load_settings()
     port = int(port or cfg.port)
     try:
         roster = load_roster(cfg.roster)
@@ -230,7 +230,7 @@ def demo(c, port=None):
 @task
 def check(c):
     """Controleer roster en content zonder te publiceren / Validate roster and content."""
-    cfg = Config.from_env()
+    cfg = load_settings()
     with tempfile.TemporaryDirectory() as tmp:
         try:
             _build(cfg, output=Path(tmp) / "out")

@@ -20,6 +20,7 @@ from . import output_check, pelican_seam, roster_changes, routing, section_pages
 from .errors import Problem, SchoolpleinError
 from .roster import Consent, load_roster
 from .sections import build_section_map
+from .settings import default
 
 NAME = __name__
 log = logging.getLogger(__name__)
@@ -52,7 +53,8 @@ def _load(pelican) -> None:
     roster = load_roster(settings["SCHOOLPLEIN_ROSTER"])
     settings["SCHOOLPLEIN_ROSTER_OBJ"] = roster
     settings["SCHOOLPLEIN_SECTIONS"] = build_section_map(roster, settings["SITENAME"])
-    settings["PHOTO_CONSENT_DEFAULT"] = Consent(settings.get("PHOTO_CONSENT_DEFAULT", "school"))
+    settings["PHOTO_CONSENT_DEFAULT"] = Consent(settings.get(
+        "PHOTO_CONSENT_DEFAULT", default("SCHOOLPLEIN_PHOTO_CONSENT_DEFAULT")))
     routing.reset()
     _compare_roster(settings, roster)
 

@@ -173,10 +173,13 @@ def check_output(output: Path, sections: SectionMap, hosts: Iterable[str] = (),
 
 def site_hosts(settings) -> set[str]:
     """Every host name the site itself is reached by: its links are internal."""
-    candidates = [settings.get("SITEURL", ""), settings.get("FEED_DOMAIN", ""),
-                  os.environ.get("SCHOOLPLEIN_SITEURL", ""),
-                  "https://" + os.environ.get("CLOUDFRONT_DOMAIN", "")]
-    return {urlsplit(c).netloc for c in candidates if urlsplit(c).netloc}
+    candidates = [settings.get("SITEURL", ""), settings.get("FEED_DOMAIN", "")]
+    known = settings.get("SCHOOLPLEIN_SITE_HOSTS")
+    if known is None:  # not a build from pelicanconf.py: the admin's settings decide
+        from .settings import load_settings
+
+        known = load_settings().site_hosts
+    return {urlsplit(c).netloc for c in candidates if urlsplit(c).netloc} | set(known)
 
 
 def check_pelican(pelican) -> None:

@@ -1,26 +1,17 @@
-"""Settings for the S3 + CloudFront target, read once from the environment (.env).
+"""The S3 + CloudFront target's view of the settings (plugins.settings reads them all).
 
-Every key is documented in .env.example. Missing production keys are reported
-together, in Dutch, so the admin can fix .env in one go. Like publish.config,
-the .env is the project's own (`ROOT / ".env"`, whatever the current folder)
-and relative paths in it are relative to the project.
+Missing production keys are reported together, in Dutch, so the admin can fix
+.env in one go.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from urllib.parse import urlparse
-from zoneinfo import ZoneInfo
 
-from plugins.errors import Problem, SchoolpleinError
-
-from .config import DEFAULT_SCHOOL_NAME, ROOT
-
-SCHOOL_TZ = ZoneInfo("Europe/Amsterdam")
+from plugins.settings import ROOT, SCHOOL_TZ, Settings, default, load_settings
 
 
 @dataclass(frozen=True)
@@ -35,9 +26,9 @@ class CloudFrontSettings:
     access_until: date  # last day links and cookies work (inclusive)
     kvs_arn: str = ""  # KeyValueStore with the revoked links (stack output RevokedLinksArn)
     endpoint_url: str | None = None  # moto / tests only
-    stack_name: str = "schoolplein"
-    private_dir: Path = Path("private")
-    school_name: str = DEFAULT_SCHOOL_NAME
+    stack_name: str = default("SCHOOLPLEIN_STACK_NAME")
+    private_dir: Path = Path(default("SCHOOLPLEIN_PRIVATE"))
+    school_name: str = default("SCHOOLPLEIN_SCHOOL_NAME")
 
     @property
     def expires_epoch(self) -> int:
@@ -50,56 +41,18 @@ class CloudFrontSettings:
         return self.private_dir / "brieven-cloudfront"
 
     @classmethod
+    def from_settings(cls, s: Settings, require: tuple[str, ...] = ()) -> CloudFrontSettings:
+        s.require(*require)
+        return cls(
+            region=s.aws_region, bucket=s.s3_bucket, distribution_id=s.cloudfront_distribution_id,
+            domain=s.cloudfront_domain, key_group_id=s.cloudfront_key_group_id,
+            key_pair_id=s.cloudfront_key_pair_id, private_key_file=s.cloudfront_private_key_file,
+            access_until=s.access_until, kvs_arn=s.cloudfront_kvs_arn,
+            endpoint_url=s.aws_endpoint_url or None, stack_name=s.stack_name,
+            private_dir=s.private, school_name=s.school_name)
+
+    @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, require: tuple[str, ...] = (),
                  root: Path = ROOT) -> CloudFrontSettings:
-        """Read settings; `require` lists keys that must be set for the task at hand.
-
-        env=None loads `root / ".env"` into the environment first (an explicit
-        `env` mapping is used as it is, for tests).
-        """
-        if env is None:
-            from dotenv import load_dotenv
-
-            load_dotenv(root / ".env")  # the project's .env, not the current folder's
-            env = os.environ
-        problems: list[Problem] = []
-
-        def path(key: str, default: str) -> Path:
-            value = Path(get(key, default))
-            return value if value.is_absolute() else root / value
-
-        def get(key: str, default: str = "") -> str:
-            value = env.get(key, "").strip() or default
-            if key in require and not value:
-                problems.append(Problem(".env", None, f"{key} ontbreekt",
-                                        f"vul {key} in (zie .env.example)"))
-            return value
-
-        siteurl_host = urlparse(env.get("SCHOOLPLEIN_SITEURL", "")).hostname or ""
-        until_text = get("SCHOOLPLEIN_ACCESS_UNTIL", f"{date.today().year + 1}-07-31")
-        try:
-            until = date.fromisoformat(until_text)
-        except ValueError:
-            problems.append(Problem(".env", None,
-                                    f"SCHOOLPLEIN_ACCESS_UNTIL '{until_text}' is geen datum",
-                                    "schrijf de datum als JJJJ-MM-DD, bv. 2027-07-31"))
-            until = date.today()
-        settings = cls(
-            region=get("AWS_REGION", env.get("AWS_DEFAULT_REGION", "eu-central-1")),
-            bucket=get("SCHOOLPLEIN_S3_BUCKET"),
-            distribution_id=get("CLOUDFRONT_DISTRIBUTION_ID"),
-            domain=get("CLOUDFRONT_DOMAIN", siteurl_host),
-            key_group_id=get("CLOUDFRONT_KEY_GROUP_ID"),
-            key_pair_id=get("CLOUDFRONT_KEY_PAIR_ID"),
-            private_key_file=path("CLOUDFRONT_PRIVATE_KEY_FILE",
-                                  "private/cloudfront-private-key.pem"),
-            access_until=until,
-            kvs_arn=get("CLOUDFRONT_KVS_ARN"),
-            endpoint_url=get("AWS_ENDPOINT_URL") or None,
-            stack_name=get("SCHOOLPLEIN_STACK_NAME", "schoolplein"),
-            private_dir=path("SCHOOLPLEIN_PRIVATE", "private"),
-            school_name=get("SCHOOLPLEIN_SCHOOL_NAME", DEFAULT_SCHOOL_NAME),
-        )
-        if problems:
-            raise SchoolpleinError(problems)
-        return settings
+        """The project's settings (`root/.env` + environment), or only `env` (tests)."""
+        return cls.from_settings(load_settings(root, env), require)

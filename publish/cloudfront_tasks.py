@@ -69,9 +69,9 @@ def publish_cloudfront(output_dir: Path | str, section_map: SectionMap,
 
 def _roster_and_map(settings: CloudFrontSettings):
     """The roster (SCHOOLPLEIN_ROSTER, relative to the project) and its section map."""
-    from .config import Config
+    from plugins.settings import load_settings
 
-    roster = load_roster(Config.from_env().roster)
+    roster = load_roster(load_settings().roster)
     return roster, build_section_map(roster, settings.school_name)
 
 

@@ -19,10 +19,10 @@ from pathlib import Path
 from plugins.errors import Problem, SchoolpleinError
 from plugins.roster import Roster
 from plugins.sections import SectionMap
+from plugins.settings import ROOT
 
 from .cloudfront_settings import CloudFrontSettings
 from .cloudfront_signing import generate_key_pair
-from .config import ROOT
 from .login_links import write_cloudfront_letters
 from .provision import KEY_SLOTS, apply_stack, current_stack, stack_outputs, stack_parameters
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from ..errors import Problem, SchoolpleinError
 from ..roster import Consent
+from ..settings import default
 
 # Bump when the encoder output changes for the same settings (new step, bug fix):
 # it is part of the cache key, so every cached photo is re-encoded once.
@@ -30,8 +31,8 @@ XMP_SUFFIX = ".xmp"  # photo tools' sidecars: foto.jpg.xmp (digiKam, darktable),
 
 @dataclass(frozen=True)
 class PhotoSettings:
-    min_children: int = 3
-    consent_default: Consent = Consent.SCHOOL
+    min_children: int = int(default("SCHOOLPLEIN_MIN_CHILDREN_PER_PHOTO"))
+    consent_default: Consent = Consent(default("SCHOOLPLEIN_PHOTO_CONSENT_DEFAULT"))
     strict: bool = False
     max_pixels: int = 60_000_000  # larger is treated as a decompression bomb
     max_bytes: int = 40 * 1024 * 1024
@@ -41,8 +42,8 @@ class PhotoSettings:
     webp_quality: int = 80
     webp_method: int = 1  # 4 (Pillow default) is ~3x slower for a ~2% smaller file
     formats: tuple[str, ...] = ("jpeg", "webp")
-    cache_dir: Path = Path("cache/photos")
-    audit_dir: Path = Path("audit")
+    cache_dir: Path = Path(default("SCHOOLPLEIN_PHOTO_CACHE"))
+    audit_dir: Path = Path(default("SCHOOLPLEIN_AUDIT"))
     workers: int = 0  # 0: os.cpu_count()
 
     @property
@@ -71,15 +72,15 @@ class PhotoSettings:
     @classmethod
     def from_pelican(cls, settings: Mapping) -> PhotoSettings:
         """Read the PHOTO_* keys; a bad value is an admin error, not a traceback."""
-        default = settings.get("PHOTO_CONSENT_DEFAULT", "school")
+        base = cls()
+        given = settings.get("PHOTO_CONSENT_DEFAULT", base.consent_default)
         try:
-            consent = default if isinstance(default, Consent) else Consent(str(default).lower())
+            consent = given if isinstance(given, Consent) else Consent(str(given).lower())
         except ValueError:
             raise SchoolpleinError(Problem(
                 "pelicanconf.py", None,
-                f"onbekende PHOTO_CONSENT_DEFAULT '{default}'", "gebruik geen, groep of school",
+                f"onbekende PHOTO_CONSENT_DEFAULT '{given}'", "gebruik geen, groep of school",
             )) from None
-        base = cls()
         return cls(
             min_children=int(settings.get("MIN_CHILDREN_PER_PHOTO", base.min_children)),
             consent_default=consent,
