@@ -116,7 +116,7 @@ def set_cell(path: Path, key_column: str, key: str, column: str, value: str) -> 
 
 def _replace(path: Path, data: bytes) -> None:
     mode = path.stat().st_mode & 0o7777
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".tmp-{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)

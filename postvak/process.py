@@ -55,6 +55,7 @@ def process(settings: PostvakSettings, now: datetime | None = None) -> Summary:
     """Process the inbox; returns what happened. Raises only when the roster is unreadable."""
     private = settings.private
     with store.locked(private):
+        store.sweep(private, settings.roster)
         roster = load_roster(settings.roster)
         state = _State(settings, roster, now)
         applied, rejected = [], []

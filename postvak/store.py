@@ -171,6 +171,16 @@ def locked(private: Path, wait: float = 120.0) -> Iterator[None]:
         os.close(fd)  # the lock goes with the descriptor, also when the process is killed
 
 
+def sweep(private: Path, *folders: Path) -> None:
+    """Remove temp files a killed writer left behind (call with the lock held)."""
+    for pattern in ("postvak/*/.tmp-*", "mail/.tmp-*"):
+        for stale in Path(private).glob(pattern):
+            stale.unlink(missing_ok=True)
+    for extra in folders:
+        for stale in Path(extra).glob(".tmp-*"):
+            stale.unlink(missing_ok=True)
+
+
 # --- intake -----------------------------------------------------------------------------------
 
 def intake(received: Received, private_dir: Path) -> Path:
@@ -183,6 +193,11 @@ def intake(received: Received, private_dir: Path) -> Path:
     """
     if received.received_at.utcoffset() is None:
         raise ValueError("received_at must be timezone-aware")
+    with locked(private_dir):
+        return _intake(received, private_dir)
+
+
+def _intake(received: Received, private_dir: Path) -> Path:
     if len(received.body) > MAX_BODY:
         kept = Received(received.id, received.family, received.sender, received.received_at,
                         received.body[:MAX_BODY], received.origin)
@@ -191,16 +206,15 @@ def intake(received: Received, private_dir: Path) -> Path:
     if not is_submission_id(received.id):
         return quarantine(private_dir, received, f"ongeldige naam '{received.id[:60]}.json' "
                           "(verwacht een uuid, zoals de gezinspagina die maakt)", suffix=True)
-    while True:
-        known = known_envelope(private_dir, received.id)
-        if known is not None:
-            path, envelope = known
-            if envelope == received:
-                return path  # the collector tried again: already stored
-            return quarantine(private_dir, received, replay_reason(envelope), suffix=True)
-        path = folder(private_dir, INBOX) / f"{received.id}.json"
-        if write_json(path, received.to_json(), exclusive=True):
-            return path
+    known = known_envelope(private_dir, received.id)
+    if known is not None:
+        path, envelope = known
+        if envelope == received:
+            return path  # the collector tried again: already stored
+        return quarantine(private_dir, received, replay_reason(envelope), suffix=True)
+    path = folder(private_dir, INBOX) / f"{received.id}.json"
+    write_json(path, received.to_json(), exclusive=True)
+    return path
 
 
 def replay_reason(first: Received) -> str:

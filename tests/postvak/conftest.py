@@ -110,13 +110,16 @@ def inbox(school) -> Inbox:
     return Inbox(school)
 
 
-def mailbox(settings: PostvakSettings) -> list[email.message.EmailMessage]:
-    """The local mailbox (private/mail/), parsed."""
+def mail_files(settings: PostvakSettings) -> set[str]:
     folder = settings.private / "mail"
-    if not folder.exists():
-        return []
-    return [email.message_from_bytes(p.read_bytes(), policy=default)
-            for p in sorted(folder.glob("*.eml"))]
+    return {p.name for p in folder.glob("*.eml")} if folder.exists() else set()
+
+
+def mailbox(settings: PostvakSettings, skip: set[str] = frozenset()) -> list[email.message.EmailMessage]:
+    """The local mailbox (private/mail/), parsed; `skip` leaves out mails seen before."""
+    folder = settings.private / "mail"
+    return [email.message_from_bytes((folder / name).read_bytes(), policy=default)
+            for name in sorted(mail_files(settings) - set(skip))]
 
 
 def text_of(msg) -> str:
@@ -145,8 +148,10 @@ class Recorder:
         if self.kill_at is not None and self.datas == self.kill_at and self.victim:
             os.kill(self.victim, signal.SIGKILL)
             return "451 4.3.0 try again later"
-        while self.stall:
-            await asyncio.sleep(0.02)
+        if self.stall:  # a server that has not committed the mail when its client dies
+            while self.stall:
+                await asyncio.sleep(0.02)
+            return "451 4.3.0 try again later"
         self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
         return "250 OK"
 
