@@ -70,11 +70,16 @@ def deliver(settings: PostvakSettings) -> Delivery:
 
 
 def _to_mailbox(settings: PostvakSettings, pending: list[Path]) -> Delivery:
+    """Copy into the mailbox first (durably), then mark sent: a kill in between copies nothing twice."""
     mailbox = settings.mailbox
     mailbox.mkdir(parents=True, exist_ok=True, mode=0o700)
     for path in pending:
-        store.write_file(mailbox / path.name, path.read_bytes(), exclusive=True)
-        store.move(path, store.SENT)
+        store.write_file(mailbox / path.name, path.read_bytes(), exclusive=True, sync_dir=False)
+    store.fsync_dir(mailbox)
+    for path in pending:
+        store.move(path, store.SENT, sync=False)
+    store.fsync_dir(store.folder(settings.private, store.SENT))
+    store.sync_outbox(settings.private)
     return Delivery(sent=len(pending))
 
 

@@ -178,6 +178,7 @@ class _State:
         for m in record["mails"]:
             mail = Mail(m["id"], m["to"], m["subject"], m["body"], datetime.fromisoformat(m["date"]))
             store.queue_mail(self.private, mail.id, to_eml(mail, self.settings.sender))
+        store.sync_outbox(self.private)
         store.mark_applied(self.private, record["id"])
 
     def mails(self, ident: str, items: list[notices.Notice], when: datetime) -> list[dict]:

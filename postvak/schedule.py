@@ -19,7 +19,7 @@ from plugins.roster import Child, Role, Roster, load_roster
 
 from . import store
 from .mail import Delivery, Mail, deliver, mail_id, to_eml
-from .messages import Absence
+from .messages import DEADLINE, Absence
 from .notices import daylist_notice
 from .process import Summary, process
 from .settings import SCHOOL_TZ, PostvakSettings
@@ -38,8 +38,11 @@ def absences_on(private: Path, roster: Roster, day: date) -> list[tuple[Child, A
         if record["kind"] != "afwezigheid":
             continue
         d = record["data"]
+        # Late means late for *this* day: reported after 08:30 on it (or after it).
+        late = datetime.fromisoformat(record["received_at"]) > datetime.combine(
+            day, DEADLINE, SCHOOL_TZ)
         absence = Absence(d["kind"], date.fromisoformat(d["van"]), date.fromisoformat(d["tot"]),
-                          d["reden"], d["toelichting"], d["te_laat"])
+                          d["reden"], d["toelichting"], late)
         child = roster.children.get(absence.child)
         if child and absence.covers(day) and child.id not in first:
             first[child.id] = (child, absence)
@@ -75,6 +78,7 @@ def send_daylists(settings: PostvakSettings, now: datetime | None = None) -> Del
             sent_at = datetime.combine(day, settings.daylist_at, SCHOOL_TZ)
             mail = Mail(ident, notice.to, notice.subject, notice.body, sent_at)
             store.queue_mail(private, ident, to_eml(mail, settings.sender))
+        store.sync_outbox(private)
         store.write_file(store.folder(private, store.DAYLIST) / day.isoformat(), b"")
         return deliver(settings)
 

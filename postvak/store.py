@@ -103,10 +103,11 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def write_file(path: Path, data: bytes, exclusive: bool = False) -> bool:
+def write_file(path: Path, data: bytes, exclusive: bool = False, sync_dir: bool = True) -> bool:
     """Write `path` whole and durably; with `exclusive`, never replace an existing file.
 
-    Returns False when `exclusive` and the file already existed.
+    Returns False when `exclusive` and the file already existed. `sync_dir=False`
+    leaves the folder's fsync to the caller, who writes several files first.
     """
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
     try:
@@ -126,7 +127,8 @@ def write_file(path: Path, data: bytes, exclusive: bool = False) -> bool:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    fsync_dir(path.parent)
+    if sync_dir:
+        fsync_dir(path.parent)
     return True
 
 
@@ -289,11 +291,18 @@ def mark_applied(private: Path, ident: str) -> None:
 # --- outbox -----------------------------------------------------------------------------------
 
 def queue_mail(private: Path, mail_id: str, eml: bytes) -> bool:
-    """Put a mail in the outbox unless it was queued, sent or refused before."""
+    """Put a mail in the outbox unless it was queued, sent or refused before.
+
+    The caller fsyncs the outbox folder (`sync_outbox`) once after its mails.
+    """
     name = f"{mail_id}.eml"
     if any((root(private) / d / name).exists() for d in (SENT, FAILED)):
         return False
-    return write_file(folder(private, OUTBOX) / name, eml, exclusive=True)
+    return write_file(folder(private, OUTBOX) / name, eml, exclusive=True, sync_dir=False)
+
+
+def sync_outbox(private: Path) -> None:
+    fsync_dir(folder(private, OUTBOX))
 
 
 def outbox(private: Path) -> list[Path]:
@@ -304,10 +313,11 @@ def was_sent(private: Path, mail_id: str) -> bool:
     return (root(private) / SENT / f"{mail_id}.eml").exists()
 
 
-def move(path: Path, to_folder: str) -> Path:
+def move(path: Path, to_folder: str, sync: bool = True) -> Path:
     """Move a mail to sent/failed: one rename, so it is in exactly one folder."""
     target = folder(path.parent.parent.parent, to_folder) / path.name
     os.replace(path, target)
-    fsync_dir(target.parent)
-    fsync_dir(path.parent)
+    if sync:
+        fsync_dir(target.parent)
+        fsync_dir(path.parent)
     return target
