@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from plugins.roster import Child, Parent, Person, Role, Roster, Staff
+from plugins.roster import Child, Person, Roster, Staff
 
 from .messages import DIRECTIE
 
@@ -71,10 +71,3 @@ def short_name(roster: Roster, child: Child) -> str:
                    child.last_name[:1].upper())
     return f"{child.first_name} {initial}."
 
-
-def is_teacher(person: Person) -> bool:
-    return isinstance(person, Staff) and person.role is Role.TEACHER
-
-
-def linked(roster: Roster, parent: Parent, child_id: str) -> bool:
-    return child_id in parent.children

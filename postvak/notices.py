@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from plugins.roster import Child, Consent, Parent, Roster, Staff
+from plugins.roster import Child, Parent, Roster, Staff
 
 from .consent import DESCRIBE, Outcome
 from .households import directie, recipient_addresses, short_name, teachers_of_child
@@ -177,7 +177,3 @@ def daylist_notice(roster: Roster, settings: PostvakSettings, teacher: Staff, da
     return Notice(f"daglijst:{teacher.email}", "daglijst", teacher.name, teacher.email,
                   f"Afwezig vandaag, {dag(day)}", _finish(body, settings))
 
-
-def consent_word(consent: Consent) -> str:
-    return {Consent.NONE: "geen foto's", Consent.GROUP: "alleen groep",
-            Consent.SCHOOL: "groep en school"}[consent]

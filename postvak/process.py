@@ -15,7 +15,6 @@ queued for the next run and never re-applies anything.
 
 from __future__ import annotations
 
-import traceback
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -67,8 +66,7 @@ def process(settings: PostvakSettings, now: datetime | None = None) -> Summary:
                 continue
             except Exception as exc:  # a bug must not stop the queue: keep it for the admin
                 reason = f"interne fout ({type(exc).__name__}: {exc}); meld dit aan de beheerder"
-                tail = "".join(traceback.format_exception_only(exc)).strip()
-                rejected.append(_reject(private, envelope, f"{reason}\n{tail}", now))
+                rejected.append(_reject(private, envelope, reason, now))
                 continue
             if record is None:  # already journaled by a killed run: only the copy was left
                 store.remove(store.folder(private, store.INBOX) / f"{envelope.id}.json")
@@ -86,6 +84,9 @@ def record_admin_decision(settings: PostvakSettings, child: str, decision: Conse
     `by` is the admin's name for the audit trail. Every parent linked to the child
     is told; a narrowing is urgent like a parent's withdrawal.
     """
+    if decision not in {c.value for c in Consent}:
+        raise SchoolpleinError(Problem("besluit beeldgebruik", None,
+                                       f"onbekende keuze '{decision}'", "kies geen, groep of school"))
     decision = Consent(decision)
     if not by.strip():
         raise SchoolpleinError(Problem("besluit beeldgebruik", None, "wie besluit ontbreekt",
@@ -139,11 +140,12 @@ class _State:
         self.settings, self.roster, self.now = settings, roster, now
         self.private = settings.private
         self.cells = {c.id: c.consent for c in roster.children.values()}
-        records = store.journal(self.private)
-        self.seq = max((r["seq"] for r in records), default=0)
-        for record in records:  # a killed run may have left its last record half applied
-            if not store.is_applied(self.private, record["id"]):
-                self.apply(record)
+        journaled = store.journal_ids(self.private)
+        self.seq = len(journaled)  # records are numbered in the order they were written
+        unapplied = [store.read_json(store.journal_path(self.private, i))
+                     for i in journaled - store.applied_ids(self.private)]
+        for record in sorted(unapplied, key=lambda r: r["seq"]):
+            self.apply(record)  # a killed run left it half applied (normally at most one)
 
     def effective(self, child: str) -> Consent:
         return self.cells[child] or self.settings.consent_default

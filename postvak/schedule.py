@@ -34,7 +34,8 @@ class Tick:
 def absences_on(private: Path, roster: Roster, day: date) -> list[tuple[Child, Absence]]:
     """Applied absences covering `day`, one per child (the first report; both households may)."""
     first: dict[str, tuple[Child, Absence]] = {}
-    for record in store.journal(private):
+    records = sorted(store.journal(private), key=lambda r: datetime.fromisoformat(r["received_at"]))
+    for record in records:
         if record["kind"] != "afwezigheid":
             continue
         d = record["data"]

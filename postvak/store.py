@@ -277,11 +277,15 @@ def journal_path(private: Path, ident: str) -> Path:
 def journal(private: Path) -> list[dict]:
     """Every journal record, in the order they were written."""
     records = [read_json(p) for p in folder(private, JOURNAL).glob("*.json")]
-    return sorted(records, key=lambda r: r["seq"])
+    return sorted(records, key=lambda r: (r["seq"], r["received_at"]))
 
 
-def is_applied(private: Path, ident: str) -> bool:
-    return (root(private) / APPLIED / ident).exists()
+def journal_ids(private: Path) -> set[str]:
+    return {name[:-5] for name in os.listdir(folder(private, JOURNAL)) if name.endswith(".json")}
+
+
+def applied_ids(private: Path) -> set[str]:
+    return {name for name in os.listdir(folder(private, APPLIED)) if not name.startswith(".")}
 
 
 def mark_applied(private: Path, ident: str) -> None:
