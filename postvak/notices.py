@@ -42,17 +42,17 @@ class Notice:
     body: str
 
 
-def dag(day: date) -> str:
+def long_date(day: date) -> str:
     return f"{DAYS[day.weekday()]} {day.day} {MONTHS[day.month - 1]} {day.year}"
 
 
 def period(absence: Absence) -> str:
     if absence.start == absence.end:
-        return dag(absence.start)
-    return f"{dag(absence.start)} t/m {dag(absence.end)}"
+        return long_date(absence.start)
+    return f"{long_date(absence.start)} t/m {long_date(absence.end)}"
 
 
-def clock(moment: datetime) -> str:
+def hh_mm(moment: datetime) -> str:
     return moment.astimezone(SCHOOL_TZ).strftime("%H:%M")
 
 
@@ -86,7 +86,7 @@ def absence_notices(roster: Roster, settings: PostvakSettings, family_id: str,
     child = roster.children[absence.child]
     group = roster.groups[child.group].name
     reason = REASONS[absence.reason]
-    late = (f"\nLet op: gemeld om {clock(received_at)}, na 08:30." if absence.late else "")
+    late = (f"\nLet op: gemeld om {hh_mm(received_at)}, na 08:30." if absence.late else "")
     link = family_link(settings, family_id)
     staff_subject = f"Afwezig: {short_name(roster, child)} ({group}), {period(absence)}"
     staff_body = (f"Er is een afwezigheid gemeld voor {short_name(roster, child)} uit {group}.\n\n"
@@ -100,7 +100,7 @@ def absence_notices(roster: Roster, settings: PostvakSettings, family_id: str,
     if settings.admin_email:
         body = (f"Afwezigheid gemeld via Schoolplein.\n\nLeerling: {child.full_name} ({group})\n"
                 f"Wanneer: {period(absence)}\nReden: {reason}\n"
-                f"Gemeld: {dag(received_at.astimezone(SCHOOL_TZ).date())} om {clock(received_at)}"
+                f"Gemeld: {long_date(received_at.astimezone(SCHOOL_TZ).date())} om {hh_mm(received_at)}"
                 f"{' (na 08:30)' if absence.late else ''}")
         notices.append(Notice(f"administratie:{settings.admin_email}", "administratie", "",
                               settings.admin_email,
@@ -171,9 +171,9 @@ def daylist_notice(roster: Roster, settings: PostvakSettings, teacher: Staff, da
         lines.append(f"- {short_name(roster, child)} ({roster.groups[child.group].name}): "
                      f"{REASONS[absence.reason]}{late}")
     listing = "\n".join(lines) if lines else "Er is voor vandaag niemand afwezig gemeld."
-    body = (f"Goedemorgen {teacher.name},\n\nAfwezig gemeld via Schoolplein voor {dag(day)} "
+    body = (f"Goedemorgen {teacher.name},\n\nAfwezig gemeld via Schoolplein voor {long_date(day)} "
             f"({', '.join(groups)}):\n\n{listing}\n\nTelefonische afmeldingen staan niet in deze "
             "lijst. Wie later nog wordt afgemeld, krijgt u apart gemaild.")
     return Notice(f"daglijst:{teacher.email}", "daglijst", teacher.name, teacher.email,
-                  f"Afwezig vandaag, {dag(day)}", _finish(body, settings))
+                  f"Afwezig vandaag, {long_date(day)}", _finish(body, settings))
 

@@ -26,7 +26,7 @@ from . import consent, notices, store
 from .households import person_for_login, recipients
 from .mail import Delivery, Mail, deliver, mail_id, to_eml
 from .messages import Absence, ConsentChoice, Message, Rejected, is_submission_id, parse
-from .settings import PostvakSettings
+from .settings import SCHOOL_TZ, PostvakSettings
 from .store import QuarantineItem, Received
 
 ADMIN_KIND = "besluit"
@@ -48,6 +48,21 @@ class Summary:
     quarantined: tuple[QuarantineItem, ...]  # rejected in this run, with the reason
     urgent: tuple[Urgent, ...]  # every withdrawal not yet acknowledged: rebuild and publish now
     mail: Delivery
+
+    def text(self) -> str:
+        """What the admin's task prints (Dutch)."""
+        def at(moment: datetime) -> str:
+            return moment.astimezone(SCHOOL_TZ).strftime("%d-%m %H:%M")
+
+        lines = [f"Postvak: {len(self.applied)} verwerkt, {len(self.quarantined)} in quarantaine."]
+        lines += [f"  quarantaine: {at(q.received_at)} van {q.sender} (gezin {q.family}): {q.reason}"
+                  for q in self.quarantined]
+        lines += [f"  SPOED: beeldgebruik van {u.child} beperkt (ingestuurd {at(u.received_at)}): "
+                  "publiceer opnieuw" for u in self.urgent]
+        m = self.mail
+        lines.append(f"Mails: {m.sent} verstuurd, {m.queued} wachten op de mailserver, "
+                     f"{m.failed} geweigerd" + (f" ({m.error})" if m.error else "") + ".")
+        return "\n".join(lines)
 
 
 def process(settings: PostvakSettings, now: datetime | None = None) -> Summary:

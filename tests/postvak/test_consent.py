@@ -41,7 +41,9 @@ def test_a_withdrawal_by_either_household_applies_at_once_and_is_urgent(school, 
         assert "op geen enkele foto" in text and "direct van de site" in text
     assert "Peter" not in mails["marieke.jansen@example.nl"]
     # still urgent until the lead's publish acknowledges it
-    assert process(school).urgent == (urgent,)
+    again = process(school)
+    assert again.urgent == (urgent,)
+    assert "SPOED: beeldgebruik van lotte-jansen beperkt (ingestuurd 10-11 07:00)" in again.text()
     acknowledge_urgent(school, [urgent.submission])
     assert pending_urgent(school) == ()
     roster = load_roster(school.roster)

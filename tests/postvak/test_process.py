@@ -118,6 +118,7 @@ def test_bad_submissions_are_quarantined_with_a_reason_and_the_rest_goes_on(scho
     assert set(listed) == set(reasons)  # the admin sees all of them, with the body
     assert listed[bad["geen geldige JSON"].id].preview == "{kapot"
     assert not inbox_left(school)
+    assert "1 verwerkt" not in summary.text() and "10 in quarantaine" in summary.text()
     # the family sees its own rejected reports, not those of strangers in its postvak
     items = family_thread(school.private, load_roster(school.roster), FAM_S)
     rejected = [i for i in items if i.status.startswith("niet verwerkt")]
