@@ -36,6 +36,15 @@ def _fail(exc: SchoolpleinError) -> None:
     sys.exit(1)
 
 
+def _settings() -> Settings:
+    """The admin's settings; a bad value stops the task with the same message everywhere."""
+    try:
+        return load_settings()
+    except SchoolpleinError as exc:
+        _fail(exc)
+        raise  # unreachable: _fail exits
+
+
 def _build(cfg: Settings, strict: bool = False, output: Path | None = None,
            production: bool = False) -> dict:
     """Build into a fresh staging folder, then move it into place: no half outputs."""
@@ -62,7 +71,7 @@ def _build(cfg: Settings, strict: bool = False, output: Path | None = None,
 @task(help={"strict": STRICT_HELP, "output": "uitvoermap / output folder (standaard output/)"})
 def build(c, strict=False, output=None):
     """Bouw de site uit roster/ en content/ / Build the site."""
-    cfg = load_settings()
+    cfg = _settings()
     try:
         _build(cfg, strict, Path(output) if output else None)
     except SchoolpleinError as exc:
@@ -77,7 +86,7 @@ def accounts(c, reset=None):
     from plugins.roster import load_roster
     from publish.cloudfront_settings import CloudFrontSettings
 
-    cfg = load_settings()
+    cfg = _settings()
     try:
         roster = load_roster(cfg.roster)
         change = accounts_mod.sync_accounts(roster, cfg.private, reset=tuple(reset or ()),
@@ -125,7 +134,7 @@ def _dry_run_nginx(cfg: Settings, strict: bool) -> None:
             "listen": "listen-adres in de nginx-config / nginx listen address"})
 def publish(c, target="nginx", dry_run=False, strict=False, listen="127.0.0.1:8080"):
     """Bouw en publiceer / Build and publish (nginx/Apache basic auth or S3 + CloudFront)."""
-    cfg = load_settings()
+    cfg = _settings()
     try:
         if target == "nginx" and dry_run:
             _dry_run_nginx(cfg, strict)
@@ -188,7 +197,7 @@ def _serve(cfg: Settings, port: int, banner: str = "") -> None:
 @task(help={"port": PORT_HELP})
 def serve(c, port=None):
     """Bouw en serveer lokaal met nginx, zoals ouders het zien / Build and serve locally."""
-    cfg = load_settings()
+    cfg = _settings()
     try:
         _serve(cfg, int(port or cfg.port))
     except SchoolpleinError as exc:
@@ -200,7 +209,7 @@ def demo(c, port=None):
     """Demo-school: nieuwe wachtwoorden, brieven, bouwen en serveren / Build and serve the demo."""
     from plugins.roster import load_roster
 
-    cfg = load_settings()
+    cfg = _settings()
     port = int(port or cfg.port)
     try:
         roster = load_roster(cfg.roster)
@@ -230,7 +239,7 @@ def demo(c, port=None):
 @task
 def check(c):
     """Controleer roster en content zonder te publiceren / Validate roster and content."""
-    cfg = load_settings()
+    cfg = _settings()
     with tempfile.TemporaryDirectory() as tmp:
         try:
             _build(cfg, output=Path(tmp) / "out")

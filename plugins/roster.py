@@ -7,9 +7,14 @@ All problems are reported at once, each with file, row and fix.
 Files (header row first, `;` separates several values in one cell):
 
     groepen.csv     slug, naam, schooljaar
-    leerlingen.csv  id, voornaam, achternaam, groep, beeldgebruik
+    leerlingen.csv  id, voornaam, achternaam, groep, beeldgebruik [, gezinnen]
     ouders.csv      id, naam, email, gezin, kinderen
     personeel.csv   id, naam, email, rol, groepen
+
+Two households (separated parents): each household is its own family (gezin
+id, family page, postvak). A child in two households lists both ids in the
+optional `gezinnen` column; without that declaration a child under two gezin
+ids stays an error, because that is usually a typo.
 """
 
 from __future__ import annotations
@@ -32,6 +37,9 @@ FILES = {
     "parents": ("ouders.csv", ("id", "naam", "email", "gezin", "kinderen")),
     "staff": ("personeel.csv", ("id", "naam", "email", "rol", "groepen")),
 }
+# Columns a roster may leave out; write_roster adds them when a row is that long.
+OPTIONAL = {"children": ("gezinnen",)}
+MAX_HOUSEHOLDS = 2
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
@@ -76,6 +84,7 @@ class Child:
     last_name: str
     group: str
     consent: Consent | None  # None: no recorded choice, the school's default applies
+    households: tuple[str, ...] = ()  # declared family ids ("gezinnen"); () = not declared
 
     @property
     def full_name(self) -> str:
@@ -139,6 +148,14 @@ class Roster:
     def consent_of(self, child_id: str, default: Consent) -> Consent:
         return self.children[child_id].consent or default
 
+    def households_of(self, child_id: str) -> tuple[str, ...]:
+        """The family ids the child belongs to (two for separated parents)."""
+        return tuple(f.id for f in self.families.values() if child_id in f.children)
+
+    def parents_of(self, child_id: str) -> tuple[Parent, ...]:
+        """Every parent linked to the child, in all of its households."""
+        return tuple(p for p in self.parents.values() if child_id in p.children)
+
 
 def write_roster(directory: Path | str, **rows: list) -> Path:
     """Write roster CSVs (keys of FILES: groups, children, parents, staff), header first.
@@ -150,6 +167,8 @@ def write_roster(directory: Path | str, **rows: list) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     for key, table in rows.items():
         name, columns = FILES[key]
+        width = max((len(row) for row in table), default=0)
+        columns = (*columns, *OPTIONAL.get(key, ())[:max(0, width - len(columns))])
         with (directory / name).open("w", newline="", encoding="utf-8") as fh:
             writer = csv.writer(fh, lineterminator="\n")
             writer.writerow(columns)
@@ -310,9 +329,18 @@ def load_roster(directory: Path | str) -> Roster:
             except ValueError:
                 bad("children", line, f"onbekende waarde beeldgebruik '{row['beeldgebruik']}'",
                     "gebruik geen, groep of school (of laat leeg voor de standaard)")
+        households = _split(row.get("gezinnen", "").lower())
+        for fam in households:
+            if not FAMILY_ID_RE.match(fam):
+                bad("children", line, f"ongeldig gezin-id '{fam}' in de kolom gezinnen",
+                    "gebruik de gezin-id's uit ouders.csv, gescheiden door ';'")
+        if len(households) > MAX_HOUSEHOLDS:
+            bad("children", line, f"leerling '{ident}' staat bij {len(households)} gezinnen "
+                "in de kolom gezinnen",
+                f"een kind hoort bij hoogstens {MAX_HOUSEHOLDS} huishoudens; laat er twee staan")
         if known_group("children", line, row["groep"]):
             children[ident] = Child(ident, row["voornaam"], row["achternaam"], row["groep"],
-                                    consent)
+                                    consent, households)
 
     def check_person(key: str, line: int, row: dict) -> bool:
         ok = True
@@ -344,7 +372,13 @@ def load_roster(directory: Path | str) -> Roster:
         ok = check_person("parents", line, row)
         unique_email("parents", line, row["email"])
         family = row["gezin"].lower()
-        if not FAMILY_ID_RE.match(family):
+        if len(_split(family)) > 1:
+            bad("parents", line, f"ouder '{ident}' staat bij meer dan één gezin ({row['gezin']})",
+                "een ouder hoort bij één huishouden: laat één gezin-id staan. Heeft een kind "
+                "twee huishoudens, zet dan beide id's bij het kind in leerlingen.csv (kolom "
+                "gezinnen)")
+            ok = False
+        elif not FAMILY_ID_RE.match(family):
             bad("parents", line, f"ongeldig gezin-id '{row['gezin']}' (het staat in de webadressen)",
                 f"gebruik een willekeurig id van minstens 16 tekens, bv. {new_family_id()}")
             ok = False
@@ -383,7 +417,7 @@ def load_roster(directory: Path | str) -> Roster:
         if ok:
             staff[ident] = Staff(ident, row["naam"], row["email"].lower(), role, taught)
 
-    families = _families(parents, raw["parents"], where["parents"], problems)
+    families = _families(parents, children, raw, where, problems)
     if problems:
         raise SchoolpleinError(problems)
     return Roster(groups, children, parents, staff, families)
@@ -415,23 +449,60 @@ def _misplaced_consent(row: dict[str, str], groups: Mapping[str, Group]) -> str 
     return None
 
 
-def _families(parents: dict[str, Parent], rows, shown: str, problems: list[Problem]):
-    """Families are guardians sharing children; the `gezin` column must agree."""
+def _families(parents: dict[str, Parent], children: dict[str, Child], raw, where,
+              problems: list[Problem]) -> dict[str, Family]:
+    """Families are guardians sharing children; the `gezin` column must agree.
+
+    A child may belong to two households only when its `gezinnen` cell lists
+    both; every declared household must hold a parent of that child.
+    """
     members: dict[str, list[Parent]] = defaultdict(list)
     for p in parents.values():
         members[p.family].append(p)
-    family_of_child: dict[str, str] = {}
-    line_of = {row["id"]: line for line, row in rows}
-    for fam, ps in members.items():
-        for p in ps:
-            for kid in p.children:
-                other = family_of_child.setdefault(kid, fam)
-                if other != fam:
-                    problems.append(Problem(
-                        shown, line_of.get(p.id),
-                        f"kind '{kid}' staat bij twee gezinnen ({other} en {fam})",
-                        "geef alle ouders van hetzelfde kind hetzelfde gezin-id",
-                    ))
+    parent_line = {row["id"]: line for line, row in raw["parents"]}
+    child_line = {row["id"]: line for line, row in raw["children"]}
+    homes: dict[str, dict[str, Parent]] = defaultdict(dict)  # child -> family -> first parent
+    for p in parents.values():
+        for kid in p.children:
+            homes[kid].setdefault(p.family, p)
+
+    def bad(key: str, line: int | None, message: str, fix: str) -> None:
+        problems.append(Problem(where[key], line, message, fix))
+
+    for kid, child in children.items():
+        found = homes.get(kid, {})
+        declared = child.households
+        if not declared:
+            if len(found) > 1:
+                # Name the row that came last: it is the one most likely mistyped.
+                latest = max(found.values(), key=lambda p: parent_line.get(p.id, 0))
+                names = " en ".join(sorted(found))
+                if len(found) > MAX_HOUSEHOLDS:
+                    bad("parents", parent_line.get(latest.id),
+                        f"kind '{kid}' staat bij {len(found)} gezinnen ({names})",
+                        f"een kind hoort bij hoogstens {MAX_HOUSEHOLDS} huishoudens: verbeter "
+                        "het gezin-id van de ouders in ouders.csv")
+                else:
+                    bad("parents", parent_line.get(latest.id),
+                        f"kind '{kid}' staat bij twee gezinnen ({names})",
+                        "een typefout? Geef alle ouders van dit kind hetzelfde gezin-id. Heeft het "
+                        "kind twee huishoudens (gescheiden ouders)? Zet dan in leerlingen.csv bij "
+                        f"'{kid}' in de kolom gezinnen: {';'.join(sorted(found))}")
+            continue
+        for fam in declared:
+            if fam not in found:
+                bad("children", child_line.get(kid),
+                    f"gezin '{fam}' staat bij leerling '{kid}' (kolom gezinnen), maar geen ouder "
+                    f"van '{kid}' heeft dat gezin-id",
+                    f"zet '{kid}' bij een ouder van dat gezin in ouders.csv (kolom kinderen), of "
+                    "haal het id weg uit de kolom gezinnen")
+        for fam, parent in sorted(found.items()):
+            if fam not in declared:
+                bad("parents", parent_line.get(parent.id),
+                    f"ouder '{parent.id}' (gezin {fam}) heeft kind '{kid}', maar dat gezin staat "
+                    f"niet in de kolom gezinnen van '{kid}' ({';'.join(declared)})",
+                    f"klopt het gezin-id van '{parent.id}'? Zo ja: voeg {fam} toe aan de kolom "
+                    f"gezinnen van '{kid}' in leerlingen.csv")
     return {
         fam: Family(
             fam,

@@ -12,6 +12,7 @@ command -v exiftool >/dev/null 2>&1 || need_apt+=(libimage-exiftool-perl)
 [ -x /usr/sbin/apache2 ] || need_apt+=(apache2-bin)
 command -v rsync >/dev/null 2>&1 || need_apt+=(rsync)
 command -v node >/dev/null 2>&1 || need_apt+=(nodejs)  # runs the CloudFront Function in tests
+command -v systemd-analyze >/dev/null 2>&1 || need_apt+=(systemd)  # checks the postvak's units
 if [ ${#need_apt[@]} -gt 0 ]; then
     echo "Installeren met apt-get: ${need_apt[*]}"
     SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"

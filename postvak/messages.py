@@ -1,0 +1,216 @@
+"""What a parent may send: the postvak's JSON shapes, validated without side effects.
+
+A submission is one JSON object (UTF-8, at most 16 KiB) PUT to
+`/gezin/<gezin-id>/postvak/<uuid>.json`. Who sent it and for which family come
+from the authenticated request and the path, never from the body. Three kinds:
+
+    {"v": 1, "soort": "afwezigheid", "kind": "<leerling-id>",
+     "van": "2026-11-10", "tot": "2026-11-12",
+     "reden": "ziek" | "arts" | "anders", "toelichting": "..."}
+
+        van: optional, default the day it was received (the next school day on a
+             weekend); tot: optional, default van. At most 7 days back, at most a
+             year ahead, at most 14 school days. toelichting: optional, <= 500
+             characters. Received after 08:30 (Europe/Amsterdam) on or after the
+             first day: accepted and marked late.
+
+    {"v": 1, "soort": "bericht", "aan": "<medewerker-id>" | "directie", "tekst": "..."}
+
+        aan: a teacher of one of this family's children, or the directie.
+        tekst: 1..2,000 characters, kept exactly as typed; whoever shows it escapes
+        it (HTML and script are just text, Markdown is never rendered).
+
+    {"v": 1, "soort": "beeldgebruik", "kind": "<leerling-id>", "keuze": "geen" | "groep" | "school"}
+
+Anything else (other or duplicate keys, wrong types, control characters) is
+rejected with a Dutch reason; the roster checks (is it this family's child, may
+this family write to that teacher) happen in `process`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from plugins.roster import Consent
+
+from .settings import SCHOOL_TZ
+
+MAX_BODY = 16 * 1024
+MAX_NOTE = 500
+MAX_TEXT = 2000
+MAX_SCHOOL_DAYS = 14
+DAYS_BACK = 7
+DAYS_AHEAD = 365
+DEADLINE = time(8, 30)  # school policy: report an absence before 08:30
+REASONS = {"ziek": "ziek", "arts": "arts/tandarts", "anders": "anders"}
+DIRECTIE = "directie"
+UUID4_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+SHAPES = {
+    "afwezigheid": ({"v", "soort", "kind", "reden"}, {"van", "tot", "toelichting"}),
+    "bericht": ({"v", "soort", "aan", "tekst"}, set()),
+    "beeldgebruik": ({"v", "soort", "kind", "keuze"}, set()),
+}
+
+
+class Rejected(Exception):
+    """A submission that cannot be applied; `reason` is what the admin reads (Dutch)."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Absence:
+    child: str
+    start: date
+    end: date
+    reason: str  # a key of REASONS
+    note: str
+    late: bool
+
+    def covers(self, day: date) -> bool:
+        return self.start <= day <= self.end and day.weekday() < 5
+
+
+@dataclass(frozen=True)
+class Message:
+    to: str  # staff id or DIRECTIE
+    text: str
+
+
+@dataclass(frozen=True)
+class ConsentChoice:
+    child: str
+    choice: Consent
+
+
+Submission = Absence | Message | ConsentChoice
+
+
+def is_submission_id(text: str) -> bool:
+    """Canonical lowercase UUID4 text, as crypto.randomUUID() writes it."""
+    return bool(UUID4_RE.match(text))
+
+
+def school_days(start: date, end: date) -> int:
+    return sum(1 for n in range((end - start).days + 1) if (start + timedelta(n)).weekday() < 5)
+
+
+def next_school_day(day: date) -> date:
+    while day.weekday() >= 5:
+        day += timedelta(1)
+    return day
+
+
+def parse(body: bytes, received_at: datetime) -> Submission:
+    """The submission in `body`, or Rejected with the reason the admin reads."""
+    if len(body) > MAX_BODY:
+        raise Rejected(f"te groot: {len(body)} bytes (hoogstens {MAX_BODY})")
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise Rejected("geen UTF-8 tekst") from None
+    try:
+        data = json.loads(text, object_pairs_hook=_no_duplicates)
+    except _Duplicate as exc:
+        raise Rejected(f"veld '{exc}' staat er twee keer in") from None
+    except (ValueError, RecursionError):
+        raise Rejected("geen geldige JSON") from None
+    if not isinstance(data, dict):
+        raise Rejected("geen JSON-object")
+    if type(data.get("v")) is not int or data["v"] != 1:
+        raise Rejected(f"onbekende versie {data.get('v')!r} (verwacht \"v\": 1)")
+    kind = data.get("soort")
+    if not isinstance(kind, str) or kind not in SHAPES:
+        raise Rejected(f"onbekende soort {kind!r} (afwezigheid, bericht of beeldgebruik)")
+    required, optional = SHAPES[kind]
+    missing = sorted(required - data.keys())
+    if missing:
+        raise Rejected(f"{kind}: veld ontbreekt: {', '.join(missing)}")
+    extra = sorted(data.keys() - required - optional)
+    if extra:
+        raise Rejected(f"{kind}: onbekend veld: {', '.join(extra)}")
+    if kind == "afwezigheid":
+        return _absence(data, received_at)
+    if kind == "bericht":
+        return Message(_word(data, "aan"), _text(data, "tekst", MAX_TEXT, required=True))
+    choice = data["keuze"]
+    if not isinstance(choice, str) or choice not in {c.value for c in Consent}:
+        raise Rejected(f"beeldgebruik: onbekende keuze {choice!r} (geen, groep of school)")
+    return ConsentChoice(_word(data, "kind"), Consent(choice))
+
+
+def _absence(data: dict, received_at: datetime) -> Absence:
+    local = received_at.astimezone(SCHOOL_TZ)
+    today = local.date()
+    start = _date(data, "van") or next_school_day(today)
+    end = _date(data, "tot") or start
+    if end < start:
+        raise Rejected(f"afwezigheid: 'tot' ({end}) ligt voor 'van' ({start})")
+    if start < today - timedelta(DAYS_BACK):
+        raise Rejected(f"afwezigheid: {start} ligt meer dan {DAYS_BACK} dagen terug")
+    if end > today + timedelta(DAYS_AHEAD):
+        raise Rejected(f"afwezigheid: {end} ligt meer dan een jaar vooruit")
+    days = school_days(start, end)
+    if days == 0:
+        raise Rejected("afwezigheid: de periode valt helemaal in het weekend")
+    if days > MAX_SCHOOL_DAYS:
+        raise Rejected(f"afwezigheid: {days} schooldagen (hoogstens {MAX_SCHOOL_DAYS}; "
+                       "bel de school voor een langere afwezigheid)")
+    reason = data["reden"]
+    if not isinstance(reason, str) or reason not in REASONS:
+        raise Rejected(f"afwezigheid: onbekende reden {reason!r} (ziek, arts of anders)")
+    note = _text(data, "toelichting", MAX_NOTE, required=False)
+    late = local > datetime.combine(start, DEADLINE, SCHOOL_TZ)
+    return Absence(_word(data, "kind"), start, end, reason, note, late)
+
+
+def _word(data: dict, key: str) -> str:
+    value = data[key]
+    if not isinstance(value, str) or not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,63}", value):
+        raise Rejected(f"'{key}' is geen geldig id: {str(value)[:40]!r}")
+    return value
+
+
+def _text(data: dict, key: str, limit: int, required: bool) -> str:
+    value = data.get(key, "")
+    if not isinstance(value, str):
+        raise Rejected(f"'{key}' is geen tekst")
+    if required and not value.strip():
+        raise Rejected(f"'{key}' is leeg")
+    if len(value) > limit:
+        raise Rejected(f"'{key}' is te lang: {len(value)} tekens (hoogstens {limit})")
+    if any(unicodedata.category(ch) in ("Cc", "Cs") and ch not in "\n\r\t" for ch in value):
+        raise Rejected(f"'{key}' bevat onzichtbare stuurtekens")
+    return value
+
+
+def _date(data: dict, key: str) -> date | None:
+    if key not in data:
+        return None
+    value = data[key]
+    if not isinstance(value, str) or not DATE_RE.match(value):
+        raise Rejected(f"afwezigheid: '{key}' is geen datum (JJJJ-MM-DD): {str(value)[:20]!r}")
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise Rejected(f"afwezigheid: '{key}' bestaat niet: {value}") from None
+
+
+class _Duplicate(ValueError):
+    pass
+
+
+def _no_duplicates(pairs: list[tuple[str, object]]) -> dict:
+    seen: dict = {}
+    for key, value in pairs:
+        if key in seen:
+            raise _Duplicate(key)
+        seen[key] = value
+    return seen

@@ -1,0 +1,179 @@
+"""Which mails a submission causes, to whom, saying what (pure: no files, no SMTP).
+
+Privacy rules for every text here: no photos, never a parent's message text or
+absence note (staff read those on the family page, behind its login), and no
+child's name beyond what the recipient may read already: a teacher and the
+directie their pupil's first name (with an initial when the group has two), a
+parent their own child's. The pupil administration (SCHOOLPLEIN_ADMIN_EMAIL)
+keeps the school's pupil register (it exports leerlingen.csv), so it gets the
+full name it needs to record an absence. Parents of the other household learn
+the facts about their child, never who in the other household sent them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from plugins.roster import Child, Parent, Roster, Staff
+
+from .consent import DESCRIBE, Outcome
+from .households import directie, recipient_addresses, short_name, teachers_of_child
+from .messages import DIRECTIE, REASONS, Absence, Message
+from .settings import SCHOOL_TZ, PostvakSettings
+
+DAYS = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag")
+MONTHS = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus",
+          "september", "oktober", "november", "december")
+FOOTER = ("\n\n-- \nDit is een automatisch bericht van Schoolplein ({school}). Antwoorden op deze "
+          "e-mail komen niet aan.")
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One mail to one address. `key` is unique within its submission (the mail id's seed)."""
+
+    key: str
+    role: str  # leerkracht, directie, administratie, ouder, ontvanger, daglijst
+    name: str  # the recipient's name as the family page may show it ("" for addresses)
+    to: str
+    subject: str
+    body: str
+
+
+def long_date(day: date) -> str:
+    return f"{DAYS[day.weekday()]} {day.day} {MONTHS[day.month - 1]} {day.year}"
+
+
+def period(absence: Absence) -> str:
+    if absence.start == absence.end:
+        return long_date(absence.start)
+    return f"{long_date(absence.start)} t/m {long_date(absence.end)}"
+
+
+def hh_mm(moment: datetime) -> str:
+    return moment.astimezone(SCHOOL_TZ).strftime("%H:%M")
+
+
+def family_link(settings: PostvakSettings, family_id: str) -> str:
+    return f"{settings.site_url}/gezin/{family_id}/"
+
+
+def _unique(notices: Iterable[Notice]) -> list[Notice]:
+    """One mail per address and submission: the first role wins (teacher before directie)."""
+    seen, kept = set(), []
+    for n in notices:
+        if n.to and n.to.lower() not in seen:
+            seen.add(n.to.lower())
+            kept.append(n)
+    return kept
+
+
+def _finish(body: str, settings: PostvakSettings) -> str:
+    return body + FOOTER.format(school=settings.school_name)
+
+
+def _directie(roster: Roster, settings: PostvakSettings) -> list[tuple[str, str]]:
+    members = [(s.name, s.email) for s in directie(roster)]
+    if not members and settings.directie_email:
+        members = [("", settings.directie_email)]
+    return members
+
+
+def absence_notices(roster: Roster, settings: PostvakSettings, family_id: str,
+                    absence: Absence, received_at: datetime) -> list[Notice]:
+    child = roster.children[absence.child]
+    group = roster.groups[child.group].name
+    reason = REASONS[absence.reason]
+    late = (f"\nLet op: gemeld om {hh_mm(received_at)}, na 08:30." if absence.late else "")
+    link = family_link(settings, family_id)
+    staff_subject = f"Afwezig: {short_name(roster, child)} ({group}), {period(absence)}"
+    staff_body = (f"Er is een afwezigheid gemeld voor {short_name(roster, child)} uit {group}.\n\n"
+                  f"Wanneer: {period(absence)}\nReden: {reason}{late}\n\n"
+                  f"Meer op de gezinspagina (na inloggen): {link}")
+    notices = [Notice(f"leerkracht:{t.email}", "leerkracht", t.name, t.email, staff_subject,
+                      _finish(staff_body, settings))
+               for t in teachers_of_child(roster, child.id)]
+    notices += [Notice(f"directie:{email}", "directie", name, email, staff_subject,
+                       _finish(staff_body, settings)) for name, email in _directie(roster, settings)]
+    if settings.admin_email:
+        body = (f"Afwezigheid gemeld via Schoolplein.\n\nLeerling: {child.full_name} ({group})\n"
+                f"Wanneer: {period(absence)}\nReden: {reason}\n"
+                f"Gemeld: {long_date(received_at.astimezone(SCHOOL_TZ).date())} om {hh_mm(received_at)}"
+                f"{' (na 08:30)' if absence.late else ''}")
+        notices.append(Notice(f"administratie:{settings.admin_email}", "administratie", "",
+                              settings.admin_email,
+                              f"Afwezigheid {child.full_name} ({group}), {period(absence)}",
+                              _finish(body, settings)))
+    for parent in roster.parents_of(child.id):
+        body = (f"Beste {parent.name},\n\nDe afwezigheid van {child.first_name} is doorgegeven aan "
+                f"de school.\n\nWanneer: {period(absence)}\nReden: {reason}{late}\n\n"
+                "Is dit niet juist? Bel dan de school.\n"
+                f"Uw gezinspagina: {family_link(settings, parent.family)}")
+        notices.append(Notice(f"ouder:{parent.email}", "ouder", parent.name, parent.email,
+                              f"Afwezigheid van {child.first_name} doorgegeven",
+                              _finish(body, settings)))
+    return _unique(notices)
+
+
+def message_notices(roster: Roster, settings: PostvakSettings, family_id: str, sender: Parent,
+                    message: Message) -> list[Notice]:
+    """The recipient learns that there is a message and where; never what it says."""
+    link = family_link(settings, family_id)
+    who = "de directie" if message.to == DIRECTIE else "u"
+    notices = []
+    for name, email in recipient_addresses(roster, message.to, settings.directie_email):
+        body = (f"Er staat een nieuw bericht voor {who} van {sender.name} op hun gezinspagina:\n"
+                f"{link}\n\nLees en beantwoord het bericht daar (na inloggen).")
+        notices.append(Notice(f"ontvanger:{email}", "ontvanger", name, email,
+                              f"Nieuw bericht van {sender.name}", _finish(body, settings)))
+    return _unique(notices)
+
+
+def consent_notices(roster: Roster, settings: PostvakSettings, child: Child, outcome: Outcome,
+                    by_school: bool) -> list[Notice]:
+    """Every parent linked to the child hears what now applies, in both households."""
+    name = child.first_name
+    if by_school:
+        what = (f"De school heeft besloten over het beeldgebruik van {name}: voortaan "
+                f"{DESCRIBE[outcome.new]}.")
+    elif outcome.new != outcome.old:
+        what = (f"Het beeldgebruik van {name} is aangepast door een ouder: voortaan "
+                f"{DESCRIBE[outcome.new]} (was: {DESCRIBE[outcome.old]}).")
+        if outcome.widened:
+            what += " Alle ouders van " + name + " hebben hiermee ingestemd."
+    elif outcome.pending:
+        what = (f"Een ouder van {name} heeft gevraagd om meer toestemming: "
+                f"{DESCRIBE[outcome.choice]}. Dat gaat pas in als alle ouders van {name} "
+                "dat op hun gezinspagina kiezen, of als de school een besluit neemt. Tot dan "
+                f"blijft: {DESCRIBE[outcome.new]}.")
+    else:
+        what = f"De keuze voor het beeldgebruik van {name} is vastgelegd: {DESCRIBE[outcome.new]}."
+    if outcome.narrowed:
+        what += f"\n\nFoto's waarop {name} staat en die dit niet meer toestaat, haalt de school " \
+                "direct van de site."
+    notices = []
+    for parent in roster.parents_of(child.id):
+        body = (f"Beste {parent.name},\n\n{what}\n\nU kunt de keuze zien en wijzigen op uw "
+                f"gezinspagina: {family_link(settings, parent.family)}")
+        notices.append(Notice(f"ouder:{parent.email}", "ouder", parent.name, parent.email,
+                              f"Beeldgebruik van {name}", _finish(body, settings)))
+    return _unique(notices)
+
+
+def daylist_notice(roster: Roster, settings: PostvakSettings, teacher: Staff, day: date,
+                   entries: list[tuple[Child, Absence]]) -> Notice:
+    groups = [roster.groups[g].name for g in teacher.groups if g in roster.groups]
+    lines = []
+    for child, absence in sorted(entries, key=lambda e: (e[0].group, e[0].first_name)):
+        late = ", te laat gemeld" if absence.late else ""
+        lines.append(f"- {short_name(roster, child)} ({roster.groups[child.group].name}): "
+                     f"{REASONS[absence.reason]}{late}")
+    listing = "\n".join(lines) if lines else "Er is voor vandaag niemand afwezig gemeld."
+    body = (f"Goedemorgen {teacher.name},\n\nAfwezig gemeld via Schoolplein voor {long_date(day)} "
+            f"({', '.join(groups)}):\n\n{listing}\n\nTelefonische afmeldingen staan niet in deze "
+            "lijst. Wie later nog wordt afgemeld, krijgt u apart gemaild.")
+    return Notice(f"daglijst:{teacher.email}", "daglijst", teacher.name, teacher.email,
+                  f"Afwezig vandaag, {long_date(day)}", _finish(body, settings))
+

@@ -1,0 +1,139 @@
+"""What a family page shows of the postvak: that household's own submissions, in order.
+
+Only items sent to this family's own postvak (the path's family id) by one of
+its own parents appear, plus the school's consent decisions about its children.
+The other household of a shared child never shows up here, not even its
+absence reports or consent choices (those parents are told by mail).
+`text` is the parent's own words exactly as typed: the page must escape it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from plugins.roster import Consent, Roster
+
+from . import store
+from .consent import DESCRIBE
+from .households import person_for_login
+from .messages import REASONS, SHAPES
+from .notices import long_date
+from .process import ADMIN_KIND
+from .store import Received
+
+RECEIVED, PROCESSED = "ontvangen", "verwerkt"
+
+
+@dataclass(frozen=True)
+class ThreadItem:
+    id: str
+    kind: str  # afwezigheid, bericht, beeldgebruik, besluit (or "onbekend" in quarantine)
+    at: datetime  # when the server received it
+    sender: str  # the parent's own name; "de school" for a decision
+    summary: str  # one line in Dutch
+    text: str  # the parent's words as typed (message, absence note): escape when rendering
+    status: str  # ontvangen / verwerkt / doorgestuurd aan <naam> / niet verwerkt: <reden>
+
+
+def family_thread(private: Path, roster: Roster, family_id: str) -> tuple[ThreadItem, ...]:
+    return threads(private, roster).get(family_id, ())
+
+
+def threads(private: Path, roster: Roster) -> dict[str, tuple[ThreadItem, ...]]:
+    """Every family's thread in one pass over the postvak (oldest first)."""
+    found: dict[str, list[ThreadItem]] = {fid: [] for fid in roster.families}
+    for record in store.journal(private):
+        if record["kind"] == ADMIN_KIND:
+            item = _decision(roster, record)
+            for fid in roster.households_of(record["data"]["kind"]):
+                found[fid].append(item)
+            continue
+        envelope = Received.from_json(record["envelope"])
+        if envelope.family in found:
+            found[envelope.family].append(_item(private, roster, record, envelope))
+    for entry in store.quarantine_list(private):
+        if entry.reason.startswith(store.REPLAY):
+            continue  # the first one is in the thread already
+        name = _own_parent(roster, entry.family, entry.sender)
+        if name:
+            reason = entry.reason.splitlines()[0]
+            found[entry.family].append(ThreadItem(
+                entry.name, _kind(entry.body), entry.received_at, name,
+                "Niet verwerkt", "", f"niet verwerkt: {reason}"))
+    for envelope in store.inbox(private):
+        name = _own_parent(roster, envelope.family, envelope.sender)
+        if name:
+            kind = _kind(envelope.body)
+            found[envelope.family].append(ThreadItem(envelope.id, kind, envelope.received_at, name,
+                                                     kind.capitalize(), "", RECEIVED))
+    return {fid: tuple(sorted(items, key=lambda i: (i.at, i.id))) for fid, items in found.items()}
+
+
+def _own_parent(roster: Roster, family_id: str, login: str) -> str:
+    """The sender's name if they are a parent of that family; '' hides the item."""
+    family = roster.families.get(family_id)
+    person = person_for_login(roster, login)
+    if family is None or person is None or person.id not in family.parents:
+        return ""
+    return person.name
+
+
+def _kind(body: bytes) -> str:
+    try:
+        kind = json.loads(body).get("soort")
+    except (ValueError, AttributeError):
+        return "onbekend"
+    return kind if isinstance(kind, str) and kind in SHAPES else "onbekend"
+
+
+def _first_name(roster: Roster, child: str) -> str:
+    found = roster.children.get(child)
+    return found.first_name if found else "uw kind"
+
+
+def _sent_to(private: Path, record: dict, role: str) -> list[str]:
+    names = [m["name"] or m["to"] for m in record["mails"] if m["role"] == role]
+    if names and all(store.was_sent(private, m["id"]) for m in record["mails"]
+                     if m["role"] == role):
+        return names
+    return []
+
+
+def _item(private: Path, roster: Roster, record: dict, envelope: Received) -> ThreadItem:
+    data, kind = record["data"], record["kind"]
+    parent = roster.parents.get(record["person"])
+    sender = parent.name if parent else ""
+    at = datetime.fromisoformat(record["received_at"])
+    status, text = PROCESSED, ""
+    if kind == "afwezigheid":
+        start, end = date.fromisoformat(data["van"]), date.fromisoformat(data["tot"])
+        when = long_date(start) if start == end else f"{long_date(start)} t/m {long_date(end)}"
+        summary = (f"Afwezigheid {_first_name(roster, data['kind'])}: {when}, "
+                   f"{REASONS[data['reden']]}" + (" (na 08:30 gemeld)" if data["te_laat"] else ""))
+        text = data["toelichting"]
+        teachers = _sent_to(private, record, "leerkracht")
+        if teachers:
+            status = "doorgestuurd aan " + " en ".join(teachers)
+    elif kind == "bericht":
+        summary, text = f"Bericht aan {data['aan_naam']}", data["tekst"]
+        if _sent_to(private, record, "ontvanger"):
+            status = f"doorgestuurd aan {data['aan_naam']}"
+    else:
+        summary = (f"Beeldgebruik {_first_name(roster, data['kind'])}: "
+                   f"{DESCRIBE[Consent(data['keuze'])]}")
+        if data["wacht"]:
+            status = "verwerkt; gaat in als alle ouders dit kiezen"
+        elif data["nieuw"] != data["oud"]:
+            status = "verwerkt; geldt direct"
+    return ThreadItem(record["id"], kind, at, sender, summary, text, status)
+
+
+def _decision(roster: Roster, record: dict) -> ThreadItem:
+    data = record["data"]
+    summary = (f"Besluit van de school over het beeldgebruik van "
+               f"{_first_name(roster, data['kind'])}: {DESCRIBE[Consent(data['keuze'])]}")
+    return ThreadItem(record["id"], ADMIN_KIND, datetime.fromisoformat(record["received_at"]),
+                      "de school", summary, "", PROCESSED)

@@ -1,0 +1,143 @@
+"""Photo consent across households: withdrawals at once, wider consent only when all agree."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from plugins.roster import Consent, load_roster
+from postvak import acknowledge_urgent, family_thread, pending_urgent, process, record_admin_decision
+from postvak.consent import ORDER, decide, rank, read_audit
+
+from .conftest import FAM_A, FAM_B, FAM_V, mail_files, mailbox, text_of
+
+LOTTE = "lotte-jansen"
+
+
+def choose(inbox, family, login, child, keuze):
+    return inbox.put(family, login, {"soort": "beeldgebruik", "kind": child, "keuze": keuze})
+
+
+def cell(settings, child) -> Consent | None:
+    return load_roster(settings.roster).children[child].consent
+
+
+def test_a_withdrawal_by_either_household_applies_at_once_and_is_urgent(school, inbox):
+    before = (school.roster / "leerlingen.csv").read_bytes()
+    sent = choose(inbox, FAM_B, "peter.jansen@example.nl", LOTTE, "geen")
+    summary = process(school)
+    assert summary.applied == (sent.id,)
+    assert cell(school, LOTTE) is Consent.NONE
+    after = (school.roster / "leerlingen.csv").read_bytes()
+    assert after == before.replace(b"Lotte,Jansen,groep-5-6,school,", b"Lotte,Jansen,groep-5-6,geen,")
+    [urgent] = summary.urgent
+    assert (urgent.submission, urgent.child, urgent.received_at) == (sent.id, LOTTE, sent.received_at)
+    [line] = read_audit(school.private)
+    assert (line["door"], line["oud"], line["nieuw"], line["van_kracht"]) == (
+        "ouder-b1", "school", "geen", "ja")
+    mails = {m["To"]: text_of(m) for m in mailbox(school)}
+    assert set(mails) == {"marieke.jansen@example.nl", "peter.jansen@example.nl"}
+    for text in mails.values():
+        assert "op geen enkele foto" in text and "direct van de site" in text
+    assert "Peter" not in mails["marieke.jansen@example.nl"]
+    # still urgent until the lead's publish acknowledges it
+    again = process(school)
+    assert again.urgent == (urgent,)
+    assert "SPOED: beeldgebruik van lotte-jansen beperkt (ingestuurd 10-11 07:00)" in again.text()
+    acknowledge_urgent(school, [urgent.submission])
+    assert pending_urgent(school) == ()
+    roster = load_roster(school.roster)
+    assert [i.status for i in family_thread(school.private, roster, FAM_B)] == [
+        "verwerkt; geldt direct"]
+    assert family_thread(school.private, roster, FAM_A) == ()
+
+
+def test_wider_consent_waits_for_every_linked_parent(school, inbox):
+    choose(inbox, FAM_B, "peter.jansen@example.nl", LOTTE, "geen")
+    process(school)
+    acknowledge_urgent(school, [u.submission for u in pending_urgent(school)])
+    seen = mail_files(school)
+
+    choose(inbox, FAM_A, "marieke.jansen@example.nl", LOTTE, "school")
+    summary = process(school)
+    assert len(summary.applied) == 1 and summary.urgent == ()
+    assert cell(school, LOTTE) is Consent.NONE  # Peter has not agreed
+    new = mailbox(school, skip=seen)
+    assert {m["To"] for m in new} == {"marieke.jansen@example.nl", "peter.jansen@example.nl"}
+    assert all("pas in als alle ouders" in text_of(m) for m in new)
+    assert read_audit(school.private)[-1]["van_kracht"].startswith("nee")
+
+    choose(inbox, FAM_B, "peter.jansen@example.nl", LOTTE, "groep")  # Peter agrees to less
+    process(school)
+    assert cell(school, LOTTE) is Consent.GROUP  # the narrowest both allow
+    choose(inbox, FAM_B, "peter.jansen@example.nl", LOTTE, "school")
+    process(school)
+    assert cell(school, LOTTE) is Consent.SCHOOL
+    assert [r["nieuw"] for r in read_audit(school.private)] == ["geen", "geen", "groep", "school"]
+    thread_a = family_thread(school.private, load_roster(school.roster), FAM_A)
+    assert [i.status for i in thread_a] == ["verwerkt; gaat in als alle ouders dit kiezen"]
+
+
+def test_parents_of_one_household_must_agree_too_and_only_linked_parents_decide(school, inbox):
+    choose(inbox, FAM_V, "marieke.devries@example.nl", "zoe-devries", "geen")
+    process(school)
+    choose(inbox, FAM_V, "marieke.devries@example.nl", "zoe-devries", "school")
+    process(school)
+    assert cell(school, "zoe-devries") is Consent.NONE
+    choose(inbox, FAM_V, "youssef.nováková@example.nl", "zoe-devries", "school")
+    process(school)
+    assert cell(school, "zoe-devries") is Consent.SCHOOL
+    # Eva lives in Lotte's second household but is not her parent in the roster
+    sent = choose(inbox, FAM_B, "eva.deboer@example.nl", LOTTE, "geen")
+    summary = process(school)
+    assert [q.id for q in summary.quarantined] == [sent.id]
+    assert "alleen ouders van het kind" in summary.quarantined[0].reason
+    assert cell(school, LOTTE) is Consent.SCHOOL
+
+
+def test_the_school_decides_when_parents_disagree(school, inbox):
+    choose(inbox, FAM_B, "peter.jansen@example.nl", LOTTE, "geen")
+    process(school)
+    seen = mail_files(school)
+    outcome = record_admin_decision(school, LOTTE, "groep", by="Ingrid Hoekstra")
+    assert outcome.widened and cell(school, LOTTE) is Consent.GROUP
+    line = read_audit(school.private)[-1]
+    assert (line["door"], line["oud"], line["nieuw"]) == ("school: Ingrid Hoekstra", "geen", "groep")
+    new = mailbox(school, skip=seen)
+    assert {m["To"] for m in new} == {"marieke.jansen@example.nl", "peter.jansen@example.nl"}
+    assert all("De school heeft besloten" in text_of(m) for m in new)
+    outcome = record_admin_decision(school, LOTTE, Consent.NONE, by="Ingrid Hoekstra")
+    assert outcome.narrowed
+    assert any(u.child == LOTTE and u.submission.startswith("besluit-") for u in pending_urgent(school))
+    roster = load_roster(school.roster)
+    for fam in (FAM_A, FAM_B):  # the decision shows in both households, naming no parent
+        decisions = [i for i in family_thread(school.private, roster, fam) if i.kind == "besluit"]
+        assert [i.sender for i in decisions] == ["de school", "de school"]
+
+
+@st.composite
+def histories(draw):
+    parents = [f"p{i}" for i in range(draw(st.integers(1, 4)))]
+    start = draw(st.sampled_from(ORDER))
+    steps = draw(st.lists(st.tuples(st.sampled_from(parents), st.sampled_from(ORDER)), max_size=12))
+    return parents, start, steps
+
+
+@settings(max_examples=400, deadline=None)
+@given(histories())
+def test_consent_is_fail_closed_across_every_history(history):
+    parents, current, steps = history
+    recorded: dict[str, Consent] = {}
+    for parent, choice in steps:
+        outcome = decide(current, choice, parent, recorded, parents)
+        recorded[parent] = choice
+        if rank(choice) <= rank(current):
+            assert outcome.new == choice  # a withdrawal (or the same) applies at once
+        else:
+            assert rank(current) <= rank(outcome.new) <= rank(choice)
+            if outcome.widened:  # only with everyone's latest choice allowing it
+                assert set(recorded) == set(parents)
+                assert outcome.new == min(recorded.values(), key=rank)
+        if set(recorded) == set(parents):
+            assert outcome.new == min(recorded.values(), key=rank)
+        current = outcome.new
