@@ -12,9 +12,10 @@ relative to the project.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields
-from datetime import date
+from dataclasses import dataclass, field, fields
+from datetime import date, time
 from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -35,7 +36,7 @@ class Key:
     env: str
     attr: str
     default: str
-    kind: str = "text"  # text, url, path, int, bool, consent, date
+    kind: str = "text"  # text, url, path, int, bool, consent, date, clock
     fix: str = ""  # how to write a valid value (Dutch), for the error message
 
 
@@ -79,6 +80,16 @@ KEYS: tuple[Key, ...] = (
     Key("SCHOOLPLEIN_ACCESS_UNTIL", "access_until", "", "date",
         "schrijf de datum als JJJJ-MM-DD, bv. 2027-07-31"),
     Key("AWS_ENDPOINT_URL", "aws_endpoint_url", ""),
+    # postvak: mail and the teachers' day list
+    Key("SCHOOLPLEIN_SMTP_HOST", "smtp_host", ""),
+    Key("SCHOOLPLEIN_SMTP_PORT", "smtp_port", "587", "int", "bv. 587 (STARTTLS) of 25"),
+    Key("SCHOOLPLEIN_SMTP_USER", "smtp_user", ""),
+    Key("SCHOOLPLEIN_SMTP_PASSWORD", "smtp_password", ""),
+    Key("SCHOOLPLEIN_SMTP_STARTTLS", "smtp_starttls", "true", "bool", "gebruik true of false"),
+    Key("SCHOOLPLEIN_SMTP_FROM", "smtp_from", ""),
+    Key("SCHOOLPLEIN_ADMIN_EMAIL", "admin_email", ""),
+    Key("SCHOOLPLEIN_DAYLIST_TIME", "daylist_time", "08:35", "clock",
+        "schrijf de tijd als UU:MM, bv. 08:35"),
 )
 BY_ENV = {k.env: k for k in KEYS}
 
@@ -117,6 +128,14 @@ class Settings:
     cloudfront_kvs_arn: str
     access_until: date
     aws_endpoint_url: str
+    smtp_host: str
+    smtp_port: int
+    smtp_user: str
+    smtp_password: str = field(repr=False)
+    smtp_starttls: bool
+    smtp_from: str
+    admin_email: str
+    daylist_time: time
     env_file: Path | None = None  # where .env values came from (None: an explicit mapping)
 
     @property
@@ -175,7 +194,13 @@ def _parsers(root: Path) -> dict[str, Callable[[str], object]]:
             raise ValueError(text)
         return text.rstrip("/")
 
-    return {"text": str, "url": url, "path": path, "int": int, "bool": boolean,
+    def clock(text: str) -> time:
+        match = re.fullmatch(r"([01]?\d|2[0-3])[:.]([0-5]\d)", text)
+        if not match:
+            raise ValueError(text)
+        return time(int(match[1]), int(match[2]))
+
+    return {"clock": clock, "text": str, "url": url, "path": path, "int": int, "bool": boolean,
             "consent": lambda t: Consent(t.lower()), "date": when}
 
 

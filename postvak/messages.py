@@ -36,8 +36,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from plugins.roster import Consent
-
-from .settings import SCHOOL_TZ
+from plugins.settings import SCHOOL_TZ
 
 MAX_BODY = 16 * 1024
 MAX_NOTE = 500

@@ -17,11 +17,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from plugins.roster import Child, Parent, Roster, Staff
+from plugins.settings import SCHOOL_TZ
 
 from .consent import DESCRIBE, Outcome
 from .households import directie, recipient_addresses, short_name, teachers_of_child
 from .messages import DIRECTIE, REASONS, Absence, Message
-from .settings import SCHOOL_TZ, PostvakSettings
+from .settings import PostvakSettings
 
 DAYS = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag")
 MONTHS = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus",

@@ -21,12 +21,13 @@ from datetime import UTC, datetime
 
 from plugins.errors import Problem, SchoolpleinError
 from plugins.roster import Consent, Parent, Roster, Staff, load_roster
+from plugins.settings import SCHOOL_TZ
 
 from . import consent, notices, store
 from .households import person_for_login, recipients
 from .mail import Delivery, Mail, deliver, mail_id, to_eml
 from .messages import Absence, ConsentChoice, Message, Rejected, is_submission_id, parse
-from .settings import SCHOOL_TZ, PostvakSettings
+from .settings import PostvakSettings
 from .store import QuarantineItem, Received
 
 ADMIN_KIND = "besluit"

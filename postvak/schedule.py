@@ -16,13 +16,14 @@ from pathlib import Path
 
 from plugins.errors import SchoolpleinError
 from plugins.roster import Child, Role, Roster, load_roster
+from plugins.settings import SCHOOL_TZ
 
 from . import store
 from .mail import Delivery, Mail, deliver, mail_id, to_eml
 from .messages import DEADLINE, Absence
 from .notices import daylist_notice
 from .process import Summary, process
-from .settings import SCHOOL_TZ, PostvakSettings
+from .settings import PostvakSettings
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,8 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from plugins.roster import Consent, write_roster
+from plugins.settings import SCHOOL_TZ
 from postvak import PostvakSettings, Received, SmtpSettings, intake
-from postvak.settings import SCHOOL_TZ
 
 FAM_A = "aaaa2345bbbb2345cccc"  # Marieke Jansen: Lotte (shared) and Daan
 FAM_B = "bbbb6789cccc6789dddd"  # Peter Jansen and Eva de Boer: Lotte (shared) and Mees (Eva's)

@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from plugins.roster import Consent
+from plugins.settings import SCHOOL_TZ
 from postvak.messages import Absence, ConsentChoice, Message, Rejected, is_submission_id, parse, school_days
-from postvak.settings import SCHOOL_TZ
 
 TUESDAY = datetime(2026, 11, 10, 7, 0, tzinfo=SCHOOL_TZ)
 

@@ -8,8 +8,8 @@ import subprocess
 from datetime import datetime, time
 
 from plugins.errors import Problem, SchoolpleinError
+from plugins.settings import SCHOOL_TZ
 from postvak import process, send_daylists, systemd_units, tick, watch
-from postvak.settings import SCHOOL_TZ
 
 from .conftest import FAM_A, FAM_B, FAM_K, FAM_V, MORNING, with_smtp
 
