@@ -14,7 +14,7 @@ from pathlib import Path
 
 from pelican.generators import Generator
 
-from publish.login_links import render_login_assets
+from .public_pages import render_login_assets
 
 ROBOTS_TXT = "User-agent: *\nDisallow: /\n"
 

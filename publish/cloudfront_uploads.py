@@ -16,9 +16,8 @@ from pathlib import Path
 
 from plugins.errors import Problem
 from plugins.output_check import PHOTO_NAME_RE
+from plugins.public_pages import PUBLIC_SCRIPTS
 from plugins.sections import ROOTS
-
-from .login_links import PUBLIC_SCRIPTS
 
 _SEGMENT = r"[a-z0-9_][a-z0-9_.-]*"
 PAGE_RE = re.compile(rf"^(?:{_SEGMENT}/)*index\.html$|^[0-9]{{3}}\.html$")

@@ -1,4 +1,4 @@
-"""Personal login links, the public login pages and the printable letters.
+"""Personal login links and the printable letters (the login page itself: plugins.public_pages).
 
 A link is `https://<domain>/login/#<fragment>`. The fragment is never sent to
 a server; it carries one signed cookie set per protected section the person
@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from plugins.errors import Problem, SchoolpleinError
 from plugins.roster import Parent, Person, Roster
@@ -35,13 +35,6 @@ from .cloudfront_settings import CloudFrontSettings
 from .cloudfront_signing import CookieSet, load_private_key, sign_prefix
 
 TEMPLATES = Path(__file__).parent / "templates"
-THEME = Path(__file__).resolve().parent.parent / "theme" / "templates"
-# Public pages of the CloudFront login (no personal data): output path -> template.
-LOGIN_ASSETS = {"login/index.html": "login.html", "login/login.js": "login.js",
-                "uitloggen/index.html": "uitloggen.html", "uitloggen/uitloggen.js": "uitloggen.js",
-                "mijn/index.html": "mijn.html", "mijn/mijn.js": "mijn.js",
-                "403.html": "403.html"}
-PUBLIC_SCRIPTS = frozenset(key for key in LOGIN_ASSETS if key.endswith(".js"))
 QR_PART_MAX_BYTES = 1200  # about QR version 25 (117 modules): scans from paper at 6 cm
 
 
@@ -71,38 +64,9 @@ class LoginLink:
 
 
 def _env() -> Environment:
-    """Our templates first, then the theme's (login.html and 403.html extend its base.html)."""
-    loader = ChoiceLoader([PackageLoader("publish", "templates"), FileSystemLoader(THEME)])
-    return Environment(loader=loader, autoescape=select_autoescape(["html"]),
+    """The letters' template (a printed page, not a site page: it does not use the theme)."""
+    return Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
                        keep_trailing_newline=True)
-
-
-def render_login_assets(output_dir: Path | str, *, school_name: str | None = None) -> list[Path]:
-    """Write /login/, /uitloggen/, /mijn/ (pages and scripts) and 403.html into the output.
-
-    All are public and contain no personal data or secrets. The build
-    passes SITENAME as `school_name`; without it, SCHOOLPLEIN_SCHOOL_NAME is used.
-    """
-    if school_name is None:
-        school_name = CloudFrontSettings.from_env().school_name
-    out = Path(output_dir)
-    written = []
-    for target, source in LOGIN_ASSETS.items():
-        path = out / target
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if source.endswith(".html"):
-            text = _env().get_template(source).render(
-                school_name=school_name, SITENAME=school_name, SITESUBTITLE="Ouderplatform")
-        else:
-            text = (TEMPLATES / source).read_text(encoding="utf-8")
-        path.write_text(text, encoding="utf-8")
-        written.append(path)
-    return written
-
-
-def home_of(person: Person) -> str:
-    """Where a person lands after logging in: parents their family page, staff /school/."""
-    return f"/gezin/{person.family}/" if isinstance(person, Parent) else "/school/"
 
 
 def cookie_prefixes(person_id: str, section_map: SectionMap, home: str = "") -> tuple[str, ...]:
@@ -173,7 +137,7 @@ def login_link(person: Person, section_map: SectionMap, settings: CloudFrontSett
     it, the end of the access period.
     """
     key = private_key or load_private_key(settings.private_key_file)
-    home = home_of(person)
+    home = section_map.homes.get(person.id, "/school/")
     expires = settings.expires_epoch if expires is None else expires
     prefixes = cookie_prefixes(person.id, section_map, home)
     sets = tuple(sign_prefix(p, domain=settings.domain, expires=expires,

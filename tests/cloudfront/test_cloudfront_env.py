@@ -101,8 +101,8 @@ def test_rotation_keeps_key_file_setting_when_unchanged(tmp_path, roster, sectio
 
 
 def test_school_name_comes_from_the_settings(tmp_path, clean_environ):
+    from plugins.public_pages import render_login_assets
     from publish.cloudfront_tasks import _roster_and_map
-    from publish.login_links import render_login_assets
 
     os.environ["SCHOOLPLEIN_SCHOOL_NAME"] = "OBS Het Anker"
     render_login_assets(tmp_path / "a")

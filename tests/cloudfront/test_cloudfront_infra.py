@@ -14,10 +14,11 @@ import yaml
 from cf_helpers import CfnLoader, FakeStack, load_template
 
 from plugins.errors import SchoolpleinError
+from plugins.public_pages import render_login_assets
 from publish.cloudfront_settings import CloudFrontSettings
 from publish.cloudfront_signing import generate_key_pair
 from publish.key_rotation import rotate_keys
-from publish.login_links import render_login_assets, write_cloudfront_letters
+from publish.login_links import write_cloudfront_letters
 from publish.provision import TEMPLATE, VIEWER_REQUEST_JS, provision, template_body
 
 CFN_LINT = Path(sys.executable).with_name("cfn-lint")

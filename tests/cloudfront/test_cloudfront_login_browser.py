@@ -9,9 +9,10 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from plugins.public_pages import render_login_assets
 from publish.cloudfront_settings import CloudFrontSettings
 from publish.cloudfront_signing import generate_key_pair
-from publish.login_links import link_fragment, login_link, render_login_assets
+from publish.login_links import link_fragment, login_link
 from tests.browser import CHROMIUM, Browser
 
 # Chromium is a required test dependency (scripts/bootstrap.sh installs it): no skip.

@@ -12,9 +12,9 @@ import re
 import pytest
 from cf_helpers import load_template
 
+from plugins.public_pages import PUBLIC as TEMPLATES
 from plugins.sections import ROOTS
 from publish import security_headers
-from publish.login_links import TEMPLATES
 from publish.provision import TEMPLATE
 
 
