@@ -31,7 +31,7 @@ from moto.server import ThreadedMotoServer  # noqa: E402
 
 from benchmarks.build import make_school  # noqa: E402
 from plugins.sections import SectionMap  # noqa: E402
-from publish.s3sync import list_bucket, scan_output, sync  # noqa: E402
+from publish.targets.cloudfront.sync import list_bucket, scan_output, sync  # noqa: E402
 
 GROUPS = 16
 POSTS = 1300

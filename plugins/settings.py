@@ -64,6 +64,7 @@ KEYS: tuple[Key, ...] = (
     # local server and the nginx/Apache target
     Key("SCHOOLPLEIN_PORT", "port", "8000", "int", "een poortnummer, bv. 8000"),
     Key("SCHOOLPLEIN_HSTS", "hsts", "false", "bool", "gebruik true of false"),
+    Key("SCHOOLPLEIN_LISTEN", "listen", "127.0.0.1:8080"),
     Key("SCHOOLPLEIN_RSYNC_DEST", "rsync_dest", ""),
     Key("SCHOOLPLEIN_WEB_USER", "web_user", "www-data"),
     # S3 + CloudFront target
@@ -115,6 +116,7 @@ class Settings:
     strict: bool
     port: int
     hsts: bool
+    listen: str
     rsync_dest: str
     web_user: str
     aws_region: str

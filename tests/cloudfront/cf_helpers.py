@@ -135,7 +135,7 @@ NO_VALUE = object()
 
 
 class FakeStack:
-    """CloudFormation for one stack of publish/cloudformation.yaml, evaluated in memory.
+    """CloudFormation for one stack of publish/targets/cloudfront/cloudformation.yaml, evaluated in memory.
 
     create_stack/update_stack apply parameters as CloudFormation does
     (UsePreviousValue, defaults, the template's Rules), evaluate the template's
@@ -145,7 +145,7 @@ class FakeStack:
     """
 
     def __init__(self, name: str = "schoolplein"):
-        from publish.provision import template_body
+        from publish.targets.cloudfront.provision import template_body
 
         self.template = yaml.load(template_body(), Loader=CfnLoader)  # noqa: S506 - safe
         self.name = name
@@ -262,12 +262,12 @@ class FakeStack:
 
 
 def run_viewer_function(events: list[dict], revoked=(), kvs_down: bool = False) -> list[dict]:
-    """Run publish/templates/viewer-request.js in node (viewer_request_harness.js).
+    """Run publish/targets/cloudfront/templates/viewer-request.js in node (viewer_request_harness.js).
 
     Each event is {"uri", "cookies"}; each result {"result": request or response,
     "lookups": keys the function looked up in the key value store}.
     """
-    from publish.provision import VIEWER_REQUEST_JS
+    from publish.targets.cloudfront.provision import VIEWER_REQUEST_JS
 
     assert NODE, "node ontbreekt: voer scripts/bootstrap.sh uit"  # required, never skipped
     payload = {"source": str(VIEWER_REQUEST_JS), "revoked": [str(r) for r in revoked],
@@ -282,7 +282,7 @@ def cookies_of(link_url: str, prefix: str, domain: str) -> dict:
     """The CloudFront-Policy cookie a browser holds for `prefix` after opening the link."""
     from urllib.parse import parse_qs, unquote
 
-    from publish.cloudfront_signing import cf_b64encode, custom_policy
+    from publish.targets.cloudfront.signing import cf_b64encode, custom_policy
 
     fragment = parse_qs(link_url.split("#", 1)[1])
     assert any(unquote(c).rsplit(".", 1)[0] == prefix for c in fragment["c"]), prefix

@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding
 
 from plugins.sections import ROOTS
-from publish.cloudfront_signing import COOKIE_NAMES, cf_b64decode
+from publish.targets.cloudfront.signing import COOKIE_NAMES, cf_b64decode
 
 
 def first_cookies(header: str) -> dict[str, str]:

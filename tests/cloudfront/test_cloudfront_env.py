@@ -9,10 +9,10 @@ import pytest
 from cf_helpers import FakeStack
 from dotenv import dotenv_values
 
-from publish.cloudfront_settings import CloudFrontSettings
-from publish.cloudfront_signing import generate_key_pair
-from publish.key_rotation import rotate_keys
-from publish.provision import provision
+from publish.targets.cloudfront.provision import provision
+from publish.targets.cloudfront.rotation import rotate_keys
+from publish.targets.cloudfront.settings import CloudFrontSettings
+from publish.targets.cloudfront.signing import generate_key_pair
 
 OURS = ("CLOUDFRONT_", "SCHOOLPLEIN_", "AWS_")
 
@@ -54,7 +54,7 @@ def test_from_env_with_a_mapping_reads_no_file(tmp_path, clean_environ):
 
 def test_rotation_writes_the_new_key_into_env(tmp_path, roster, section_map, monkeypatch,
                                              clean_environ):
-    monkeypatch.setattr("publish.login_links.qr_svg", lambda url: "<svg></svg>")
+    monkeypatch.setattr("publish.targets.cloudfront.links.qr_svg", lambda url: "<svg></svg>")
     project = tmp_path / "project"
     (project / "private").mkdir(parents=True)
     generate_key_pair(project / "private/old.pem")
@@ -83,8 +83,8 @@ def test_rotation_writes_the_new_key_into_env(tmp_path, roster, section_map, mon
 
 def test_rotation_keeps_key_file_setting_when_unchanged(tmp_path, roster, section_map,
                                                         monkeypatch, clean_environ):
-    monkeypatch.setattr("publish.login_links.qr_svg", lambda url: "<svg></svg>")
-    monkeypatch.setattr("publish.key_rotation.write_cloudfront_letters", lambda *a: [])
+    monkeypatch.setattr("publish.targets.cloudfront.links.qr_svg", lambda url: "<svg></svg>")
+    monkeypatch.setattr("publish.targets.cloudfront.rotation.write_cloudfront_letters", lambda *a: [])
     key = tmp_path / "key.pem"
     env = write_env(tmp_path, CLOUDFRONT_KEY_PAIR_ID="K1OLD", CLOUDFRONT_PRIVATE_KEY_FILE=str(key))
     settings = CloudFrontSettings.from_env(dict(dotenv_values(env)) | {
@@ -102,7 +102,7 @@ def test_rotation_keeps_key_file_setting_when_unchanged(tmp_path, roster, sectio
 
 def test_school_name_comes_from_the_settings(tmp_path, clean_environ):
     from plugins.public_pages import render_login_assets
-    from publish.cloudfront_tasks import _roster_and_map
+    from publish.targets.cloudfront import _roster_and_map
 
     os.environ["SCHOOLPLEIN_SCHOOL_NAME"] = "OBS Het Anker"
     render_login_assets(tmp_path / "a")

@@ -6,7 +6,7 @@ import pytest
 from cf_helpers import bucket_state, make_tree, output_state
 
 from plugins.errors import SchoolpleinError
-from publish.s3sync import PublishError, sync
+from publish.targets.cloudfront.sync import PublishError, sync
 
 
 def test_interrupted_publish_is_safe_to_rerun(moto, bucket, tmp_path, section_map):
@@ -98,7 +98,7 @@ class FailingAws:
     ("invalidate", 2, "alleen de CloudFront-cache is niet vernieuwd"),
 ])
 def test_every_interruption_says_what_was_done(tmp_path, section_map, fail, done, said):
-    from publish.s3sync import RemoteObject, apply_plan, plan_sync, scan_output
+    from publish.targets.cloudfront.sync import RemoteObject, apply_plan, plan_sync, scan_output
 
     out = tmp_path / "output"
     for key in ("index.html", "school/index.html"):

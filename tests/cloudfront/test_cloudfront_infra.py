@@ -15,11 +15,11 @@ from cf_helpers import CfnLoader, FakeStack, load_template
 
 from plugins.errors import SchoolpleinError
 from plugins.public_pages import render_login_assets
-from publish.cloudfront_settings import CloudFrontSettings
-from publish.cloudfront_signing import generate_key_pair
-from publish.key_rotation import rotate_keys
-from publish.login_links import write_cloudfront_letters
-from publish.provision import TEMPLATE, VIEWER_REQUEST_JS, provision, template_body
+from publish.targets.cloudfront.links import write_cloudfront_letters
+from publish.targets.cloudfront.provision import TEMPLATE, VIEWER_REQUEST_JS, provision, template_body
+from publish.targets.cloudfront.rotation import rotate_keys
+from publish.targets.cloudfront.settings import CloudFrontSettings
+from publish.targets.cloudfront.signing import generate_key_pair
 
 CFN_LINT = Path(sys.executable).with_name("cfn-lint")
 
@@ -129,7 +129,7 @@ def test_template_keeps_private_logs_for_a_limited_time(template):
 
 
 def test_parameters_are_the_templates(template):
-    from publish.provision import PARAMETERS
+    from publish.targets.cloudfront.provision import PARAMETERS
 
     assert set(PARAMETERS) == set(template["Parameters"])
 
@@ -151,7 +151,7 @@ def provisioned(settings) -> FakeStack:
 
 def test_rotate_keys_is_two_stack_updates_and_no_drift(settings, roster, section_map, tmp_path,
                                                        monkeypatch):
-    monkeypatch.setattr("publish.login_links.qr_svg", lambda url: "<svg></svg>")
+    monkeypatch.setattr("publish.targets.cloudfront.links.qr_svg", lambda url: "<svg></svg>")
     cfn = provisioned(settings)
     old_pem = cfn.params["PublicKeyPem"]
     result = rotate_keys(settings, small(roster), section_map, cfn,
@@ -179,10 +179,10 @@ def test_rotate_keys_is_two_stack_updates_and_no_drift(settings, roster, section
 
 def test_a_rotation_that_stopped_half_way_is_finished(settings, roster, section_map, tmp_path,
                                                       monkeypatch):
-    monkeypatch.setattr("publish.login_links.qr_svg", lambda url: "<svg></svg>")
+    monkeypatch.setattr("publish.targets.cloudfront.links.qr_svg", lambda url: "<svg></svg>")
     cfn = provisioned(settings)
     generate_key_pair(tmp_path / "new.pem")
-    from publish.cloudfront_signing import load_private_key, public_pem
+    from publish.targets.cloudfront.signing import load_private_key, public_pem
 
     pem = public_pem(load_private_key(tmp_path / "new.pem"))
     cfn.update_stack(StackName="schoolplein", TemplateBody="", Parameters=[

@@ -18,7 +18,7 @@ import pytest
 from cf_helpers import REGION, bucket_state, distribution, invalidated_paths, make_tree, output_state
 from kill_proxy import KillAt, KillProxy
 
-from publish.invalidation_journal import FILE_NAME, covers
+from publish.targets.cloudfront.journal import FILE_NAME, covers
 
 ROOT = Path(__file__).resolve().parents[2]
 PUBLISH = """
@@ -26,7 +26,7 @@ import sys
 from pathlib import Path
 from plugins.roster import load_roster
 from plugins.sections import build_section_map
-from publish.cloudfront_tasks import publish_cloudfront
+from publish.targets.cloudfront import publish_cloudfront
 sections = build_section_map(load_roster("roster"), "Kc de Matrix")
 publish_cloudfront(sys.argv[1], sections, None)
 """
@@ -134,9 +134,9 @@ def test_the_publish_reports_the_privacy_delete_and_its_accepted_invalidation(
 
 def test_a_dry_run_shows_what_an_interrupted_publish_left(tmp_path, moto, bucket, section_map,
                                                           capsys):
-    from publish.cloudfront_settings import CloudFrontSettings
-    from publish.cloudfront_tasks import publish_cloudfront
-    from publish.invalidation_journal import InvalidationJournal
+    from publish.targets.cloudfront import publish_cloudfront
+    from publish.targets.cloudfront.journal import InvalidationJournal
+    from publish.targets.cloudfront.settings import CloudFrontSettings
 
     cloudfront = moto.client("cloudfront", log=False)
     dist = distribution(cloudfront, bucket)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from cf_helpers import distribution, invalidated_paths, make_tree
 
-from publish.s3sync import sync
+from publish.targets.cloudfront.sync import sync
 
 
 def test_a_republish_invalidates_what_changed_and_nothing_when_nothing_did(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from publish.invalidation_journal import InvalidationJournal, covers
+from publish.targets.cloudfront.journal import InvalidationJournal, covers
 
 
 def test_entries_are_cleared_only_by_a_batch_that_covers_them(tmp_path):

@@ -10,9 +10,9 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from plugins.public_pages import render_login_assets
-from publish.cloudfront_settings import CloudFrontSettings
-from publish.cloudfront_signing import generate_key_pair
-from publish.login_links import link_fragment, login_link
+from publish.targets.cloudfront.links import link_fragment, login_link
+from publish.targets.cloudfront.settings import CloudFrontSettings
+from publish.targets.cloudfront.signing import generate_key_pair
 from tests.browser import CHROMIUM, Browser
 
 # Chromium is a required test dependency (scripts/bootstrap.sh installs it): no skip.
@@ -110,7 +110,7 @@ def test_broken_and_expired_links_explain_in_dutch(site, settings, browser, rost
 
 def test_directie_gets_one_cookie_set_for_the_whole_site(site, settings, browser, roster,
                                                          section_map):
-    from publish.login_links import cookie_prefixes
+    from publish.targets.cloudfront.links import cookie_prefixes
 
     assert cookie_prefixes("mt-01", section_map) == ("/",)
     assert "/" not in cookie_prefixes("lk-07", section_map)

@@ -10,15 +10,15 @@ import qrcode
 
 from plugins.roster import FAMILY_ALPHABET, load_roster, write_roster
 from plugins.sections import build_section_map
-from publish.cloudfront_settings import CloudFrontSettings
-from publish.cloudfront_signing import generate_key_pair, load_private_key
-from publish.login_links import (
+from publish.targets.cloudfront.links import (
     QR_PART_MAX_BYTES,
     cookie_prefixes,
     login_link,
     qr_svg,
     write_cloudfront_letters,
 )
+from publish.targets.cloudfront.settings import CloudFrontSettings
+from publish.targets.cloudfront.signing import generate_key_pair, load_private_key
 
 CHILDREN = 34  # a large group, every child from another family
 

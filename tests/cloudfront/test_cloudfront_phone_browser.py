@@ -13,9 +13,9 @@ import pytest
 from signed_cookie_site import SignedCookieSite
 
 from plugins.public_pages import render_login_assets
-from publish.cloudfront_settings import CloudFrontSettings
-from publish.cloudfront_signing import generate_key_pair, load_private_key
-from publish.login_links import login_link
+from publish.targets.cloudfront.links import login_link
+from publish.targets.cloudfront.settings import CloudFrontSettings
+from publish.targets.cloudfront.signing import generate_key_pair, load_private_key
 from tests.browser import CHROMIUM, Browser
 
 assert shutil.which(CHROMIUM), "chromium ontbreekt: voer scripts/bootstrap.sh uit"

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from publish.object_headers import cache_control, content_type
-from publish.s3sync import LocalFile, RemoteObject, is_unchanged, plan_sync
+from publish.targets.cloudfront.objects import cache_control, content_type
+from publish.targets.cloudfront.sync import LocalFile, RemoteObject, is_unchanged, plan_sync
 
 
 def local(key: str, md5: str = "a" * 32, sha: str = "s" * 64, size: int = 10) -> LocalFile:
@@ -52,7 +52,7 @@ def test_invalidations_collapse(section_map):
 
 
 def test_invalidation_everything(section_map, monkeypatch):
-    from publish import s3sync
+    from publish.targets.cloudfront import sync as s3sync
 
     monkeypatch.setattr(s3sync, "EVERYTHING_AFTER", 10)
     keys = [f"gezin/{s.key}/index.html" for s in section_map.protected if s.kind == "family"]
@@ -74,7 +74,7 @@ def family_keys(section_map, sections: int, per_section: int) -> list[str]:
 
 
 def test_at_most_fifteen_wildcards_then_everything(section_map):
-    from publish.s3sync import MAX_WILDCARDS, SECTION_WILDCARD_AFTER
+    from publish.targets.cloudfront.sync import MAX_WILDCARDS, SECTION_WILDCARD_AFTER
 
     assert MAX_WILDCARDS == 15
     busy = SECTION_WILDCARD_AFTER + 1  # enough changes to make a section a wildcard

@@ -17,16 +17,16 @@ from cf_helpers import DOMAIN_EXAMPLE, bucket_state, cookies_of, make_tree, run_
 from kvs_server import KvsServer
 
 from plugins.sections import build_section_map
-from publish.cloudfront_revocation import (
+from publish.targets.cloudfront import publish_cloudfront
+from publish.targets.cloudfront.links import login_links, write_cloudfront_letters
+from publish.targets.cloudfront.revocation import (
     SPREAD,
     LinkRegistry,
     RevocationError,
     maintain_revocations,
 )
-from publish.cloudfront_settings import CloudFrontSettings
-from publish.cloudfront_signing import generate_key_pair, load_private_key
-from publish.cloudfront_tasks import publish_cloudfront
-from publish.login_links import login_links, write_cloudfront_letters
+from publish.targets.cloudfront.settings import CloudFrontSettings
+from publish.targets.cloudfront.signing import generate_key_pair, load_private_key
 
 ARN = f"arn:aws:cloudfront::123456789012:key-value-store/{uuid.uuid4()}"
 

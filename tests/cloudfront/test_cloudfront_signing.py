@@ -14,8 +14,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
 from plugins.errors import SchoolpleinError
-from publish.cloudfront_settings import CloudFrontSettings
-from publish.cloudfront_signing import (
+from publish.targets.cloudfront.settings import CloudFrontSettings
+from publish.targets.cloudfront.signing import (
     cf_b64decode,
     cf_b64encode,
     cloudfront_signer,

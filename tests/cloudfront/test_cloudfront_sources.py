@@ -14,8 +14,8 @@ from cf_helpers import load_template
 
 from plugins.public_pages import PUBLIC as TEMPLATES
 from plugins.sections import ROOTS
-from publish import security_headers
-from publish.provision import TEMPLATE
+from publish import headers as security_headers
+from publish.targets.cloudfront.provision import TEMPLATE
 
 
 @pytest.fixture(scope="module")

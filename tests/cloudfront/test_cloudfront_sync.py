@@ -6,8 +6,8 @@ import shutil
 
 from cf_helpers import bucket_state, make_tree, output_state
 
-from publish import s3sync
-from publish.s3sync import sync
+from publish.targets.cloudfront import sync as s3sync
+from publish.targets.cloudfront.sync import sync
 
 
 def publish(moto, s3, bucket, out, section_map, **kw):
@@ -125,8 +125,8 @@ def test_invalidation_batch_is_sent(moto, bucket, tmp_path, section_map):
 
 
 def test_publish_cloudfront_entry_point(moto, bucket, tmp_path, section_map, capsys):
-    from publish.cloudfront_settings import CloudFrontSettings
-    from publish.cloudfront_tasks import publish_cloudfront
+    from publish.targets.cloudfront import publish_cloudfront
+    from publish.targets.cloudfront.settings import CloudFrontSettings
 
     out = tmp_path / "output"
     files = make_tree(out, section_map)
@@ -142,7 +142,7 @@ def test_publish_cloudfront_entry_point(moto, bucket, tmp_path, section_map, cap
 
 def test_publish_cloudfront_reads_env_when_settings_is_none(moto, bucket, tmp_path,
                                                             section_map, monkeypatch):
-    from publish.cloudfront_tasks import publish_cloudfront
+    from publish.targets.cloudfront import publish_cloudfront
 
     out = tmp_path / "output"
     make_tree(out, section_map, groups=0)

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from plugins.public_pages import PUBLIC
-from publish.login_links import TEMPLATES
+from publish.targets.cloudfront.links import TEMPLATES
 
 INFORMAL = re.compile(r"\b(je|jij|jou|jouw|jullie|ben je|heb je|kom je)\b", re.IGNORECASE)
 
@@ -24,8 +24,8 @@ def test_texts_say_u_not_je(name):
 
 
 def test_letter_names_the_family_page_formally(roster, section_map):
-    from publish.cloudfront_settings import CloudFrontSettings
-    from publish.login_links import login_link
+    from publish.targets.cloudfront.links import login_link
+    from publish.targets.cloudfront.settings import CloudFrontSettings
 
     settings = CloudFrontSettings.from_env({"CLOUDFRONT_DOMAIN": "ouders.example.nl",
                                             "CLOUDFRONT_KEY_PAIR_ID": "K1"})

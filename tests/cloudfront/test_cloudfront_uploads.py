@@ -7,8 +7,8 @@ import os
 import pytest
 from cf_helpers import bucket_state, make_tree
 
-from publish.cloudfront_uploads import is_uploadable
-from publish.s3sync import PublishError, sync
+from publish.targets.cloudfront.sync import PublishError, sync
+from publish.targets.cloudfront.uploads import is_uploadable
 
 FOREIGN = [".env.local", "prod.env", "id_rsa", "school/key.pem.bak", "groep/groep-3/htpasswd",
            "school/.htpasswd", ".git/config", "theme/css/.DS_Store", "roster.csv", "notes.txt",
@@ -55,7 +55,7 @@ def test_a_symlink_to_the_private_key_is_refused_whatever_its_name(moto, bucket,
 
 
 def test_every_foreign_file_is_named_at_once_in_dutch(tmp_path, section_map):
-    from publish.s3sync import scan_output
+    from publish.targets.cloudfront.sync import scan_output
 
     out = tmp_path / "output"
     make_tree(out, section_map, groups=1)
@@ -71,7 +71,7 @@ def test_every_foreign_file_is_named_at_once_in_dutch(tmp_path, section_map):
 
 
 def test_the_demo_build_is_uploadable_as_it_is(demo_output):
-    from publish.s3sync import scan_output
+    from publish.targets.cloudfront.sync import scan_output
 
     keys = set(scan_output(demo_output))
     assert {"index.html", "robots.txt", "login/login.js", "theme/css/site.css",

@@ -12,8 +12,8 @@ import re
 
 from cf_helpers import run_viewer_function
 
-from publish.cloudfront_signing import cf_b64encode, custom_policy
-from publish.provision import VIEWER_REQUEST_JS
+from publish.targets.cloudfront.provision import VIEWER_REQUEST_JS
+from publish.targets.cloudfront.signing import cf_b64encode, custom_policy
 
 DOMAIN = "ouders.kcdematrix.example.nl"
 REVOKED = 1817071187

@@ -14,7 +14,9 @@ from pathlib import Path
 import pytest
 
 from plugins.site import build
-from publish import accounts, basic_auth, local_server
+from publish import accounts
+from publish.targets import basic_auth
+from publish.targets.basic_auth import local_server
 
 ROOT = Path(__file__).resolve().parents[2]
 APACHE = shutil.which("apache2") or "/usr/sbin/apache2"

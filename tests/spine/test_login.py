@@ -11,7 +11,9 @@ import pytest
 
 from plugins.roster import load_roster, write_roster
 from plugins.sections import build_section_map
-from publish import accounts, basic_auth, local_server
+from publish import accounts
+from publish.targets import basic_auth
+from publish.targets.basic_auth import local_server
 from tests.browser import Browser
 from tests.spine.http_client import Client
 

@@ -17,7 +17,7 @@ from plugins.roster import load_roster, write_roster
 from plugins.sections import build_section_map
 from plugins.site import build
 from publish.accounts import Account, login_spellings
-from publish.basic_auth import htpasswd_lines
+from publish.targets.basic_auth import htpasswd_lines
 
 FIRST = ["Sem", "Zoë", "Ömer", "Eliška", "Noah", "Emma", "Daan", "Lotte"]
 

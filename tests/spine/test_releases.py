@@ -23,8 +23,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from plugins.errors import SchoolpleinError
-from publish import accounts, basic_auth, local_server
-from publish.permissions import WebUser, check_readable
+from publish import accounts
+from publish.targets import basic_auth
+from publish.targets.basic_auth import local_server
+from publish.targets.basic_auth.permissions import WebUser, check_readable
 from tests.spine.http_client import Client
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -126,7 +128,7 @@ def test_many_unreadable_files_are_summed_up_with_one_command(base):
 
 
 def check_readable_as(user: WebUser, site: Path) -> None:
-    from publish import permissions
+    from publish.targets.basic_auth import permissions
 
     problems = permissions.tree_problems(user, site)
     if problems:
@@ -222,7 +224,8 @@ PUBLISH = """
 import os, signal, sys
 from plugins.roster import load_roster
 from plugins.sections import build_section_map
-from publish import accounts, basic_auth
+from publish import accounts
+from publish.targets import basic_auth
 
 output, deploy, private, listen, hook, stop_at = sys.argv[1:]
 real, calls = getattr(os, hook), [0]

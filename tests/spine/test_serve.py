@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from publish import local_server
+from publish.targets.basic_auth import local_server
 from tests.spine.conftest import ROOT, run_invoke
 from tests.spine.http_client import Client
 

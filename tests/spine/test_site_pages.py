@@ -12,8 +12,9 @@ from benchmarks.build import make_school
 from plugins.roster import load_roster
 from plugins.sections import build_section_map
 from plugins.site import build
-from publish import basic_auth, local_server
 from publish.accounts import Account
+from publish.targets import basic_auth
+from publish.targets.basic_auth import local_server
 
 
 @pytest.fixture(scope="module")

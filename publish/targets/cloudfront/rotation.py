@@ -21,10 +21,10 @@ from plugins.roster import Roster
 from plugins.sections import SectionMap
 from plugins.settings import ROOT
 
-from .cloudfront_settings import CloudFrontSettings
-from .cloudfront_signing import generate_key_pair
-from .login_links import write_cloudfront_letters
+from .links import write_cloudfront_letters
 from .provision import KEY_SLOTS, apply_stack, current_stack, stack_outputs, stack_parameters
+from .settings import CloudFrontSettings
+from .signing import generate_key_pair
 
 
 @dataclass(frozen=True)

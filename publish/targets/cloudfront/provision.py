@@ -9,8 +9,8 @@ from botocore.exceptions import ClientError, WaiterError
 
 from plugins.errors import Problem, SchoolpleinError
 
-from .cloudfront_settings import CloudFrontSettings
-from .cloudfront_signing import load_private_key, public_pem
+from .settings import CloudFrontSettings
+from .signing import load_private_key, public_pem
 
 TEMPLATE = Path(__file__).with_name("cloudformation.yaml")
 VIEWER_REQUEST_JS = Path(__file__).with_name("templates") / "viewer-request.js"

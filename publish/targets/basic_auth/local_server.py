@@ -15,7 +15,8 @@ from pathlib import Path
 
 from plugins.errors import Problem, SchoolpleinError
 
-from .basic_auth import Deploy, nginx_main
+from .releases import Deploy
+from .servers import nginx_main
 
 
 def nginx_binary() -> str:

@@ -30,9 +30,9 @@ from plugins.errors import Problem, SchoolpleinError
 from plugins.roster import Parent, Person, Roster
 from plugins.sections import SectionMap
 
-from .cloudfront_revocation import LinkRegistry
-from .cloudfront_settings import CloudFrontSettings
-from .cloudfront_signing import CookieSet, load_private_key, sign_prefix
+from .revocation import LinkRegistry
+from .settings import CloudFrontSettings
+from .signing import CookieSet, load_private_key, sign_prefix
 
 TEMPLATES = Path(__file__).parent / "templates"
 QR_PART_MAX_BYTES = 1200  # about QR version 25 (117 modules): scans from paper at 6 cm

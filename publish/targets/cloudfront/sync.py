@@ -9,7 +9,7 @@ keys, paths an earlier publish left to invalidate); applying it follows the
 safety order:
 
 0. every path this publish will invalidate is written to the invalidation
-   journal (publish.invalidation_journal) before anything is deleted or
+   journal (publish.targets.cloudfront.journal) before anything is deleted or
    overwritten, so an interrupted publish never forgets one;
 1. privacy deletes: photos gone from the output (consent revoked, photo
    dropped, post removed). No current page links them, so deleting first is
@@ -40,9 +40,9 @@ from botocore.exceptions import BotoCoreError, ClientError
 from plugins.errors import Problem, SchoolpleinError
 from plugins.sections import SectionMap
 
-from .cloudfront_uploads import upload_problems
-from .invalidation_journal import InvalidationJournal
-from .object_headers import cache_control, content_type, is_page, is_photo
+from .journal import InvalidationJournal
+from .objects import cache_control, content_type, is_page, is_photo
+from .uploads import upload_problems
 
 MULTIPART_THRESHOLD = 64 * 1024 * 1024
 SECTION_WILDCARD_AFTER = 15  # more changed paths in one section: invalidate `/<prefix>*`

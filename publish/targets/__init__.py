@@ -1,0 +1,43 @@
+"""The publish targets, found by name: each knows how to plan and publish a checked build.
+
+A target is a package under publish/targets/ exposing `TARGET` with
+`name`, `title`, `plan(settings, output, sections)` (print the plan, change
+nothing) and `publish(settings, output, sections)`. The build before it is the
+same for every target (tasks/publish.py); a new target is a new package here
+and one line in TARGETS.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from plugins.errors import Problem, SchoolpleinError
+
+
+class Target(Protocol):
+    name: str
+    title: str
+
+    def plan(self, settings, output, sections) -> None: ...
+
+    def publish(self, settings, output, sections) -> None: ...
+
+
+def _table() -> dict[str, Target]:
+    from .basic_auth import TARGET as BASIC_AUTH
+    from .cloudfront import TARGET as CLOUDFRONT
+
+    return {t.name: t for t in (BASIC_AUTH, CLOUDFRONT)}
+
+
+def target(name: str) -> Target:
+    table = _table()
+    if name not in table:
+        raise SchoolpleinError(Problem(
+            "invoke publish --target", None, f"onbekend doel '{name}'",
+            "kies " + " of ".join(f"--target {n} ({t.title})" for n, t in table.items())))
+    return table[name]
+
+
+def names() -> tuple[str, ...]:
+    return tuple(_table())

@@ -1,0 +1,64 @@
+"""The basic-auth target: nginx or Apache, one login for the school, access per section.
+
+`TARGET` is what `invoke publish --target nginx` uses (publish.targets). The
+work is in access (who may log in where), servers (the generated nginx and
+Apache configs) and releases (complete, readable releases switched atomically);
+local_server runs real nginx for `invoke serve` and the tests.
+"""
+
+from __future__ import annotations
+
+import shlex
+import subprocess
+from pathlib import Path
+
+from plugins.errors import Problem, SchoolpleinError
+from plugins.sections import SectionMap
+from plugins.settings import Settings
+from publish.accounts import load_accounts
+
+from .access import PASSWORD_FILE, REALM, Access, htpasswd_lines, write_password_files
+from .releases import LOCK_NAME, PARTIAL_PREFIX, Deploy, plan, publish, publish_lock, rsync_command
+from .servers import apache_main, apache_vhost, nginx_main, nginx_server, write_htaccess
+
+__all__ = ["LOCK_NAME", "PARTIAL_PREFIX", "PASSWORD_FILE", "REALM", "TARGET", "Access", "Deploy",
+           "apache_main", "apache_vhost", "htpasswd_lines", "nginx_main", "nginx_server", "plan",
+           "publish", "publish_lock", "rsync_command", "write_htaccess", "write_password_files"]
+
+
+class BasicAuthTarget:
+    name = "nginx"
+    title = "nginx of Apache met één login voor de school"
+
+    @staticmethod
+    def deploy_root(settings: Settings) -> Path:
+        return settings.deploy / "nginx"
+
+    def plan(self, settings: Settings, output: Path, sections: SectionMap) -> None:
+        """Print what a publish would add, change and remove; change nothing."""
+        added, changed, removed = plan(output, self.deploy_root(settings))
+        print(f"Plan (er verandert niets): {len(added)} nieuw, {len(changed)} gewijzigd, "
+              f"{len(removed)} verwijderd.")
+        for label, files in (("nieuw", added), ("gewijzigd", changed), ("verwijderd", removed)):
+            for name in files[:50]:
+                print(f"  {label:10s} {name}")
+
+    def publish(self, settings: Settings, output: Path, sections: SectionMap) -> None:
+        """A new release from the checked output; with SCHOOLPLEIN_RSYNC_DEST, onto the server."""
+        deploy = publish(output, self.deploy_root(settings), sections,
+                         load_accounts(settings.private), settings.listen, settings.hsts,
+                         server_root=settings.server_root, web_user=settings.web_user)
+        print(f"Gepubliceerd in {deploy.root} (nginx: {deploy.nginx_conf}, "
+              f"Apache: {deploy.apache_conf})")
+        if settings.rsync_dest:
+            with publish_lock(deploy.root):  # never while a release is written
+                command = rsync_command(deploy.root, settings.rsync_dest)
+                done = subprocess.run(command)
+            if done.returncode:
+                raise SchoolpleinError(Problem(
+                    shlex.join(command), None, f"rsync naar de server mislukte ({done.returncode})",
+                    "controleer SCHOOLPLEIN_RSYNC_DEST en de ssh-toegang; opnieuw publiceren is "
+                    "veilig (de server houdt de vorige versie tot rsync klaar is)"))
+
+
+TARGET = BasicAuthTarget()

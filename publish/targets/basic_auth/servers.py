@@ -1,0 +1,94 @@
+"""The generated server configs: nginx (one server block) and Apache (vhost + .htaccess).
+
+Security headers are the shared definition (publish.headers); the cache
+policy of this target is decided here, once: photos private and immutable,
+protected pages never stored, public pages revalidated.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from plugins.sections import ROOTS, SectionMap
+from publish import headers
+
+from .access import GROUP_FILE, HOMES_FILE, NOBODY_FILE, PASSWORD_FILE, REALM, Access
+
+TEMPLATES = Path(__file__).parent / "templates"
+AUTH_DELAY_MS = 200  # nginx: every failed login waits this long (see nginx-server.conf.j2)
+CACHE = {"cache_photo": headers.CACHE_PHOTO, "cache_page": headers.CACHE_PAGE,
+         "cache_protected": headers.CACHE_PROTECTED_PAGE}
+
+
+def _env() -> Environment:
+    return Environment(loader=FileSystemLoader(TEMPLATES), undefined=StrictUndefined,
+                       keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
+
+
+def _ascii_case_folded(logins: dict[str, str]) -> list[tuple[str, str]]:
+    """nginx lower-cases (ASCII) the value it looks up in a map: one key per folded login."""
+    folded: dict[str, str] = {}
+    for login, pid in sorted(logins.items()):
+        folded.setdefault(login.encode().lower().decode(), pid)
+    return sorted(folded.items())
+
+
+def nginx_server(access: Access, root: Path, password_file: Path, listen: str,
+                 hsts: bool = False) -> str:
+    entries = len(access.logins) + len(access.grants()) + len(access.hashes)
+    return _env().get_template("nginx-server.conf.j2").render(
+        sections=access.sections.protected, root=root, password_file=password_file,
+        listen=listen, realm=REALM, headers=headers.headers(hsts),
+        roots=[r.strip("/") for r in ROOTS.values()], logins=_ascii_case_folded(access.logins),
+        grants=access.grants(), homes=access.homes(), default_home=ROOTS["school"],
+        auth_delay_ms=AUTH_DELAY_MS, nobody_file=password_file.with_name(NOBODY_FILE),
+        map_hash_max_size=max(2048, 2 * entries), **CACHE,
+    )
+
+
+def nginx_main(server_conf: Path, run_dir: Path) -> str:
+    """A complete nginx.conf for `invoke serve` and the tests (no root needed)."""
+    user = getpass.getuser()
+    return _env().get_template("nginx-main.conf.j2").render(
+        server_conf=server_conf, run=run_dir, user=user if os.geteuid() == 0 else None,
+    )
+
+
+APACHE_MODULES = ("mpm_event", "authz_core", "authn_core", "authn_file", "auth_basic",
+                  "authz_user", "authz_groupfile", "dir", "mime", "headers", "rewrite")
+
+
+def apache_main(vhost: Path, run_dir: Path, listen: str) -> str:
+    """A complete httpd.conf for the tests; Apache never serves as root, so name a user."""
+    module_dir = Path("/usr/lib/apache2/modules")
+    root = os.geteuid() == 0
+    return _env().get_template("apache-main.conf.j2").render(
+        run=run_dir, listen=listen, vhost=vhost, modules=APACHE_MODULES, module_dir=module_dir,
+        user="www-data" if root else None, group="www-data" if root else None,
+    )
+
+
+def apache_vhost(listen: str, root: Path, htpasswd: Path) -> str:
+    return _env().get_template("apache-vhost.conf.j2").render(
+        listen=listen, root=root, htpasswd=htpasswd, homes=htpasswd / HOMES_FILE)
+
+
+def write_htaccess(sections: SectionMap, site: Path, htpasswd: Path, hsts: bool) -> None:
+    env = _env()
+    auth = {"realm": REALM, "password_file": htpasswd / PASSWORD_FILE,
+            "group_file": htpasswd / GROUP_FILE, "nobody_file": htpasswd / NOBODY_FILE}
+    (site / ".htaccess").write_text(env.get_template("htaccess-root.j2").render(
+        headers=headers.headers(hsts), roots=[r.strip("/") for r in ROOTS.values()],
+        **CACHE))
+    for section in sections.protected:
+        folder = site / section.dir
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / ".htaccess").write_text(env.get_template("htaccess-section.j2").render(
+            section=section, **auth))
+    for folder, template in (("mijn", "htaccess-mijn.j2"), ("uitloggen", "htaccess-uitloggen.j2")):
+        (site / folder).mkdir(exist_ok=True)
+        (site / folder / ".htaccess").write_text(env.get_template(template).render(**auth))

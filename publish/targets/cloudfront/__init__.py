@@ -1,0 +1,92 @@
+"""The S3 + CloudFront target: a private bucket behind CloudFront, signed cookies per section.
+
+`TARGET` is what `invoke publish --target cloudfront` uses (publish.targets);
+the key, stack and letter tasks live in tasks/keys.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from plugins.roster import load_roster
+from plugins.sections import SectionMap, build_section_map
+from plugins.settings import Settings
+
+from . import sync as sync_module
+from .journal import InvalidationJournal
+from .revocation import LinkRegistry, maintain_revocations
+from .settings import CloudFrontSettings
+from .sync import Plan
+
+
+def aws_client(service: str, settings: CloudFrontSettings):
+    """boto3 client; AWS_ENDPOINT_URL points S3 at moto in tests (CloudFront too).
+
+    The KeyValueStore API is global (SigV4A, needs awscrt) and never goes to moto.
+    """
+    import boto3
+    from botocore.config import Config
+
+    kvs = service == "cloudfront-keyvaluestore"
+    return boto3.client(service, region_name="us-east-1" if kvs else settings.region,
+                        endpoint_url=None if kvs else settings.endpoint_url,
+                        config=Config(retries={"max_attempts": 5, "mode": "standard"},
+                                      connect_timeout=10, read_timeout=60))
+
+
+def publish_cloudfront(output_dir: Path | str, section_map: SectionMap,
+                       settings: CloudFrontSettings | None = None, dry_run: bool = False, *,
+                       privacy_dropped: Iterable[str] = (), s3=None, cloudfront=None,
+                       kvs=None) -> Plan:
+    """Revoke the links of people gone from the roster, sync the output to the bucket
+    and invalidate what changed; returns the plan.
+
+    settings=None reads .env. Raises PublishError (a SchoolpleinError) with a Dutch
+    message when S3 is unreachable; re-running is always safe. With a distribution,
+    paths to invalidate are journalled in the private folder first, so a publish
+    that was killed half-way is finished by the next one (s3sync).
+    """
+    if settings is None or not settings.bucket:
+        settings = CloudFrontSettings.from_env(require=("SCHOOLPLEIN_S3_BUCKET",))
+    present = {person for section in section_map.protected for person in section.readers}
+    if kvs is None and settings.kvs_arn:
+        kvs = aws_client("cloudfront-keyvaluestore", settings)
+    maintain_revocations(LinkRegistry.load(settings.private_dir), present, kvs,
+                         settings.kvs_arn, dry_run=dry_run)
+    s3 = s3 or aws_client("s3", settings)
+    if cloudfront is None and settings.distribution_id and not dry_run:
+        cloudfront = aws_client("cloudfront", settings)
+    journal = (InvalidationJournal.in_folder(settings.private_dir)
+               if settings.distribution_id else None)
+    if not settings.distribution_id:
+        print("Let op: CLOUDFRONT_DISTRIBUTION_ID ontbreekt; de CloudFront-cache wordt niet "
+              "vernieuwd (zie .env.example).")
+    return sync_module.sync(output_dir, s3, settings.bucket, section_map, cloudfront=cloudfront,
+                            distribution_id=settings.distribution_id, dry_run=dry_run,
+                            privacy_dropped=privacy_dropped, journal=journal)
+
+
+def _roster_and_map(settings: CloudFrontSettings):
+    """The roster (SCHOOLPLEIN_ROSTER, relative to the project) and its section map."""
+    from plugins.settings import load_settings
+
+    roster = load_roster(load_settings().roster)
+    return roster, build_section_map(roster, settings.school_name)
+
+
+class CloudFrontTarget:
+    name = "cloudfront"
+    title = "S3 + CloudFront (inloglinks met cookies)"
+
+    def plan(self, settings: Settings, output: Path, sections: SectionMap) -> None:
+        """Print what a publish would upload, delete and invalidate; change nothing."""
+        publish_cloudfront(output, sections, CloudFrontSettings.from_settings(
+            settings, ("SCHOOLPLEIN_S3_BUCKET",)), dry_run=True)
+
+    def publish(self, settings: Settings, output: Path, sections: SectionMap) -> None:
+        publish_cloudfront(output, sections, CloudFrontSettings.from_settings(
+            settings, ("SCHOOLPLEIN_S3_BUCKET",)))
+
+
+TARGET = CloudFrontTarget()

@@ -1,0 +1,19 @@
+"""Admin tasks (`invoke --list`), grouped by module; help texts Dutch first, English after '/'.
+
+    website     build, check, serve, demo
+    accounts    accounts
+    publishing  publish --target nginx|cloudfront (publish.targets)
+    keys        keys, provision, rotate-keys, cloudfront-letters (the CloudFront target)
+
+Every task is registered here and nowhere else; names stay flat (`invoke build`).
+"""
+
+from invoke import Collection
+
+from . import accounts, keys, publishing, website
+
+ns = Collection()
+for task in (website.build_site, website.check, website.serve, website.demo, accounts.accounts,
+             publishing.publish, keys.keys, keys.provision, keys.rotate_keys,
+             keys.cloudfront_letters):
+    ns.add_task(task)

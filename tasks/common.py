@@ -1,0 +1,73 @@
+"""What every admin task shares: the settings, the build, and one way to fail.
+
+Every task body runs inside `admin_task`: a SchoolpleinError (bad roster,
+content, setting or publish) is printed as the admin's message, never a
+traceback, and exits non-zero.
+"""
+
+from __future__ import annotations
+
+import functools
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from invoke import task
+
+from plugins.errors import SchoolpleinError
+from plugins.settings import Settings, load_settings
+
+STRICT_HELP = "stop bij iedere weggelaten foto / fail on any dropped photo"
+
+
+def fail(exc: SchoolpleinError) -> None:
+    header = getattr(exc, "header", "Bouwen/publiceren gestopt. Er is niets gepubliceerd.")
+    print(f"\n{header}\n{exc.render()}", file=sys.stderr)
+    sys.exit(1)
+
+
+def admin_task(*args, **kwargs):
+    """invoke's @task, with SchoolpleinError shown as the admin's message (Dutch, no traceback)."""
+
+    def wrap(fn):
+        @functools.wraps(fn)
+        def body(c, *a, **kw):
+            try:
+                return fn(c, *a, **kw)
+            except SchoolpleinError as exc:
+                fail(exc)
+
+        return task(body, **kwargs)
+
+    if args and callable(args[0]):
+        return wrap(args[0])
+    return wrap
+
+
+def settings() -> Settings:
+    """The admin's settings (.env + environment + defaults)."""
+    return load_settings()
+
+
+def build(cfg: Settings, strict: bool = False, output: Path | None = None,
+          production: bool = False) -> dict:
+    """Build into a fresh staging folder, then move it into place: no half outputs."""
+    from plugins.site import build as pelican_build
+
+    target = Path(output or cfg.output)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".build-", dir=target.parent))
+    config = cfg.root / ("publishconf.py" if production else "pelicanconf.py")
+    overrides = {"photo_strict": True} if strict else {}  # else SCHOOLPLEIN_STRICT decides
+    try:
+        built = pelican_build(config, output_path=str(staging),
+                              schoolplein_roster=str(cfg.roster), **overrides)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    if target.exists():
+        shutil.rmtree(target)
+    staging.rename(target)
+    built["OUTPUT_PATH"] = str(target)
+    return built

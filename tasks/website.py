@@ -1,0 +1,120 @@
+"""Site tasks: build, check, serve and the demo school."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from plugins.errors import SchoolpleinError
+from plugins.settings import Settings
+from publish import accounts
+from publish.targets import basic_auth
+from publish.targets.basic_auth import local_server
+
+from .common import STRICT_HELP, admin_task, build, settings
+
+DEMO_LOGINS = (
+    ("ouder-001", "ouder met kinderen in groep 3 en groep 5/6"),
+    ("lk-02", "leerkracht groep 3"),
+    ("mt-01", "directie"),
+)
+PORT_HELP = "poort op 127.0.0.1 / port (standaard 8000)"
+
+
+@admin_task(name="build", help={"strict": STRICT_HELP,
+                                "output": "uitvoermap / output folder (standaard output/)"})
+def build_site(c, strict=False, output=None):
+    """Bouw de site uit roster/ en content/ / Build the site."""
+    cfg = settings()
+    build(cfg, strict, Path(output) if output else None)
+    print(f"Klaar: site gebouwd in {output or cfg.output}")
+
+
+@admin_task
+def check(c):
+    """Controleer roster en content zonder te publiceren / Validate roster and content."""
+    cfg = settings()
+    with tempfile.TemporaryDirectory() as tmp:
+        build(cfg, output=Path(tmp) / "out")
+    print("Alles in orde.")
+
+
+def _local_release(cfg: Settings, listen: str, sections=None):
+    """A local release of the last build, with the current accounts (no web-user check)."""
+    if sections is None:
+        from plugins.roster import load_roster
+        from plugins.sections import build_section_map
+
+        sections = build_section_map(load_roster(cfg.roster), cfg.school_name)
+    return basic_auth.publish(cfg.output, cfg.deploy / "local", sections,
+                              accounts.load_accounts(cfg.private), listen, cfg.hsts)
+
+
+def serve_site(cfg: Settings, port: int, banner: str = "", on_tick=None) -> None:
+    """Build and serve; a later `invoke build` or `invoke accounts` is live at the next reload.
+
+    `on_tick` runs every half second beside the server (the demo's postvak processing).
+    """
+    listen = f"127.0.0.1:{port}"
+    built = build(cfg)
+    deploy = _local_release(cfg, listen, built["SCHOOLPLEIN_SECTIONS"])
+    proc = local_server.start(deploy, port)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # stop nginx on kill too
+    print(f"{banner}\n{cfg.school_name} draait op http://127.0.0.1:{port}/  "
+          "(Ctrl+C om te stoppen)\nNa 'invoke build' of 'invoke accounts' in een ander venster "
+          "ziet u de nieuwe versie door de pagina te verversen.", flush=True)
+    watched = local_server.Watch([cfg.output, accounts.store_path(cfg.private)])
+    try:
+        while proc.poll() is None:
+            time.sleep(0.5)
+            if on_tick is not None:
+                on_tick()
+            if watched.changed():
+                try:
+                    _local_release(cfg, listen)
+                except SchoolpleinError as exc:
+                    print(f"\nNieuwe versie niet geladen:\n{exc.render()}", file=sys.stderr)
+                    continue
+                local_server.reload(proc)
+                print("Nieuwe versie geladen.", flush=True)
+    except KeyboardInterrupt:
+        print("\nGestopt.")
+    finally:
+        local_server.stop(proc)
+
+
+@admin_task(help={"port": PORT_HELP})
+def serve(c, port=None):
+    """Bouw en serveer lokaal met nginx, zoals ouders het zien / Build and serve locally."""
+    cfg = settings()
+    serve_site(cfg, int(port or cfg.port))
+
+
+@admin_task(help={"port": PORT_HELP})
+def demo(c, port=None):
+    """Demo-school: nieuwe wachtwoorden, brieven, bouwen en serveren / Build and serve the demo."""
+    from plugins.roster import load_roster
+
+    cfg = settings()
+    port = int(port or cfg.port)
+    roster = load_roster(cfg.roster)
+    # Every demo start issues fresh passphrases for everyone, so the letters file it
+    # writes is the only valid one: older demo letters only hold void passphrases.
+    letters = cfg.private / "letters"
+    stale = sorted(letters.glob("brieven-*.html")) if letters.is_dir() else []
+    change = accounts.sync_accounts(roster, cfg.private, reset=tuple(p.id for p in roster.people()),
+                                    school=cfg.school_name, site_url=f"http://127.0.0.1:{port}")
+    for old in stale:
+        old.unlink()
+    issued = {i.person_id: i for i in change.issued}
+    parent = roster.parents[DEMO_LOGINS[0][0]]
+    banner = ("\nDemo-logins (nieuw wachtwoord bij iedere start):\n" + "".join(
+        f"  {role:45s} {issued[pid].login}  /  {issued[pid].passphrase}\n"
+        for pid, role in DEMO_LOGINS)
+        + f"\nGezinspagina van de demo-ouder: http://127.0.0.1:{port}/gezin/{parent.family}/"
+        f"  (of http://127.0.0.1:{port}/mijn/)\n"
+        f"Brieven voor alle ouders en medewerkers (privé): {change.letters}")
+    serve_site(cfg, port, banner)
