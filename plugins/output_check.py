@@ -23,12 +23,14 @@ from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 
 from .errors import Problem, SchoolpleinError
+from .photos.settings import IMAGE_SUFFIXES as PHOTO_SUFFIXES
+from .photos.settings import PHOTO_DIR
 from .roster import Roster
 from .sections import ROOTS, Section, SectionMap
 
 PROTECTED_ROOTS = tuple(root.strip("/") for root in ROOTS.values())
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif", ".avif", ".gif", ".tif",
-                  ".tiff", ".bmp", ".svg", ".jxl"}
+# every kind of image a browser or a camera makes: the photo inputs and then some
+IMAGE_SUFFIXES = PHOTO_SUFFIXES | {".avif", ".gif", ".tif", ".tiff", ".bmp", ".svg", ".jxl"}
 TEXT_SUFFIXES = {".html", ".atom", ".xml", ".txt", ".css", ".js", ".json"}
 TOKEN_RE = re.compile(r"[a-z0-9]{16,40}")
 PHOTO_NAME_RE = re.compile(r"^[0-9a-f]{20}-\d+\.(?:jpg|webp)$")
@@ -86,7 +88,7 @@ def _is_published_photo(rel: str, section: Section) -> bool:
     """Theme artwork, or a filtered, re-encoded copy named by hash in the section's fotos/."""
     if section.kind == "public":
         return rel.startswith("theme/")
-    name = rel.removeprefix(section.dir + "/fotos/")
+    name = rel.removeprefix(f"{section.dir}/{PHOTO_DIR}/")
     return name != rel and PHOTO_NAME_RE.match(name) is not None
 
 

@@ -14,6 +14,7 @@ from pathlib import Path, PurePosixPath
 from pelican.contents import Article, Page
 
 from .errors import Problem, SchoolpleinError, display_path
+from .photos.settings import PHOTO_DIR
 from .sections import ROOTS
 
 _problems: list[Problem] = []
@@ -31,7 +32,7 @@ def slug_for(relpath: PurePosixPath) -> str:
 
 
 RESERVED_PAGE_SLUGS = {*(root.strip("/") for root in ROOTS.values()), "login", "uitloggen", "mijn", "theme",
-                       "fotos", "401", "403", "404", "index", "robots"}
+                       PHOTO_DIR, "401", "403", "404", "index", "robots"}
 PAGE_SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 

@@ -34,13 +34,12 @@ from .audit import (
 from .cache import PhotoCache, SourceIndex
 from .encode import encode_all
 from .rules import DEFAULT_FIX, FIXES, Decision, Probe, decide
-from .settings import PhotoSettings
+from .settings import PHOTO_DIR, PhotoSettings
 from .tags import PhotoTags, post_photos, read_post_tags
 
 log = logging.getLogger(__name__)
 
 POST_FILE = "index.md"
-PHOTO_DIR = "fotos"
 
 
 @dataclass(frozen=True)

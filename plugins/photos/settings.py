@@ -26,6 +26,7 @@ PIPELINE_VERSION = 1
 # IGNORE_FILES and the fotos.txt reader are derived from it.
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".heic", ".heif", ".webp"})
 FOTOS_TXT = "fotos.txt"  # the teacher's list of who is on which photo
+PHOTO_DIR = "fotos"  # <section>/fotos/: the only place a published photo lives
 XMP_SUFFIX = ".xmp"  # photo tools' sidecars: foto.jpg.xmp (digiKam, darktable), foto.xmp (Lightroom)
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from plugins.photos.settings import PHOTO_DIR
 from plugins.sections import ROOTS, SectionMap
 from publish import headers
 
@@ -21,7 +22,7 @@ from .access import GROUP_FILE, HOMES_FILE, NOBODY_FILE, PASSWORD_FILE, REALM, A
 TEMPLATES = Path(__file__).parent / "templates"
 AUTH_DELAY_MS = 200  # nginx: every failed login waits this long (see nginx-server.conf.j2)
 CACHE = {"cache_photo": headers.CACHE_PHOTO, "cache_page": headers.CACHE_PAGE,
-         "cache_protected": headers.CACHE_PROTECTED_PAGE}
+         "cache_protected": headers.CACHE_PROTECTED_PAGE, "photo_dir": PHOTO_DIR}
 
 
 def _env() -> Environment:

@@ -11,6 +11,8 @@ import mimetypes
 import re
 from pathlib import PurePosixPath
 
+from plugins.photos.settings import PHOTO_DIR
+
 TYPES = {
     ".html": "text/html",
     ".htm": "text/html",
@@ -52,7 +54,7 @@ def content_type(key: str) -> str:
 
 def is_photo(key: str) -> bool:
     """Photos live in a `fotos/` folder of their section and are named by content hash."""
-    return "fotos" in PurePosixPath(key).parts[:-1]
+    return PHOTO_DIR in PurePosixPath(key).parts[:-1]
 
 
 def is_page(key: str) -> bool:

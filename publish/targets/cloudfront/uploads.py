@@ -16,6 +16,7 @@ from pathlib import Path
 
 from plugins.errors import Problem
 from plugins.output_check import PHOTO_NAME_RE
+from plugins.photos.settings import PHOTO_DIR
 from plugins.public_pages import PUBLIC_SCRIPTS
 from plugins.sections import ROOTS
 
@@ -26,7 +27,8 @@ THEME_RE = re.compile(rf"^theme/(?:{_SEGMENT}/)*{_SEGMENT}\."
                       r"(?:css|js|woff2?|svg|png|ico|webp|jpe?g|gif|avif)$")
 # <section>/fotos/: school has one section, groups and families one folder each.
 _KEYED = "|".join(re.escape(ROOTS[kind].strip("/")) for kind in ("group", "family"))
-PHOTO_DIR_RE = re.compile(rf"^(?:{re.escape(ROOTS['school'].strip('/'))}|(?:{_KEYED})/{_SEGMENT})/fotos/")
+_SCHOOL = re.escape(ROOTS["school"].strip("/"))
+PHOTO_DIR_RE = re.compile(rf"^(?:{_SCHOOL}|(?:{_KEYED})/{_SEGMENT})/{PHOTO_DIR}/")
 TOP_LEVEL = frozenset({"robots.txt", *PUBLIC_SCRIPTS})
 
 NOTHING_YET = "; er is nog niets gepubliceerd"
