@@ -6,7 +6,8 @@ section map stays the single source of truth for access. It also compares the
 roster with the last good build's and warns about every change that shows a
 child to more people (plugins.roster_changes); that snapshot is replaced at
 the end of a build that passed its output check and logged no error.
-Each receiver acts only for builds that enabled this plugin (pelican_seam).
+Each receiver acts only for builds that enabled this plugin, with that build's
+state (plugins.state).
 """
 
 from __future__ import annotations
@@ -16,47 +17,30 @@ from pathlib import Path
 
 from pelican import signals
 
-from . import output_check, pelican_seam, roster_changes, routing, section_pages
+from . import output_check, roster_changes, routing, section_pages
 from .errors import Problem, SchoolpleinError
 from .roster import Consent, load_roster
 from .sections import build_section_map
 from .settings import default
+from .state import BuildState, receiver
 
 NAME = __name__
+on_build = receiver(NAME)
 log = logging.getLogger(__name__)
 if hasattr(log, "disable_filter"):  # Pelican's LimitLogger shows a message once per process;
     log.disable_filter()  # a roster warning must show at every build (tests, benchmarks)
 
 
-class _ErrorCount(logging.Handler):
-    """Counts Pelican's logged errors: such a build fails (plugins.site), so it keeps the snapshot."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.ERROR)
-        self.count = 0
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.count += 1
-
-
-_ERRORS = _ErrorCount()
-
-
-def enabled(settings) -> bool:
-    return pelican_seam.enabled(settings, NAME)
-
-
-def _load(pelican) -> None:
+@on_build
+def _load(pelican, state: BuildState) -> None:
     settings = pelican.settings
-    if not enabled(settings):
-        return
     roster = load_roster(settings["SCHOOLPLEIN_ROSTER"])
     settings["SCHOOLPLEIN_ROSTER_OBJ"] = roster
     settings["SCHOOLPLEIN_SECTIONS"] = build_section_map(roster, settings["SITENAME"])
     settings["PHOTO_CONSENT_DEFAULT"] = Consent(settings.get(
         "PHOTO_CONSENT_DEFAULT", default("SCHOOLPLEIN_PHOTO_CONSENT_DEFAULT")))
-    routing.reset()
     _compare_roster(settings, roster)
+    state.watch_errors()
 
 
 def _snapshot_dir(settings) -> Path:
@@ -86,32 +70,31 @@ def _compare_roster(settings, roster) -> None:
         log.warning(change.console())
     settings["SCHOOLPLEIN_ROSTER_STATE"] = state
     settings["SCHOOLPLEIN_ROSTER_CHANGES"] = changes
-    logging.getLogger("pelican").addHandler(_ERRORS)  # once: addHandler ignores a repeat
-    _ERRORS.count = 0
 
 
-def _route(instance) -> None:
-    if enabled(getattr(instance, "settings", None)):
-        routing.route(instance)
+@on_build
+def _route(instance, state: BuildState) -> None:
+    routing.route(instance, state.problems)
 
 
-def _raise_problems(generator) -> None:
-    if enabled(generator.settings):
-        routing.drop_drafts(generator)
-        routing.raise_problems(generator)
+@on_build
+def _raise_problems(generator, state: BuildState) -> None:
+    routing.drop_drafts(generator)
+    routing.raise_problems(state.problems)
 
 
-def _generators(pelican):
-    return section_pages.SectionPagesGenerator if enabled(pelican.settings) else None
+@on_build
+def _generators(pelican, state: BuildState):
+    return section_pages.SectionPagesGenerator
 
 
-def _finish(pelican) -> None:
+@on_build
+def _finish(pelican, state: BuildState) -> None:
     """Check the output; only then record this roster as the last good build's."""
     settings = pelican.settings
-    if not enabled(settings):
-        return
+    errors = state.stop_watching_errors()
     output_check.check_pelican(pelican)
-    if _ERRORS.count == 0 and "SCHOOLPLEIN_ROSTER_STATE" in settings:
+    if errors == 0 and "SCHOOLPLEIN_ROSTER_STATE" in settings:
         roster_changes.save_snapshot(_snapshot_dir(settings), settings["SCHOOLPLEIN_ROSTER_STATE"])
 
 

@@ -7,6 +7,7 @@ raised once all content is read: an unknown folder stops the build.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from pathlib import Path, PurePosixPath
@@ -16,12 +17,6 @@ from pelican.contents import Article, Page
 from .errors import Problem, SchoolpleinError, display_path
 from .photos.settings import PHOTO_DIR
 from .sections import ROOTS
-
-_problems: list[Problem] = []
-
-
-def reset() -> None:
-    _problems.clear()
 
 
 def slug_for(relpath: PurePosixPath) -> str:
@@ -36,12 +31,13 @@ RESERVED_PAGE_SLUGS = {*(root.strip("/") for root in ROOTS.values()), "login", "
 PAGE_SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
-def _refuse(instance, shown: str, message: str, fix: str) -> None:
-    _problems.append(Problem(shown, None, message, fix))
+def _refuse(instance, problems: list[Problem], shown: str, message: str, fix: str) -> None:
+    problems.append(Problem(shown, None, message, fix))
     instance.status = "draft"  # never written; the build fails once all content is read
 
 
-def route(instance) -> None:
+def route(instance, problems: list[Problem]) -> None:
+    """Give a post or page its section and address; what is wrong goes into `problems`."""
     if not isinstance(instance, Article | Page) or not instance.source_path:
         return
     settings = instance.settings
@@ -50,34 +46,34 @@ def route(instance) -> None:
     given = Path(os.path.abspath(instance.source_path))
     source = given.resolve()
     shown = display_path(given)
+    refuse = functools.partial(_refuse, instance, problems, shown)
     if source != given or not source.is_relative_to(content_root):
-        return _refuse(instance, shown, "bestand is een snelkoppeling (symlink); die volgt het "
-                       "platform niet", "zet het echte bestand in de juiste map onder content/")
+        return refuse("bestand is een snelkoppeling (symlink); die volgt het platform niet",
+                      "zet het echte bestand in de juiste map onder content/")
     if not str(instance.metadata.get("title", "")).strip():
-        return _refuse(instance, shown, "bericht zonder titel (de regel 'Title:' ontbreekt of is leeg)",
-                       "zet bovenaan het bestand een regel als 'Title: Uitje naar de kinderboerderij', "
-                       "met daaronder 'Date:' en een lege regel voor de tekst")
+        return refuse("bericht zonder titel (de regel 'Title:' ontbreekt of is leeg)",
+                      "zet bovenaan het bestand een regel als 'Title: Uitje naar de "
+                      "kinderboerderij', met daaronder 'Date:' en een lege regel voor de tekst")
     if "template" in instance.metadata:
-        return _refuse(instance, shown, "'Template:' wordt niet ondersteund",
-                       "verwijder de regel 'Template:'; de map bepaalt hoe een bericht eruitziet")
+        return refuse("'Template:' wordt niet ondersteund",
+                      "verwijder de regel 'Template:'; de map bepaalt hoe een bericht eruitziet")
     relpath = PurePosixPath(source.relative_to(content_root).as_posix())
     try:
         section = sections.for_content(str(relpath), shown)
     except SchoolpleinError as exc:
-        _problems.extend(exc.problems)
+        problems.extend(exc.problems)
         instance.status = "draft"
         return None
     if isinstance(instance, Page) != (section.kind == "public"):
-        return _refuse(instance, shown,
-                       "publieke pagina's horen in content/publiek/, berichten daarbuiten",
-                       "verplaats het bestand naar de juiste map")
+        return refuse("publieke pagina's horen in content/publiek/, berichten daarbuiten",
+                      "verplaats het bestand naar de juiste map")
     instance.section = section
     if isinstance(instance, Page):  # public: the slug decides, metadata never does
         slug = instance.slug or ""
         if not PAGE_SLUG_RE.match(slug) or slug in RESERVED_PAGE_SLUGS:
-            return _refuse(instance, shown, f"ongeldig adres '{slug}' voor een publieke pagina",
-                           "kies een Slug: van kleine letters, cijfers en '-', niet "
-                           + ", ".join(sorted(RESERVED_PAGE_SLUGS)))
+            return refuse(f"ongeldig adres '{slug}' voor een publieke pagina",
+                          "kies een Slug: van kleine letters, cijfers en '-', niet "
+                          + ", ".join(sorted(RESERVED_PAGE_SLUGS)))
         instance.override_url, instance.override_save_as = f"{slug}/", f"{slug}/index.html"
         return None
     slug = slug_for(relpath)
@@ -95,8 +91,8 @@ def drop_drafts(generator) -> None:
             getattr(generator, name).clear()
 
 
-def raise_problems(_generator) -> None:
-    if _problems:
-        problems = list(_problems)
-        _problems.clear()
-        raise SchoolpleinError(problems)
+def raise_problems(problems: list[Problem]) -> None:
+    if problems:
+        found = list(problems)
+        problems.clear()
+        raise SchoolpleinError(found)

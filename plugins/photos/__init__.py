@@ -16,9 +16,9 @@ import logging
 import os
 from pathlib import Path
 
-from .. import pelican_seam
 from ..errors import Problem, SchoolpleinError, display_path
 from ..sections import Section, SectionMap
+from ..state import BuildState, receiver
 from .audit import write_audit
 from .cache import PhotoCache, hash_file
 from .posts import POST_FILE, process_posts, report
@@ -29,10 +29,6 @@ log = logging.getLogger(__name__)
 
 
 # --- Pelican --------------------------------------------------------------------------------
-
-# output path -> (sha256, sizes) of this build's source photos, for the leak check
-_SOURCES: dict[str, tuple[frozenset[str], frozenset[int]]] = {}
-
 
 PUBLISHED_SETS = ("articles", "translations", "hidden_articles", "hidden_translations")
 DRAFT_SETS = ("drafts", "drafts_translations")
@@ -60,15 +56,13 @@ def _section_of(article, generator, sections: SectionMap | None) -> Section:
     return sections.for_content(rel, display_path(article.source_path))
 
 
-def _enabled(settings) -> bool:
-    return pelican_seam.enabled(settings, __name__)
+on_build = receiver(__name__)
 
 
-def on_articles(generator) -> None:
+@on_build
+def on_articles(generator, state: BuildState) -> None:
     """article_generator_finalized: process every post folder, set article.photos."""
     settings = generator.settings
-    if not _enabled(settings):
-        return
     photo_settings = PhotoSettings.from_pelican(settings)
     for a in _article_sets(generator, PUBLISHED_SETS + DRAFT_SETS):
         a.photos = []
@@ -98,9 +92,8 @@ def on_articles(generator) -> None:
     for r in results:
         for a in with_photos[r.folder]:
             a.photos = list(r.photos)
-    _SOURCES[os.path.realpath(output)] = (
-        frozenset().union(*(r.source_hashes for r in results)),
-        frozenset(p.stat().st_size for f in with_photos for p in post_photos(f)))
+    state.photo_hashes = frozenset().union(*(r.source_hashes for r in results))
+    state.photo_sizes = frozenset(p.stat().st_size for f in with_photos for p in post_photos(f))
     encoded = sum(r.encoded for r in results)
     published = sum(len(r.photos) for r in results)
     total = sum(len(r.reports) for r in results)
@@ -109,7 +102,8 @@ def on_articles(generator) -> None:
     report(results, photo_settings, output, roster_changes)
 
 
-def on_static(generator) -> None:
+@on_build
+def on_static(generator, state: BuildState) -> None:
     """static_generator_finalized: nothing from content/ is ever copied as it is.
 
     Every static file here was linked from a post with {static} or {attach}, or
@@ -117,8 +111,6 @@ def on_static(generator) -> None:
     its metadata, and without the privacy filter). Stop the build and say what
     to do instead.
     """
-    if not _enabled(generator.settings):
-        return
     problems = [
         Problem(display_path(sf.source_path), None,
                 "bestand uit content/ zou ongefilterd gepubliceerd worden ({static}/{attach}-"
@@ -132,12 +124,11 @@ def on_static(generator) -> None:
         raise SchoolpleinError(problems)
 
 
-def on_finalized(pelican) -> None:
+@on_build
+def on_finalized(pelican, state: BuildState) -> None:
     """finalized: fail the build if any output file is byte-identical to a source photo."""
-    if not _enabled(pelican.settings):
-        return
     output = os.path.realpath(pelican.output_path)
-    hashes, sizes = _SOURCES.pop(output, (frozenset(), frozenset()))
+    hashes, sizes = state.photo_hashes, state.photo_sizes
     if not hashes:
         return
     leaks = []
