@@ -1,17 +1,100 @@
-"""Fixtures shared by every test folder."""
+"""Fixtures shared by every test folder: the demo roster and school, accounts, nginx, Apache."""
 
 from __future__ import annotations
 
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
 from pathlib import Path
 
 import pytest
 
 from plugins.roster import load_roster
-
-ROOT = Path(__file__).resolve().parent.parent
+from plugins.site import build
+from publish import accounts
+from publish.targets import basic_auth
+from publish.targets.basic_auth import local_server
+from tests.helpers import APACHE, ROOT
 
 
 @pytest.fixture(scope="session")
 def roster():
     """The demo school's roster (Kc de Matrix), as committed in roster/."""
     return load_roster(ROOT / "roster")
+
+
+@pytest.fixture(scope="session")
+def demo_build(tmp_path_factory):
+    """The demo school as a parent would get it (photos included)."""
+    tmp = tmp_path_factory.mktemp("demo")
+    settings = build(output_path=str(tmp / "output"), photo_cache_dir=str(tmp / "cache"),
+                     photo_audit_dir=str(tmp / "audit"), schoolplein_private=str(tmp / "private"))
+    return tmp / "output", settings
+
+
+@pytest.fixture(scope="session")
+def sections(demo_build):
+    return demo_build[1]["SCHOOLPLEIN_SECTIONS"]
+
+
+@pytest.fixture(scope="session")
+def demo_accounts(roster, tmp_path_factory):
+    """Accounts for everyone (cheap bcrypt cost: nginx verifies on every request)."""
+    private = tmp_path_factory.mktemp("private")
+    change = accounts.sync_accounts(roster, private, rounds=4, school="Kc de Matrix")
+    passwords = {i.person_id: i.passphrase for i in change.issued}
+    return private, passwords
+
+
+@pytest.fixture(scope="session")
+def nginx_site(demo_build, sections, demo_accounts, tmp_path_factory):
+    output, _ = demo_build
+    private, _ = demo_accounts
+    port = local_server.free_port()
+    deploy = basic_auth.publish(output, tmp_path_factory.mktemp("deploy"), sections,
+                                accounts.load_accounts(private), f"127.0.0.1:{port}")
+    proc = local_server.start(deploy, port)
+    try:
+        yield f"http://127.0.0.1:{port}", deploy
+    finally:
+        local_server.stop(proc)
+
+
+@pytest.fixture(scope="session")
+def apache_site(demo_build, sections, demo_accounts):
+    assert Path(APACHE).exists(), "apache2 ontbreekt: voer scripts/bootstrap.sh uit"
+    output, _ = demo_build
+    private, _ = demo_accounts
+    # Apache's workers drop root, so the tree must be readable by www-data.
+    base = Path(tempfile.mkdtemp(prefix="sp-apache-", dir="/tmp"))
+    port = local_server.free_port()
+    listen = f"127.0.0.1:{port}"
+    deploy = basic_auth.publish(output, base / "deploy", sections,
+                                accounts.load_accounts(private), listen)
+    subprocess.run(["chmod", "-R", "a+rX", str(base)], check=True)
+    run = base / "run"
+    run.mkdir()
+    os.chmod(run, 0o777)
+    conf = run / "httpd.conf"
+    conf.write_text(basic_auth.apache_main(deploy.apache_conf, run, listen))
+    check = subprocess.run([APACHE, "-t", "-f", str(conf)], capture_output=True, text=True)
+    assert check.returncode == 0, check.stderr
+    proc = subprocess.Popen([APACHE, "-DFOREGROUND", "-f", str(conf)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            assert proc.poll() is None and time.monotonic() < deadline, (
+                proc.stderr.read() if proc.poll() is not None else "apache start timeout")
+            time.sleep(0.05)
+    try:
+        yield f"http://{listen}", run / "error.log"
+    finally:
+        local_server.stop(proc)
+        shutil.rmtree(base, ignore_errors=True)

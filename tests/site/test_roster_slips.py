@@ -18,7 +18,7 @@ from plugins.errors import SchoolpleinError
 from plugins.roster import FILES, Consent, load_roster, write_roster
 from plugins.roster_changes import EXPOSURE
 from plugins.site import build
-from tests.spine.test_roster import append, problems_of
+from tests.site.test_roster import append, problems_of
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -9,7 +9,7 @@ from PIL import Image
 
 from plugins.errors import SchoolpleinError
 from plugins.site import build
-from tests.spine.conftest import ROOT
+from tests.helpers import ROOT
 
 
 @pytest.mark.parametrize("link", ["{static}klasfoto.jpg", "{attach}anim.gif",

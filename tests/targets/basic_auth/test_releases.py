@@ -27,9 +27,9 @@ from publish import accounts
 from publish.targets import basic_auth
 from publish.targets.basic_auth import local_server
 from publish.targets.basic_auth.permissions import WebUser, check_readable
-from tests.spine.http_client import Client
+from tests.http_client import Client
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 WEB = "www-data"
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="changes file owners (CI runs as root)")
 
@@ -343,7 +343,7 @@ def test_a_publish_killed_while_writing_never_becomes_a_release(
 
 @needs_root
 def test_invoke_publish_checks_what_www_data_can_read(base, tmp_path):
-    from tests.spine.conftest import run_invoke
+    from tests.helpers import run_invoke
 
     site = base / "srv"
     env = {"SCHOOLPLEIN_OUTPUT": str(tmp_path / "output"), "SCHOOLPLEIN_DEPLOY": str(site),

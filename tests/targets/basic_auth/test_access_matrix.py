@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.spine.http_client import Client, get_many
+from tests.http_client import Client, get_many
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.spine.http_client import Client
+from tests.http_client import Client
 
 
 def test_apache_enforces_the_same_section_map(apache_site, roster, sections, demo_accounts,

@@ -9,7 +9,7 @@ import pytest
 from plugins.errors import SchoolpleinError
 from plugins.site import build
 from plugins.state import KEY
-from tests.spine.conftest import ROOT
+from tests.helpers import ROOT
 
 
 def _run(tmp_path, content, name):

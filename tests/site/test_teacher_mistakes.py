@@ -8,7 +8,7 @@ import pytest
 
 from plugins.errors import SchoolpleinError
 from plugins.site import build
-from tests.spine.conftest import ROOT
+from tests.helpers import ROOT
 
 GROUP3 = "groep/groep-3"
 PHOTOS = ROOT / "content" / "groep" / "groep-4" / "2026-10-09-herfstwandeling"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 for entry in (ROOT, Path(__file__).parent):
     if str(entry) not in sys.path:
         sys.path.insert(0, str(entry))

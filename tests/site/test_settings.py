@@ -9,7 +9,7 @@ from dotenv import dotenv_values
 
 from plugins.errors import SchoolpleinError
 from plugins.settings import KEYS, load_settings
-from tests.spine.conftest import ROOT, run_invoke
+from tests.helpers import ROOT, run_invoke
 
 
 def test_env_example_documents_exactly_the_settings_table():

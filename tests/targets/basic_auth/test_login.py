@@ -15,7 +15,7 @@ from publish import accounts
 from publish.targets import basic_auth
 from publish.targets.basic_auth import local_server
 from tests.browser import Browser
-from tests.spine.http_client import Client
+from tests.http_client import Client
 
 WRONG = "abcd-efgh-jkmn-pqrs"  # the shape of a real passphrase, but nobody's
 

@@ -20,7 +20,7 @@ from kill_proxy import KillAt, KillProxy
 
 from publish.targets.cloudfront.journal import FILE_NAME, covers
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 PUBLISH = """
 import sys
 from pathlib import Path

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from publish.targets.basic_auth import local_server
-from tests.spine.conftest import ROOT, run_invoke
-from tests.spine.http_client import Client
+from tests.helpers import ROOT, run_invoke
+from tests.http_client import Client
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.spine.conftest import ROOT, run_invoke
+from tests.helpers import ROOT, run_invoke
 
 
 @pytest.fixture

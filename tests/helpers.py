@@ -1,0 +1,19 @@
+"""Helpers every test folder shares: the project root and running `invoke` as the admin does."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+APACHE = shutil.which("apache2") or "/usr/sbin/apache2"
+
+
+def run_invoke(*args, env=None, cwd=ROOT) -> subprocess.CompletedProcess:
+    full_env = dict(os.environ, **(env or {}))
+    invoke = shutil.which("invoke", path=str(Path(sys.executable).parent)) or "invoke"
+    return subprocess.run([invoke, *args], cwd=cwd, env=full_env, capture_output=True,
+                          text=True, timeout=300)
