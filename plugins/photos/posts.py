@@ -1,16 +1,8 @@
-"""The photos of post folders: find them beside each post, decide, encode, write.
+"""The photos of post folders: decide, encode and write them (plain functions, no Pelican).
 
-Only post folders have photos: a folder whose markdown file is index.md, with
-image files beside it (and optionally fotos.txt and .xmp sidecars). For every
-article this sets `article.photos` (a list of PublishedPhoto) in
-`article_generator_finalized`, which fires before any page is written, and
-writes the encoded copies into `<OUTPUT_PATH><section.prefix>fotos/`.
-Originals, fotos.txt and sidecars never reach the output: Pelican ignores
-them (IGNORE_FILES), static copies stop the build, and after the build the
-output is checked for any file whose bytes equal a source photo.
-
-Plain functions (`process_post` / `process_posts`), testable without Pelican;
-the package's __init__ wires them into the build.
+`process_posts` handles every post of a build with one process pool;
+`process_post` one folder (tests, strict mode). The package's __init__ wires
+them into the build; photos.rules decides, photos.encode makes the pixels.
 """
 
 from __future__ import annotations

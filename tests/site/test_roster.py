@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -11,13 +10,6 @@ from plugins.errors import SchoolpleinError
 from plugins.roster import Consent, load_roster
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def roster_dir(tmp_path):
-    dst = tmp_path / "roster"
-    shutil.copytree(ROOT / "roster", dst)
-    return dst
 
 
 def append(path: Path, line: str) -> int:

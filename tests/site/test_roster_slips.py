@@ -6,7 +6,6 @@ comma too many) used to build with exit 0 and lose the `geen`.
 
 from __future__ import annotations
 
-import shutil
 import tempfile
 from pathlib import Path
 
@@ -19,15 +18,6 @@ from plugins.roster import FILES, Consent, load_roster, write_roster
 from plugins.roster_changes import EXPOSURE
 from plugins.site import build
 from tests.site.test_roster import append, problems_of
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def roster_dir(tmp_path):
-    dst = tmp_path / "roster"
-    shutil.copytree(ROOT / "roster", dst)
-    return dst
 
 
 def test_one_comma_too_many_stops_the_build_with_file_line_and_fix(roster_dir, tmp_path):
