@@ -2,9 +2,13 @@
 
 A target is a package under publish/targets/ exposing `TARGET` with
 `name`, `title`, `plan(settings, output, sections)` (print the plan, change
-nothing) and `publish(settings, output, sections)`. The build before it is the
-same for every target (tasks/publish.py); a new target is a new package here
-and one line in TARGETS.
+nothing), `publish(settings, output, sections)`, and
+`collect(settings, store) -> int`: hand every new postvak submission (what
+parents PUT to /gezin/<id>/postvak/<uuid>.json) to `store` as a
+`postvak.Received`, and remove it from the transport only after `store`
+returned (the submission is then durable in the private folder). The build
+before a publish is the same for every target (tasks/publishing.py); a new
+target is a new package here and one line in `_table`.
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ class Target(Protocol):
     def plan(self, settings, output, sections) -> None: ...
 
     def publish(self, settings, output, sections) -> None: ...
+
+    def collect(self, settings, store) -> int: ...
 
 
 def _table() -> dict[str, Target]:
