@@ -52,6 +52,11 @@ class Deploy:
         return self.htpasswd / PASSWORD_FILE
 
     @property
+    def spool(self) -> Path:
+        """The postvak: what parents PUT lands here, outside every release (never served)."""
+        return self.root / "postvak"
+
+    @property
     def nginx_conf(self) -> Path:
         return self.root / "nginx-schoolplein.conf"
 
@@ -138,6 +143,20 @@ def _grant_web_group(deploy: Deploy, web_user: str) -> None:
                 os.chown(path, -1, grp.getgrnam(user.group).gr_gid)
 
 
+def _make_spool(deploy: Deploy, web_user: str | None) -> None:
+    """The postvak spool: writable for the web server's group, closed to everyone else.
+
+    The setgid bit keeps what nginx creates inside in that group, so the admin's
+    `invoke postvak` (root or a member of the group) can read and remove it.
+    """
+    deploy.spool.mkdir(exist_ok=True)
+    os.chmod(deploy.spool, 0o2770)
+    user = permissions.WebUser.find(web_user) if web_user else None
+    if user is not None:
+        with contextlib.suppress(PermissionError):  # the check says how to fix it
+            os.chown(deploy.spool, -1, grp.getgrnam(user.group).gr_gid)
+
+
 @contextlib.contextmanager
 def publish_lock(root: Path):
     """One publish (or rsync) of a deploy folder at a time; released when the process dies."""
@@ -179,6 +198,7 @@ def _write_atomic(path: Path, text: str) -> None:
 def rsync_command(deploy_root: Path, dest: str) -> list[str]:
     """rsync of the deploy folder: complete releases only, never a partial or the lock."""
     return ["rsync", "-a", "--delete", "--delete-excluded", "--delay-updates",
+            "--filter=P /postvak/", "--exclude=/postvak/",  # the server's inbox: never touched
             f"--exclude=/releases/{PARTIAL_PREFIX}*", f"--exclude=/{LOCK_NAME}",
             "--exclude=/current.tmp", f"{deploy_root}/", f"{dest}/"]
 
@@ -212,11 +232,12 @@ def publish(output: Path, deploy_root: Path, sections: SectionMap,
             write_password_files(access, deploy.htpasswd)
             write_htaccess(sections, partial, served.htpasswd, hsts)
             _make_readable(partial)
+            _make_spool(deploy, web_user)
             if web_user:
                 _grant_web_group(deploy, web_user)
                 out(permissions.check_readable(
                     web_user, partial, _password_files(deploy),
-                    served_from=None if server_root else deploy.root))
+                    served_from=None if server_root else deploy.root, spool=deploy.spool))
             _fsync_tree(partial)
         except BaseException:
             shutil.rmtree(partial, ignore_errors=True)
@@ -224,7 +245,8 @@ def publish(output: Path, deploy_root: Path, sections: SectionMap,
         os.rename(partial, release)
         _fsync(releases)
         _write_atomic(deploy.nginx_conf,
-                      nginx_server(access, served.current, served.password_file, listen, hsts))
+                      nginx_server(access, served.current, served.password_file, listen, hsts,
+                                   spool=served.spool))
         _write_atomic(deploy.apache_conf, apache_vhost(listen, served.current, served.htpasswd))
         previous = deploy.current.resolve() if deploy.current.is_symlink() else None
         link = deploy.root / "current.tmp"

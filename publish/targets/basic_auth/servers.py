@@ -21,6 +21,8 @@ from .access import GROUP_FILE, HOMES_FILE, NOBODY_FILE, PASSWORD_FILE, REALM, A
 
 TEMPLATES = Path(__file__).parent / "templates"
 AUTH_DELAY_MS = 200  # nginx: every failed login waits this long (see nginx-server.conf.j2)
+POSTVAK_PER_MINUTE = 10  # submissions a login may send a minute (a burst of as many more)
+UUID_RE = "[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"  # lower-case UUID4
 CACHE = {"cache_photo": headers.CACHE_PHOTO, "cache_page": headers.CACHE_PAGE,
          "cache_protected": headers.CACHE_PROTECTED_PAGE, "photo_dir": PHOTO_DIR}
 
@@ -39,7 +41,7 @@ def _ascii_case_folded(logins: dict[str, str]) -> list[tuple[str, str]]:
 
 
 def nginx_server(access: Access, root: Path, password_file: Path, listen: str,
-                 hsts: bool = False) -> str:
+                 hsts: bool = False, spool: Path | None = None) -> str:
     entries = len(access.logins) + len(access.grants()) + len(access.hashes)
     return _env().get_template("nginx-server.conf.j2").render(
         sections=access.sections.protected, root=root, password_file=password_file,
@@ -47,6 +49,8 @@ def nginx_server(access: Access, root: Path, password_file: Path, listen: str,
         roots=[r.strip("/") for r in ROOTS.values()], logins=_ascii_case_folded(access.logins),
         grants=access.grants(), homes=access.homes(), default_home=ROOTS["school"],
         auth_delay_ms=AUTH_DELAY_MS, nobody_file=password_file.with_name(NOBODY_FILE),
+        spool=spool or root.parent / "postvak", uuid_re=UUID_RE,
+        postvak_per_minute=POSTVAK_PER_MINUTE,
         map_hash_max_size=max(2048, 2 * entries), **CACHE,
     )
 
