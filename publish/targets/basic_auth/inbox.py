@@ -23,11 +23,9 @@ from pathlib import Path
 
 from plugins.errors import Problem, SchoolpleinError
 
-from .servers import UUID_RE
+from .servers import APACHE_DIR, APACHE_LOG, UUID_RE
 
 MAX_READ = 64 * 1024  # the servers refuse more than 16 KiB; never read a huge file whole
-APACHE_DIR = "apache"
-APACHE_LOG = "ontvangen.log"
 _NGINX_PARTS = re.compile(rf"^(?P<login>[^/]+)/(?P<msec>\d+\.\d+)/gezin/(?P<family>[a-z0-9]+)"
                           rf"/postvak/(?P<id>{UUID_RE})\.json$")
 _APACHE_PARTS = re.compile(rf"^{APACHE_DIR}/(?P<family>[a-z0-9]+)/(?P<id>{UUID_RE})\.json$")

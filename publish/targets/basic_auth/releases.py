@@ -26,7 +26,7 @@ from publish.accounts import Account
 
 from . import permissions
 from .access import PASSWORD_FILE, Access, write_password_files
-from .servers import apache_vhost, nginx_server, write_htaccess
+from .servers import APACHE_DIR, apache_vhost, nginx_server, write_htaccess
 
 RELEASE_RE = re.compile(r"^\d{8}-\d{6}-\d{6}$")  # a complete release: its final name
 PARTIAL_PREFIX = ".partial-"  # a release being written; never served, rsynced or kept
@@ -143,18 +143,23 @@ def _grant_web_group(deploy: Deploy, web_user: str) -> None:
                 os.chown(path, -1, grp.getgrnam(user.group).gr_gid)
 
 
-def _make_spool(deploy: Deploy, web_user: str | None) -> None:
+def _make_spool(deploy: Deploy, web_user: str | None, sections: SectionMap) -> None:
     """The postvak spool: writable for the web server's group, closed to everyone else.
 
-    The setgid bit keeps what nginx creates inside in that group, so the admin's
-    `invoke postvak` (root or a member of the group) can read and remove it.
+    The setgid bit keeps what the server creates inside in that group, so the
+    admin's `invoke postvak` (root or a member of the group) can read and remove
+    it. Apache's DAV needs each family's folder to exist before a PUT.
     """
-    deploy.spool.mkdir(exist_ok=True)
-    os.chmod(deploy.spool, 0o2770)
     user = permissions.WebUser.find(web_user) if web_user else None
-    if user is not None:
-        with contextlib.suppress(PermissionError):  # the check says how to fix it
-            os.chown(deploy.spool, -1, grp.getgrnam(user.group).gr_gid)
+    folders = [deploy.spool, deploy.spool / APACHE_DIR]
+    folders += [deploy.spool / APACHE_DIR / s.key for s in sections.protected
+                if s.kind == "family"]
+    for folder in folders:
+        folder.mkdir(exist_ok=True)
+        os.chmod(folder, 0o2770)
+        if user is not None:
+            with contextlib.suppress(PermissionError):  # the check says how to fix it
+                os.chown(folder, -1, grp.getgrnam(user.group).gr_gid)
 
 
 @contextlib.contextmanager
@@ -232,7 +237,7 @@ def publish(output: Path, deploy_root: Path, sections: SectionMap,
             write_password_files(access, deploy.htpasswd)
             write_htaccess(sections, partial, served.htpasswd, hsts)
             _make_readable(partial)
-            _make_spool(deploy, web_user)
+            _make_spool(deploy, web_user, sections)
             if web_user:
                 _grant_web_group(deploy, web_user)
                 out(permissions.check_readable(
@@ -247,7 +252,8 @@ def publish(output: Path, deploy_root: Path, sections: SectionMap,
         _write_atomic(deploy.nginx_conf,
                       nginx_server(access, served.current, served.password_file, listen, hsts,
                                    spool=served.spool))
-        _write_atomic(deploy.apache_conf, apache_vhost(listen, served.current, served.htpasswd))
+        _write_atomic(deploy.apache_conf, apache_vhost(listen, served.current, served.htpasswd,
+                                                       sections, served.spool / APACHE_DIR))
         previous = deploy.current.resolve() if deploy.current.is_symlink() else None
         link = deploy.root / "current.tmp"
         if link.is_symlink() or link.exists():

@@ -108,3 +108,32 @@ def test_collecting_hands_over_each_submission_once_with_login_and_server_time(
         assert json.loads(received.body) == ABSENCE
     assert not list(spool.rglob("*.json"))  # removed only after the hand-over
     assert collect_spool(spool, handed.append) == 0
+
+
+def test_apache_takes_the_same_puts_and_records_who_sent_them(apache_site, roster,
+                                                             demo_accounts):
+    base, error_log = apache_site
+    client = Client(base)
+    parent = roster.parents["ouder-001"]
+    login = login_of(parent, demo_accounts)
+    name = f"{uuid.uuid4()}.json"
+    try:
+        status, _, headers = put(client, parent.family, login, name=name)
+        assert status == 201, (status, error_log.read_text()[-1500:])
+        assert "Access-Control-Allow-Origin" not in headers
+        path = f"/gezin/{parent.family}/postvak/{name}"
+        assert put(client, parent.family, login, name=name)[0] == 409  # never overwritten
+        for method in ("GET", "HEAD", "DELETE", "PROPFIND", "OPTIONS"):
+            assert client.request(method, path, login)[0] in (403, 405), method
+        assert put(client, parent.family, None)[0] == 401
+        assert put(client, roster.parents["ouder-003"].family, login)[0] == 403
+        assert put(client, parent.family, login, b"x" * (17 * 1024))[0] == 413
+    finally:
+        client.close()
+    spool = next(error_log.parents[1].glob("deploy/postvak"))
+    handed = []
+    assert collect_spool(spool, handed.append) == 1
+    (received,) = handed
+    assert (received.id, received.family, received.sender) == (name[:-5], parent.family,
+                                                               parent.email)
+    assert json.loads(received.body) == ABSENCE
