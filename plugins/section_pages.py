@@ -37,11 +37,13 @@ class SectionPagesGenerator(Generator):
         base = dict(self.context, sections=sections, public_pages=pages, groups=groups)
         for section in sections.protected:
             articles = by_section.get(section.prefix, [])
-            ctx = dict(base, section=section)
+            # Everything a section's pages show besides the build's context goes in as keyword
+            # arguments: the incremental writer reuses the pages when none of it changed.
+            page = {"section": section}
             if section.kind == "family":
                 family = roster.families[section.key]
                 kids = [roster.children[c] for c in family.children]
-                ctx.update(
+                page.update(
                     family_children=[(c.first_name, roster.groups[c.group].name) for c in kids],
                     family_groups=[sections.get("group", g) for g in sorted({c.group for c in kids})],
                 )
@@ -50,13 +52,14 @@ class SectionPagesGenerator(Generator):
                 template = "section"
             save_as = f"{section.dir}/index.html"
             writer.write_file(
-                save_as, self.get_template(template), ctx,
+                save_as, self.get_template(template), base,
                 paginated={"articles": articles}, template_name="section",
-                url=f"{section.dir}/", articles=articles,
+                url=f"{section.dir}/", articles=articles, section_page=section.name, **page,
             )
             if articles:
                 writer.write_feed(
-                    articles, dict(ctx, SITENAME=f"{self.settings['SITENAME']} – {section.title}"),
+                    articles, dict(base, section=section,
+                                   SITENAME=f"{self.settings['SITENAME']} – {section.title}"),
                     f"{section.dir}/feed.atom", f"{section.dir}/feed.atom",
                     feed_title=f"{self.settings['SITENAME']} – {section.title}",
                 )
