@@ -2,17 +2,21 @@
 
 The family page PUTs one JSON document to /gezin/<family>/postvak/<uuid>.json
 (behaviour POSTVAK_PATH, signed cookies of the family section). The
-viewer-request function checks it and stores it as
+viewer-request function checks it and passes it on as
+/gezin/<family>/postvak/<expiry>/<uuid>.json, where <expiry> is the expiry
+second in the sender's CloudFront-Policy cookie; the behaviour's origin (the
+same bucket, origin path /.postvak) stores it as
 
-    .postvak/<family>/<expiry>/<uuid>.json
+    .postvak/gezin/<family>/postvak/<expiry>/<uuid>.json
 
-where <expiry> is the expiry second in the sender's CloudFront-Policy cookie.
 Every person's links carry their own second (revocation.LinkRegistry), and
-CloudFront only lets a request through with a policy the school signed, so
-the second names the sender; the JSON body never does. The family is the
-path's. `collect` maps the second to the person (private/cloudfront-links.json)
-and the person to their login (the e-mail address in the roster) for
-`Received.sender`, exactly as nginx writes `$remote_user`.
+CloudFront only lets a request through with a policy the school signed that
+covers the family's path (the rewritten URI stays under it, so this holds
+whether CloudFront checks the cookie before or after the function). So the
+second names the sender; the JSON body never does. The family is the path's.
+`collect` maps the second to the person (private/cloudfront-links.json) and the
+person to their login (the e-mail address in the roster) for `Received.sender`,
+as nginx writes `$remote_user`.
 
 Collecting is List + Get + Delete with the admin's own AWS credentials (the
 bucket policy lets CloudFront write the spool but never read it). An object is
@@ -40,8 +44,9 @@ from .objects import SPOOL
 from .revocation import LinkRegistry
 
 POSTVAK_PATH = f"{ROOTS['family']}*/postvak/*"  # the cache behaviour that takes the PUTs
-KEY_RE = re.compile(rf"^{re.escape(SPOOL)}(?P<family>[a-z0-9]{{16,40}})/(?P<expiry>[0-9]{{1,12}})/"
-                    r"(?P<id>[^/]+)\.json$")
+ORIGIN_PATH = "/" + SPOOL.rstrip("/")  # that behaviour's origin: the bucket's spool
+KEY_RE = re.compile(rf"^{re.escape(SPOOL + ROOTS['family'].lstrip('/'))}(?P<family>[a-z0-9]{{16,40}})"
+                    r"/postvak/(?P<expiry>[0-9]{1,12})/(?P<id>[^/]+)\.json$")
 
 
 class CollectError(SchoolpleinError):
@@ -49,8 +54,14 @@ class CollectError(SchoolpleinError):
               "private/postvak/; opnieuw ophalen is veilig.")
 
 
+def stored_uri(family: str, expiry: int, ident: str) -> str:
+    """The URI the viewer function sends a submission on with (under the family's path)."""
+    return f"{ROOTS['family']}{family}/postvak/{expiry}/{ident}.json"
+
+
 def spool_key(family: str, expiry: int, ident: str) -> str:
-    return f"{SPOOL}{family}/{expiry}/{ident}.json"
+    """Where that URI lands in the bucket (ORIGIN_PATH in front)."""
+    return ORIGIN_PATH.lstrip("/") + stored_uri(family, expiry, ident)
 
 
 @dataclass(frozen=True)
@@ -117,7 +128,7 @@ def envelope(s3, bucket: str, item: Waiting, senders: Senders) -> Received | Non
         sender = senders.login(int(match["expiry"]))
     else:  # not written by the viewer function: kept, so processing quarantines it
         parts = item.key[len(SPOOL):].split("/")
-        family, ident = parts[0], parts[-1].removesuffix(".json")
+        family, ident = (parts[1] if len(parts) > 2 else ""), parts[-1].removesuffix(".json")
         sender = f"onbekend: niet via de site opgeslagen ({item.key[:120]})"
     return Received(ident, family, sender, answer["LastModified"], body, f"s3://{bucket}/{item.key}")
 

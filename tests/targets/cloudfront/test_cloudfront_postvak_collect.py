@@ -39,7 +39,7 @@ from publish.targets.cloudfront.provision import TEMPLATE
 from publish.targets.cloudfront.revocation import LinkRegistry
 from publish.targets.cloudfront.settings import CloudFrontSettings
 from publish.targets.cloudfront.signing import generate_key_pair, load_private_key
-from publish.targets.cloudfront.submissions import CollectError, Senders, spool_key
+from publish.targets.cloudfront.submissions import POSTVAK_PATH, CollectError, Senders, spool_key
 from publish.targets.cloudfront.sync import scan_output
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -75,12 +75,24 @@ def login_cookie(link, prefix: str) -> dict:
     return {"CloudFront-Policy": {"value": cookie_set.policy}}
 
 
-FORWARDED = load_template(TEMPLATE)["Resources"]["PostvakOriginRequests"]["Properties"][
-    "OriginRequestPolicyConfig"]["HeadersConfig"]["Headers"]
+def postvak_origin() -> tuple[str, list[str]]:
+    """(origin path, forwarded headers) of the template's postvak behaviour."""
+    resources = load_template(TEMPLATE)["Resources"]
+    dist = resources["Distribution"]["Properties"]["DistributionConfig"]
+    (behaviour,) = [b for b in dist["CacheBehaviors"] if b["PathPattern"] == POSTVAK_PATH]
+    (origin,) = [o for o in dist["Origins"] if o["Id"] == behaviour["TargetOriginId"]]
+    policy = resources[behaviour["OriginRequestPolicyId"]["Ref"]]["Properties"]
+    return origin["OriginPath"], policy["OriginRequestPolicyConfig"]["HeadersConfig"]["Headers"]
+
+
+ORIGIN_PATH, FORWARDED = postvak_origin()
 
 
 def send(s3, bucket: str, uri: str, cookies: dict, body: bytes) -> int:
-    """A PUT through the viewer function and on to S3, as CloudFront would; the status."""
+    """A PUT through the viewer function and on to S3, as CloudFront would; the status.
+
+    CloudFront puts the origin's path in front of the URI the function returns.
+    """
     (run,) = run_viewer_function([{"uri": uri, "method": "PUT", "cookies": cookies,
                                    "headers": {"content-length": {"value": str(len(body))}}}])
     request = run["result"]
@@ -91,7 +103,7 @@ def send(s3, bucket: str, uri: str, cookies: dict, body: bytes) -> int:
     extra = {"IfNoneMatch": sent.pop("If-None-Match")} if "If-None-Match" in sent else {}
     assert not sent, f"forwarded header the test does not send: {sent}"
     try:
-        s3.put_object(Bucket=bucket, Key=request["uri"][1:], Body=body, **extra)
+        s3.put_object(Bucket=bucket, Key=(ORIGIN_PATH + request["uri"])[1:], Body=body, **extra)
     except ClientError as exc:
         return exc.response["ResponseMetadata"]["HTTPStatusCode"]
     return 200

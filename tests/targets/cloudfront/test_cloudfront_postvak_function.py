@@ -19,7 +19,7 @@ from postvak.messages import MAX_BODY, UUID4_RE
 from publish.targets.cloudfront.objects import SPOOL
 from publish.targets.cloudfront.provision import VIEWER_REQUEST_JS
 from publish.targets.cloudfront.signing import cf_b64encode, custom_policy
-from publish.targets.cloudfront.submissions import spool_key
+from publish.targets.cloudfront.submissions import spool_key, stored_uri
 
 DOMAIN = "ouders.kcdematrix.example.nl"
 FAMILY = "68amruh9btpfys3dk9wr"
@@ -50,7 +50,8 @@ def outcome(result: dict) -> int | str:
 
 
 def stored(family: str, expiry: int, ident: str) -> str:
-    return "/" + spool_key(family, expiry, ident)
+    """Where the function sends a submission: still under the family's cookie path."""
+    return stored_uri(family, expiry, ident)
 
 
 def test_a_parents_put_is_stored_under_their_own_expiry_second():
@@ -117,7 +118,7 @@ ENCODED = [
     f"/gezin/{FAMILY}/postvak/{ID}.json%00", f"/gezin/{FAMILY}/postvak//{ID}.json",
     f"/gezin/{FAMILY}/postvak/../postvak/{ID}.json", f"/gezin/{FAMILY}/postvak/./{ID}.json",
     f"/gezin/{FAMILY}/postvak/%252e/{ID}.json", f"/gezin/{FAMILY}/postvak\\{ID}.json",
-    f"/gezin/{FAMILY}/postvak/.{ID}.json", f"/{SPOOL}{FAMILY}/{PARENT}/{ID}.json",
+    f"/gezin/{FAMILY}/postvak/.{ID}.json", "/" + spool_key(FAMILY, PARENT, ID),
     f"/{SPOOL}", f"/gezin/{FAMILY}/postvak/{ID}.json\t",
 ]
 
@@ -214,7 +215,6 @@ def test_the_function_takes_exactly_what_intake_calls_a_submission(names):
 def test_the_functions_limits_are_the_projects():
     source = VIEWER_REQUEST_JS.read_text(encoding="utf-8")
     assert f"const MAX_BODY = {MAX_BODY};" in source
-    assert f"const SPOOL = '/{SPOOL}';" in source
     family = FAMILY_ID_RE.pattern.strip("^$")
     uuid4 = UUID4_RE.pattern.strip("^$")
     found = re.search(r"const SUBMISSION = new RegExp\('(.+?)' \+\n\s+'(.+?)'\);", source)

@@ -14,7 +14,7 @@ from cf_helpers import load_template
 from publish.targets.cloudfront.objects import SPOOL
 from publish.targets.cloudfront.provision import TEMPLATE, WAF_TEMPLATE
 from publish.targets.cloudfront.signing import COOKIE_NAMES
-from publish.targets.cloudfront.submissions import POSTVAK_PATH
+from publish.targets.cloudfront.submissions import ORIGIN_PATH, POSTVAK_PATH
 
 CLOUDFRONT = {"Service": "cloudfront.amazonaws.com"}
 CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"  # AWS managed cache policy
@@ -72,6 +72,14 @@ def test_only_the_postvak_behaviour_takes_writes_and_it_caches_and_forwards_noth
     assert postvak["ViewerProtocolPolicy"] == "https-only"  # no redirect that turns a PUT around
     assert postvak["TrustedKeyGroups"] == [{"Ref": "KeyGroup"}]
     assert postvak["CachePolicyId"] == CACHING_DISABLED
+    # Its origin is the site's bucket, under the spool, signed the same way (OAC).
+    origins = {o["Id"]: o for o in dist["Origins"]}
+    spool, site = origins[postvak["TargetOriginId"]], origins["site"]
+    assert spool["OriginPath"] == ORIGIN_PATH == "/" + SPOOL.rstrip("/") and "OriginPath" not in site
+    assert {k: v for k, v in spool.items() if k not in ("Id", "OriginPath")} == {
+        k: v for k, v in site.items() if k != "Id"}
+    assert all(b["TargetOriginId"] == "site" for b in [dist["DefaultCacheBehavior"], *behaviours]
+               if b is not postvak)
     for other in [dist["DefaultCacheBehavior"], *behaviours]:
         if other is not postvak:
             assert other["AllowedMethods"] == ["GET", "HEAD"], other.get("PathPattern")

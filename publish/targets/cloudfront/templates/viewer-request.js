@@ -7,8 +7,8 @@ import cf from 'cloudfront';
 //     encoded slash or backslash, a dot segment (also encoded), NUL, a double
 //     encoding. Otherwise /groep%2Fgroep-3/ would slip past the /groep/*
 //     behaviour (and its signed-cookie check) into the open default one. So is
-//     a segment starting with '.': the build writes none, and the postvak's
-//     spool (/.postvak/) must not be addressable.
+//     a segment starting with '.': the build writes none, and the bucket's
+//     postvak spool (/.postvak/) must not be addressable.
 //  2. GET and HEAD only, except in a family's postvak, which is write-only:
 //     PUT /gezin/<id>/postvak/<uuid4>.json and nothing else (405; OPTIONS too:
 //     no CORS answer, so no other site can write).
@@ -16,12 +16,13 @@ import cf from 'cloudfront';
 //     links expire at their own second; the key value store holds the expiry
 //     seconds of revoked people ('invoke publish --target cloudfront' keeps it).
 //  4. A PUT needs Content-Length 1..16384 (411, 413) and exactly one login
-//     cookie whose policy covers this family. It is stored as
-//     /.postvak/<id>/<expiry>/<uuid>.json: the expiry second names the sender
-//     (submissions.py). CloudFront checks the cookie's signature, before or
-//     after this function: either way the stored second is one the school
-//     signed, for a policy that covers the URI. If-None-Match: * makes S3
-//     refuse a name that exists (the bucket policy demands the header).
+//     cookie whose policy covers this family. It goes on as
+//     /gezin/<id>/postvak/<expiry>/<uuid>.json (the postvak's origin puts it
+//     under /.postvak/ in the bucket): the expiry second names the sender
+//     (submissions.py). Whether CloudFront checks the cookie before or after
+//     this function, the second is then one the school signed, in a policy
+//     that covers this family's path, old URI and new. If-None-Match: * makes
+//     S3 refuse a name that exists (the bucket policy demands the header).
 //  5. /dir/ -> /dir/index.html; /dir -> 301 to /dir/ (cookie paths end in /).
 
 const revoked = cf.kvs();
@@ -31,7 +32,6 @@ const BAD_CHAR = /[\\\u0000-\u001f\u007f]/;
 const POSTVAK = /^\/gezin\/[a-z0-9]{16,40}\/postvak(\/|$)/;
 const SUBMISSION = new RegExp('^/gezin/([a-z0-9]{16,40})/postvak/' +
   '([0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12})\\.json$');
-const SPOOL = '/.postvak/';
 const MAX_BODY = 16384;
 // A policy exactly as signing.py writes it; group 1 is its path, 2 its expiry.
 const POLICY = new RegExp('^\\{"Statement":\\[\\{"Resource":"https://[A-Za-z0-9.-]+' +
@@ -140,7 +140,7 @@ function submission(request, family, id) {
   if (!found || (found[1] !== '/' && found[1] !== '/gezin/' + family + '/')) {
     return page(403, 'Forbidden', 'Open eerst uw persoonlijke inloglink.');
   }
-  request.uri = SPOOL + family + '/' + found[2] + '/' + id + '.json';
+  request.uri = '/gezin/' + family + '/postvak/' + found[2] + '/' + id + '.json';
   request.querystring = {};
   headers['if-none-match'] = { value: '*' };
   return request;
