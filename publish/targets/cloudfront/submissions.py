@@ -137,7 +137,15 @@ def collect(s3, bucket: str, store: Callable[[Received], object], senders: Sende
     """Hand every waiting submission to `store`, then delete it; returns how many were stored."""
     stored = 0
     try:
-        for item in waiting(s3, bucket):
+        items = waiting(s3, bucket)
+        if items and not senders.registry.path.exists():  # every sender would be unknown
+            raise CollectError(Problem(
+                str(senders.registry.path), None, "het register van uitgegeven inloglinks "
+                f"ontbreekt, dus niemand kan als afzender worden herkend; de {len(items)} "
+                "inzending(en) blijven in S3 wachten",
+                "haal het postvak op met de private map waarin de brieven zijn gemaakt "
+                "(SCHOOLPLEIN_PRIVATE), of zet de reservekopie van cloudfront-links.json terug"))
+        for item in items:
             received = envelope(s3, bucket, item, senders)
             if received is None:
                 continue

@@ -186,7 +186,19 @@ def test_an_unknown_second_never_names_a_parent(roster, expiry):
     assert person_for_login(roster, senders.login(expiry)) is None
 
 
-def test_what_did_not_come_through_the_site_is_kept_for_the_admin(moto, bucket, settings, roster):
+def test_without_the_link_registry_nothing_is_taken(moto, bucket, settings, roster):
+    """Every sender would be unknown (another private folder?): stop, leave it all in S3."""
+    s3 = moto.client(log=False)
+    assert collect_postvak(settings, keep(settings.private_dir), roster, s3=s3) == 0
+    waiting = spool_key(FAMILY, 1817071199, str(uuid.uuid4()))
+    s3.put_object(Bucket=bucket, Key=waiting, Body=ABSENT)
+    with pytest.raises(CollectError, match="cloudfront-links.json"):
+        collect_postvak(settings, keep(settings.private_dir), roster, s3=s3)
+    assert spool(s3, bucket) == [waiting] and inbox(settings.private_dir) == []
+
+
+def test_what_did_not_come_through_the_site_is_kept_for_the_admin(moto, bucket, settings, links,
+                                                                  roster):
     s3 = moto.client(log=False)
     big = str(uuid.uuid4())
     s3.put_object(Bucket=bucket, Key=spool_key(FAMILY, 1234567890, big), Body=b"x" * 20_000)
