@@ -242,3 +242,15 @@ def test_login_assets_have_no_inline_script_or_secret(tmp_path):
     assert "nieuwe link" in (tmp_path / "403.html").read_text()
     for path in written:
         assert "PRIVATE KEY" not in path.read_text()
+
+
+def test_the_rate_limits_live_in_us_east_1_whatever_the_buckets_region(settings, monkeypatch):
+    """CloudFront's web ACLs can only be made in us-east-1; the site stays in AWS_REGION."""
+    import publish.targets.cloudfront as target
+
+    asked, waf = [], waf_stack()
+    monkeypatch.setattr(target, "aws_client",
+                        lambda service, s, region="": asked.append((service, region)) or waf)
+    provision(settings, FakeStack(), out=lambda _: None)
+    assert settings.region != "us-east-1" and asked == [("cloudformation", "us-east-1")]
+    assert [op for op, _ in waf.calls if op == "create"] == ["create"]
