@@ -216,7 +216,7 @@ def test_the_functions_limits_are_the_projects():
     source = VIEWER_REQUEST_JS.read_text(encoding="utf-8")
     assert f"const MAX_BODY = {MAX_BODY};" in source
     family = FAMILY_ID_RE.pattern.strip("^$")
-    uuid4 = UUID4_RE.pattern.strip("^$")
+    uuid4 = UUID4_RE.pattern.removeprefix("^").removesuffix("\\Z")
     found = re.search(r"const SUBMISSION = new RegExp\('(.+?)' \+\n\s+'(.+?)'\);", source)
     assert found, "SUBMISSION not found in viewer-request.js"
     pattern = (found.group(1) + found.group(2)).replace("\\\\", "\\")
