@@ -55,6 +55,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import tqdm  # noqa: F401 - encode_all imports it on first use: not inside the first timed run
 from PIL import Image, ImageOps
 
 ROOT = Path(__file__).resolve().parent.parent
