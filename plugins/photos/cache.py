@@ -5,6 +5,8 @@ renditions of one source photo. Keyed by sha256(source bytes) and a hash of
 everything that changes the encoded bytes, a warm rebuild re-encodes nothing
 and a changed setting re-encodes all. A small stat index (path, size, mtime,
 inode) avoids even re-hashing unchanged sources, as git's index does.
+Renditions reach the output as hard links to the cache (`copy_out`): no
+second copy of a child's photo on disk, and no bytes copied on a rebuild.
 """
 
 from __future__ import annotations
