@@ -34,6 +34,7 @@ from pelican.contents import Content
 from pelican.urlwrappers import URLWrapper
 from pelican.writers import Writer
 
+from .photos.cache import hash_file
 from .sections import Section
 
 VERSION = 2
@@ -55,14 +56,6 @@ INTRASITE = ("{filename}", "{static}", "{attach}", "{author}", "{category}", "{t
 
 
 UNKNOWN = object()  # an input the fingerprint cannot vouch for
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _tree_digest(folder: Path, h) -> None:
@@ -142,7 +135,7 @@ class Incremental:
 
     def _source(self, path: str) -> str:
         if path not in self._source_hashes:
-            self._source_hashes[path] = sha256_file(Path(path))
+            self._source_hashes[path] = hash_file(Path(path))
         return self._source_hashes[path]
 
     def _digest(self, value) -> object:
@@ -188,7 +181,7 @@ class Incremental:
             return False
         if [st.st_size, st.st_mtime_ns, st.st_ino] == known[1:]:
             return True
-        return st.st_size == known[1] and sha256_file(old) == known[0]
+        return st.st_size == known[1] and hash_file(old) == known[0]
 
     def reuse(self, key: str, fp: str | None) -> bool:
         """Link the previous build's files of this group into the output, if all still fit."""
@@ -227,7 +220,7 @@ class Incremental:
                 rel = path.relative_to(self.output).as_posix()
                 st = os.lstat(path)
                 linked = by_stat.get((st.st_size, st.st_mtime_ns, st.st_ino))
-                sha = linked or sha256_file(path)
+                sha = linked or hash_file(path)
                 known = self.old.files.get(rel)
                 if not linked and known and known[0] == sha and self._unchanged(rel):
                     tmp = path.with_name(f".{name}.link")

@@ -17,3 +17,14 @@ def run_invoke(*args, env=None, cwd=ROOT) -> subprocess.CompletedProcess:
     invoke = shutil.which("invoke", path=str(Path(sys.executable).parent)) or "invoke"
     return subprocess.run([invoke, *args], cwd=cwd, env=full_env, capture_output=True,
                           text=True, timeout=300)
+
+
+def demo_school(tmp_path: Path, **extra: str) -> dict[str, str]:
+    """A private copy of the demo school's roster and content, and the .env that points at it."""
+    for name in ("roster", "content"):
+        shutil.copytree(ROOT / name, tmp_path / name)
+    env = {f"SCHOOLPLEIN_{key.upper()}": str(tmp_path / folder) for key, folder in (
+        ("roster", "roster"), ("content", "content"), ("private", "private"),
+        ("output", "output"), ("deploy", "deploy"), ("photo_cache", "cache"),
+        ("build_cache", "build-cache"), ("audit", "audit"))}
+    return {**env, **extra}

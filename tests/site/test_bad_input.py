@@ -3,30 +3,18 @@
 from __future__ import annotations
 
 import getpass
-import shutil
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import ROOT, run_invoke
+from tests.helpers import demo_school, run_invoke
 
 
 @pytest.fixture
 def school(tmp_path):
     """A private copy of the demo school, published once successfully."""
-    shutil.copytree(ROOT / "roster", tmp_path / "roster")
-    shutil.copytree(ROOT / "content", tmp_path / "content")
-    env = {
-        "SCHOOLPLEIN_ROSTER": str(tmp_path / "roster"),
-        "SCHOOLPLEIN_CONTENT": str(tmp_path / "content"),
-        "SCHOOLPLEIN_PRIVATE": str(tmp_path / "private"),
-        "SCHOOLPLEIN_OUTPUT": str(tmp_path / "output"),
-        "SCHOOLPLEIN_DEPLOY": str(tmp_path / "deploy"),
-        "SCHOOLPLEIN_PHOTO_CACHE": str(tmp_path / "cache"),
-        "SCHOOLPLEIN_AUDIT": str(tmp_path / "audit"),
-        # the deploy folder lies under pytest's private tmp: the web server here is this user
-        "SCHOOLPLEIN_WEB_USER": getpass.getuser(),
-    }
+    # the deploy folder lies under pytest's private tmp: the web server here is this user
+    env = demo_school(tmp_path, SCHOOLPLEIN_WEB_USER=getpass.getuser())
     assert run_invoke("accounts", env=env).returncode == 0
     first = run_invoke("publish", "--target", "nginx", env=env)
     assert first.returncode == 0, first.stderr

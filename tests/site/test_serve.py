@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -16,23 +15,14 @@ from pathlib import Path
 import pytest
 
 from publish.targets.basic_auth import local_server
-from tests.helpers import ROOT, run_invoke
+from tests.helpers import ROOT, demo_school, run_invoke
 from tests.http_client import Client
 
 
 @pytest.fixture
 def demo(tmp_path):
     """`invoke demo` on a private copy of the demo school, on a free port; stopped after."""
-    for name in ("roster", "content"):
-        shutil.copytree(ROOT / name, tmp_path / name)
-    env = dict(os.environ,
-               SCHOOLPLEIN_ROSTER=str(tmp_path / "roster"),
-               SCHOOLPLEIN_CONTENT=str(tmp_path / "content"),
-               SCHOOLPLEIN_PRIVATE=str(tmp_path / "private"),
-               SCHOOLPLEIN_OUTPUT=str(tmp_path / "output"),
-               SCHOOLPLEIN_DEPLOY=str(tmp_path / "deploy"),
-               SCHOOLPLEIN_PHOTO_CACHE=str(tmp_path / "cache"),
-               SCHOOLPLEIN_AUDIT=str(tmp_path / "audit"))
+    env = dict(os.environ, **demo_school(tmp_path))
     port = local_server.free_port()
     invoke = str(Path(sys.executable).parent / "invoke")
     proc = subprocess.Popen([invoke, "demo", "--port", str(port), "--postvak", "1"], cwd=ROOT,

@@ -6,13 +6,12 @@ import email
 import json
 import os
 import re
-import shutil
 import uuid
 
 import pytest
 
 from publish.targets.basic_auth import Deploy, local_server
-from tests.helpers import ROOT, run_invoke
+from tests.helpers import demo_school, run_invoke
 from tests.http_client import Client
 
 POST = "/groep/groep-3/2026-10-02-kinderboerderij/"
@@ -21,19 +20,10 @@ POST = "/groep/groep-3/2026-10-02-kinderboerderij/"
 @pytest.fixture
 def school(tmp_path):
     """A private copy of the demo school, published to nginx and served on a free port."""
-    for name in ("roster", "content"):
-        shutil.copytree(ROOT / name, tmp_path / name)
     port = local_server.free_port()
-    env = {"SCHOOLPLEIN_ROSTER": str(tmp_path / "roster"),
-           "SCHOOLPLEIN_CONTENT": str(tmp_path / "content"),
-           "SCHOOLPLEIN_PRIVATE": str(tmp_path / "private"),
-           "SCHOOLPLEIN_OUTPUT": str(tmp_path / "output"),
-           "SCHOOLPLEIN_DEPLOY": str(tmp_path / "deploy"),
-           "SCHOOLPLEIN_PHOTO_CACHE": str(tmp_path / "cache"),
-           "SCHOOLPLEIN_AUDIT": str(tmp_path / "audit"),
-           "SCHOOLPLEIN_LISTEN": f"127.0.0.1:{port}",
-           "SCHOOLPLEIN_WEB_USER": os.environ.get("USER", "root"),
-           "SCHOOLPLEIN_SITEURL": f"http://127.0.0.1:{port}"}
+    env = demo_school(tmp_path, SCHOOLPLEIN_LISTEN=f"127.0.0.1:{port}",
+                      SCHOOLPLEIN_WEB_USER=os.environ.get("USER", "root"),
+                      SCHOOLPLEIN_SITEURL=f"http://127.0.0.1:{port}")
     accounts = run_invoke("accounts", env=env)
     assert accounts.returncode == 0, accounts.stderr
     letters = next((tmp_path / "private" / "letters").glob("*.html")).read_text()
