@@ -4,16 +4,17 @@
     accounts    accounts
     publishing  publish --target nginx|cloudfront (publish.targets)
     keys        keys, provision, rotate-keys, cloudfront-letters (the CloudFront target)
+    inbox       postvak (what parents send: absences, messages, photo consent)
 
 Every task is registered here and nowhere else; names stay flat (`invoke build`).
 """
 
 from invoke import Collection
 
-from . import accounts, keys, publishing, website
+from . import accounts, inbox, keys, publishing, website
 
 ns = Collection()
 for task in (website.build_site, website.check, website.serve, website.demo, accounts.accounts,
              publishing.publish, keys.keys, keys.provision, keys.rotate_keys,
-             keys.cloudfront_letters):
+             keys.cloudfront_letters, inbox.postvak):
     ns.add_task(task)

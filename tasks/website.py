@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import signal
 import sys
 import tempfile
@@ -13,6 +14,7 @@ from plugins.settings import Settings
 from publish import accounts
 from publish.targets import basic_auth
 from publish.targets.basic_auth import local_server
+from publish.targets.basic_auth.inbox import collect_spool
 
 from .common import STRICT_HELP, admin_task, build, settings
 
@@ -53,11 +55,14 @@ def _local_release(cfg: Settings, listen: str, sections=None):
                               accounts.load_accounts(cfg.private), listen, cfg.hsts)
 
 
-def serve_site(cfg: Settings, port: int, banner: str = "", on_tick=None) -> None:
+def serve_site(cfg: Settings, port: int, banner: str = "", postvak_every: float = 0) -> None:
     """Build and serve; a later `invoke build` or `invoke accounts` is live at the next reload.
 
-    `on_tick` runs every half second beside the server (the demo's postvak processing).
+    With `postvak_every` (the demo) what parents send is processed beside the server every
+    that many seconds, and the site is rebuilt when something was applied.
     """
+    from .inbox import collect_and_process
+
     listen = f"127.0.0.1:{port}"
     built = build(cfg)
     deploy = _local_release(cfg, listen, built["SCHOOLPLEIN_SECTIONS"])
@@ -67,11 +72,24 @@ def serve_site(cfg: Settings, port: int, banner: str = "", on_tick=None) -> None
           "(Ctrl+C om te stoppen)\nNa 'invoke build' of 'invoke accounts' in een ander venster "
           "ziet u de nieuwe versie door de pagina te verversen.", flush=True)
     watched = local_server.Watch([cfg.output, accounts.store_path(cfg.private)])
+
+    def rebuild() -> None:
+        build(cfg)
+        _local_release(cfg, listen)
+        local_server.reload(proc)
+        watched.changed()  # already live: the loop below need not do it again
+
+    next_postvak = 0.0
     try:
         while proc.poll() is None:
             time.sleep(0.5)
-            if on_tick is not None:
-                on_tick()
+            if postvak_every and time.monotonic() >= next_postvak:
+                try:
+                    collect_and_process(cfg, lambda store: collect_spool(deploy.spool, store),
+                                        rebuild, out=lambda text: print(text, flush=True))
+                except SchoolpleinError as exc:
+                    print(f"\nPostvak: ronde mislukt:\n{exc.render()}", file=sys.stderr)
+                next_postvak = time.monotonic() + postvak_every
             if watched.changed():
                 try:
                     _local_release(cfg, listen)
@@ -93,13 +111,16 @@ def serve(c, port=None):
     serve_site(cfg, int(port or cfg.port))
 
 
-@admin_task(help={"port": PORT_HELP})
-def demo(c, port=None):
+@admin_task(help={"port": PORT_HELP,
+                  "postvak": "verwerk wat ouders sturen iedere N seconden (standaard 5; 0 = niet) / "
+                             "process the postvak every N seconds"})
+def demo(c, port=None, postvak=5):
     """Demo-school: nieuwe wachtwoorden, brieven, bouwen en serveren / Build and serve the demo."""
     from plugins.roster import load_roster
 
     cfg = settings()
     port = int(port or cfg.port)
+    cfg = dataclasses.replace(cfg, site_url=f"http://127.0.0.1:{port}")  # links in the demo mails
     roster = load_roster(cfg.roster)
     # Every demo start issues fresh passphrases for everyone, so the letters file it
     # writes is the only valid one: older demo letters only hold void passphrases.
@@ -116,5 +137,9 @@ def demo(c, port=None):
         for pid, role in DEMO_LOGINS)
         + f"\nGezinspagina van de demo-ouder: http://127.0.0.1:{port}/gezin/{parent.family}/"
         f"  (of http://127.0.0.1:{port}/mijn/)\n"
-        f"Brieven voor alle ouders en medewerkers (privé): {change.letters}")
-    serve_site(cfg, port, banner)
+        f"Brieven voor alle ouders en medewerkers (privé): {change.letters}\n"
+        f"Postvak: wat ouders sturen wordt iedere {postvak} s verwerkt; de mails staan in "
+        f"{cfg.private / 'mail'} (één .eml per mail).\n"
+        "Een gewijzigd beeldgebruik komt in roster/leerlingen.csv (terugzetten: "
+        "git checkout roster/).")
+    serve_site(cfg, port, banner, postvak_every=float(postvak))

@@ -68,13 +68,15 @@ def apache_site(demo_build, sections, demo_accounts):
     assert Path(APACHE).exists(), "apache2 ontbreekt: voer scripts/bootstrap.sh uit"
     output, _ = demo_build
     private, _ = demo_accounts
-    # Apache's workers drop root, so the tree must be readable by www-data.
+    # Apache's workers drop root to www-data: the publish itself makes the release and the
+    # password files readable (and the postvak writable) for that user, as on a real server.
     base = Path(tempfile.mkdtemp(prefix="sp-apache-", dir="/tmp"))
+    os.chmod(base, 0o755)
     port = local_server.free_port()
     listen = f"127.0.0.1:{port}"
     deploy = basic_auth.publish(output, base / "deploy", sections,
-                                accounts.load_accounts(private), listen)
-    subprocess.run(["chmod", "-R", "a+rX", str(base)], check=True)
+                                accounts.load_accounts(private), listen,
+                                web_user="www-data" if os.geteuid() == 0 else None)
     run = base / "run"
     run.mkdir()
     os.chmod(run, 0o777)

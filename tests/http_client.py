@@ -14,13 +14,17 @@ class Client:
         self.conn = http.client.HTTPConnection(self.host, self.port, timeout=10)
 
     def get(self, path: str, login: tuple[str, str] | None = None):
-        headers = {}
+        return self.request("GET", path, login)
+
+    def request(self, method: str, path: str, login: tuple[str, str] | None = None,
+                body: bytes | None = None, headers: dict[str, str] | None = None):
+        headers = dict(headers or {})
         if login:
             token = base64.b64encode(f"{login[0]}:{login[1]}".encode()).decode()
             headers["Authorization"] = f"Basic {token}"
         for attempt in (1, 2):
             try:
-                self.conn.request("GET", path, headers=headers)
+                self.conn.request(method, path, body=body, headers=headers)
                 resp = self.conn.getresponse()
                 return resp.status, resp.read(), dict(resp.getheaders())
             except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):

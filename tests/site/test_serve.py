@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -9,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -33,7 +35,8 @@ def demo(tmp_path):
                SCHOOLPLEIN_AUDIT=str(tmp_path / "audit"))
     port = local_server.free_port()
     invoke = str(Path(sys.executable).parent / "invoke")
-    proc = subprocess.Popen([invoke, "demo", "--port", str(port)], cwd=ROOT, env=env,
+    proc = subprocess.Popen([invoke, "demo", "--port", str(port), "--postvak", "1"], cwd=ROOT,
+                            env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     lines = []
     try:
@@ -72,4 +75,29 @@ def test_demo_letters_match_the_printed_logins_and_a_new_build_is_live(demo, ros
     while b"Nieuw bericht van vandaag" not in client.get("/groep/groep-3/", login)[1]:
         assert time.monotonic() < deadline, "new build not served"
         time.sleep(0.2)
+    client.close()
+
+
+def test_the_demo_processes_what_a_parent_sends_beside_the_server(demo, roster):
+    tmp, env, port, banner = demo
+    logins = dict(re.findall(r"(\S+@\S+)\s+/\s+(\S{4}-\S{4}-\S{4}-\S{4})", banner))
+    parent = roster.parents["ouder-001"]
+    assert str(tmp / "private" / "mail") in banner
+    client = Client(f"http://127.0.0.1:{port}")
+    body = {"v": 1, "soort": "bericht", "aan": "lk-02", "tekst": "Mag Zoë vrijdag eerder weg?"}
+    status, _, _ = client.request(
+        "PUT", f"/gezin/{parent.family}/postvak/{uuid.uuid4()}.json",
+        (parent.email, logins[parent.email]), json.dumps(body).encode(),
+        {"Content-Type": "application/json"})
+    assert status == 201
+    teacher = roster.staff["lk-02"]
+    deadline = time.monotonic() + 20
+    while not any(teacher.email in p.read_text(errors="replace")
+                  for p in (tmp / "private" / "mail").glob("*.eml")):
+        assert time.monotonic() < deadline, "no mail for the teacher"
+        time.sleep(0.3)
+    mail = next(p.read_text(errors="replace") for p in (tmp / "private" / "mail").glob("*.eml")
+                if teacher.email in p.read_text(errors="replace"))
+    assert f"http://127.0.0.1:{port}/gezin/{parent.family}/" in mail  # a link, not the text
+    assert "eerder weg" not in mail
     client.close()

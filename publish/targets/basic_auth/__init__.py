@@ -18,6 +18,7 @@ from plugins.settings import Settings
 from publish.accounts import load_accounts
 
 from .access import PASSWORD_FILE, REALM, Access, htpasswd_lines, write_password_files
+from .inbox import collect_spool, pull_remote
 from .releases import LOCK_NAME, PARTIAL_PREFIX, Deploy, plan, publish, publish_lock, rsync_command
 from .servers import apache_main, apache_vhost, nginx_main, nginx_server, write_htaccess
 
@@ -59,6 +60,16 @@ class BasicAuthTarget:
                     shlex.join(command), None, f"rsync naar de server mislukte ({done.returncode})",
                     "controleer SCHOOLPLEIN_RSYNC_DEST en de ssh-toegang; opnieuw publiceren is "
                     "veilig (de server houdt de vorige versie tot rsync klaar is)"))
+
+
+    def collect(self, settings: Settings, store) -> int:
+        """The postvak: from the local spool, or pulled from the server first (rsync)."""
+        spool = Deploy(self.deploy_root(settings)).spool
+        if settings.rsync_dest:
+            staging = settings.private / "postvak" / "binnenkomst"
+            pull_remote(f"{settings.rsync_dest}/{spool.name}", staging)
+            return collect_spool(staging, store)
+        return collect_spool(spool, store)
 
 
 TARGET = BasicAuthTarget()

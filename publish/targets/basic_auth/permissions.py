@@ -23,7 +23,7 @@ from pathlib import Path
 
 from plugins.errors import Problem, SchoolpleinError
 
-READ, TRAVERSE = 4, 1
+READ, WRITE, TRAVERSE = 4, 2, 1
 SHOWN = 10  # problems listed one by one; more are summed up with one command for all
 
 
@@ -130,8 +130,22 @@ def password_problems(user: WebUser, files: Iterable[Path]) -> list[Problem]:
     return problems
 
 
+def spool_problems(user: WebUser, spool: Path) -> list[Problem]:
+    """The postvak spool: the web server writes into it; nobody else may look inside."""
+    st = spool.stat()
+    fix = (f"chgrp {user.group} {spool}; chmod 2770 {spool}  (publish zet dit zelf als het "
+           f"als root of als lid van groep {user.group} draait)")
+    if st.st_mode & (stat.S_IROTH | stat.S_IXOTH):
+        return [Problem(str(spool), None, f"postvak-map is voor iedereen leesbaar ({_mode(st)})",
+                        fix)]
+    if not user.may(st, WRITE | TRAVERSE):
+        return [Problem(str(spool), None, f"de webserver ({user.name}) kan niet in de postvak-map "
+                        f"schrijven ({_mode(st)}): berichten van ouders zouden weigeren", fix)]
+    return []
+
+
 def check_readable(user_name: str, release: Path, password_files: Iterable[Path],
-                   served_from: Path | None = None) -> str:
+                   served_from: Path | None = None, spool: Path | None = None) -> str:
     """Raise SchoolpleinError listing what `user_name` cannot read; return a note.
 
     `served_from`: the folder the web server reads on this machine; every
@@ -143,6 +157,8 @@ def check_readable(user_name: str, release: Path, password_files: Iterable[Path]
                 "bestandsrechten zijn niet gecontroleerd (SCHOOLPLEIN_WEB_USER).")
     problems = path_problems(user, served_from) if served_from is not None else []
     problems += tree_problems(user, release) + password_problems(user, password_files)
+    if spool is not None:
+        problems += spool_problems(user, spool)
     if problems:
         error = SchoolpleinError(problems)
         error.header = ("Publiceren gestopt: de webserver kan niet alles lezen. De vorige versie "

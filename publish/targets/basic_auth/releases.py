@@ -26,7 +26,7 @@ from publish.accounts import Account
 
 from . import permissions
 from .access import PASSWORD_FILE, Access, write_password_files
-from .servers import apache_vhost, nginx_server, write_htaccess
+from .servers import APACHE_DIR, apache_vhost, nginx_server, write_htaccess
 
 RELEASE_RE = re.compile(r"^\d{8}-\d{6}-\d{6}$")  # a complete release: its final name
 PARTIAL_PREFIX = ".partial-"  # a release being written; never served, rsynced or kept
@@ -50,6 +50,11 @@ class Deploy:
     @property
     def password_file(self) -> Path:
         return self.htpasswd / PASSWORD_FILE
+
+    @property
+    def spool(self) -> Path:
+        """The postvak: what parents PUT lands here, outside every release (never served)."""
+        return self.root / "postvak"
 
     @property
     def nginx_conf(self) -> Path:
@@ -138,6 +143,25 @@ def _grant_web_group(deploy: Deploy, web_user: str) -> None:
                 os.chown(path, -1, grp.getgrnam(user.group).gr_gid)
 
 
+def _make_spool(deploy: Deploy, web_user: str | None, sections: SectionMap) -> None:
+    """The postvak spool: writable for the web server's group, closed to everyone else.
+
+    The setgid bit keeps what the server creates inside in that group, so the
+    admin's `invoke postvak` (root or a member of the group) can read and remove
+    it. Apache's DAV needs each family's folder to exist before a PUT.
+    """
+    user = permissions.WebUser.find(web_user) if web_user else None
+    folders = [deploy.spool, deploy.spool / APACHE_DIR]
+    folders += [deploy.spool / APACHE_DIR / s.key for s in sections.protected
+                if s.kind == "family"]
+    for folder in folders:
+        folder.mkdir(exist_ok=True)
+        os.chmod(folder, 0o2770)
+        if user is not None:
+            with contextlib.suppress(PermissionError):  # the check says how to fix it
+                os.chown(folder, -1, grp.getgrnam(user.group).gr_gid)
+
+
 @contextlib.contextmanager
 def publish_lock(root: Path):
     """One publish (or rsync) of a deploy folder at a time; released when the process dies."""
@@ -179,6 +203,7 @@ def _write_atomic(path: Path, text: str) -> None:
 def rsync_command(deploy_root: Path, dest: str) -> list[str]:
     """rsync of the deploy folder: complete releases only, never a partial or the lock."""
     return ["rsync", "-a", "--delete", "--delete-excluded", "--delay-updates",
+            "--filter=P /postvak/", "--exclude=/postvak/",  # the server's inbox: never touched
             f"--exclude=/releases/{PARTIAL_PREFIX}*", f"--exclude=/{LOCK_NAME}",
             "--exclude=/current.tmp", f"{deploy_root}/", f"{dest}/"]
 
@@ -212,11 +237,12 @@ def publish(output: Path, deploy_root: Path, sections: SectionMap,
             write_password_files(access, deploy.htpasswd)
             write_htaccess(sections, partial, served.htpasswd, hsts)
             _make_readable(partial)
+            _make_spool(deploy, web_user, sections)
             if web_user:
                 _grant_web_group(deploy, web_user)
                 out(permissions.check_readable(
                     web_user, partial, _password_files(deploy),
-                    served_from=None if server_root else deploy.root))
+                    served_from=None if server_root else deploy.root, spool=deploy.spool))
             _fsync_tree(partial)
         except BaseException:
             shutil.rmtree(partial, ignore_errors=True)
@@ -224,8 +250,10 @@ def publish(output: Path, deploy_root: Path, sections: SectionMap,
         os.rename(partial, release)
         _fsync(releases)
         _write_atomic(deploy.nginx_conf,
-                      nginx_server(access, served.current, served.password_file, listen, hsts))
-        _write_atomic(deploy.apache_conf, apache_vhost(listen, served.current, served.htpasswd))
+                      nginx_server(access, served.current, served.password_file, listen, hsts,
+                                   spool=served.spool))
+        _write_atomic(deploy.apache_conf, apache_vhost(listen, served.current, served.htpasswd,
+                                                       sections, served.spool / APACHE_DIR))
         previous = deploy.current.resolve() if deploy.current.is_symlink() else None
         link = deploy.root / "current.tmp"
         if link.is_symlink() or link.exists():

@@ -21,6 +21,9 @@ from .access import GROUP_FILE, HOMES_FILE, NOBODY_FILE, PASSWORD_FILE, REALM, A
 
 TEMPLATES = Path(__file__).parent / "templates"
 AUTH_DELAY_MS = 200  # nginx: every failed login waits this long (see nginx-server.conf.j2)
+POSTVAK_PER_MINUTE = 10  # submissions a login may send a minute (a burst of as many more)
+APACHE_DIR, APACHE_LOG = "apache", "ontvangen.log"  # Apache's part of the spool, its side record
+UUID_RE = "[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"  # lower-case UUID4
 CACHE = {"cache_photo": headers.CACHE_PHOTO, "cache_page": headers.CACHE_PAGE,
          "cache_protected": headers.CACHE_PROTECTED_PAGE, "photo_dir": PHOTO_DIR}
 
@@ -39,7 +42,7 @@ def _ascii_case_folded(logins: dict[str, str]) -> list[tuple[str, str]]:
 
 
 def nginx_server(access: Access, root: Path, password_file: Path, listen: str,
-                 hsts: bool = False) -> str:
+                 hsts: bool = False, spool: Path | None = None) -> str:
     entries = len(access.logins) + len(access.grants()) + len(access.hashes)
     return _env().get_template("nginx-server.conf.j2").render(
         sections=access.sections.protected, root=root, password_file=password_file,
@@ -47,6 +50,8 @@ def nginx_server(access: Access, root: Path, password_file: Path, listen: str,
         roots=[r.strip("/") for r in ROOTS.values()], logins=_ascii_case_folded(access.logins),
         grants=access.grants(), homes=access.homes(), default_home=ROOTS["school"],
         auth_delay_ms=AUTH_DELAY_MS, nobody_file=password_file.with_name(NOBODY_FILE),
+        spool=spool or root.parent / "postvak", uuid_re=UUID_RE,
+        postvak_per_minute=POSTVAK_PER_MINUTE,
         map_hash_max_size=max(2048, 2 * entries), **CACHE,
     )
 
@@ -60,7 +65,8 @@ def nginx_main(server_conf: Path, run_dir: Path) -> str:
 
 
 APACHE_MODULES = ("mpm_event", "authz_core", "authn_core", "authn_file", "auth_basic",
-                  "authz_user", "authz_groupfile", "dir", "mime", "headers", "rewrite")
+                  "authz_user", "authz_groupfile", "dir", "mime", "headers", "rewrite", "alias",
+                  "dav", "dav_fs")  # mod_log_config is built into Debian's apache2
 
 
 def apache_main(vhost: Path, run_dir: Path, listen: str) -> str:
@@ -73,9 +79,13 @@ def apache_main(vhost: Path, run_dir: Path, listen: str) -> str:
     )
 
 
-def apache_vhost(listen: str, root: Path, htpasswd: Path) -> str:
+def apache_vhost(listen: str, root: Path, htpasswd: Path, sections: SectionMap,
+                 apache_spool: Path) -> str:
     return _env().get_template("apache-vhost.conf.j2").render(
-        listen=listen, root=root, htpasswd=htpasswd, homes=htpasswd / HOMES_FILE)
+        listen=listen, root=root, htpasswd=htpasswd, homes=htpasswd / HOMES_FILE,
+        spool=apache_spool, log=APACHE_LOG, uuid_re=UUID_RE, realm=REALM,
+        password_file=htpasswd / PASSWORD_FILE, group_file=htpasswd / GROUP_FILE,
+        families=[s for s in sections.protected if s.kind == "family"])
 
 
 def write_htaccess(sections: SectionMap, site: Path, htpasswd: Path, hsts: bool) -> None:

@@ -1,0 +1,108 @@
+"""Collect what parents PUT into the spool (nginx's DAV, Apache's mod_dav) for the postvak.
+
+nginx stores each submission as
+    <spool>/<login>/<seconds.millis>/gezin/<family>/postvak/<uuid>.json
+(servers.py: the login it checked and its own clock are part of the path, so
+neither comes from the request body). Apache cannot put the login in a path:
+it stores <spool>/apache/<family>/<uuid>.json and writes a side record line
+"<epoch> <login> <status> <path>" per PUT to <spool>/apache/ontvangen.log.
+
+Each file is handed to `store` (postvak.intake: durable in the private folder)
+and removed only after `store` returned, so a collector killed at any point
+loses nothing; the next run hands over what is left, and intake ignores an
+exact repeat.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from plugins.errors import Problem, SchoolpleinError
+
+from .servers import APACHE_DIR, APACHE_LOG, UUID_RE
+
+MAX_READ = 64 * 1024  # the servers refuse more than 16 KiB; never read a huge file whole
+_NGINX_PARTS = re.compile(rf"^(?P<login>[^/]+)/(?P<msec>\d+\.\d+)/gezin/(?P<family>[a-z0-9]+)"
+                          rf"/postvak/(?P<id>{UUID_RE})\.json$")
+_APACHE_PARTS = re.compile(rf"^{APACHE_DIR}/(?P<family>[a-z0-9]+)/(?P<id>{UUID_RE})\.json$")
+_APACHE_LINE = re.compile(rf"^(?P<epoch>\d+) (?P<login>\S+) 201 /gezin/(?P<family>[a-z0-9]+)"
+                          rf"/postvak/(?P<id>{UUID_RE})\.json$")
+
+
+def _read(path: Path) -> bytes:
+    with path.open("rb") as fh:
+        return fh.read(MAX_READ)
+
+
+def _prune_empty(folder: Path, spool: Path) -> None:
+    """Remove the folders a collected file leaves empty (never the spool itself)."""
+    while folder != spool and spool in folder.parents:
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+        folder = folder.parent
+
+
+def _apache_senders(spool: Path) -> dict[tuple[str, str], tuple[str, datetime]]:
+    log = spool / APACHE_DIR / APACHE_LOG
+    found = {}
+    if log.is_file():
+        for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
+            match = _APACHE_LINE.match(line.strip())
+            if match:
+                found[(match["family"], match["id"])] = (
+                    match["login"], datetime.fromtimestamp(int(match["epoch"]), UTC))
+    return found
+
+
+def collect_spool(spool: Path, store: Callable) -> int:
+    """Hand every submission in a local spool to `store`, then remove it; returns the count."""
+    from postvak import Received  # the postvak's own record; publish never imports it at load
+
+    spool = Path(spool)
+    if not spool.is_dir():
+        return 0
+    apache = None
+    handed = 0
+    for path in sorted(p for p in spool.rglob("*.json") if p.is_file()):
+        rel = path.relative_to(spool).as_posix()
+        if match := _NGINX_PARTS.match(rel):
+            sender = match["login"]
+            at = datetime.fromtimestamp(float(match["msec"]), UTC)
+        elif match := _APACHE_PARTS.match(rel):
+            apache = _apache_senders(spool) if apache is None else apache
+            sender, at = apache.get((match["family"], match["id"]), ("", None))
+            if at is None:  # the log line follows the file; a later run finds it
+                continue
+        else:  # not a shape the servers write: handed over anyway, so it ends in quarantine
+            store(Received(path.stem, "", "", datetime.fromtimestamp(path.stat().st_mtime, UTC),
+                           _read(path), f"spool:{path}"))
+            path.unlink()
+            handed += 1
+            continue
+        store(Received(match["id"], match["family"], sender, at, _read(path), f"spool:{path}"))
+        path.unlink()
+        handed += 1
+        _prune_empty(path.parent, spool)
+    return handed
+
+
+def pull_remote(remote_spool: str, staging: Path) -> None:
+    """Move a server's spool into a private staging folder (rsync over ssh).
+
+    rsync removes each file on the server only after it is written (and
+    fsync'd) here, so a pull that is cut off loses nothing.
+    """
+    staging.mkdir(parents=True, exist_ok=True, mode=0o700)
+    command = ["rsync", "-a", "--fsync", "--remove-source-files", f"{remote_spool}/",
+               f"{staging}/"]
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode:
+        raise SchoolpleinError(Problem(
+            " ".join(command), None, f"postvak ophalen van de server mislukte: {done.stderr.strip()}",
+            "controleer SCHOOLPLEIN_RSYNC_DEST en de ssh-toegang; opnieuw proberen is veilig"))

@@ -1,0 +1,100 @@
+"""A parent's withdrawal, absence and message travel through real nginx and `invoke postvak`."""
+
+from __future__ import annotations
+
+import email
+import json
+import os
+import re
+import shutil
+import uuid
+
+import pytest
+
+from publish.targets.basic_auth import Deploy, local_server
+from tests.helpers import ROOT, run_invoke
+from tests.http_client import Client
+
+POST = "/groep/groep-3/2026-10-02-kinderboerderij/"
+
+
+@pytest.fixture
+def school(tmp_path):
+    """A private copy of the demo school, published to nginx and served on a free port."""
+    for name in ("roster", "content"):
+        shutil.copytree(ROOT / name, tmp_path / name)
+    port = local_server.free_port()
+    env = {"SCHOOLPLEIN_ROSTER": str(tmp_path / "roster"),
+           "SCHOOLPLEIN_CONTENT": str(tmp_path / "content"),
+           "SCHOOLPLEIN_PRIVATE": str(tmp_path / "private"),
+           "SCHOOLPLEIN_OUTPUT": str(tmp_path / "output"),
+           "SCHOOLPLEIN_DEPLOY": str(tmp_path / "deploy"),
+           "SCHOOLPLEIN_PHOTO_CACHE": str(tmp_path / "cache"),
+           "SCHOOLPLEIN_AUDIT": str(tmp_path / "audit"),
+           "SCHOOLPLEIN_LISTEN": f"127.0.0.1:{port}",
+           "SCHOOLPLEIN_WEB_USER": os.environ.get("USER", "root"),
+           "SCHOOLPLEIN_SITEURL": f"http://127.0.0.1:{port}"}
+    accounts = run_invoke("accounts", env=env)
+    assert accounts.returncode == 0, accounts.stderr
+    letters = next((tmp_path / "private" / "letters").glob("*.html")).read_text()
+    first = run_invoke("publish", "--target", "nginx", env=env)
+    assert first.returncode == 0, first.stderr
+    proc = local_server.start(Deploy(tmp_path / "deploy" / "nginx"), port)
+    try:
+        yield tmp_path, env, f"http://127.0.0.1:{port}", letters
+    finally:
+        local_server.stop(proc)
+
+
+def passphrase(letters: str, email_address: str) -> str:
+    row = re.search(re.escape(email_address) + r"</code></td><td><code>([^<]+)</code>", letters)
+    return row.group(1)
+
+
+def photos_of(tmp_path, child: str) -> list[str]:
+    """Published photo URLs showing `child`, from the newest private audit."""
+    audit = max((tmp_path / "audit").glob("fotos-*.json"))
+    photos = json.loads(audit.read_text())["fotos"]
+    return [url for p in photos if p["published"] and child in
+            {t["child"] for t in p.get("tags", ())} for url in p["outputs"]]
+
+
+def test_withdrawal_absence_and_message_reach_the_school(school, roster):
+    tmp, env, base, letters = school
+    parent = roster.parents["ouder-001"]
+    login = (parent.email, passphrase(letters, parent.email))
+    client = Client(base)
+    shown = photos_of(tmp, "zoe-devries")
+    assert shown and all(client.get(url, login)[0] == 200 for url in shown)
+
+    def send(body: dict) -> None:
+        status, _, headers = client.request(
+            "PUT", f"/gezin/{parent.family}/postvak/{uuid.uuid4()}.json", login,
+            json.dumps(body).encode(), {"Content-Type": "application/json"})
+        assert status == 201 and headers["Date"]
+
+    send({"v": 1, "soort": "beeldgebruik", "kind": "zoe-devries", "keuze": "geen"})
+    send({"v": 1, "soort": "afwezigheid", "kind": "omer-devries", "reden": "ziek",
+          "toelichting": "<script>alert(1)</script> koorts"})
+    send({"v": 1, "soort": "bericht", "aan": "lk-02", "tekst": "Kunnen we even bellen?"})
+
+    result = run_invoke("postvak", "--target", "nginx", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "3 verwerkt" in result.stdout, result.stdout
+    assert re.search(r"Beeldgebruik van zoe-devries beperkt: .* foto's weg om .* \(\d+\.\d s\)",
+                     result.stdout), result.stdout
+    # the withdrawal is retroactive: every photo that showed her is gone from the server
+    assert all(client.get(url, login)[0] == 404 for url in shown)
+    assert photos_of(tmp, "zoe-devries") == []
+    assert "zoe-devries,Zoë,de Vries,groep-3,geen" in (tmp / "roster/leerlingen.csv").read_text()
+    mails = [email.message_from_bytes(p.read_bytes()) for p in (tmp / "private/mail").glob("*.eml")]
+    to = {m["To"] for m in mails}
+    teacher = roster.staff["lk-02"]
+    assert any(teacher.email in t for t in to)  # the message's recipient is told
+    assert any(parent.email in t for t in to)  # and the parents get confirmations
+    for mail in mails:
+        text = mail.get_payload(decode=True).decode() if not mail.is_multipart() else str(mail)
+        assert "Kunnen we even bellen?" not in text and "<script>" not in text
+    again = run_invoke("postvak", "--target", "nginx", env=env)
+    assert again.returncode == 0 and "verwerkt" not in again.stdout  # nothing twice
+    client.close()

@@ -1,0 +1,139 @@
+"""The postvak on real nginx: a family's write-only inbox, and collecting it exactly once."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+
+from publish.targets.basic_auth.inbox import collect_spool
+from tests.http_client import Client
+
+ABSENCE = {"v": 1, "soort": "afwezigheid", "kind": "zoe-devries", "reden": "ziek"}
+
+
+@pytest.fixture(scope="module")
+def client(nginx_site):
+    c = Client(nginx_site[0])
+    yield c
+    c.close()
+
+
+def login_of(person, demo_accounts):
+    return person.email, demo_accounts[1][person.id]
+
+
+def put(client, family, login, body=None, name=None, headers=None):
+    name = name or f"{uuid.uuid4()}.json"
+    data = json.dumps(body or ABSENCE).encode() if not isinstance(body, bytes) else body
+    return client.request("PUT", f"/gezin/{family}/postvak/{name}", login, data,
+                          {"Content-Type": "application/json", **(headers or {})})
+
+
+def test_a_parent_puts_into_their_own_postvak_and_cannot_read_it_back(
+        client, nginx_site, roster, demo_accounts):
+    parent = roster.parents["ouder-001"]
+    login = login_of(parent, demo_accounts)
+    name = f"{uuid.uuid4()}.json"
+    status, _, headers = put(client, parent.family, login, name=name)
+    assert status == 201, status
+    assert "Access-Control-Allow-Origin" not in headers  # no CORS
+    path = f"/gezin/{parent.family}/postvak/{name}"
+    for method in ("GET", "HEAD", "DELETE", "POST", "PROPFIND", "MKCOL", "MOVE", "OPTIONS"):
+        status, body, _ = client.request(method, path, login)
+        assert status in (403, 405), (method, status)
+        assert b"zoe-devries" not in body
+    assert client.get(f"/gezin/{parent.family}/postvak/", login)[0] == 404  # no listing
+    spool = nginx_site[1].spool
+    stored = list(spool.glob(f"*/*/gezin/{parent.family}/postvak/{name}"))
+    assert len(stored) == 1 and json.loads(stored[0].read_bytes()) == ABSENCE
+    assert stored[0].relative_to(spool).parts[0] == parent.email  # who: from the login
+
+
+def test_refused_before_anything_is_stored(client, nginx_site, roster, demo_accounts):
+    parent = roster.parents["ouder-001"]
+    other = roster.parents["ouder-003"].family
+    login = login_of(parent, demo_accounts)
+    spool = nginx_site[1].spool
+    before = sorted(spool.rglob("*.json"))
+    assert put(client, parent.family, None)[0] == 401  # not logged in
+    assert put(client, parent.family, (parent.email, "verkeerd-wachtwoord"))[0] == 401
+    assert put(client, other, login)[0] == 403  # another family's postvak
+    assert put(client, parent.family, login, b"x" * (17 * 1024))[0] == 413  # over 16 KiB
+    # only a lower-case UUID4 name in a family's own postvak is a postvak at all
+    assert put(client, parent.family, login, name="niet-een-uuid.json")[0] in (404, 405)
+    assert put(client, parent.family, login, name=f"{str(uuid.uuid4()).upper()}.json")[0] in (
+        404, 405)
+    assert client.request("PUT", "/school/bericht.json", login, b"{}")[0] in (404, 405)
+    assert client.request("PUT", "/bericht.json", None, b"{}")[0] in (404, 405)
+    assert sorted(spool.rglob("*.json")) == before
+
+
+def test_one_login_cannot_flood_the_postvak(client, nginx_site, roster, demo_accounts):
+    parent = roster.parents["ouder-004"]
+    login = login_of(parent, demo_accounts)
+    statuses = [put(client, parent.family, login)[0] for _ in range(30)]
+    assert statuses.count(201) >= 10 and 429 in statuses, statuses
+    other = roster.parents["ouder-003"]  # another login is not slowed down by it
+    assert put(client, other.family, login_of(other, demo_accounts))[0] == 201
+
+
+def test_collecting_hands_over_each_submission_once_with_login_and_server_time(
+        client, nginx_site, roster, demo_accounts, tmp_path):
+    parent = roster.parents["ouder-002"]
+    names = [f"{uuid.uuid4()}.json" for _ in range(3)]
+    before = datetime.now(UTC)
+    for name in names:
+        assert put(client, parent.family, login_of(parent, demo_accounts), name=name)[0] == 201
+    spool = nginx_site[1].spool
+    handed = []
+
+    def flaky(received):  # the first hand-over dies, as a killed collector would
+        if not handed:
+            handed.append(None)
+            raise RuntimeError("killed")
+        handed.append(received)
+
+    with pytest.raises(RuntimeError):
+        collect_spool(spool, flaky)
+    collect_spool(spool, handed.append)
+    mine = [r for r in handed[1:] if r.family == parent.family and f"{r.id}.json" in names]
+    assert sorted(f"{r.id}.json" for r in mine) == sorted(names)  # nothing lost
+    for received in mine:
+        assert received.sender == parent.email
+        assert before.timestamp() - 1 <= received.received_at.timestamp() <= (
+            datetime.now(UTC).timestamp())
+        assert json.loads(received.body) == ABSENCE
+    assert not list(spool.rglob("*.json"))  # removed only after the hand-over
+    assert collect_spool(spool, handed.append) == 0
+
+
+def test_apache_takes_the_same_puts_and_records_who_sent_them(apache_site, roster,
+                                                             demo_accounts):
+    base, error_log = apache_site
+    client = Client(base)
+    parent = roster.parents["ouder-001"]
+    login = login_of(parent, demo_accounts)
+    name = f"{uuid.uuid4()}.json"
+    try:
+        status, _, headers = put(client, parent.family, login, name=name)
+        assert status == 201, (status, error_log.read_text()[-1500:])
+        assert "Access-Control-Allow-Origin" not in headers
+        path = f"/gezin/{parent.family}/postvak/{name}"
+        assert put(client, parent.family, login, name=name)[0] == 409  # never overwritten
+        for method in ("GET", "HEAD", "DELETE", "PROPFIND", "OPTIONS"):
+            assert client.request(method, path, login)[0] in (403, 405), method
+        assert put(client, parent.family, None)[0] == 401
+        assert put(client, roster.parents["ouder-003"].family, login)[0] == 403
+        assert put(client, parent.family, login, b"x" * (17 * 1024))[0] == 413
+    finally:
+        client.close()
+    spool = next(error_log.parents[1].glob("deploy/postvak"))
+    handed = []
+    assert collect_spool(spool, handed.append) == 1
+    (received,) = handed
+    assert (received.id, received.family, received.sender) == (name[:-5], parent.family,
+                                                               parent.email)
+    assert json.loads(received.body) == ABSENCE
