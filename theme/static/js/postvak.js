@@ -187,7 +187,8 @@
         throw new Invalid('Kies welk kind afwezig is.', form.querySelector('input[name="kind"]'));
       }
       var body = {v: 1, soort: 'afwezigheid', kind: child.value};
-      var when = 'vandaag';
+      var first = nextSchoolDay(today());  // what the server takes when no day is sent
+      var when = first === today() ? 'vandaag' : dutchDay(first);
       if (checked(form, 'wanneer').value === 'periode') {
         var from = form.elements.van, to = form.elements.tot;
         if (!from.value) {
