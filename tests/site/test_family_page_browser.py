@@ -236,8 +236,8 @@ def test_an_absence_is_one_put_of_the_right_json_and_the_receipt_shows_the_serve
     answer(page, paused, 201, {"Date": SERVER_DATE})
     assert receipt(page, "#afwezigheid").startswith(RECEIPT)
     assert pending(page) == [{"id": ident, "text": "Verstuurd vanaf dit apparaat · dinsdag 24 "
-                              f"november 2026 om 07.12 uur\nAfwezigheid Zoë: {first_day()}, "
-                              "ziek\nStatus: ontvangen, nog niet verwerkt"}]
+                              f"november 2026 om 07.12 uur\nAfwezigheid Zoë: {first_day()}\n"
+                              "Status: ontvangen, nog niet verwerkt"}]
     assert not page.evaluate("document.querySelector('#afwezigheid button').disabled")
     assert page.evaluate("document.getElementById('afwezigheid-toelichting').value") == ""
 
@@ -259,7 +259,10 @@ def test_a_period_sends_its_first_and_last_day(school, page):
                     "van": str(monday), "tot": str(monday + timedelta(days=2))}
     answer(page, paused, 201, {"Date": SERVER_DATE})
     assert receipt(page, "#afwezigheid").startswith(RECEIPT)
-    assert "Afwezigheid Ömer: maandag" in pending(page)[0]["text"]
+    label = f"Afwezigheid Ömer: maandag {datum(monday).rsplit(' ', 1)[0]} t/m woensdag"
+    assert label in pending(page)[0]["text"]
+    assert "arts" not in page.evaluate("localStorage.getItem("
+                                       f"'schoolplein.postvak:{school['parent'].family}')")
 
 
 def test_a_message_goes_to_the_chosen_teacher_exactly_as_typed(school, page):
@@ -376,6 +379,26 @@ def test_after_a_reload_the_device_shows_what_the_page_does_not_list_yet(school,
     kept = page.js(f"JSON.parse(localStorage.getItem('schoolplein.postvak:{school['parent'].family}'))"
                    ".map(r => r.id)")
     assert kept == [waiting]  # the page lists the other one: forgotten on the device
+
+
+def test_logging_out_forgets_the_remembered_receipts(school, page):
+    choose(page, "#beeldgebruik form[data-kind=\"omer-devries\"]", "keuze", "geen")
+    submit(page, "#beeldgebruik form[data-kind=\"omer-devries\"]")
+    answer(page, held(page), 201, {"Date": SERVER_DATE})
+    receipt(page, "#beeldgebruik form[data-kind=\"omer-devries\"]")
+    key = f"schoolplein.postvak:{school['parent'].family}"
+    assert page.evaluate(f"localStorage.getItem('{key}')")
+    page.evaluate("localStorage.setItem('schoolplein.ander', 'blijft')")
+    # /uitloggen/ answers the login with 401: press "cancel", as the header link does.
+    page.send("Fetch.enable", handleAuthRequests=True,
+              patterns=[{"urlPattern": "*/uitloggen/", "resourceType": "Document"}])
+    page._fire("Page.navigate", url=school["base"] + "/uitloggen/")
+    page.send("Fetch.continueRequest", requestId=page.event("Fetch.requestPaused")["requestId"])
+    page.send("Fetch.continueWithAuth", requestId=page.event("Fetch.authRequired")["requestId"],
+              authChallengeResponse={"response": "CancelAuth"})
+    page.wait_for("document.getElementById('status').textContent.includes('uitgelogd')")
+    assert page.evaluate(f"localStorage.getItem('{key}')") is None
+    assert page.evaluate("localStorage.getItem('schoolplein.ander')") == "blijft"
 
 
 def test_the_thread_shows_the_parents_words_as_text(school, page):

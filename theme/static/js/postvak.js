@@ -226,8 +226,8 @@
       if (note.trim()) {
         body.toelichting = note;
       }
-      return {body: body, label: 'Afwezigheid ' + child.getAttribute('data-name') + ': ' + when +
-              ', ' + reason.parentNode.textContent.trim().toLowerCase()};
+      // The label is remembered on the device: no reason (health) and no note in it.
+      return {body: body, label: 'Afwezigheid ' + child.getAttribute('data-name') + ': ' + when};
     },
     bericht: function (form) {
       var to = form.elements.aan;
