@@ -13,6 +13,7 @@
   var MAX_SCHOOL_DAYS = 14;
   var TZ = 'Europe/Amsterdam';
   var BASE_RE = /^\/gezin\/[a-z0-9]{16,40}\/postvak\/$/;
+  var ID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
   var PENDING = 'ontvangen, nog niet verwerkt';
 
   var root, base, storeKey, phone, telHref;
@@ -112,7 +113,7 @@
     try {
       var list = JSON.parse(localStorage.getItem(storeKey) || '[]');
       return Array.isArray(list) ? list.filter(function (r) {
-        return r && typeof r.id === 'string' && typeof r.label === 'string';
+        return r && typeof r.id === 'string' && ID_RE.test(r.id) && typeof r.label === 'string';
       }) : [];
     } catch (e) {
       return [];
