@@ -17,7 +17,7 @@ from pathlib import Path
 
 from pelican import signals
 
-from . import output_check, roster_changes, routing, section_pages
+from . import incremental, output_check, roster_changes, routing, section_pages
 from .errors import Problem, SchoolpleinError
 from .roster import Consent, load_roster
 from .sections import build_section_map
@@ -41,6 +41,8 @@ def _load(pelican, state: BuildState) -> None:
         "PHOTO_CONSENT_DEFAULT", default("SCHOOLPLEIN_PHOTO_CONSENT_DEFAULT")))
     _compare_roster(settings, roster)
     state.watch_errors()
+    if settings.get("SCHOOLPLEIN_PREVIOUS_OUTPUT"):
+        state.incremental = incremental.Incremental(settings)
 
 
 def _snapshot_dir(settings) -> Path:
@@ -89,13 +91,27 @@ def _generators(pelican, state: BuildState):
 
 
 @on_build
+def _writer(pelican, state: BuildState):
+    return incremental.IncrementalWriter if state.incremental is not None else None
+
+
+@on_build
 def _finish(pelican, state: BuildState) -> None:
-    """Check the output; only then record this roster as the last good build's."""
+    """Check the output; only then record this roster (and this output) as the last good build's."""
     settings = pelican.settings
     errors = state.stop_watching_errors()
-    output_check.check_pelican(pelican)
+    inc = state.incremental
+    if inc is None:
+        output_check.check_pelican(pelican)
+    else:
+        files = inc.finish()
+        output_check.check_pelican(pelican, only=inc.unchecked(files))
     if errors == 0 and "SCHOOLPLEIN_ROSTER_STATE" in settings:
         roster_changes.save_snapshot(_snapshot_dir(settings), settings["SCHOOLPLEIN_ROSTER_STATE"])
+    if errors == 0 and inc is not None:
+        inc.save(files)
+        log.info("incrementeel: %d groepen hergebruikt, %d opnieuw geschreven",
+                 inc.reused, inc.rendered)
 
 
 def register() -> None:
@@ -104,4 +120,5 @@ def register() -> None:
     signals.article_generator_finalized.connect(_raise_problems)
     signals.page_generator_finalized.connect(_raise_problems)
     signals.get_generators.connect(_generators)
+    signals.get_writer.connect(_writer)
     signals.finalized.connect(_finish)

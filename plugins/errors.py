@@ -43,11 +43,10 @@ def display_path(path: Path | str, root: Path | None = None) -> str:
 
     Symlinks are not resolved: the message names the file the teacher put there.
     """
-    path = Path(os.path.abspath(path))
-    for base in (root, Path.cwd()):
+    path = os.path.abspath(path)
+    for base in (root, os.getcwd()):
         if base is not None:
-            try:
-                return str(path.relative_to(os.path.abspath(base)))
-            except ValueError:
-                pass
-    return str(path)
+            base = os.path.abspath(base)
+            if path.startswith(base + os.sep):
+                return path[len(base) + 1:]
+    return path

@@ -129,7 +129,14 @@ def _public_names(roster: Roster | None, allowed_email: str) -> list[str]:
 
 
 def check_output(output: Path, sections: SectionMap, hosts: Iterable[str] = (),
-                 roster: Roster | None = None, directie_email: str = "") -> None:
+                 roster: Roster | None = None, directie_email: str = "",
+                 only: set[str] | None = None) -> None:
+    """Raise SchoolpleinError for every file that escapes its section.
+
+    `only` (relative paths): read just these; the others passed this check before
+    with the same bytes under the same section map, roster and settings
+    (plugins.incremental). Every file is still placed in a section.
+    """
     problems: list[Problem] = []
     hosts = frozenset(h.lower() for h in hosts if h)
     family_ids = {s.key: s for s in sections if s.kind == "family"}
@@ -151,7 +158,7 @@ def check_output(output: Path, sections: SectionMap, hosts: Iterable[str] = (),
                 bad(rel, "foto in het openbare deel" if section.kind == "public"
                     else "afbeelding buiten de fotomap van de sectie",
                     "foto's komen alleen via het fotofilter in <sectie>/fotos/")
-            if path.suffix not in TEXT_SUFFIXES:
+            if path.suffix not in TEXT_SUFFIXES or (only is not None and rel not in only):
                 continue
             text = path.read_text(encoding="utf-8", errors="replace")
             if path.suffix == ".atom":
@@ -184,8 +191,8 @@ def site_hosts(settings) -> set[str]:
     return {urlsplit(c).netloc for c in candidates if urlsplit(c).netloc} | set(known)
 
 
-def check_pelican(pelican) -> None:
+def check_pelican(pelican, only: set[str] | None = None) -> None:
     settings = pelican.settings
     check_output(Path(pelican.output_path), settings["SCHOOLPLEIN_SECTIONS"],
                  site_hosts(settings), settings.get("SCHOOLPLEIN_ROSTER_OBJ"),
-                 settings.get("DIRECTIE_EMAIL", ""))
+                 settings.get("DIRECTIE_EMAIL", ""), only)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import os
 import re
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 
 from pelican.contents import Article, Page
 
@@ -36,18 +36,23 @@ def _refuse(instance, problems: list[Problem], shown: str, message: str, fix: st
     instance.status = "draft"  # never written; the build fails once all content is read
 
 
+@functools.lru_cache(maxsize=8)
+def _real(folder: str) -> str:
+    return os.path.realpath(folder)
+
+
 def route(instance, problems: list[Problem]) -> None:
     """Give a post or page its section and address; what is wrong goes into `problems`."""
     if not isinstance(instance, Article | Page) or not instance.source_path:
         return
     settings = instance.settings
     sections = settings["SCHOOLPLEIN_SECTIONS"]
-    content_root = Path(settings["PATH"]).resolve()
-    given = Path(os.path.abspath(instance.source_path))
-    source = given.resolve()
+    content_root = _real(settings["PATH"])
+    given = os.path.abspath(instance.source_path)
+    source = os.path.realpath(given)  # plain strings: this runs for every post of every build
     shown = display_path(given)
     refuse = functools.partial(_refuse, instance, problems, shown)
-    if source != given or not source.is_relative_to(content_root):
+    if source != given or not source.startswith(content_root + os.sep):
         return refuse("bestand is een snelkoppeling (symlink); die volgt het platform niet",
                       "zet het echte bestand in de juiste map onder content/")
     if not str(instance.metadata.get("title", "")).strip():
@@ -57,7 +62,7 @@ def route(instance, problems: list[Problem]) -> None:
     if "template" in instance.metadata:
         return refuse("'Template:' wordt niet ondersteund",
                       "verwijder de regel 'Template:'; de map bepaalt hoe een bericht eruitziet")
-    relpath = PurePosixPath(source.relative_to(content_root).as_posix())
+    relpath = PurePosixPath(os.path.relpath(source, content_root).replace(os.sep, "/"))
     try:
         section = sections.for_content(str(relpath), shown)
     except SchoolpleinError as exc:
@@ -80,7 +85,7 @@ def route(instance, problems: list[Problem]) -> None:
     instance.slug = f"{section.dir}/{slug}"  # unique site-wide: Pelican groups by slug
     instance.override_url = f"{section.dir}/{slug}/"
     instance.override_save_as = f"{section.dir}/{slug}/index.html"
-    instance.post_folder = str(source.parent) if relpath.stem == "index" else None
+    instance.post_folder = os.path.dirname(source) if relpath.stem == "index" else None
     return None
 
 

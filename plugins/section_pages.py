@@ -42,22 +42,27 @@ class SectionPagesGenerator(Generator):
         family_ids = frozenset(s.key for s in sections if s.kind == "family")
         for section in sections.protected:
             articles = by_section.get(section.prefix, [])
-            ctx = dict(base, section=section)
+            # Everything a section's pages show besides the build's context goes in as keyword
+            # arguments: the incremental writer reuses the pages when none of it changed.
+            page = {"section": section}
             save_as = f"{section.dir}/index.html"
             if section.kind == "family":
-                # One page, the whole conversation: a household's thread is short.
-                ctx.update(self._family(section, roster, family_ids, articles))
-                writer.write_file(save_as, self.get_template("family"), ctx,
-                                  url=f"{section.dir}/", articles=articles)
+                # One page, the whole conversation: a household's thread is short. Its values
+                # are dataclasses the writer cannot fingerprint, so it renders them every build.
+                page.update(self._family(section, roster, family_ids, articles))
+                writer.write_file(save_as, self.get_template("family"), base,
+                                  url=f"{section.dir}/", articles=articles,
+                                  section_page=section.name, **page)
             else:
                 writer.write_file(
-                    save_as, self.get_template("section"), ctx,
+                    save_as, self.get_template("section"), base,
                     paginated={"articles": articles}, template_name="section",
-                    url=f"{section.dir}/", articles=articles,
+                    url=f"{section.dir}/", articles=articles, section_page=section.name, **page,
                 )
             if articles:
                 writer.write_feed(
-                    articles, dict(ctx, SITENAME=f"{self.settings['SITENAME']} – {section.title}"),
+                    articles, dict(base, section=section,
+                                   SITENAME=f"{self.settings['SITENAME']} – {section.title}"),
                     f"{section.dir}/feed.atom", f"{section.dir}/feed.atom",
                     feed_title=f"{self.settings['SITENAME']} – {section.title}",
                 )

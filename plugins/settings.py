@@ -54,6 +54,7 @@ KEYS: tuple[Key, ...] = (
     Key("SCHOOLPLEIN_DEPLOY", "deploy", "publish-out", "path"),
     Key("SCHOOLPLEIN_PRIVATE", "private", "private", "path"),
     Key("SCHOOLPLEIN_PHOTO_CACHE", "photo_cache", "cache/photos", "path"),
+    Key("SCHOOLPLEIN_BUILD_CACHE", "build_cache", "cache/build", "path"),
     Key("SCHOOLPLEIN_AUDIT", "audit", "audit", "path"),
     # photos
     Key("SCHOOLPLEIN_MIN_CHILDREN_PER_PHOTO", "min_children", "3", "int",
@@ -110,6 +111,7 @@ class Settings:
     deploy: Path
     private: Path
     photo_cache: Path
+    build_cache: Path
     audit: Path
     min_children: int
     consent_default: Consent

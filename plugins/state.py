@@ -35,6 +35,15 @@ class BuildState:
     photo_hashes: frozenset[str] = frozenset()  # this build's source photos, for the leak check
     photo_sizes: frozenset[int] = frozenset()
     errors: ErrorCount = field(default_factory=ErrorCount)
+    incremental: object = None  # plugins.incremental.Incremental, when there is a previous build
+
+    # Pelican's reader cache pickles content metadata, which refers to the build's settings
+    # and so to this state: it belongs to one build and is never carried into another.
+    def __getstate__(self) -> dict:
+        return {}
+
+    def __setstate__(self, _state: dict) -> None:
+        self.__init__()
 
     def watch_errors(self) -> None:
         logger = logging.getLogger("pelican")

@@ -50,9 +50,26 @@ def settings() -> Settings:
     return load_settings()
 
 
+def incremental_overrides(cfg: Settings, target: Path) -> dict:
+    """What makes a build incremental: Pelican's reader cache and the previous output.
+
+    The reader cache skips parsing unchanged Markdown (keyed by each file's
+    sha256, never its mtime); plugins.incremental reuses unchanged pages.
+    """
+    cache = cfg.build_cache
+    return {"cache_content": True, "load_content_cache": True,
+            "content_caching_layer": "reader", "cache_path": str(cache / "pelican"),
+            "check_modified_method": "sha256", "gzip_cache": False,
+            "schoolplein_previous_output": str(target), "schoolplein_build_cache": str(cache)}
+
+
 def build(cfg: Settings, strict: bool = False, output: Path | None = None,
           production: bool = False) -> dict:
-    """Build into a fresh staging folder, then move it into place: no half outputs."""
+    """Build into a fresh staging folder, then move it into place: no half outputs.
+
+    What did not change since the previous build into `output` is reused from
+    it (plugins.incremental), so unchanged files keep their bytes and mtimes.
+    """
     from plugins.site import build as pelican_build
 
     target = Path(output or cfg.output)
@@ -61,13 +78,27 @@ def build(cfg: Settings, strict: bool = False, output: Path | None = None,
     config = cfg.root / ("publishconf.py" if production else "pelicanconf.py")
     overrides = {"photo_strict": True} if strict else {}  # else SCHOOLPLEIN_STRICT decides
     try:
-        built = pelican_build(config, output_path=str(staging),
-                              schoolplein_roster=str(cfg.roster), **overrides)
+        built = pelican_build(config, output_path=str(staging), schoolplein_roster=str(cfg.roster),
+                              **incremental_overrides(cfg, target), **overrides)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    old = None
     if target.exists():
-        shutil.rmtree(target)
+        old = target.with_name(f"{staging.name}-vorige")
+        target.rename(old)
     staging.rename(target)
+    if old is not None:
+        remove_later(old)
     built["OUTPUT_PATH"] = str(target)
     return built
+
+
+def remove_later(folder: Path) -> None:
+    """Delete the previous output beside the work that follows (thousands of folders take
+    seconds on some file systems); a deletion that was cut off is finished next time."""
+    import subprocess
+
+    for leftover in folder.parent.glob(".build-*-vorige"):
+        subprocess.Popen(["rm", "-rf", "--", str(leftover)], start_new_session=True,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
