@@ -27,6 +27,7 @@ consent: both derived here from the roster, like the section map.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from dataclasses import dataclass, replace
@@ -203,6 +204,25 @@ def conversation(items, articles, own: str, family_ids) -> list[Turn]:
                     len(getattr(article, "photos", ()) or ()))
         turns.append(Turn(at, moment(at), post=post))
     return sorted(turns, key=lambda t: (t.at, t.item.id if t.item else t.post.url))
+
+
+def plain(value):
+    """The page's values as str, int, bool, list and dict (Markup and Consent are str).
+
+    The incremental writer fingerprints a page's keyword arguments and reuses the
+    page when none changed; it can only sum up plain values (anything else: render
+    every build). Jinja reads `turn.item.text` from dicts too; no field may be
+    named like a dict method (items, keys, values, get, ...).
+    """
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    return value
 
 
 def recipients(roster: Roster, family_id: str) -> tuple[Recipient, ...]:

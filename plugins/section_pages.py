@@ -47,8 +47,7 @@ class SectionPagesGenerator(Generator):
             page = {"section": section}
             save_as = f"{section.dir}/index.html"
             if section.kind == "family":
-                # One page, the whole conversation: a household's thread is short. Its values
-                # are dataclasses the writer cannot fingerprint, so it renders them every build.
+                # One page, the whole conversation: a household's thread is short.
                 page.update(self._family(section, roster, family_ids, articles))
                 writer.write_file(save_as, self.get_template("family"), base,
                                   url=f"{section.dir}/", articles=articles,
@@ -80,13 +79,14 @@ class SectionPagesGenerator(Generator):
                                               self.settings["PHOTO_CONSENT_DEFAULT"])
         items = family_threads.read_thread(self.settings["SCHOOLPLEIN_PRIVATE"], section.key)
         groups = sorted({roster.children[k.id].group for k in kids})
+        # Plain values, so the incremental writer can tell when the page is unchanged.
         return dict(
             family_id=section.key,
-            family_children=kids,
+            family_children=family_threads.plain(kids),
             family_groups=[sections.get("group", g) for g in groups],
-            recipients=family_threads.recipients(roster, section.key),
-            thread=family_threads.conversation(items, articles, section.key, family_ids),
+            recipients=family_threads.plain(family_threads.recipients(roster, section.key)),
+            thread=family_threads.plain(
+                family_threads.conversation(items, articles, section.key, family_ids)),
             postvak_url=f"/{section.dir}/postvak/",
-            consent_text=family_threads.CONSENT_TEXT,
-            consent_default=self.settings["PHOTO_CONSENT_DEFAULT"],
+            consent_text={str(k): v for k, v in family_threads.CONSENT_TEXT.items()},
         )

@@ -217,10 +217,11 @@ def render_family(roster, sections, family_id, items) -> str:
     return env.get_template("family.html").render(
         SITENAME="Testschool", SCHOOL_PHONE="010-123 45 67", DIRECTIE_EMAIL="d@school.example.nl",
         family_id=family_id, postvak_url=f"/gezin/{family_id}/postvak/",
-        family_children=family_threads.family_children(roster, family_id, Consent.SCHOOL),
-        family_groups=[], recipients=family_threads.recipients(roster, family_id),
-        thread=family_threads.conversation(items, [], family_id, family_ids),
-        consent_text=family_threads.CONSENT_TEXT, consent_default=Consent.SCHOOL)
+        family_children=family_threads.plain(
+            family_threads.family_children(roster, family_id, Consent.SCHOOL)),
+        family_groups=[], recipients=family_threads.plain(family_threads.recipients(roster, family_id)),
+        thread=family_threads.plain(family_threads.conversation(items, [], family_id, family_ids)),
+        consent_text={str(k): v for k, v in family_threads.CONSENT_TEXT.items()})
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -256,3 +257,40 @@ def test_the_output_check_still_refuses_an_unhidden_family_id(small_school, tmp_
     with pytest.raises(SchoolpleinError) as caught:
         check_output(tmp_path, sections)
     assert "id van een gezinspagina die er niet bij hoort" in str(caught.value)
+
+
+def test_an_unchanged_family_page_is_reused_and_a_new_thread_item_rebuilds_it(
+        tmp_path, monkeypatch):
+    """Incremental builds: the family page's data is plain, so the writer can vouch for it."""
+    from dataclasses import replace
+
+    from plugins.settings import load_settings
+    from plugins.state import KEY
+    from tasks.common import build as admin_build
+
+    roster_dir = write_school(tmp_path / "roster")
+    private = tmp_path / "private"
+    postvak = PostvakSettings(private=private, roster=roster_dir, site_url="https://o.example.nl",
+                              sender="S <n@o.example.nl>", admin_email="a@o.example.nl",
+                              consent_default=Consent.SCHOOL)
+    (tmp_path / "content" / "school").mkdir(parents=True)
+    (tmp_path / "content" / "school" / "2026-09-01-welkom.md").write_text(
+        "Title: Welkom\nDate: 2026-09-01 08:00\n\nWelkom.\n", encoding="utf-8")
+    for key, folder in (("CONTENT", "content"), ("PRIVATE", "private"), ("PHOTO_CACHE", "cache"),
+                        ("AUDIT", "audit")):
+        monkeypatch.setenv(f"SCHOOLPLEIN_{key}", str(tmp_path / folder))
+    cfg = replace(load_settings(ROOT), roster=roster_dir, output=tmp_path / "output",
+                  build_cache=tmp_path / "build-cache")
+    key = f"page:gezin/{FAM_A}/index.html"
+    admin_build(cfg)
+    again = admin_build(cfg)[KEY].incremental
+    assert key in again.new.groups and again.rendered == 0, again.rendered
+    Inbox(postvak).put(FAM_A, "marieke.jansen@example.nl",
+                       {"soort": "bericht", "aan": "directie", "tekst": "Nieuw in de draad"})
+    export_threads(private, load_roster(roster_dir))
+    after = admin_build(cfg)[KEY].incremental
+    assert after.rendered > 0
+    assert "Nieuw in de draad" not in (tmp_path / "output" / "gezin" / FAM_A / "index.html").read_text(
+        encoding="utf-8")  # still in the inbox: the page shows that it arrived, not the words
+    assert "Status: ontvangen" in (tmp_path / "output" / "gezin" / FAM_A / "index.html").read_text(
+        encoding="utf-8")
