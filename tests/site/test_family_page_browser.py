@@ -396,7 +396,7 @@ def test_logging_out_forgets_the_remembered_receipts(school, page):
     page.send("Fetch.continueRequest", requestId=page.event("Fetch.requestPaused")["requestId"])
     page.send("Fetch.continueWithAuth", requestId=page.event("Fetch.authRequired")["requestId"],
               authChallengeResponse={"response": "CancelAuth"})
-    page.wait_for("document.getElementById('status').textContent.includes('uitgelogd')")
+    page.wait_for("document.getElementById('status').textContent.includes('U bent uitgelogd')")
     assert page.evaluate(f"localStorage.getItem('{key}')") is None
     assert page.evaluate("localStorage.getItem('schoolplein.ander')") == "blijft"
 

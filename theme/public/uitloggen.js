@@ -38,7 +38,6 @@
   }
 
   function logout() {
-    forgetReceipts();
     var paths = ALWAYS.concat(remembered());
     for (var i = 0; i < paths.length; i++) {
       if (typeof paths[i] !== 'string' || !PATH.test(paths[i])) {
@@ -48,6 +47,7 @@
         document.cookie = NAMES[j] + '=; Path=' + paths[i] + '; Max-Age=0; SameSite=Lax; Secure';
       }
     }
+    forgetReceipts();
     var status = document.getElementById('status');
     status.textContent = 'U bent uitgelogd op dit apparaat.';
     status.className = 'ok';
