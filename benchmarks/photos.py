@@ -1,34 +1,43 @@
-"""Photo pipeline benchmark: naive Pillow vs the Schoolplein pipeline (cold, warm) vs the floor.
+"""Photo pipeline benchmark: naive Pillow vs the Schoolplein pipeline vs the single-core floor.
 
-    .venv/bin/python benchmarks/photos.py [--n 6]
+    .venv/bin/python benchmarks/photos.py [--n 6] [--runs 5]
 
 Generates N 12-megapixel JPEGs (4000x3000, noise blended with gradients so they
-do not compress trivially, quality 90) in a temp dir, then measures in the
-same run, all numbers in milliseconds of WALL time PER PHOTO (total / N):
+do not compress trivially, quality 90, upright) in a temp dir. They carry no ICC
+profile: a photo with one also pays the colour transform to sRGB (about 20 ms
+of CPU per 12 MP photo here), which the floor does not count.
+Every variant writes the same outputs: the pipeline's sizes and formats with
+its JPEG (quality, progressive, 4:2:0, no optimize) and WebP (quality, method)
+settings. All figures are WALL milliseconds PER PHOTO (total / N):
 
-naive_ms   single process, one photo after another: open, full decode,
-           resize(LANCZOS) from full size to 1600 px and to 480 px, save each
-           as JPEG (q82, progressive) and WebP (q80, Pillow's default method 4) -
-           what a plugin written without care does.
-cold_ms    the real pipeline with an empty cache: source hashing (stat index),
-           draft decode, reduce+LANCZOS, sRGB, encode JPEG+WebP, write the cache
-           and copy to the output dir; cold work spread over a process pool with
-           os.cpu_count() workers (so on 2 cores it uses both; pool start-up is
-           included in the time).
-warm_ms    the same call again with the cache filled (a rebuild): no decoding
-           or encoding, only stat, manifest read and copy to a fresh output dir.
-floor_ms   single process, per photo: the draft-mode decode alone plus encoding
-           the four outputs from already-resized images - the unavoidable work
-           of one photo on one core, with no resize, colour or I/O overhead.
+floor_ms     one core, nothing else: draft decode, the pipeline's own resizes
+             (reduce + LANCZOS, photos.encode._shrink) and the same four
+             encodes to memory. Its output bytes are checked equal to the
+             pipeline's, so the two do the same pixel work by construction.
+per_core_ms  the real pipeline with ONE worker (in-process, no pool) and an empty
+             cache: source hashing (stat index), decode, resize, encode, cache
+             write, copy into a fresh output dir.
+pool_ms      the same with one worker per core (os.cpu_count()), pool start-up
+             included: what a cold build pays.
+warm_ms      the same call again with the cache filled, into a fresh output dir:
+             stat, manifest read, link or copy out. No decoding or encoding.
+naive_ms     one core, what a plugin written without care does with the same
+             output settings: full decode, orientation, resize(LANCZOS) from full
+             size to each size, the same saves, written to files.
 
-Every measurement runs --repeat times (default 3, each cold run with a fresh
-cache) and the fastest is reported: the machine is shared, and the minimum is
-the least noisy estimate of what the code costs.
+Every measurement runs --runs times, interleaved (naive, floor, one worker,
+pool, warm in each run; every cold run on a fresh cache), and the MEDIAN is
+reported with the spread ((max - min) / median) so noise on a shared machine is
+visible; the one-core variants also report their median CPU time (process_time,
+cpu_ms), which other work on the machine disturbs less than wall time.
+worker_rss_mb is the peak RSS (VmHWM) of a fresh worker process (its own
+interpreter) that encodes one photo through the pipeline's worker function;
+worker_encode_mb is that peak minus its RSS after imports.
 
-The ratios: naive_over_cold (speed-up over naive; partly from DCT scaling,
-partly from the pool), cold_over_floor (pipeline overhead over the single-core
-floor; below 1 means the pool beats one core's floor), cold_over_warm (what
-the cache saves). Prints one JSON line.
+Ratios: per_core_over_floor (pipeline overhead on one core; target <= 1.2),
+naive_over_per_core (the method, like for like), cold_over_warm (pool cold
+over warm: what the cache saves), pool_speedup (one worker over the pool).
+Prints one JSON line.
 """
 
 from __future__ import annotations
@@ -36,19 +45,24 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import os
 import shutil
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
-from PIL import Image
+import tqdm  # noqa: F401 - encode_all imports it on first use: not inside the first timed run
+from PIL import Image, ImageOps
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from plugins.photos.cache import PhotoCache, SourceIndex  # noqa: E402
-from plugins.photos.encode import _fit, encode_all  # noqa: E402
+from plugins.photos.encode import _fit, _shrink, encode_all  # noqa: E402
 from plugins.photos.settings import PhotoSettings  # noqa: E402
 
 SIZE = (4000, 3000)
@@ -56,7 +70,6 @@ SIZE = (4000, 3000)
 
 def make_photo(path: Path, seed: int) -> None:
     """Noise blended with two gradients: photo-like entropy, distinct per seed."""
-    w, h = SIZE
     noise = Image.effect_noise(SIZE, 40 + seed * 3).convert("L")
     horiz = Image.linear_gradient("L").rotate(90).resize(SIZE)
     vert = Image.linear_gradient("L").resize(SIZE)
@@ -66,29 +79,38 @@ def make_photo(path: Path, seed: int) -> None:
     rgb.save(path, "JPEG", quality=90)
 
 
-def naive(path: Path, cfg: PhotoSettings) -> None:
-    im = Image.open(path)
-    im.load()
+def _save(im: Image.Image, fmt: str, cfg: PhotoSettings) -> bytes:
+    """The pipeline's output settings (photos.encode._encode_one), metadata-free."""
+    buf = io.BytesIO()
+    if fmt == "jpeg":
+        im.save(buf, "JPEG", quality=cfg.jpeg_quality, progressive=True, optimize=False,
+                subsampling="4:2:0")
+    else:
+        im.save(buf, "WEBP", quality=cfg.webp_quality, method=cfg.webp_method)
+    return buf.getvalue()
+
+
+def naive(path: Path, cfg: PhotoSettings, out: Path) -> None:
+    """Full decode, resize from full size: the same outputs by the obvious method."""
+    with Image.open(path) as src:
+        im = ImageOps.exif_transpose(src)
+    if im.mode != "RGB":
+        im = im.convert("RGB")
     for size in (cfg.large_size, cfg.thumb_size):
         small = im.resize(_fit(im.size, size), Image.Resampling.LANCZOS)
-        small.save(io.BytesIO(), "JPEG", quality=cfg.jpeg_quality, progressive=True)
-        small.save(io.BytesIO(), "WEBP", quality=cfg.webp_quality)  # Pillow default method
+        for fmt in cfg.formats:
+            (out / f"{path.stem}-{size}.{fmt}").write_bytes(_save(small, fmt, cfg))
 
 
-def floor_parts(path: Path, cfg: PhotoSettings) -> float:
-    """Seconds for the draft decode plus encoding the outputs (resizes not timed)."""
-    t0 = time.perf_counter()
+def floor(path: Path, cfg: PhotoSettings) -> dict[tuple[int, int, str], bytes]:
+    """Draft decode, the pipeline's resizes and encodes: the unavoidable pixel work."""
     im = Image.open(path)
     im.draft("RGB", _fit(im.size, cfg.large_size))
     im.load()
-    spent = time.perf_counter() - t0
-    large = im.resize(_fit(SIZE, cfg.large_size), Image.Resampling.BILINEAR)
-    thumb = large.resize(_fit(SIZE, cfg.thumb_size), Image.Resampling.BILINEAR)
-    t0 = time.perf_counter()
-    for img in (large, thumb):
-        img.save(io.BytesIO(), "JPEG", quality=cfg.jpeg_quality, progressive=True)
-        img.save(io.BytesIO(), "WEBP", quality=cfg.webp_quality, method=cfg.webp_method)
-    return spent + time.perf_counter() - t0
+    large = _shrink(im, _fit(SIZE, cfg.large_size))
+    thumb = _shrink(im, _fit(SIZE, cfg.thumb_size))
+    return {(*img.size, fmt): _save(img, fmt, cfg) for img in (large, thumb)
+            for fmt in cfg.formats}
 
 
 def pipeline(paths: list[Path], cfg: PhotoSettings, out: Path) -> int:
@@ -104,53 +126,88 @@ def pipeline(paths: list[Path], cfg: PhotoSettings, out: Path) -> int:
     return len(run.encoded)
 
 
+WORKER = """
+import sys
+sys.path.insert(0, {root!r})
+from pathlib import Path
+from plugins.photos.cache import hash_file
+from plugins.photos.encode import _encode_job
+from plugins.photos.settings import PhotoSettings
+def status_kb(key):  # ru_maxrss would include the parent's RSS at fork (kept across exec)
+    for line in open("/proc/self/status"):
+        if line.startswith(key):
+            return int(line.split()[1])
+before = status_kb("VmRSS:")
+path = Path({path!r})
+manifest = _encode_job(str(path), hash_file(path), PhotoSettings(cache_dir=Path({cache!r})))
+assert manifest.ok, manifest
+print(before, status_kb("VmHWM:"))
+"""
+
+
+def worker_memory(path: Path, cache: Path) -> tuple[float, float]:
+    """(peak RSS, peak minus RSS after imports) in MB of a fresh worker encoding one photo."""
+    code = WORKER.format(root=str(ROOT), path=str(path), cache=str(cache))
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
+                         text=True).stdout.split()
+    before, peak = (int(x) / 1024 for x in out)
+    return round(peak, 1), round(peak - before, 1)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=6)
-    parser.add_argument("--repeat", type=int, default=3,
-                        help="run every measurement this often, report the fastest")
+    parser.add_argument("--n", type=int, default=6, help="photos per run")
+    parser.add_argument("--runs", type=int, default=5, help="runs; the median is reported")
     args = parser.parse_args(argv)
     n = args.n
     tmp = Path(tempfile.mkdtemp(prefix="schoolplein-bench-"))
+    seconds: dict[str, list[float]] = {}
+    cpu: dict[str, list[float]] = {}
+
+    def timed(name: str, work: Callable, *args) -> object:
+        t0, c0 = time.perf_counter(), time.process_time()
+        result = work(*args)
+        seconds.setdefault(name, []).append(time.perf_counter() - t0)
+        cpu.setdefault(name, []).append(time.process_time() - c0)
+        return result
+
     try:
-        paths = []
-        for i in range(n):
-            paths.append(tmp / f"foto-{i}.jpg")
-            make_photo(paths[-1], i)
-        ms = lambda seconds: round(seconds * 1000 / n, 1)  # noqa: E731
-        best: dict[str, float] = {}
-
-        def keep(name: str, seconds: float) -> None:
-            best[name] = min(best.get(name, float("inf")), seconds)
-
-        for rep in range(args.repeat):
-            cfg = PhotoSettings(cache_dir=tmp / f"cache-{rep}", audit_dir=tmp / "audit")
-            t0 = time.perf_counter()
-            for p in paths:
-                naive(p, cfg)
-            keep("naive", time.perf_counter() - t0)
-
-            keep("floor", sum(floor_parts(p, cfg) for p in paths))
-
-            t0 = time.perf_counter()
-            encoded = pipeline(paths, cfg, tmp / f"out-cold-{rep}")
-            keep("cold", time.perf_counter() - t0)
-            assert encoded == n
-
-            t0 = time.perf_counter()
-            encoded = pipeline(paths, cfg, tmp / f"out-warm-{rep}")
-            keep("warm", time.perf_counter() - t0)
-            assert encoded == 0
-        naive_ms, cold_ms, warm_ms, floor_ms = (ms(best[k]) for k in
-                                                ("naive", "cold", "warm", "floor"))
+        paths = [tmp / f"foto-{i}.jpg" for i in range(n)]
+        for i, p in enumerate(paths):
+            make_photo(p, i)
+        for run in range(args.runs):
+            base = PhotoSettings(audit_dir=tmp / "audit")
+            one = base.with_(cache_dir=tmp / f"cache-one-{run}", workers=1)
+            pool = base.with_(cache_dir=tmp / f"cache-pool-{run}", workers=os.cpu_count() or 1)
+            (out := tmp / f"naive-{run}").mkdir()
+            timed("naive", lambda cfg, out: [naive(p, cfg, out) for p in paths], base, out)
+            floors = timed("floor", lambda cfg: [floor(p, cfg) for p in paths], base)
+            assert timed("per_core", pipeline, paths, one, tmp / f"one-{run}") == n
+            assert timed("pool", pipeline, paths, pool, tmp / f"pool-{run}") == n
+            assert timed("warm", pipeline, paths, pool, tmp / f"warm-{run}") == 0
+            if run == 0:  # same pixel work: the floor's bytes are the pipeline's bytes
+                published = {f.read_bytes() for f in (tmp / "one-0").iterdir()}
+                assert {b for f in floors for b in f.values()} == published, "floor != pipeline"
+            for d in (one.cache_dir, pool.cache_dir, out, *tmp.glob(f"*-{run}")):
+                shutil.rmtree(d, ignore_errors=True)
+        rss, encode_rss = worker_memory(paths[0], tmp / "cache-rss")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+    med = {k: statistics.median(v) * 1000 / n for k, v in seconds.items()}
+    cpu_med = {k: statistics.median(v) * 1000 / n for k, v in cpu.items()}
+    spread = {k: round((max(v) - min(v)) / statistics.median(v), 2) for k, v in seconds.items()}
     print(json.dumps({
-        "n": n, "naive_ms": naive_ms, "cold_ms": cold_ms, "warm_ms": warm_ms,
-        "floor_ms": floor_ms,
-        "naive_over_cold": round(naive_ms / cold_ms, 2),
-        "cold_over_floor": round(cold_ms / floor_ms, 2),
-        "cold_over_warm": round(cold_ms / max(warm_ms, 0.001), 1),
+        "n": n, "runs": args.runs, "cores": os.cpu_count(),
+        **{f"{k}_ms": round(med[k], 1) for k in ("floor", "per_core", "pool", "warm", "naive")},
+        "per_core_over_floor": round(med["per_core"] / med["floor"], 2),
+        "per_core_over_floor_cpu": round(cpu_med["per_core"] / cpu_med["floor"], 2),
+        "cpu_ms": {k: round(cpu_med[k], 1) for k in ("floor", "per_core", "naive")},
+        "naive_over_per_core": round(med["naive"] / med["per_core"], 2),
+        "cold_over_warm": round(med["pool"] / max(med["warm"], 0.001), 1),
+        "pool_speedup": round(med["per_core"] / med["pool"], 2),
+        "worker_rss_mb": rss, "worker_encode_mb": encode_rss,
+        "spread": spread,
     }))
     return 0
 

@@ -28,6 +28,7 @@ def slug_for(relpath: PurePosixPath) -> str:
 
 RESERVED_PAGE_SLUGS = {*(root.strip("/") for root in ROOTS.values()), "login", "uitloggen", "mijn", "theme",
                        PHOTO_DIR, "401", "403", "404", "index", "robots"}
+POSTVAK = "postvak"  # /gezin/<id>/postvak/: where the family page sends to (never a page)
 PAGE_SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
@@ -82,6 +83,9 @@ def route(instance, problems: list[Problem]) -> None:
         instance.override_url, instance.override_save_as = f"{slug}/", f"{slug}/index.html"
         return None
     slug = slug_for(relpath)
+    if section.kind == "family" and slug == POSTVAK:
+        return refuse(f"'{POSTVAK}' is het adres van het postvak van dit gezin",
+                      "geef het bericht een andere bestandsnaam, bv. 2026-11-20-bericht.md")
     instance.slug = f"{section.dir}/{slug}"  # unique site-wide: Pelican groups by slug
     instance.override_url = f"{section.dir}/{slug}/"
     instance.override_save_as = f"{section.dir}/{slug}/index.html"

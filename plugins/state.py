@@ -34,6 +34,7 @@ class BuildState:
     problems: list[Problem] = field(default_factory=list)  # routing: raised once all is read
     photo_hashes: frozenset[str] = frozenset()  # this build's source photos, for the leak check
     photo_sizes: frozenset[int] = frozenset()
+    photos_encoded: int = 0  # encoded in this build (0 when every photo came from the cache)
     errors: ErrorCount = field(default_factory=ErrorCount)
     incremental: object = None  # plugins.incremental.Incremental, when there is a previous build
 

@@ -79,6 +79,8 @@ def build(cfg: Settings, strict: bool = False, output: Path | None = None,
     overrides = {"photo_strict": True} if strict else {}  # else SCHOOLPLEIN_STRICT decides
     try:
         built = pelican_build(config, output_path=str(staging), schoolplein_roster=str(cfg.roster),
+                              path=str(cfg.content), photo_cache_dir=str(cfg.photo_cache),
+                              photo_audit_dir=str(cfg.audit), schoolplein_private=str(cfg.private),
                               **incremental_overrides(cfg, target), **overrides)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

@@ -94,7 +94,7 @@ def on_articles(generator, state: BuildState) -> None:
             a.photos = list(r.photos)
     state.photo_hashes = frozenset().union(*(r.source_hashes for r in results))
     state.photo_sizes = frozenset(p.stat().st_size for f in with_photos for p in post_photos(f))
-    encoded = sum(r.encoded for r in results)
+    encoded = state.photos_encoded = sum(r.encoded for r in results)
     published = sum(len(r.photos) for r in results)
     total = sum(len(r.reports) for r in results)
     log.info("foto's: %d gepubliceerd, %d niet, %d opnieuw gecodeerd",

@@ -5,6 +5,8 @@ renditions of one source photo. Keyed by sha256(source bytes) and a hash of
 everything that changes the encoded bytes, a warm rebuild re-encodes nothing
 and a changed setting re-encodes all. A small stat index (path, size, mtime,
 inode) avoids even re-hashing unchanged sources, as git's index does.
+Renditions reach the output as hard links to the cache (`copy_out`): no
+second copy of a child's photo on disk, and no bytes copied on a rebuild.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import json
 import os
 import re
 import shutil
+import stat
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -129,15 +132,49 @@ class PhotoCache:
         return removed
 
     def copy_out(self, manifest: Manifest, dest: Path) -> list[Path]:
+        """Put the renditions into `dest`: hard links to the cache, copies across filesystems.
+
+        A target that already holds the rendition is not touched (same inode,
+        or same size: names are content hashes), so it keeps its mtime and
+        rsync or the S3 sync see nothing to do. A link shares its inode, and so
+        its bytes, with the cache entry: nothing may ever write into a published
+        photo in place. Nothing does: the cache writes new files in a fresh
+        folder and renames it (`store`), `prune` and the build only unlink, and
+        the basic-auth release links the output and sets file modes (which the
+        inode shares, harmlessly: 644). Anything that ever edits an output file
+        must write a new file and rename it over the old one.
+        """
         dest.mkdir(parents=True, exist_ok=True)
-        src = self.entry_dir(manifest.source_hash)
+        src_dir = self.entry_dir(manifest.source_hash)
         written = []
         for o in manifest.outputs:
-            target = dest / o.name
-            if not target.exists():
-                shutil.copyfile(src / o.name, target)
+            src, target = src_dir / o.name, dest / o.name
             written.append(target)
+            try:
+                have = target.lstat()
+            except FileNotFoundError:
+                _link_or_copy(src, target)
+                continue
+            want = src.stat()
+            if (have.st_ino, have.st_dev) == (want.st_ino, want.st_dev) or (
+                    stat.S_ISREG(have.st_mode) and have.st_size == want.st_size):
+                continue
+            # a broken leftover under a content-hash name: replace it, never write into it
+            tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+            tmp.unlink(missing_ok=True)
+            _link_or_copy(src, tmp)
+            os.replace(tmp, target)
         return written
+
+
+def _link_or_copy(src: Path, target: Path) -> None:
+    """A hard link (free, same filesystem) or else a copy; `target` must not exist."""
+    try:
+        os.link(src, target)
+    except FileExistsError:
+        pass  # placed meanwhile by another build: the same bytes (names are content hashes)
+    except OSError:  # another filesystem, no hard links there, or too many links
+        shutil.copyfile(src, target)
 
 
 class SourceIndex:

@@ -103,16 +103,28 @@ def _shrink(im: Image.Image, target: tuple[int, int]) -> Image.Image:
     return im.resize(target, Image.Resampling.LANCZOS)
 
 
-def _to_srgb(im: Image.Image, icc: bytes | None) -> Image.Image:
-    """RGB in sRGB: apply an embedded ICC profile, else a plain conversion."""
-    if icc and im.mode in ("RGB", "CMYK", "L"):
+def _srgb_transform(im: Image.Image, icc: bytes | None) -> ImageCms.ImageCmsTransform | None:
+    """The embedded profile -> sRGB transform for `im`'s mode, built once per photo.
+
+    None when there is no usable profile: a broken one falls back to the
+    untagged conversion in `_to_srgb`.
+    """
+    if not icc or im.mode not in ("RGB", "CMYK", "L"):
+        return None
+    try:
+        src = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+        return ImageCms.buildTransform(src, SRGB, im.mode, "RGB")
+    except (ImageCms.PyCMSError, OSError, ValueError):
+        return None
+
+
+def _to_srgb(im: Image.Image, transform: ImageCms.ImageCmsTransform | None) -> Image.Image:
+    """RGB in sRGB: apply the embedded profile's transform, else a plain conversion."""
+    if transform is not None:
         try:
-            src = ImageCms.ImageCmsProfile(io.BytesIO(icc))
-            out = ImageCms.profileToProfile(im, src, SRGB, outputMode="RGB")
-            if out is not None:
-                return out
+            return ImageCms.applyTransform(im, transform)
         except (ImageCms.PyCMSError, OSError, ValueError):
-            pass  # a broken profile: fall back to the untagged conversion below
+            pass  # a profile lcms accepts but cannot apply: the untagged conversion below
     return im if im.mode == "RGB" else im.convert("RGB")
 
 
@@ -151,7 +163,7 @@ def _decode(data: bytes, settings: PhotoSettings
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             im.load()
-        im = ImageOps.exif_transpose(im)
+        ImageOps.exif_transpose(im, in_place=True)  # not in place: a 12 MB copy when upright
         if im.size != drafted:  # rotated by 90 or 270 degrees
             original = original[::-1]
         im = _flatten(im)
@@ -187,11 +199,13 @@ def encode(data: bytes, settings: PhotoSettings) -> list[tuple[Output, bytes]]:
     """All outputs for one source: (Output, bytes) for large and thumb in every format."""
     im, icc, original = _decode(data, settings)
     try:
+        transform = _srgb_transform(im, icc)
         # both from the decoded image: the thumbnail's reduce() step is then a cheap 2x/4x box
-        large = _to_srgb(_shrink(im, _fit(original, settings.large_size)), icc)
-        thumb = _to_srgb(_shrink(im, _fit(original, settings.thumb_size)), icc)
+        large = _to_srgb(_shrink(im, _fit(original, settings.large_size)), transform)
+        thumb = _to_srgb(_shrink(im, _fit(original, settings.thumb_size)), transform)
     except Exception as exc:
         raise PhotoDecodeError("undecodable", f"{type(exc).__name__}: {exc}") from None
+    del im  # the decoded photo (12 MB for 12 MP) is not needed while encoding
     outputs = []
     for role, img, size in (("large", large, settings.large_size),
                             ("thumb", thumb, settings.thumb_size)):

@@ -15,6 +15,7 @@ import difflib
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from ..errors import Problem
@@ -95,6 +96,66 @@ def _or_list(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " of " + items[-1]
 
 
+class NameIndex:
+    """The folded-name lookup of one audience: built once, then one dict lookup per tag.
+
+    A school year has thousands of tags and every one is resolved against its
+    section's audience; folding every child's names again per tag cost more
+    than a second. `name_index` keeps one per audience.
+    """
+
+    def __init__(self, children: Iterable[Child]):
+        self.children = tuple(children)
+        self.exact: dict[str, list[Child]] = {}  # folded id or full name
+        self.keys: dict[str, list[Child]] = {}  # every folded spelling (name_keys)
+        self.labels: dict[str, set[str]] = {}  # every folded spelling -> short labels
+        for c in self.children:
+            for key in dict.fromkeys((fold(c.id), fold(c.full_name))):
+                self.exact.setdefault(key, []).append(c)
+            label = short_label(c)
+            for key in name_keys(c):
+                self.keys.setdefault(key, []).append(c)
+                self.labels.setdefault(key, set()).add(label)
+
+    def resolve(self, tag: Tag, file: str = "", audience: str = "") -> Resolution:
+        """Resolve one tag among this audience (see `resolve`)."""
+        file = tag.source.file or file
+        key = fold(tag.text)
+        matches = self.exact.get(key) or self.keys.get(key, [])
+        if len(matches) == 1:
+            return Resolution(tag, matches[0].id)
+        where = f" in {audience}" if audience else ""
+        if matches:
+            labels = _labels(matches)
+            return Resolution(tag, None, Problem(
+                file, tag.line,
+                f"'{tag.text}' is niet eenduidig{where}: bedoel je {_or_list(labels)}?",
+                f"schrijf de naam zo dat hij bij één kind past, bv. '{labels[0]}'",
+            ), "ambiguous")
+        suggestions = self._closest(key)
+        fix = (f"bedoel je {_or_list(suggestions)}?" if suggestions
+               else "gebruik de voornaam (en eerste letter van de achternaam) van een kind"
+                    + (f" uit {audience}" if audience else ""))
+        return Resolution(tag, None, Problem(
+            file, tag.line, f"onbekende naam '{tag.text}'{where}", fix), "unknown")
+
+    def _closest(self, key: str) -> list[str]:
+        close = difflib.get_close_matches(key, list(self.labels), n=3, cutoff=0.6)
+        seen: list[str] = []
+        for k in close:
+            for label in sorted(self.labels[k]):
+                if label not in seen:
+                    seen.append(label)
+        return seen[:3]
+
+
+@lru_cache(maxsize=256)
+def name_index(children: tuple[Child, ...]) -> NameIndex:
+    """One index per audience: keyed by the children themselves (frozen), so a changed
+    roster row is a new key and an index can never answer for an old roster."""
+    return NameIndex(children)
+
+
 def resolve(tag: Tag, children: Iterable[Child], file: str = "", audience: str = "") -> Resolution:
     """Resolve one tag among `children` (the section's audience).
 
@@ -102,45 +163,10 @@ def resolve(tag: Tag, children: Iterable[Child], file: str = "", audience: str =
     sidecar or fotos.txt) and its fotos.txt line; `file` is the fallback for
     a tag without a source.
     """
-    file = tag.source.file or file
-    children = list(children)
-    key = fold(tag.text)
-    exact = [c for c in children if fold(c.id) == key or fold(c.full_name) == key]
-    matches = exact or [c for c in children if key in name_keys(c)]
-    if len(matches) == 1:
-        return Resolution(tag, matches[0].id)
-    where = f" in {audience}" if audience else ""
-    if matches:
-        labels = _labels(matches)
-        return Resolution(tag, None, Problem(
-            file, tag.line,
-            f"'{tag.text}' is niet eenduidig{where}: bedoel je {_or_list(labels)}?",
-            f"schrijf de naam zo dat hij bij één kind past, bv. '{labels[0]}'",
-        ), "ambiguous")
-    suggestions = _closest(key, children)
-    fix = (f"bedoel je {_or_list(suggestions)}?" if suggestions
-           else "gebruik de voornaam (en eerste letter van de achternaam) van een kind"
-                + (f" uit {audience}" if audience else ""))
-    return Resolution(tag, None, Problem(
-        file, tag.line, f"onbekende naam '{tag.text}'{where}", fix), "unknown")
-
-
-def _closest(key: str, children: list[Child]) -> list[str]:
-    by_key: dict[str, set[str]] = {}
-    for c in children:
-        label = short_label(c)
-        for k in name_keys(c):
-            by_key.setdefault(k, set()).add(label)
-    close = difflib.get_close_matches(key, list(by_key), n=3, cutoff=0.6)
-    seen: list[str] = []
-    for k in close:
-        for label in sorted(by_key[k]):
-            if label not in seen:
-                seen.append(label)
-    return seen[:3]
+    return name_index(tuple(children)).resolve(tag, file, audience)
 
 
 def resolve_all(tags: Iterable[Tag], children: Iterable[Child], file: str = "",
                 audience: str = "") -> tuple[Resolution, ...]:
-    children = list(children)
-    return tuple(resolve(t, children, file, audience) for t in tags)
+    index = name_index(tuple(children))
+    return tuple(index.resolve(t, file, audience) for t in tags)

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import io
+import os
+import tempfile
+from pathlib import Path
 
 import pillow_heif
+import pytest
 from PIL import Image, ImageCms
 
 from plugins.photos.encode import encode
 from plugins.photos.posts import process_post
+from plugins.photos.settings import PhotoSettings
 
 from .conftest import gps_exif, group_photo, xmp
 
@@ -168,3 +173,66 @@ def test_consent_change_is_retroactive(post, roster, sections, settings, tmp_pat
                          tmp_path / "out2")
     assert after.photos == () and after.reports[0].code == "no_consent"
     assert not list((tmp_path / "out2").rglob("*.*"))
+
+
+def _published(root):
+    return {p.name: p for p in root.rglob("*") if p.is_file()}
+
+
+def test_rebuild_links_renditions_and_leaves_published_files_alone(post, roster, sections,
+                                                                   settings, tmp_path):
+    """Renditions are hard links to the cache; a rebuild into the same output touches nothing."""
+    for i in range(2):
+        group_photo(post / f"f{i}.jpg", NAMES, colour=(i * 90, 40, 40))
+    section = sections.get("group", "groep-3")
+    out = tmp_path / "out"
+    process_post(post, section, roster, settings, out)
+    files = _published(out)
+    cached = {p.name: p for p in settings.cache_dir.rglob("*") if p.name in files}
+    assert len(files) == 8 and cached.keys() == files.keys()
+    for name, path in files.items():  # no second copy of a child's photo on disk
+        assert path.samefile(cached[name])
+    before = {name: (p.stat().st_ino, p.stat().st_mtime_ns) for name, p in files.items()}
+    again = process_post(post, section, roster, settings, out)
+    assert again.encoded == 0
+    assert {name: (p.stat().st_ino, p.stat().st_mtime_ns)
+            for name, p in _published(out).items()} == before
+
+
+def test_published_copy_of_same_size_is_kept_and_a_broken_one_replaced(post, roster, sections,
+                                                                       settings, tmp_path):
+    """Names are content hashes: a file of the right size stays as it is (rsync sees no change);
+    a truncated leftover is replaced by a new file, never written into (it may be a link)."""
+    group_photo(post / "a.jpg", NAMES)
+    section = sections.get("group", "groep-3")
+    out = tmp_path / "out"
+    process_post(post, section, roster, settings, out)
+    large, thumb = sorted(_published(out).values(), key=lambda p: -p.stat().st_size)[:2]
+    kept = large.read_bytes()
+    large.unlink()
+    large.write_bytes(kept)  # an earlier build's copy: same bytes, its own inode and mtime
+    os.utime(large, ns=(1_000_000_000, 1_000_000_000))
+    good = thumb.read_bytes()
+    cache_copy = next(settings.cache_dir.rglob(thumb.name))
+    thumb.unlink()  # a leftover of a crashed copy: its own inode, too short
+    thumb.write_bytes(good[:100])
+    process_post(post, section, roster, settings, out)
+    assert large.stat().st_mtime_ns == 1_000_000_000 and not large.samefile(
+        next(settings.cache_dir.rglob(large.name)))
+    assert thumb.read_bytes() == good and thumb.samefile(cache_copy)
+    assert cache_copy.read_bytes() == good
+
+
+def test_renditions_are_copied_when_the_cache_is_on_another_filesystem(post, roster, sections,
+                                                                       tmp_path):
+    other = Path("/dev/shm")
+    if not other.is_dir() or other.stat().st_dev == tmp_path.stat().st_dev:
+        pytest.skip("no second filesystem here to hold the cache")
+    group_photo(post / "a.jpg", NAMES)
+    with tempfile.TemporaryDirectory(dir=other) as cache:
+        cfg = PhotoSettings(cache_dir=Path(cache), audit_dir=tmp_path / "audit", workers=1)
+        result = process_post(post, sections.get("group", "groep-3"), roster, cfg,
+                              tmp_path / "out")
+        assert len(result.photos) == 1
+        for name, path in _published(tmp_path / "out").items():
+            assert path.read_bytes() == next(Path(cache).rglob(name)).read_bytes()

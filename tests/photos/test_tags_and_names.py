@@ -203,3 +203,16 @@ def test_identical_full_names_are_ambiguous_and_listed_by_id():
     r = resolve(Tag("Sem Bakker"), twins, "a.jpg")
     assert r.kind == "ambiguous" and "sem-1" in r.problem.message and "sem-2" in r.problem.message
     assert resolve(Tag("sem-2"), twins, "a.jpg").child_id == "sem-2"
+
+
+def test_name_lookup_follows_every_roster_change():
+    """The lookup is kept per audience; a renamed or departed child is never matched by an old one."""
+    from plugins.roster import Child
+
+    sem, noor = Child("kind-1", "Sem", "Bakker", "g", None), Child("kind-2", "Noor", "Kok", "g", None)
+    assert resolve(Tag("Sem B."), [sem, noor], "a.jpg").child_id == "kind-1"
+    daan = Child("kind-1", "Daan", "Bakker", "g", None)
+    assert resolve(Tag("Sem B."), [daan, noor], "a.jpg").kind == "unknown"
+    assert resolve(Tag("Daan"), [daan, noor], "a.jpg").child_id == "kind-1"
+    assert resolve(Tag("Noor"), [daan], "a.jpg").kind == "unknown"
+    assert resolve(Tag("Sem B."), [sem, noor], "a.jpg").child_id == "kind-1"

@@ -115,3 +115,10 @@ def test_a_post_without_title_stops_the_build_with_the_fix(tmp_path, content):
     assert "could not find" not in text  # Pelican's own English line adds nothing
     assert not (tmp_path / "out").exists() or not [
         p for p in (tmp_path / "out").rglob("*.html") if "naar het bos" in p.read_text()]
+
+
+def test_a_family_post_cannot_take_the_postvak_address(tmp_path, content):
+    family = next(p.name for p in (content / "gezin").iterdir())
+    (content / "gezin" / family / "postvak.md").write_text(
+        "Title: Postvak\nDate: 2026-11-22\n\nDit zou het postvak overschrijven.\n")
+    fails(tmp_path, content, f"gezin/{family}/postvak.md", "postvak")

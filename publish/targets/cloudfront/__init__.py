@@ -1,7 +1,8 @@
 """The S3 + CloudFront target: a private bucket behind CloudFront, signed cookies per section.
 
-`TARGET` is what `invoke publish --target cloudfront` uses (publish.targets);
-the key, stack and letter tasks live in tasks/keys.py.
+`TARGET` is what `invoke publish --target cloudfront` and `invoke postvak
+--target cloudfront` use (publish.targets); the key, stack and letter tasks
+live in tasks/keys.py.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from plugins.roster import load_roster
+from plugins.roster import Roster, load_roster
 from plugins.sections import SectionMap, build_section_map
 from plugins.settings import Settings
 
@@ -17,19 +18,23 @@ from . import sync as sync_module
 from .journal import InvalidationJournal
 from .revocation import LinkRegistry, maintain_revocations
 from .settings import CloudFrontSettings
+from .submissions import Senders
+from .submissions import collect as collect_submissions
 from .sync import Plan
 
 
-def aws_client(service: str, settings: CloudFrontSettings):
+def aws_client(service: str, settings: CloudFrontSettings, region: str = ""):
     """boto3 client; AWS_ENDPOINT_URL points S3 at moto in tests (CloudFront too).
 
-    The KeyValueStore API is global (SigV4A, needs awscrt) and never goes to moto.
+    `region`: another region than the bucket's (AWS WAF for CloudFront lives in
+    us-east-1). The KeyValueStore API is global (SigV4A, needs awscrt) and never
+    goes to moto.
     """
     import boto3
     from botocore.config import Config
 
     kvs = service == "cloudfront-keyvaluestore"
-    return boto3.client(service, region_name="us-east-1" if kvs else settings.region,
+    return boto3.client(service, region_name="us-east-1" if kvs else region or settings.region,
                         endpoint_url=None if kvs else settings.endpoint_url,
                         config=Config(retries={"max_attempts": 5, "mode": "standard"},
                                       connect_timeout=10, read_timeout=60))
@@ -67,6 +72,16 @@ def publish_cloudfront(output_dir: Path | str, section_map: SectionMap,
                             privacy_dropped=privacy_dropped, journal=journal)
 
 
+def collect_postvak(settings: CloudFrontSettings, store, roster: Roster, *, s3=None) -> int:
+    """Hand every submission waiting in the bucket to `store`; each is deleted once stored.
+
+    The sender is the person whose expiry second the object's name carries
+    (private/cloudfront-links.json), as their login in `roster`.
+    """
+    senders = Senders.of(LinkRegistry.load(settings.private_dir), roster)
+    return collect_submissions(s3 or aws_client("s3", settings), settings.bucket, store, senders)
+
+
 def _roster_and_map(settings: CloudFrontSettings):
     """The roster (SCHOOLPLEIN_ROSTER, relative to the project) and its section map."""
     from plugins.settings import load_settings
@@ -87,6 +102,12 @@ class CloudFrontTarget:
     def publish(self, settings: Settings, output: Path, sections: SectionMap) -> None:
         publish_cloudfront(output, sections, CloudFrontSettings.from_settings(
             settings, ("SCHOOLPLEIN_S3_BUCKET",)))
+
+    def collect(self, settings: Settings, store) -> int:
+        """Hand parents' submissions waiting in S3 to `store` (postvak.intake), deleting each
+        only after `store` returned; returns how many were handed over."""
+        return collect_postvak(CloudFrontSettings.from_settings(settings, ("SCHOOLPLEIN_S3_BUCKET",)),
+                               store, load_roster(settings.roster))
 
 
 TARGET = CloudFrontTarget()

@@ -1,8 +1,9 @@
-"""Content-Type and Cache-Control per object key.
+"""What an object key holds: Content-Type and Cache-Control per key, and the postvak's spool.
 
 Pages and feeds must be revalidated on every visit (a revoked photo's page
 changes); files named by their content hash never change, so browsers and
-CloudFront may keep them for a year.
+CloudFront may keep them for a year. Parents' submissions wait under SPOOL
+(submissions.py): no build output, so a publish never touches them.
 """
 
 from __future__ import annotations
@@ -44,6 +45,9 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
 # theme/css/main.3f2a9c1d.css or theme/js/app-3f2a9c1d0b.js: hash in the name
 HASHED_ASSET = re.compile(r"(^|/)theme/.*[.-][0-9a-f]{8,64}\.[a-z0-9]+$")
+# Where the viewer function stores what parents PUT (templates/viewer-request.js,
+# SPOOL). A hidden folder: the upload allow-list never uploads one.
+SPOOL = ".postvak/"
 
 
 def content_type(key: str) -> str:
@@ -68,3 +72,8 @@ def is_content_hashed(key: str) -> bool:
 
 def cache_control(key: str) -> str:
     return IMMUTABLE if is_content_hashed(key) else REVALIDATE
+
+
+def is_submission(key: str) -> bool:
+    """A parent's submission waiting in the spool (never part of a publish)."""
+    return key.startswith(SPOOL)

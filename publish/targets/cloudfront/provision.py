@@ -1,4 +1,9 @@
-"""Create or update the CloudFormation stack and report what the admin needs in .env."""
+"""Create or update the CloudFormation stacks and report what the admin needs in .env.
+
+Two stacks: the site (cloudformation.yaml, in the bucket's region) and the
+postvak's rate limits (waf.yaml, `<stack>-waf`): an AWS WAF web ACL for
+CloudFront can only be created in us-east-1.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +18,8 @@ from .settings import CloudFrontSettings
 from .signing import load_private_key, public_pem
 
 TEMPLATE = Path(__file__).with_name("cloudformation.yaml")
+WAF_TEMPLATE = Path(__file__).with_name("waf.yaml")
+WAF_REGION = "us-east-1"  # where CloudFront's web ACLs live
 VIEWER_REQUEST_JS = Path(__file__).with_name("templates") / "viewer-request.js"
 FUNCTION_CODE_LINE = 'FunctionCode: "{{viewer-request.js}}"'
 # Stack output -> .env key the admin copies it into.
@@ -40,7 +47,7 @@ def template_body() -> str:
 
 # The template's parameters. On update, every one not given keeps its previous value.
 PARAMETERS = ("BucketName", "PublicKeyPem", "PublicKeyPemB", "SigningKey", "DomainName",
-              "CertificateArn", "LogRetentionDays")
+              "CertificateArn", "LogRetentionDays", "WebAclArn")
 KEY_SLOTS = {"A": "PublicKeyPem", "B": "PublicKeyPemB"}
 
 
@@ -64,13 +71,15 @@ def stack_outputs(stack: dict) -> dict[str, str]:
 
 
 def apply_stack(cfn, name: str, changes: dict[str, str], *, create: bool = False,
-                out: Callable[[str], None] = print) -> dict:
+                out: Callable[[str], None] = print, body: str | None = None,
+                parameters: tuple[str, ...] = PARAMETERS) -> dict:
     """Create the stack, or update it changing only `changes`; waits; returns the stack.
 
     On update every other parameter keeps its previous value (UsePreviousValue),
     so nothing set earlier (domain, certificate, keys) is lost by accident.
+    `body` and `parameters`: another template than the site's (waf.yaml).
     """
-    body = template_body()
+    body = template_body() if body is None else body
     try:
         if create:
             params = [{"ParameterKey": k, "ParameterValue": v} for k, v in changes.items()]
@@ -82,7 +91,7 @@ def apply_stack(cfn, name: str, changes: dict[str, str], *, create: bool = False
             previous = stack_parameters(current_stack(cfn, name) or {})
             params = [{"ParameterKey": k, "ParameterValue": changes[k]} if k in changes
                       else {"ParameterKey": k, "UsePreviousValue": True}
-                      for k in PARAMETERS if k in changes or k in previous]
+                      for k in parameters if k in changes or k in previous]
             out(f"Stack '{name}' bijwerken…")
             try:
                 cfn.update_stack(StackName=name, TemplateBody=body, Parameters=params)
@@ -100,14 +109,27 @@ def apply_stack(cfn, name: str, changes: dict[str, str], *, create: bool = False
     return cfn.describe_stacks(StackName=name)["Stacks"][0]
 
 
+def rate_limits(settings: CloudFrontSettings, waf, out: Callable[[str], None] = print) -> str:
+    """Create or update the postvak's rate limits (stack `<stack>-waf`); returns the web ACL ARN.
+
+    `waf` is a CloudFormation client in us-east-1.
+    """
+    name = f"{settings.stack_name}-waf"
+    stack = apply_stack(waf, name, {}, create=current_stack(waf, name) is None, out=out,
+                        body=WAF_TEMPLATE.read_text(encoding="utf-8"), parameters=())
+    return stack_outputs(stack)["WebAclArn"]
+
+
 def provision(settings: CloudFrontSettings, cfn, *, domain_name: str = "",
               certificate_arn: str = "", remove_domain: bool = False,
-              log_days: int | None = None, out: Callable[[str], None] = print) -> dict[str, str]:
-    """Create the stack (or update it) and wait; returns the stack outputs.
+              log_days: int | None = None, waf=None,
+              out: Callable[[str], None] = print) -> dict[str, str]:
+    """Create the stacks (or update them) and wait; returns the site stack's outputs.
 
     On update, what is not given is kept: the own domain and certificate (unless
     `remove_domain`), the keys (only `invoke rotate-keys` changes them), the log
-    retention.
+    retention. `waf`: the CloudFormation client for the rate limits (us-east-1);
+    made from the settings when not given.
     """
     name = settings.stack_name
     exists = current_stack(cfn, name) is not None
@@ -127,10 +149,16 @@ def provision(settings: CloudFrontSettings, cfn, *, domain_name: str = "",
     if not exists:
         changes |= {"PublicKeyPem": public_pem(load_private_key(settings.private_key_file)),
                     "SigningKey": "A"}
+    if waf is None:
+        from . import aws_client
+
+        waf = aws_client("cloudformation", settings, region=WAF_REGION)
+    changes["WebAclArn"] = rate_limits(settings, waf, out)
     stack = apply_stack(cfn, name, changes, create=not exists, out=out)
     outputs = stack_outputs(stack)
     domain = stack_parameters(stack).get("DomainName") or outputs.get("DistributionDomainName", "?")
-    out(f"Klaar. Site: https://{domain}/")
+    out(f"Klaar. Site: https://{domain}/ (snelheidslimiet van het postvak: stack "
+        f"'{name}-waf' in {WAF_REGION})")
     out("Zet in .env:")
     for key, env_key in ENV_KEYS.items():
         if key in outputs:

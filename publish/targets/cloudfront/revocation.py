@@ -98,6 +98,15 @@ class LinkRegistry:
         present = set(present)
         return sorted(p for p in self.issued if p not in present and self.revoke(p))
 
+    def owner(self, expiry: int) -> tuple[str, bool] | None:
+        """(person id, revoked?) of the person this second was issued to, or None."""
+        if str(expiry) in self.revoked:
+            return self.revoked[str(expiry)], True
+        for person_id, expiries in self.issued.items():
+            if expiry in expiries:
+                return person_id, False
+        return None
+
     def deny_list(self, now: float | None = None) -> set[str]:
         """Revoked seconds still in the future: the keys the KeyValueStore must hold."""
         now = time.time() if now is None else now

@@ -41,7 +41,7 @@ from plugins.errors import Problem, SchoolpleinError
 from plugins.sections import SectionMap
 
 from .journal import InvalidationJournal
-from .objects import cache_control, content_type, is_page, is_photo
+from .objects import cache_control, content_type, is_page, is_photo, is_submission
 from .uploads import upload_problems
 
 MULTIPART_THRESHOLD = 64 * 1024 * 1024
@@ -153,11 +153,17 @@ def scan_output(output_dir: Path | str) -> dict[str, LocalFile]:
 
 
 def list_bucket(s3, bucket: str) -> dict[str, RemoteObject]:
-    """The bucket's objects; multipart objects get one HEAD to read their sha256."""
+    """The site's objects; multipart objects get one HEAD to read their sha256.
+
+    Parents' submissions waiting in the postvak's spool are not the site's:
+    a publish must never delete them (only `collect` does, once stored).
+    """
     remote: dict[str, RemoteObject] = {}
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
         for obj in page.get("Contents", []):
             key, etag = obj["Key"], obj["ETag"].strip('"')
+            if is_submission(key):
+                continue
             sha = None
             if "-" in etag:
                 sha = s3.head_object(Bucket=bucket, Key=key).get("Metadata", {}).get("sha256")

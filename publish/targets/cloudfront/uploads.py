@@ -30,6 +30,8 @@ _KEYED = "|".join(re.escape(ROOTS[kind].strip("/")) for kind in ("group", "famil
 _SCHOOL = re.escape(ROOTS["school"].strip("/"))
 PHOTO_DIR_RE = re.compile(rf"^(?:{_SCHOOL}|(?:{_KEYED})/{_SEGMENT})/{PHOTO_DIR}/")
 TOP_LEVEL = frozenset({"robots.txt", *PUBLIC_SCRIPTS})
+# /gezin/<id>/postvak/ is the family's write-only postvak: a page there could never be read.
+POSTVAK_RE = re.compile(rf"^{re.escape(ROOTS['family'].strip('/'))}/[^/]+/postvak(?:/|$)")
 
 NOTHING_YET = "; er is nog niets gepubliceerd"
 KINDS = ("alleen pagina's (index.html), feeds (feed.atom), thema-bestanden, de inlogscripts, "
@@ -67,6 +69,11 @@ def upload_problems(root: Path) -> tuple[list[tuple[str, Path]], list[Problem]]:
             key = path.relative_to(root).as_posix()
             if path.is_symlink() or name.startswith(".") or not path.is_file():
                 problems.append(_refusal(path, name))
+            elif POSTVAK_RE.match(key):
+                problems.append(Problem(str(path), None, "dit adres is het postvak van het gezin "
+                                        "(daar sturen ouders berichten heen); een pagina kan er niet "
+                                        f"staan{NOTHING_YET}", "geef het bericht in content/gezin/ "
+                                        "een andere naam dan 'postvak' en bouw opnieuw"))
             elif not is_uploadable(key):
                 problems.append(Problem(str(path), None, f"dit soort bestand schrijft de build "
                                         f"niet ({KINDS}){NOTHING_YET}",

@@ -135,7 +135,8 @@ NO_VALUE = object()
 
 
 class FakeStack:
-    """CloudFormation for one stack of publish/targets/cloudfront/cloudformation.yaml, evaluated in memory.
+    """CloudFormation for one stack of publish/targets/cloudfront/cloudformation.yaml (or of
+    `template`, e.g. waf.yaml), evaluated in memory.
 
     create_stack/update_stack apply parameters as CloudFormation does
     (UsePreviousValue, defaults, the template's Rules), evaluate the template's
@@ -144,10 +145,11 @@ class FakeStack:
     CloudFront cannot do that. `calls` logs every API call.
     """
 
-    def __init__(self, name: str = "schoolplein"):
+    def __init__(self, name: str = "schoolplein", template: str | None = None):
         from publish.targets.cloudfront.provision import template_body
 
-        self.template = yaml.load(template_body(), Loader=CfnLoader)  # noqa: S506 - safe
+        body = template_body() if template is None else template
+        self.template = yaml.load(body, Loader=CfnLoader)  # noqa: S506 - safe
         self.name = name
         self.params: dict[str, str] | None = None
         self.keys: dict[str, tuple[str, str]] = {}  # logical id -> (key id, pem)
@@ -203,7 +205,7 @@ class FakeStack:
 
         given = {p["ParameterKey"]: p for p in parameters}
         params = {}
-        for key, spec in self.template["Parameters"].items():
+        for key, spec in self.template.get("Parameters", {}).items():
             if key in given and given[key].get("UsePreviousValue"):
                 params[key] = self.params[key]
             elif key in given:
@@ -215,7 +217,7 @@ class FakeStack:
                                   "UpdateStack")
         old = self.params
         self.params = params
-        for rule in self.template["Rules"].values():
+        for rule in self.template.get("Rules", {}).values():
             for assertion in rule["Assertions"]:
                 if not self._eval(assertion["Assert"]):
                     self.params = old
@@ -261,10 +263,18 @@ class FakeStack:
                     fn, lambda: f"<{fn}>")()
 
 
+def waf_stack() -> FakeStack:
+    """The rate-limit stack (waf.yaml) as `provision` creates it in us-east-1."""
+    from publish.targets.cloudfront.provision import WAF_TEMPLATE
+
+    return FakeStack("schoolplein-waf", WAF_TEMPLATE.read_text(encoding="utf-8"))
+
+
 def run_viewer_function(events: list[dict], revoked=(), kvs_down: bool = False) -> list[dict]:
     """Run publish/targets/cloudfront/templates/viewer-request.js in node (viewer_request_harness.js).
 
-    Each event is {"uri", "cookies"}; each result {"result": request or response,
+    Each event is {"uri", "method", "headers", "cookies"} (method GET, no headers
+    or cookies when left out); each result {"result": request or response,
     "lookups": keys the function looked up in the key value store}.
     """
     from publish.targets.cloudfront.provision import VIEWER_REQUEST_JS

@@ -31,12 +31,14 @@ def operation(method: str, path: str) -> str:
         return "DeleteObjects"
     if method == "PUT":
         return "PutObject"
+    if method == "DELETE":
+        return "DeleteObject"
     return f"{method} {parts.path}"
 
 
 @dataclass
 class KillAt:
-    operation: str  # e.g. "DeleteObjects", "PutObject", "CreateInvalidation"
+    operation: str  # e.g. "DeleteObjects", "DeleteObject", "PutObject", "CreateInvalidation"
     nth: int = 1
     after: bool = False  # True: let AWS do it, kill before the answer comes back
 

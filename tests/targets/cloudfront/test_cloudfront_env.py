@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
-from cf_helpers import FakeStack
+from cf_helpers import FakeStack, waf_stack
 from dotenv import dotenv_values
 
 from publish.targets.cloudfront.provision import provision
@@ -63,7 +63,7 @@ def test_rotation_writes_the_new_key_into_env(tmp_path, roster, section_map, mon
                     CLOUDFRONT_PRIVATE_KEY_FILE="private/old.pem", SCHOOLPLEIN_S3_BUCKET="b")
     settings = CloudFrontSettings.from_env(root=project)
     cfn = FakeStack()
-    provision(settings, cfn, out=lambda _: None)
+    provision(settings, cfn, waf=waf_stack(), out=lambda _: None)
     printed: list[str] = []
     rotate_keys(settings, roster, section_map, cfn,
                 new_key_file=project / "private/new.pem", letters_dir=tmp_path / "brieven",

@@ -11,12 +11,18 @@ from pathlib import Path
 
 import pytest
 import yaml
-from cf_helpers import CfnLoader, FakeStack, load_template
+from cf_helpers import CfnLoader, FakeStack, load_template, waf_stack
 
 from plugins.errors import SchoolpleinError
 from plugins.public_pages import render_login_assets
 from publish.targets.cloudfront.links import write_cloudfront_letters
-from publish.targets.cloudfront.provision import TEMPLATE, VIEWER_REQUEST_JS, provision, template_body
+from publish.targets.cloudfront.provision import (
+    TEMPLATE,
+    VIEWER_REQUEST_JS,
+    WAF_TEMPLATE,
+    provision,
+    template_body,
+)
 from publish.targets.cloudfront.rotation import rotate_keys
 from publish.targets.cloudfront.settings import CloudFrontSettings
 from publish.targets.cloudfront.signing import generate_key_pair
@@ -41,10 +47,11 @@ def settings(tmp_path_factory):
 
 
 def test_cfn_lint_has_no_errors(tmp_path):
-    """Both the file in git and what provision sends (with the function's code) lint clean."""
+    """The file in git, what provision sends (with the function's code) and the rate limits'
+    stack lint clean."""
     rendered = tmp_path / "schoolplein.yaml"
     rendered.write_text(template_body(), encoding="utf-8")
-    for path in (TEMPLATE, rendered):
+    for path in (TEMPLATE, rendered, WAF_TEMPLATE):
         result = subprocess.run([str(CFN_LINT), str(path)], capture_output=True, text=True)
         assert result.returncode == 0, result.stdout + result.stderr
 
@@ -69,8 +76,9 @@ def test_template_protects_sections(template):
     assert all(block.values())
     dist = res["Distribution"]["Properties"]["DistributionConfig"]
     assert "TrustedKeyGroups" not in dist["DefaultCacheBehavior"]
-    protected = {b["PathPattern"] for b in dist["CacheBehaviors"] if b.get("TrustedKeyGroups")}
-    assert protected == {"/school/*", "/groep/*", "/gezin/*"}  # also: test_cloudfront_sources
+    protected = [b["PathPattern"] for b in dist["CacheBehaviors"] if b.get("TrustedKeyGroups")]
+    # also: test_cloudfront_sources; the postvak narrows /gezin/*, so it comes first
+    assert protected == ["/gezin/*/postvak/*", "/school/*", "/groep/*", "/gezin/*"]
     assert dist["CustomErrorResponses"][0]["ResponsePagePath"] == "/403.html"
     assert dist["DefaultRootObject"] == "index.html"
     statement = res["SiteBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"][0]
@@ -78,10 +86,10 @@ def test_template_protects_sections(template):
 
 
 def test_provision_creates_then_keeps_domain_certificate_and_keys(settings):
-    cfn, printed = FakeStack(), []
+    cfn, waf, printed = FakeStack(), waf_stack(), []
     cert = "arn:aws:acm:us-east-1:123456789012:certificate/abc"
     outputs = provision(settings, cfn, domain_name="ouders.kcdematrix.nl", certificate_arn=cert,
-                        out=printed.append)
+                        waf=waf, out=printed.append)
     action, kw = cfn.calls[1]
     assert action == "create" and ("wait", {"name": "stack_create_complete"}) in cfn.calls
     created = {p["ParameterKey"]: p["ParameterValue"] for p in kw["Parameters"]}
@@ -90,9 +98,12 @@ def test_provision_creates_then_keeps_domain_certificate_and_keys(settings):
     assert "  CLOUDFRONT_DOMAIN=ouders.kcdematrix.nl" in printed
     assert "  CLOUDFRONT_KEY_PAIR_ID=K1TESTKEY" in printed
     assert any(line.startswith("  CLOUDFRONT_KVS_ARN=") for line in printed)
+    # The rate limits' stack first (us-east-1), its web ACL then on the distribution.
+    assert [op for op, _ in waf.calls] == ["describe", "create", "wait", "describe"]
+    assert created["WebAclArn"] == waf.outputs()["WebAclArn"] == cfn.params["WebAclArn"]
 
     printed.clear()
-    provision(settings, cfn, out=printed.append)  # a plain update: nothing is lost
+    provision(settings, cfn, waf=waf, out=printed.append)  # a plain update: nothing is lost
     (update,) = [kw for op, kw in cfn.calls if op == "update"]
     kept = {p["ParameterKey"] for p in update["Parameters"] if p.get("UsePreviousValue")}
     assert kept == {"DomainName", "CertificateArn", "PublicKeyPem", "PublicKeyPemB", "SigningKey",
@@ -102,7 +113,7 @@ def test_provision_creates_then_keeps_domain_certificate_and_keys(settings):
     assert "  CLOUDFRONT_DOMAIN=ouders.kcdematrix.nl" in printed
 
     printed.clear()
-    provision(settings, cfn, remove_domain=True, log_days=14, out=printed.append)
+    provision(settings, cfn, remove_domain=True, log_days=14, waf=waf, out=printed.append)
     assert cfn.params["DomainName"] == cfn.params["CertificateArn"] == ""
     assert cfn.params["LogRetentionDays"] == "14" and cfn.key_log == [("create", "K1TESTKEY")]
     assert "  CLOUDFRONT_DOMAIN=d1.cloudfront.net" in printed
@@ -110,7 +121,8 @@ def test_provision_creates_then_keeps_domain_certificate_and_keys(settings):
 
 def test_provision_refuses_half_a_domain(settings):
     with pytest.raises(SchoolpleinError, match="certificaat"):
-        provision(settings, FakeStack(), domain_name="ouders.kcdematrix.nl", out=lambda _: None)
+        provision(settings, FakeStack(), domain_name="ouders.kcdematrix.nl", waf=waf_stack(),
+                  out=lambda _: None)
 
 
 def test_template_keeps_private_logs_for_a_limited_time(template):
@@ -144,7 +156,7 @@ def small(roster):
 
 def provisioned(settings) -> FakeStack:
     cfn = FakeStack()
-    provision(settings, cfn, out=lambda _: None)
+    provision(settings, cfn, waf=waf_stack(), out=lambda _: None)
     cfn.calls.clear()
     return cfn
 
@@ -230,3 +242,15 @@ def test_login_assets_have_no_inline_script_or_secret(tmp_path):
     assert "nieuwe link" in (tmp_path / "403.html").read_text()
     for path in written:
         assert "PRIVATE KEY" not in path.read_text()
+
+
+def test_the_rate_limits_live_in_us_east_1_whatever_the_buckets_region(settings, monkeypatch):
+    """CloudFront's web ACLs can only be made in us-east-1; the site stays in AWS_REGION."""
+    import publish.targets.cloudfront as target
+
+    asked, waf = [], waf_stack()
+    monkeypatch.setattr(target, "aws_client",
+                        lambda service, s, region="": asked.append((service, region)) or waf)
+    provision(settings, FakeStack(), out=lambda _: None)
+    assert settings.region != "us-east-1" and asked == [("cloudformation", "us-east-1")]
+    assert [op for op, _ in waf.calls if op == "create"] == ["create"]

@@ -5,7 +5,7 @@
 // CloudFront Functions runtime; the import line is the only thing rewritten.
 //
 // stdin:  {"source": path, "revoked": [keys], "kvsDown": bool,
-//          "events": [{"uri": ..., "cookies": {...}}]}
+//          "events": [{"uri": ..., "method": "GET", "headers": {...}, "cookies": {...}}]}
 // stdout: one result per event: the returned request or response object.
 'use strict';
 const fs = require('fs');
@@ -41,7 +41,8 @@ const handler = new vm.Script(code, { filename: 'viewer-request.js' }).runInCont
   const results = [];
   for (const event of input.events) {
     lookups.length = 0;
-    const request = { method: 'GET', uri: event.uri, querystring: {}, headers: {},
+    const request = { method: event.method || 'GET', uri: event.uri,
+      querystring: event.querystring || {}, headers: event.headers || {},
       cookies: event.cookies || {} };
     const result = await handler({ version: '1.0', context: { eventType: 'viewer-request' },
       viewer: { ip: '192.0.2.1' }, request: request });

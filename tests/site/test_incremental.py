@@ -1,0 +1,159 @@
+"""Incremental builds give exactly what a clean build gives, whatever was edited in between."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+from pathlib import Path
+
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from plugins.roster import write_roster
+from plugins.settings import load_settings
+from plugins.site import build as clean_build
+from tasks.common import build as incremental_build
+from tests.helpers import ROOT
+from tests.photos.conftest import group_photo
+
+GROUPS = ("groep-1", "groep-2")
+KIDS = [(f"kind-{i}", name, "Jansen" if i % 2 else "Bos", GROUPS[i % 2])
+        for i, name in enumerate(["Anna", "Bram", "Cas", "Daan", "Eva", "Fleur", "Gijs", "Hugo"])]
+FAMILIES = [f"{i:02d}" + "k" * 18 for i in range(len(KIDS))]
+
+
+def write_school(root: Path, consent: dict[str, str], moved: dict[str, str]) -> None:
+    write_roster(root / "roster",
+                 groups=[[g, g.replace("-", " ").title(), "2026-2027"] for g in GROUPS],
+                 children=[[k, first, last, moved.get(k, group), consent.get(k, "")]
+                           for k, first, last, group in KIDS],
+                 parents=[[f"ouder-{i}", f"Ouder Nummer{i}", f"ouder{i}@example.nl",
+                           FAMILIES[i], k] for i, (k, *_rest) in enumerate(KIDS)],
+                 staff=[["mt-1", "Directeur Eén", "d@example.nl", "directie", ""]])
+
+
+def post(folder: Path, title: str, text: str, day: int) -> None:
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    folder.write_text(f"Title: {title}\nDate: 2026-10-{day:02d} 10:00\n\n{text}\n")
+
+
+def photo_post(folder: Path, names: list[str], day: int, shade: int) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    post(folder / "index.md", "Uitje", "Met foto's.", day)
+    group_photo(folder / "a.jpg", names, colour=(shade, 90, 60))
+    (folder / "fotos.txt").write_text("")
+
+
+EDITS = st.one_of(
+    st.tuples(st.just("post"), st.sampled_from(["school", *[f"groep/{g}" for g in GROUPS],
+                                                f"gezin/{FAMILIES[0]}"]),
+              st.integers(1, 28), st.text("abc xyz", min_size=1, max_size=12)),
+    st.tuples(st.just("edit"), st.integers(0, 5), st.text("klm nop", min_size=1, max_size=12)),
+    st.tuples(st.just("delete"), st.integers(0, 5)),
+    st.tuples(st.just("move"), st.integers(0, 5), st.sampled_from(["school", "groep/groep-2"])),
+    st.tuples(st.just("photos"), st.sampled_from(GROUPS), st.integers(1, 28),
+              st.sampled_from([(0, 1, 2), (1, 2, 3), (0, 1, 2, 3)]), st.integers(0, 255)),
+    st.tuples(st.just("retag"), st.integers(0, 5),
+              st.sampled_from(["geen herkenbare kinderen", "Anna, Cas, Eva", "Bram, Daan, Fleur"])),
+    st.tuples(st.just("consent"), st.sampled_from([k[0] for k in KIDS]),
+              st.sampled_from(["", "geen", "groep", "school"])),
+    st.tuples(st.just("child_moves"), st.sampled_from([k[0] for k in KIDS]),
+              st.sampled_from(GROUPS)),
+)
+
+
+def posts_of(content: Path) -> list[Path]:
+    return sorted(p for p in content.rglob("*.md") if "publiek" not in p.parts)
+
+
+def apply(edit, school: Path, consent: dict, moved: dict) -> None:
+    content = school / "content"
+    kind = edit[0]
+    existing = posts_of(content)
+    if kind == "post":
+        _, where, day, text = edit
+        post(content / where / f"2026-10-{day:02d}-bericht-{len(existing)}.md", f"B {text}",
+             text, day)
+    elif kind == "edit" and existing:
+        target = existing[edit[1] % len(existing)]
+        target.write_text(target.read_text() + f"\n{edit[2]}\n")
+    elif kind == "delete" and existing:
+        target = existing[edit[1] % len(existing)]
+        shutil.rmtree(target.parent) if target.name == "index.md" else target.unlink()
+    elif kind == "move" and existing:
+        target = existing[edit[1] % len(existing)]
+        if target.name != "index.md":
+            destination = content / edit[2] / target.name
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            target.rename(destination)
+    elif kind == "photos":  # tagged with children of that group (as the roster first had it)
+        _, group, day, which, shade = edit
+        members = [first for _k, first, _last, g in KIDS if g == group]
+        photo_post(content / "groep" / group / f"2026-10-{day:02d}-uitje-{shade}",
+                   [members[i] for i in which], day, shade)
+    elif kind == "retag":
+        folders = sorted(p.parent for p in content.rglob("fotos.txt"))
+        if folders:
+            (folders[edit[1] % len(folders)] / "fotos.txt").write_text(f"a.jpg: {edit[2]}\n")
+    elif kind == "consent":
+        consent[edit[1]] = edit[2]
+    elif kind == "child_moves":
+        moved[edit[1]] = edit[2]
+    write_school(school, consent, moved)
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.lists(EDITS, min_size=1, max_size=4))
+@example([("photos", "groep-1", 5, (0, 1, 2), 10),
+          ("retag", 0, "geen herkenbare kinderen")])  # the photos change, the post does not
+@example([("photos", "groep-2", 6, (0, 1, 2), 20), ("consent", "kind-1", "geen")])
+@example([("post", "groep/groep-1", 3, "a"), ("move", 1, "school")])
+def test_incremental_builds_equal_a_clean_build(tmp_path_factory, edits):
+    school = tmp_path_factory.mktemp("school")
+    consent: dict[str, str] = {}
+    moved: dict[str, str] = {}
+    write_school(school, consent, moved)
+    shutil.copytree(ROOT / "content" / "publiek", school / "content" / "publiek")
+    post(school / "content" / "school" / "2026-10-01-welkom.md", "Welkom", "Hallo.", 1)
+    cfg = dataclasses.replace(load_settings(ROOT, dict(os.environ)), roster=school / "roster",
+                              content=school / "content", output=school / "output",
+                              build_cache=school / "bcache", photo_cache=school / "pcache",
+                              audit=school / "audit", private=school / "private")
+    incremental_build(cfg)
+    for edit in edits:
+        apply(edit, school, consent, moved)
+        incremental_build(cfg)
+    clean_build(output_path=str(school / "clean"), schoolplein_roster=str(school / "roster"),
+                path=str(school / "content"), photo_cache_dir=str(school / "pcache-clean"),
+                photo_audit_dir=str(school / "audit-clean"))
+    assert snapshot(school / "output") == snapshot(school / "clean"), edits
+
+
+def test_one_new_post_rewrites_only_its_own_files(tmp_path):
+    """The demo school, built, then a teacher adds one post: every other file keeps its bytes,
+    inode and mtime (so rsync and the S3 sync see nothing to do) and no photo is encoded."""
+    for name in ("roster", "content"):
+        shutil.copytree(ROOT / name, tmp_path / name)
+    cfg = dataclasses.replace(load_settings(ROOT, dict(os.environ)), roster=tmp_path / "roster",
+                              content=tmp_path / "content", output=tmp_path / "output",
+                              build_cache=tmp_path / "bcache", photo_cache=tmp_path / "pcache",
+                              audit=tmp_path / "audit", private=tmp_path / "private")
+    incremental_build(cfg)
+    before = {p.relative_to(cfg.output).as_posix(): (p.stat().st_ino, p.stat().st_mtime_ns)
+              for p in cfg.output.rglob("*") if p.is_file()}
+    post(cfg.content / "groep" / "groep-4" / "2026-11-20-nieuw.md", "Nieuw", "Vandaag.", 20)
+    built = incremental_build(cfg)
+    after = {p.relative_to(cfg.output).as_posix(): (p.stat().st_ino, p.stat().st_mtime_ns)
+             for p in cfg.output.rglob("*") if p.is_file()}
+    changed = sorted(rel for rel in after if before.get(rel) != after[rel])
+    assert changed == ["groep/groep-4/2026-11-20-nieuw/index.html", "groep/groep-4/feed.atom",
+                       "groep/groep-4/index.html"], changed
+    assert set(before) <= set(after)
+    state = built["SCHOOLPLEIN_BUILD_STATE"]
+    assert state.photo_hashes and state.photos_encoded == 0  # photos there, none re-encoded
