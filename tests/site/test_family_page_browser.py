@@ -307,6 +307,7 @@ def test_missing_choices_are_said_before_anything_is_sent(page):
 
 
 @pytest.mark.parametrize("status, says", [
+    (400, "open uw eigen inloglink opnieuw"),
     (401, "U bent niet (meer) ingelogd"),
     (403, "alleen de ouders van dit gezin"),
     (409, "Dit kenmerk bestond al"),

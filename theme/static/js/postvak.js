@@ -273,6 +273,9 @@
 
   function failure(status) {
     switch (status) {
+      case 400:  // CloudFront: more than one login link opened on this device
+        return ['De school kon dit niet aannemen. Log uit, open uw eigen inloglink opnieuw en ' +
+                'verstuur het daarna nog eens; uw tekst blijft hier staan.'];
       case 401:
         return ['U bent niet (meer) ingelogd. Log opnieuw in en verstuur het daarna nog eens; ' +
                 'uw tekst blijft hier staan.'];
