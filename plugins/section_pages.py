@@ -2,7 +2,10 @@
 
 Each section gets its own paginated index and Atom feed inside its own path,
 so no page lists content of a section its readers may not open. Family pages
-double as the parents' home page: they link the sections the family may read.
+double as the parents' home page: they link the sections the family may read,
+show the household's conversation with the school (its postvak items, read
+from the file the processing exports, and the staff's posts) and hold the
+postvak's forms.
 The public part holds only the landing page, help pages, robots.txt and the
 error pages; none of it carries personal data.
 """
@@ -14,6 +17,7 @@ from pathlib import Path
 
 from pelican.generators import Generator
 
+from . import family_threads
 from .public_pages import render_login_assets
 
 ROBOTS_TXT = "User-agent: *\nDisallow: /\n"
@@ -35,27 +39,25 @@ class SectionPagesGenerator(Generator):
         groups = [s for s in sections if s.kind == "group"]
 
         base = dict(self.context, sections=sections, public_pages=pages, groups=groups)
+        family_ids = frozenset(s.key for s in sections if s.kind == "family")
         for section in sections.protected:
             articles = by_section.get(section.prefix, [])
             # Everything a section's pages show besides the build's context goes in as keyword
             # arguments: the incremental writer reuses the pages when none of it changed.
             page = {"section": section}
-            if section.kind == "family":
-                family = roster.families[section.key]
-                kids = [roster.children[c] for c in family.children]
-                page.update(
-                    family_children=[(c.first_name, roster.groups[c.group].name) for c in kids],
-                    family_groups=[sections.get("group", g) for g in sorted({c.group for c in kids})],
-                )
-                template = "family"
-            else:
-                template = "section"
             save_as = f"{section.dir}/index.html"
-            writer.write_file(
-                save_as, self.get_template(template), base,
-                paginated={"articles": articles}, template_name="section",
-                url=f"{section.dir}/", articles=articles, section_page=section.name, **page,
-            )
+            if section.kind == "family":
+                # One page, the whole conversation: a household's thread is short.
+                page.update(self._family(section, roster, family_ids, articles))
+                writer.write_file(save_as, self.get_template("family"), base,
+                                  url=f"{section.dir}/", articles=articles,
+                                  section_page=section.name, **page)
+            else:
+                writer.write_file(
+                    save_as, self.get_template("section"), base,
+                    paginated={"articles": articles}, template_name="section",
+                    url=f"{section.dir}/", articles=articles, section_page=section.name, **page,
+                )
             if articles:
                 writer.write_feed(
                     articles, dict(base, section=section,
@@ -70,3 +72,21 @@ class SectionPagesGenerator(Generator):
         render_login_assets(self.output_path, school_name=self.settings["SITENAME"])
         robots = Path(self.output_path) / "robots.txt"
         robots.write_text(ROBOTS_TXT, encoding="utf-8")
+
+    def _family(self, section, roster, family_ids, articles) -> dict:
+        sections = self.settings["SCHOOLPLEIN_SECTIONS"]
+        kids = family_threads.family_children(roster, section.key,
+                                              self.settings["PHOTO_CONSENT_DEFAULT"])
+        items = family_threads.read_thread(self.settings["SCHOOLPLEIN_PRIVATE"], section.key)
+        groups = sorted({roster.children[k.id].group for k in kids})
+        # Plain values, so the incremental writer can tell when the page is unchanged.
+        return dict(
+            family_id=section.key,
+            family_children=family_threads.plain(kids),
+            family_groups=[sections.get("group", g) for g in groups],
+            recipients=family_threads.plain(family_threads.recipients(roster, section.key)),
+            thread=family_threads.plain(
+                family_threads.conversation(items, articles, section.key, family_ids)),
+            postvak_url=f"/{section.dir}/postvak/",
+            consent_text={str(k): v for k, v in family_threads.CONSENT_TEXT.items()},
+        )

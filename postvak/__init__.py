@@ -12,11 +12,11 @@ from .process import Summary, Urgent, acknowledge_urgent, pending_urgent, proces
 from .schedule import Tick, absences_on, send_daylists, systemd_units, tick, watch
 from .settings import PostvakSettings, SmtpSettings
 from .store import QuarantineItem, Received, intake, quarantine_list
-from .thread import ThreadItem, family_thread, threads
+from .thread import ThreadItem, export_threads, family_thread, threads
 
 __all__ = [
     "Delivery", "Outcome", "PostvakSettings", "QuarantineItem", "Received", "SmtpSettings",
     "Summary", "ThreadItem", "Tick", "Urgent", "absences_on", "acknowledge_urgent",
-    "family_thread", "intake", "pending_urgent", "process", "quarantine_list",
+    "export_threads", "family_thread", "intake", "pending_urgent", "process", "quarantine_list",
     "record_admin_decision", "send_daylists", "systemd_units", "threads", "tick", "watch",
 ]

@@ -5,15 +5,21 @@ its own parents appear, plus the school's consent decisions about its children.
 The other household of a shared child never shows up here, not even its
 absence reports or consent choices (those parents are told by mail).
 `text` is the parent's own words exactly as typed: the page must escape it.
+
+The build never imports this package: `export_threads` writes each family's
+thread to a private file (format: plugins/family_threads.py) that the family
+page reads. Call it after every run that can change a status: `process`,
+`tick` (mail retries turn "verwerkt" into "doorgestuurd aan ..."), and
+`record_admin_decision`.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
+from plugins.family_threads import FOLDER, ThreadItem, encode, thread_file
 from plugins.roster import Consent, Roster
 
 from . import store
@@ -25,17 +31,6 @@ from .process import ADMIN_KIND
 from .store import Received
 
 RECEIVED, PROCESSED = "ontvangen", "verwerkt"
-
-
-@dataclass(frozen=True)
-class ThreadItem:
-    id: str
-    kind: str  # afwezigheid, bericht, beeldgebruik, besluit (or "onbekend" in quarantine)
-    at: datetime  # when the server received it
-    sender: str  # the parent's own name; "de school" for a decision
-    summary: str  # one line in Dutch
-    text: str  # the parent's words as typed (message, absence note): escape when rendering
-    status: str  # ontvangen / verwerkt / doorgestuurd aan <naam> / niet verwerkt: <reden>
 
 
 def family_thread(private: Path, roster: Roster, family_id: str) -> tuple[ThreadItem, ...]:
@@ -70,6 +65,36 @@ def threads(private: Path, roster: Roster) -> dict[str, tuple[ThreadItem, ...]]:
             found[envelope.family].append(ThreadItem(envelope.id, kind, envelope.received_at, name,
                                                      kind.capitalize(), "", RECEIVED))
     return {fid: tuple(sorted(items, key=lambda i: (i.at, i.id))) for fid, items in found.items()}
+
+
+def export_threads(private: Path, roster: Roster) -> list[Path]:
+    """Write every family's thread for the build: `private/postvak/gezinnen/<family-id>.json`.
+
+    One file per family in the roster (an empty thread too, so a missing file
+    means "not exported yet"), each written whole (temp file, fsync, rename) and
+    only when its content changed; files of families no longer in the roster are
+    removed. Holds the postvak lock, so it sees no half-processed submission:
+    call it after `process` returned, never inside it. Returns the files written or
+    removed.
+    """
+    with store.locked(private):
+        found = threads(private, roster)
+        folder = Path(private) / FOLDER
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        written = []
+        for family_id, items in found.items():
+            path = thread_file(private, family_id)
+            data = encode(family_id, items)
+            if path.exists() and path.read_bytes() == data:
+                continue
+            store.write_file(path, data, sync_dir=False)
+            written.append(path)
+        for stale in folder.glob("*.json"):
+            if stale.stem not in found:
+                stale.unlink()
+                written.append(stale)
+        store.fsync_dir(folder)
+    return written
 
 
 def _own_parent(roster: Roster, family_id: str, login: str) -> str:
