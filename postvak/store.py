@@ -10,6 +10,8 @@
       mislukt/<mail-id>.eml    refused for good by the SMTP server (+ .reden.txt)
       spoed/<id>.json          consent withdrawals applied but not yet published
       daglijst/<date>          marker: that day's lists for the teachers are queued
+      gezinnen/<family>.json   each family's thread for its page (thread.export_threads)
+      binnenkomst/             a server's spool pulled over rsync, before intake
       beeldgebruik-audit.csv   every consent choice and decision (consent.py)
     private/mail/<mail-id>.eml the local mailbox when no SMTP server is set
 

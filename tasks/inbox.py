@@ -27,16 +27,16 @@ def collect_and_process(cfg: Settings, collect, publish, out=print) -> None:
     collected = collect(lambda received: postvak.intake(received, cfg.private))
     tick = postvak.tick(pv)
     summary = tick.summary
-    export = getattr(postvak, "export_threads", None)  # the family pages' threads
-    if export is not None:
-        from plugins.roster import load_roster
+    from plugins.roster import load_roster
 
-        export(cfg.private, load_roster(cfg.roster))
+    # what the family pages show: a status can change without anything new applied
+    # (a delayed mail went out, something was quarantined)
+    threads_changed = postvak.export_threads(cfg.private, load_roster(cfg.roster))
     if collected or summary.applied or summary.quarantined:
         out(f"Postvak: {collected} opgehaald.\n{summary.text()}")
     if tick.daylist is not None:
         out(f"Daglijst voor de leerkrachten: {tick.daylist.sent} verstuurd.")
-    if summary.applied or summary.urgent:
+    if summary.applied or summary.urgent or threads_changed:
         publish()
         gone = datetime.now(UTC)
         for urgent in summary.urgent:

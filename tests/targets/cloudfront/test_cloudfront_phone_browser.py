@@ -93,7 +93,7 @@ def test_parent_logs_in_finds_their_family_and_logs_out(phone, site, settings, r
     phone.wait_for(f"document.querySelector('h1').textContent === '{FAMILY}'")
 
     phone.goto(site.url + "/uitloggen/")
-    phone.wait_for("document.getElementById('status').textContent.includes('uitgelogd')")
+    phone.wait_for("document.getElementById('status').textContent.includes('U bent uitgelogd')")
     assert phone.evaluate("window.innerWidth") == 390  # the theme's page, phone layout
     assert login_cookies(phone, expect_none=True) == []
     phone.goto(site.url + FAMILY)
@@ -124,7 +124,7 @@ def test_teacher_scans_every_part_and_logging_out_clears_them_all(phone, site, s
     phone.wait_for(f"document.querySelector('h1').textContent === '{families[-1]}'")
 
     phone.goto(site.url + "/uitloggen/")
-    phone.wait_for("document.getElementById('status').textContent.includes('uitgelogd')")
+    phone.wait_for("document.getElementById('status').textContent.includes('U bent uitgelogd')")
     assert login_cookies(phone, expect_none=True) == []
     for path in ("/school/", families[0], families[-1]):
         phone.goto(site.url + path)
