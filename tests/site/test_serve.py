@@ -8,6 +8,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -28,14 +29,21 @@ def demo(tmp_path):
     proc = subprocess.Popen([invoke, "demo", "--port", str(port), "--postvak", "1"], cwd=ROOT,
                             env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    lines = []
-    try:
+    lines: list[str] = []
+    started = threading.Event()
+
+    def read() -> None:  # everything the demo prints, as it prints it
         for line in proc.stdout:
             lines.append(line)
             if "draait op http://127.0.0.1" in line:
-                break
+                started.set()
+        started.set()
+
+    threading.Thread(target=read, daemon=True).start()
+    try:
+        started.wait(timeout=120)
         assert proc.poll() is None, "".join(lines)
-        yield tmp_path, env, port, "".join(lines)
+        yield tmp_path, env, port, lines
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=20)
@@ -45,7 +53,8 @@ def demo(tmp_path):
 
 
 def test_demo_letters_match_the_printed_logins_and_a_new_build_is_live(demo, roster):
-    tmp, env, port, banner = demo
+    tmp, env, port, printed = demo
+    banner = "".join(printed)
     logins = dict(re.findall(r"(\S+@\S+)\s+/\s+(\S{4}-\S{4}-\S{4}-\S{4})", banner))
     assert len(logins) == 3, banner
     letters = list((tmp / "private" / "letters").glob("brieven-*.html"))
@@ -69,7 +78,8 @@ def test_demo_letters_match_the_printed_logins_and_a_new_build_is_live(demo, ros
 
 
 def test_the_demo_processes_what_a_parent_sends_beside_the_server(demo, roster):
-    tmp, env, port, banner = demo
+    tmp, env, port, printed = demo
+    banner = "".join(printed)
     logins = dict(re.findall(r"(\S+@\S+)\s+/\s+(\S{4}-\S{4}-\S{4}-\S{4})", banner))
     parent = roster.parents["ouder-001"]
     assert str(tmp / "private" / "mail") in banner
@@ -90,4 +100,35 @@ def test_the_demo_processes_what_a_parent_sends_beside_the_server(demo, roster):
                 if teacher.email in p.read_text(errors="replace"))
     assert f"http://127.0.0.1:{port}/gezin/{parent.family}/" in mail  # a link, not the text
     assert "eerder weg" not in mail
+    client.close()
+
+
+def test_in_the_demo_a_withdrawal_empties_the_photos_and_shows_on_the_family_page(demo, roster):
+    """The issue's walk-through: the demo parent withdraws Zoë's photo consent; beside the
+    server the demo processes it, rebuilds, and says how long it took until the photos
+    were gone; the family page shows it in the conversation."""
+    tmp, env, port, printed = demo
+    banner = "".join(printed)
+    logins = dict(re.findall(r"(\S+@\S+)\s+/\s+(\S{4}-\S{4}-\S{4}-\S{4})", banner))
+    parent = roster.parents["ouder-001"]
+    login = (parent.email, logins[parent.email])
+    client = Client(f"http://127.0.0.1:{port}")
+    page = client.get("/groep/groep-3/2026-10-02-kinderboerderij/", login)[1].decode()
+    photos = set(re.findall(r'src="(/groep/groep-3/fotos/[^"]+)"', page))
+    assert photos
+    body = {"v": 1, "soort": "beeldgebruik", "kind": "zoe-devries", "keuze": "geen"}
+    assert client.request("PUT", f"/gezin/{parent.family}/postvak/{uuid.uuid4()}.json", login,
+                          json.dumps(body).encode(),
+                          {"Content-Type": "application/json"})[0] == 201
+    deadline = time.monotonic() + 60
+    while not any("foto's weg om" in line for line in printed):
+        assert time.monotonic() < deadline, "".join(printed[-20:])
+        time.sleep(0.3)
+    assert re.search(r"Beeldgebruik van zoe-devries beperkt: .* \(\d+\.\d s\)", "".join(printed))
+    page = client.get("/groep/groep-3/2026-10-02-kinderboerderij/", login)[1].decode()
+    after = set(re.findall(r'src="(/groep/groep-3/fotos/[^"]+)"', page))
+    assert after < photos  # the photos that showed her are gone from the page
+    assert all(client.get(url, login)[0] == 404 for url in photos - after)  # and the server
+    family = client.get(f"/gezin/{parent.family}/", login)[1].decode()
+    assert "Beeldgebruik" in family and "Zo" in family  # the conversation lists it
     client.close()
