@@ -41,7 +41,9 @@ sys.path.insert(0, str(ROOT))
 
 from plugins.roster import load_roster  # noqa: E402
 from plugins.site import build  # noqa: E402
-from publish import accounts, basic_auth, local_server  # noqa: E402
+from publish import accounts  # noqa: E402
+from publish.targets import basic_auth  # noqa: E402
+from publish.targets.basic_auth import local_server  # noqa: E402
 
 POSTS = {"groep-3": "/groep/groep-3/2026-10-02-kinderboerderij/",
          "groep-4": "/groep/groep-4/2026-10-09-herfstwandeling/"}

@@ -14,6 +14,7 @@ prints one JSON line: {"files", "schoolplein_uploads", "s3sync_rule_uploads", "r
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import io
 import json
@@ -61,6 +62,7 @@ def s3_sync_rule(output: Path, s3) -> int:
 
 
 def main() -> None:
+    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()
     logging.disable(logging.WARNING)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
