@@ -85,12 +85,32 @@ def read_audit(private: Path) -> list[dict[str, str]]:
         return [r for r in csv.DictReader(fh) if None not in r.values()]
 
 
-def recorded_choices(private: Path, child: str) -> dict[str, Consent]:
-    """Each parent's latest recorded choice for the child (the admin's decisions excluded)."""
+def recorded_choices(private: Path, child: str, current: Consent) -> dict[str, Consent]:
+    """Each parent's latest choice for the child since the consent last became narrower.
+
+    A choice made before a narrowing (a parent's withdrawal, the school's decision)
+    or before the admin changed the roster cell by hand no longer counts toward a
+    wider consent: after that, every parent must choose again (fail closed).
+    `current` is the effective consent now; when it differs from what the trail
+    last set, the cell was edited by hand and no earlier choice counts.
+    """
     latest: dict[str, Consent] = {}
+    last_set: Consent | None = None
     for row in read_audit(private):
-        if row["kind"] == child and not row["door"].startswith(SCHOOL):
-            latest[row["door"]] = Consent(row["keuze"])
+        if row["kind"] != child:
+            continue
+        try:
+            chosen, old, new = Consent(row["keuze"]), Consent(row["oud"]), Consent(row["nieuw"])
+        except ValueError:
+            continue
+        school = row["door"].startswith(SCHOOL)
+        if school or rank(new) < rank(old):
+            latest = {}
+        if not school:
+            latest[row["door"]] = chosen
+        last_set = new
+    if last_set is not None and last_set != current:
+        return {}
     return latest
 
 

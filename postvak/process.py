@@ -279,8 +279,9 @@ def _consent(envelope: Received, state: _State, parent: Parent, children: tuple[
         raise Rejected(f"beeldgebruik: {parent.id} staat niet als ouder van '{choice.child}' in de "
                        "roster (alleen ouders van het kind beslissen)")
     linked = [p.id for p in roster.parents_of(choice.child)]
-    outcome = consent.decide(state.effective(choice.child), choice.choice, parent.id,
-                             consent.recorded_choices(state.private, choice.child), linked)
+    current = state.effective(choice.child)
+    outcome = consent.decide(current, choice.choice, parent.id,
+                             consent.recorded_choices(state.private, choice.child, current), linked)
     when = envelope.received_at
     effect = state.consent_effect(envelope.id, choice.child, outcome, parent.id, envelope.family,
                                   when)

@@ -16,6 +16,7 @@ page reads. Call it after every run that can change a status: `process`,
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, datetime
 from pathlib import Path
 
@@ -54,10 +55,9 @@ def threads(private: Path, roster: Roster) -> dict[str, tuple[ThreadItem, ...]]:
             continue  # the first one is in the thread already
         name = _own_parent(roster, entry.family, entry.sender)
         if name:
-            reason = entry.reason.splitlines()[0]
             found[entry.family].append(ThreadItem(
                 entry.name, _kind(entry.body), entry.received_at, name,
-                "Niet verwerkt", "", f"niet verwerkt: {reason}"))
+                "Niet verwerkt", "", f"niet verwerkt: {parent_reason(entry.reason)}"))
     for envelope in store.inbox(private):
         name = _own_parent(roster, envelope.family, envelope.sender)
         if name:
@@ -95,6 +95,20 @@ def export_threads(private: Path, roster: Roster) -> list[Path]:
                 written.append(stale)
         store.fsync_dir(folder)
     return written
+
+
+# Reasons about the parent's own input (dates, lengths): shown as they are. Anything about
+# who or what exists at school (a child id, a recipient, a sender) is not: the page would
+# tell a curious parent which pupils or staff ids exist. The admin sees every reason.
+OWN_INPUT = re.compile(r"^(afwezigheid: .*(ligt|valt|schooldagen|voor 'van'|geen datum|bestaat "
+                       r"niet|onbekende reden)|'[a-z_]+' is (te lang|leeg|geen tekst)|'[a-z_]+' "
+                       r"bevat onzichtbare|te groot)")
+GENERIC = "de school bekijkt het; is het dringend, bel dan de school"
+
+
+def parent_reason(reason: str) -> str:
+    first = reason.splitlines()[0]
+    return first if OWN_INPUT.match(first) else GENERIC
 
 
 def _own_parent(roster: Roster, family_id: str, login: str) -> str:

@@ -115,6 +115,29 @@ def test_the_school_decides_when_parents_disagree(school, inbox):
         assert [i.sender for i in decisions] == ["de school", "de school"]
 
 
+def test_choices_made_before_a_narrowing_no_longer_count(school, inbox):
+    """Both parents once chose 'school'; after the school's decision (or an admin's hand edit)
+    narrows it, one parent's click must not widen it again with the other's old choice."""
+    choose(inbox, FAM_A, "marieke.jansen@example.nl", LOTTE, "school")
+    choose(inbox, FAM_B, "peter.jansen@example.nl", LOTTE, "school")
+    process(school)
+    assert cell(school, LOTTE) is Consent.SCHOOL
+    record_admin_decision(school, LOTTE, "geen", by="Ingrid Hoekstra")
+    choose(inbox, FAM_A, "marieke.jansen@example.nl", LOTTE, "school")
+    process(school)
+    assert cell(school, LOTTE) is Consent.NONE  # Peter's old 'school' does not count any more
+    choose(inbox, FAM_B, "peter.jansen@example.nl", LOTTE, "school")
+    process(school)
+    assert cell(school, LOTTE) is Consent.SCHOOL  # both chose again
+    # the admin narrows the cell by hand in the spreadsheet
+    kids = school.roster / "leerlingen.csv"
+    kids.write_bytes(kids.read_bytes().replace(b"Lotte,Jansen,groep-5-6,school,",
+                                               b"Lotte,Jansen,groep-5-6,groep,"))
+    choose(inbox, FAM_A, "marieke.jansen@example.nl", LOTTE, "school")
+    process(school)
+    assert cell(school, LOTTE) is Consent.GROUP
+
+
 @st.composite
 def histories(draw):
     parents = [f"p{i}" for i in range(draw(st.integers(1, 4)))]

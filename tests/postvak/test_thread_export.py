@@ -132,3 +132,15 @@ def test_the_page_offers_exactly_the_recipients_processing_accepts(school, roste
             assert set(page) == set(accepted)
             assert {k: v for k, v in page.items() if k != DIRECTIE} == {
                 k: v for k, v in accepted.items() if k != DIRECTIE}
+
+
+def test_a_parent_sees_why_for_their_own_input_but_not_what_exists_at_school():
+    from postvak.thread import GENERIC, parent_reason
+
+    assert parent_reason("afwezigheid: 2026-10-01 ligt meer dan 7 dagen terug") == (
+        "afwezigheid: 2026-10-01 ligt meer dan 7 dagen terug")
+    assert parent_reason("'tekst' is te lang: 2100 tekens (hoogstens 2000)").startswith("'tekst'")
+    for secret in ("kind 'daan-jansen' hoort niet bij dit gezin", "onbekend kind 'nobody-here'",
+                   "bericht: 'lk-09' is geen leerkracht van de kinderen van dit gezin",
+                   "interne fout (KeyError: 'x')", "onbekende afzender 'x@y.nl'"):
+        assert parent_reason(secret) == GENERIC

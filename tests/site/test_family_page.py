@@ -147,7 +147,8 @@ def test_another_familys_id_typed_by_a_parent_is_hidden_and_the_build_passes(sit
     assert FAM_B not in a  # the output check ran at the end of the build and passed
     assert said(a)[1] == (f"Code {family_threads.HIDDEN_ID} en {'x' * 40}{family_threads.HIDDEN_ID}"
                           f" en ons eigen {FAM_A} https://evil.example/x /groep/groep-3/")
-    assert f"niet verwerkt: onbekend kind &#39;{family_threads.HIDDEN_ID}&#39;" in a
+    # which child ids exist is not the parent's business: the page gives no detail
+    assert "niet verwerkt: de school bekijkt het" in a and "onbekend kind" not in a
     thread = a.split('id="gesprek"', 1)[1].split("</section>", 1)[0]
     assert "https://evil.example/x" in thread and "href" not in thread.replace('href="/gezin/', "")
 

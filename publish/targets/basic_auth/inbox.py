@@ -16,6 +16,7 @@ exact repeat.
 from __future__ import annotations
 
 import re
+import shlex
 import subprocess
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -26,6 +27,7 @@ from plugins.errors import Problem, SchoolpleinError
 from .servers import APACHE_DIR, APACHE_LOG, UUID_RE
 
 MAX_READ = 64 * 1024  # the servers refuse more than 16 KiB; never read a huge file whole
+NO_RECORD_AFTER = 600  # seconds an Apache submission may wait for its side record
 _NGINX_PARTS = re.compile(rf"^(?P<login>[^/]+)/(?P<msec>\d+\.\d+)/gezin/(?P<family>[a-z0-9]+)"
                           rf"/postvak/(?P<id>{UUID_RE})\.json$")
 _APACHE_PARTS = re.compile(rf"^{APACHE_DIR}/(?P<family>[a-z0-9]+)/(?P<id>{UUID_RE})\.json$")
@@ -77,8 +79,16 @@ def collect_spool(spool: Path, store: Callable) -> int:
         elif match := _APACHE_PARTS.match(rel):
             apache = _apache_senders(spool) if apache is None else apache
             sender, at = apache.get((match["family"], match["id"]), ("", None))
-            if at is None:  # the log line follows the file; a later run finds it
-                continue
+            if at is None:
+                stored = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+                if (datetime.now(UTC) - stored).total_seconds() < NO_RECORD_AFTER:
+                    continue  # the side record follows the file; a later run finds it
+                sender, at = "", stored  # still none: handed over, so it ends in quarantine
+            store(Received(match["id"], match["family"], sender, at, _read(path),
+                           f"spool:{path}"))
+            path.unlink()  # its family folder stays: Apache's DAV needs it for the next PUT
+            handed += 1
+            continue
         else:  # not a shape the servers write: handed over anyway, so it ends in quarantine
             store(Received(path.stem, "", "", datetime.fromtimestamp(path.stat().st_mtime, UTC),
                            _read(path), f"spool:{path}"))
@@ -92,17 +102,32 @@ def collect_spool(spool: Path, store: Callable) -> int:
     return handed
 
 
+def _run(command: list[str], allowed: tuple[int, ...] = (0,)) -> None:
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode not in allowed:
+        raise SchoolpleinError(Problem(
+            " ".join(command), None, f"postvak ophalen van de server mislukte: {done.stderr.strip()}",
+            "controleer SCHOOLPLEIN_RSYNC_DEST en de ssh-toegang; opnieuw proberen is veilig"))
+
+
 def pull_remote(remote_spool: str, staging: Path) -> None:
     """Move a server's spool into a private staging folder (rsync over ssh).
 
     rsync removes each file on the server only after it is written (and
-    fsync'd) here, so a pull that is cut off loses nothing.
+    fsync'd) here, so a pull that is cut off loses nothing. Apache's side record
+    and lock database stay on the server (Apache keeps writing them): the record
+    is copied after the files, so every pulled file's line is in the copy.
+    Empty folders nginx left behind are removed on the server a minute later.
     """
     staging.mkdir(parents=True, exist_ok=True, mode=0o700)
-    command = ["rsync", "-a", "--fsync", "--remove-source-files", f"{remote_spool}/",
-               f"{staging}/"]
-    done = subprocess.run(command, capture_output=True, text=True)
-    if done.returncode:
-        raise SchoolpleinError(Problem(
-            " ".join(command), None, f"postvak ophalen van de server mislukte: {done.stderr.strip()}",
-            "controleer SCHOOLPLEIN_RSYNC_DEST en de ssh-toegang; opnieuw proberen is veilig"))
+    (staging / APACHE_DIR).mkdir(exist_ok=True)
+    _run(["rsync", "-a", "--fsync", "--remove-source-files",
+          f"--exclude=/{APACHE_DIR}/{APACHE_LOG}", f"--exclude=/{APACHE_DIR}/davlock*",
+          f"{remote_spool}/", f"{staging}/"])
+    _run(["rsync", "-a", f"{remote_spool}/{APACHE_DIR}/{APACHE_LOG}",
+          f"{staging}/{APACHE_DIR}/{APACHE_LOG}"], allowed=(0, 23))  # 23: no Apache here
+    host, _, folder = remote_spool.rpartition(":") if ":" in remote_spool.split("/", 1)[0] else (
+        "", "", remote_spool)
+    find = ["find", folder, "-mindepth", "1", "-type", "d", "-empty", "-mmin", "+1",
+            "-not", "-path", f"{folder}/{APACHE_DIR}*", "-delete"]
+    _run(["ssh", host, shlex.join(find)] if host else find)

@@ -137,3 +137,59 @@ def test_apache_takes_the_same_puts_and_records_who_sent_them(apache_site, roste
     assert (received.id, received.family, received.sender) == (name[:-5], parent.family,
                                                                parent.email)
     assert json.loads(received.body) == ABSENCE
+
+
+def test_pulling_a_servers_spool_keeps_apaches_record_and_clears_nginxs_folders(tmp_path):
+    """With SCHOOLPLEIN_RSYNC_DEST the spool is pulled over rsync: Apache's side record and
+    lock stay on the server (Apache keeps writing them), every later PUT is still matched to
+    its sender, and the empty folders nginx leaves behind are removed on the server."""
+    import os
+    import time as clock
+
+    from publish.targets.basic_auth.inbox import pull_remote
+
+    server = tmp_path / "server" / "postvak"
+    family = "k7m2p9x4q3w8e6r5t2y9"
+    apache = server / "apache"
+    (apache / family).mkdir(parents=True)
+    (apache / "davlock.dir").write_bytes(b"")
+    staging = tmp_path / "private" / "binnenkomst"
+    handed = []
+    for n in range(2):
+        ident = str(uuid.uuid4())
+        (apache / family / f"{ident}.json").write_text(json.dumps(ABSENCE))
+        with (apache / "ontvangen.log").open("a") as log:
+            log.write(f"{int(clock.time())} ouder{n}@example.nl 201 "
+                      f"/gezin/{family}/postvak/{ident}.json\n")
+        nginx = server / f"ouder{n}@example.nl" / "1732600000.123" / "gezin" / family / "postvak"
+        nginx.mkdir(parents=True)
+        (nginx / f"{uuid.uuid4()}.json").write_text(json.dumps(ABSENCE))
+        pull_remote(str(server), staging)
+        collect_spool(staging, handed.append)
+        assert (apache / "ontvangen.log").is_file() and (apache / "davlock.dir").is_file()
+        assert (apache / family).is_dir()  # Apache's DAV needs it for the next PUT
+    assert sorted(r.sender for r in handed) == ["ouder0@example.nl", "ouder0@example.nl",
+                                                "ouder1@example.nl", "ouder1@example.nl"]
+    assert not list(server.rglob("*.json"))
+    old = clock.time() - 120
+    for folder in sorted((p for p in server.rglob("*") if p.is_dir()), reverse=True):
+        os.utime(folder, (old, old))
+    pull_remote(str(server), staging)
+    assert sorted(p.name for p in server.iterdir()) == ["apache"]  # nginx's empty trees gone
+
+
+def test_an_apache_submission_without_its_record_is_handed_over_in_the_end(tmp_path):
+    """Never silently kept: after ten minutes without a side record it goes to the postvak
+    with no sender, which quarantines it for the admin."""
+    import os
+    import time as clock
+
+    family = "k7m2p9x4q3w8e6r5t2y9"
+    (tmp_path / "apache" / family).mkdir(parents=True)
+    fresh = tmp_path / "apache" / family / f"{uuid.uuid4()}.json"
+    fresh.write_text(json.dumps(ABSENCE))
+    handed = []
+    assert collect_spool(tmp_path, handed.append) == 0  # its record may still come
+    os.utime(fresh, (clock.time() - 700, clock.time() - 700))
+    assert collect_spool(tmp_path, handed.append) == 1
+    assert handed[0].sender == "" and handed[0].family == family
