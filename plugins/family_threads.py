@@ -228,7 +228,8 @@ def plain(value):
 def recipients(roster: Roster, family_id: str) -> tuple[Recipient, ...]:
     """Whom the household may write to: its children's teachers, then the directie.
 
-    The same rule as postvak.households.recipients, which checks each message.
+    The one rule: the form offers these, and postvak.households.recipients checks
+    each message against them.
     """
     taught: dict[str, list[str]] = {}
     for child_id in roster.families[family_id].children:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import unicodedata
 
+from plugins import family_threads
 from plugins.roster import Child, Person, Roster, Staff
 
 from .messages import DIRECTIE
@@ -42,13 +43,8 @@ def directie(roster: Roster) -> tuple[Staff, ...]:
 
 
 def recipients(roster: Roster, family_id: str) -> dict[str, str]:
-    """Whom this family may write to: its children's teachers and the directie (id -> name)."""
-    allowed = {}
-    for child in family_children(roster, family_id):
-        for teacher in teachers_of_child(roster, child.id):
-            allowed[teacher.id] = teacher.name
-    allowed[DIRECTIE] = "de directie"
-    return allowed
+    """Whom this family may write to (id -> name): the rule the family page's form offers."""
+    return {r.id: r.name for r in family_threads.recipients(roster, family_id)}
 
 
 def recipient_addresses(roster: Roster, to: str, fallback: str) -> tuple[tuple[str, str], ...]:

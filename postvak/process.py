@@ -49,6 +49,7 @@ class Summary:
     quarantined: tuple[QuarantineItem, ...]  # rejected in this run, with the reason
     urgent: tuple[Urgent, ...]  # every withdrawal not yet acknowledged: rebuild and publish now
     mail: Delivery
+    stuck: tuple[str, ...] = ()  # journaled but not applied (the roster file cannot be edited)
 
     def text(self) -> str:
         """What the admin's task prints (Dutch)."""
@@ -60,6 +61,7 @@ class Summary:
                   for q in self.quarantined]
         lines += [f"  SPOED: beeldgebruik van {u.child} beperkt (ingestuurd {at(u.received_at)}): "
                   "publiceer opnieuw" for u in self.urgent]
+        lines += [f"  NIET TOEGEPAST, herstel het rooster: {s}" for s in self.stuck]
         m = self.mail
         lines.append(f"Mails: {m.sent} verstuurd, {m.queued} wachten op de mailserver, "
                      f"{m.failed} geweigerd" + (f" ({m.error})" if m.error else "") + ".")
@@ -67,7 +69,12 @@ class Summary:
 
 
 def process(settings: PostvakSettings, now: datetime | None = None) -> Summary:
-    """Process the inbox; returns what happened. Raises only when the roster is unreadable."""
+    """Process the inbox; returns what happened. Raises only when the roster is unreadable.
+
+    A record that cannot be applied because leerlingen.csv cannot be edited stays
+    journaled and unapplied (it is retried every run, and listed in `stuck`); the
+    other submissions go on.
+    """
     private = settings.private
     with store.locked(private):
         store.sweep(private, settings.roster)
@@ -87,10 +94,15 @@ def process(settings: PostvakSettings, now: datetime | None = None) -> Summary:
             if record is None:  # already journaled by a killed run: only the copy was left
                 store.remove(store.folder(private, store.INBOX) / f"{envelope.id}.json")
                 continue
-            state.journal(record)
+            try:
+                state.journal(record)
+            except SchoolpleinError as exc:
+                state.stuck.append(f"{envelope.id}: {exc.render()}")
+                continue
             applied.append(envelope.id)
         delivery = deliver(settings)
-    return Summary(tuple(applied), tuple(rejected), pending_urgent(settings), delivery)
+    return Summary(tuple(applied), tuple(rejected), pending_urgent(settings), delivery,
+                   tuple(state.stuck))
 
 
 def record_admin_decision(settings: PostvakSettings, child: str, decision: Consent | str, by: str,
@@ -156,12 +168,16 @@ class _State:
         self.settings, self.roster, self.now = settings, roster, now
         self.private = settings.private
         self.cells = {c.id: c.consent for c in roster.children.values()}
+        self.stuck: list[str] = []
         journaled = store.journal_ids(self.private)
         self.seq = len(journaled)  # records are numbered in the order they were written
         unapplied = [store.read_json(store.journal_path(self.private, i))
                      for i in journaled - store.applied_ids(self.private)]
         for record in sorted(unapplied, key=lambda r: r["seq"]):
-            self.apply(record)  # a killed run left it half applied (normally at most one)
+            try:  # a killed run left it half applied, or the roster could not be edited
+                self.apply(record)
+            except SchoolpleinError as exc:
+                self.stuck.append(f"{record['id']}: {exc.render()}")
 
     def effective(self, child: str) -> Consent:
         return self.cells[child] or self.settings.consent_default

@@ -64,11 +64,13 @@ def incremental_overrides(cfg: Settings, target: Path) -> dict:
 
 
 def build(cfg: Settings, strict: bool = False, output: Path | None = None,
-          production: bool = False) -> dict:
+          production: bool = False, incremental: bool = True) -> dict:
     """Build into a fresh staging folder, then move it into place: no half outputs.
 
     What did not change since the previous build into `output` is reused from
     it (plugins.incremental), so unchanged files keep their bytes and mtimes.
+    A throwaway build (`invoke check`) passes incremental=False: it leaves no
+    manifest or reader cache behind for a folder that is about to vanish.
     """
     from plugins.site import build as pelican_build
 
@@ -81,7 +83,8 @@ def build(cfg: Settings, strict: bool = False, output: Path | None = None,
         built = pelican_build(config, output_path=str(staging), schoolplein_roster=str(cfg.roster),
                               path=str(cfg.content), photo_cache_dir=str(cfg.photo_cache),
                               photo_audit_dir=str(cfg.audit), schoolplein_private=str(cfg.private),
-                              **incremental_overrides(cfg, target), **overrides)
+                              **(incremental_overrides(cfg, target) if incremental else {}),
+                              **overrides)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

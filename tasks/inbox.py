@@ -13,6 +13,7 @@ import getpass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from plugins.errors import Problem, SchoolpleinError
 from plugins.settings import SCHOOL_TZ, Settings
 from publish import targets
 
@@ -32,7 +33,7 @@ def collect_and_process(cfg: Settings, collect, publish, out=print) -> None:
     # what the family pages show: a status can change without anything new applied
     # (a delayed mail went out, something was quarantined)
     threads_changed = postvak.export_threads(cfg.private, load_roster(cfg.roster))
-    if collected or summary.applied or summary.quarantined:
+    if collected or summary.applied or summary.quarantined or summary.stuck:
         out(f"Postvak: {collected} opgehaald.\n{summary.text()}")
     if tick.daylist is not None:
         out(f"Daglijst voor de leerkrachten: {tick.daylist.sent} verstuurd.")
@@ -45,6 +46,12 @@ def collect_and_process(cfg: Settings, collect, publish, out=print) -> None:
                 f"{urgent.received_at.astimezone(SCHOOL_TZ):%H:%M:%S}, foto's weg om "
                 f"{gone.astimezone(SCHOOL_TZ):%H:%M:%S} ({seconds:.1f} s).")
         postvak.acknowledge_urgent(pv, [u.submission for u in summary.urgent])
+    if summary.stuck:  # fail loudly: a withdrawal that is not in the roster is not on the site
+        raise SchoolpleinError(Problem(
+            str(cfg.roster), None,
+            f"{len(summary.stuck)} inzending(en) van ouders niet verwerkt; een beperking van "
+            "beeldgebruik geldt pas op de site als die in het rooster staat",
+            "herstel leerlingen.csv zoals hierboven staat; de volgende ronde verwerkt ze alsnog"))
 
 
 @admin_task(help={
@@ -60,7 +67,7 @@ def postvak(c, target="nginx", watch=0, daglijst=False, systemd=""):
 
     cfg = settings()
     if systemd:
-        _write_units(cfg, Path(systemd))
+        _write_units(cfg, Path(systemd), targets.target(target).name)
         return
     pv = pv_module.PostvakSettings.from_settings(cfg)
     if daglijst:
@@ -69,12 +76,9 @@ def postvak(c, target="nginx", watch=0, daglijst=False, systemd=""):
         return
     chosen = targets.target(target)
 
-    def publish() -> None:
-        built = build(cfg, production=True)
-        chosen.publish(cfg, cfg.output, built["SCHOOLPLEIN_SECTIONS"])
-
     def cycle() -> None:
-        collect_and_process(cfg, lambda store: chosen.collect(cfg, store), publish)
+        collect_and_process(cfg, lambda store: chosen.collect(cfg, store),
+                            lambda: _publish(cfg, chosen))
 
     if watch:
         print(f"Postvak: iedere {watch} s kijken (Ctrl+C om te stoppen).")
@@ -90,14 +94,45 @@ def postvak(c, target="nginx", watch=0, daglijst=False, systemd=""):
                   f"{len(waiting)}")
 
 
-def _write_units(cfg: Settings, folder: Path) -> None:
+@admin_task(help={
+    "kind": "id van het kind uit leerlingen.csv / the child's id",
+    "keuze": "geen, groep of school",
+    "door": "wie namens de school besluit (komt in het logboek) / who decides, for the audit trail",
+    "target": "waar de site staat: " + " of ".join(targets.names())})
+def beeldgebruik(c, kind, keuze, door, target="nginx"):
+    """Leg het besluit van de school over beeldgebruik vast en publiceer / Record the school's
+    photo-consent decision (e.g. when parents disagree) and publish."""
+    import postvak
+    from plugins.roster import load_roster
+
+    cfg = settings()
+    chosen = targets.target(target)
+    pv = postvak.PostvakSettings.from_settings(cfg)
+    outcome = postvak.record_admin_decision(pv, kind, keuze, door)
+    print(f"Beeldgebruik van {kind}: {outcome.old.value} -> {outcome.new.value} "
+          "(in het logboek; de ouders krijgen bericht).")
+    postvak.export_threads(cfg.private, load_roster(cfg.roster))
+    urgent = postvak.pending_urgent(pv)
+    _publish(cfg, chosen)
+    postvak.acknowledge_urgent(pv, [u.submission for u in urgent])
+    print("Gepubliceerd." + (f" Foto's met {kind} staan niet meer op de site."
+                             if outcome.narrowed else ""))
+
+
+def _publish(cfg: Settings, chosen) -> None:
+    built = build(cfg, production=True)
+    chosen.publish(cfg, cfg.output, built["SCHOOLPLEIN_SECTIONS"])
+
+
+def _write_units(cfg: Settings, folder: Path, target: str) -> None:
     import postvak
 
     folder.mkdir(parents=True, exist_ok=True)
-    spool = cfg.deploy / "nginx" / "postvak"
+    writable = [str(cfg.private), str(cfg.deploy), str(cfg.roster), str(cfg.output),
+                str(cfg.build_cache), str(cfg.photo_cache), str(cfg.audit)]
     units = postvak.systemd_units(cfg.root, getpass.getuser(), daylist_at=cfg.daylist_time,
-                                  writable=(str(cfg.private), str(cfg.deploy), str(cfg.roster),
-                                            str(cfg.output), str(spool)))
+                                  command=f"postvak --target {target}",
+                                  writable=tuple(dict.fromkeys(writable)))
     for name, text in units.items():
         (folder / name).write_text(text, encoding="utf-8")
         print(f"geschreven: {folder / name}")

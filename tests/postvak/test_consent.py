@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from plugins.errors import SchoolpleinError
 from plugins.roster import Consent, load_roster
+from plugins.settings import load_settings
 from postvak import acknowledge_urgent, family_thread, pending_urgent, process, record_admin_decision
 from postvak.consent import ORDER, decide, rank, read_audit
+from tasks.inbox import collect_and_process
+from tests.helpers import ROOT
 
 from .conftest import FAM_A, FAM_B, FAM_V, mail_files, mailbox, text_of
 
@@ -164,3 +171,36 @@ def test_consent_is_fail_closed_across_every_history(history):
         if set(recorded) == set(parents):
             assert outcome.new == min(recorded.values(), key=rank)
         current = outcome.new
+
+
+def test_a_roster_that_cannot_be_edited_holds_the_withdrawal_and_lets_the_rest_through(school, inbox):
+    path = school.roster / "leerlingen.csv"
+    good = path.read_bytes()
+    # Excel-style stray text after a closing quote: readable, but not safely editable in place
+    path.write_bytes(good.replace(b"Kok,groep-3", b'"Ko"k,groep-3', 1))
+    withdrawal = choose(inbox, FAM_B, "peter.jansen@example.nl", LOTTE, "geen")
+    sick = inbox.put(FAM_A, "marieke.jansen@example.nl",
+                     {"soort": "afwezigheid", "kind": "daan-jansen", "reden": "ziek"})
+    summary = process(school)
+    assert summary.applied == (sick.id,)  # the absence still reaches the teachers
+    [stuck] = summary.stuck
+    assert withdrawal.id in stuck and "lotte-jansen" in stuck and "leerlingen.csv" in stuck
+    assert "NIET TOEGEPAST, herstel het rooster" in summary.text()
+    assert process(school).stuck == summary.stuck  # retried every round, still listed
+    path.write_bytes(good)  # the admin repairs the file
+    fixed = process(school)
+    assert fixed.stuck == () and cell(school, LOTTE) is Consent.NONE
+    assert [u.child for u in fixed.urgent] == [LOTTE]
+
+
+def test_the_postvak_task_fails_loudly_while_a_withdrawal_is_stuck(school, inbox):
+    cfg = replace(load_settings(ROOT, {}), private=school.private, roster=school.roster,
+                  smtp_host="")
+    path = school.roster / "leerlingen.csv"
+    path.write_bytes(path.read_bytes().replace(b"Kok,groep-3", b'"Ko"k,groep-3', 1))
+    choose(inbox, FAM_B, "peter.jansen@example.nl", LOTTE, "geen")
+    printed = []
+    with pytest.raises(SchoolpleinError, match="niet verwerkt") as failed:
+        collect_and_process(cfg, lambda store: 0, lambda: None, printed.append)
+    assert "leerlingen.csv" in failed.value.render()
+    assert "NIET TOEGEPAST" in "\n".join(printed)

@@ -31,14 +31,16 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from plugins.errors import Problem, SchoolpleinError
 from plugins.roster import Person, Roster
 from plugins.sections import ROOTS
-from postvak.messages import MAX_BODY
-from postvak.store import Received
+
+if TYPE_CHECKING:
+    from postvak.store import Received
 
 from .objects import SPOOL
 from .revocation import LinkRegistry
@@ -114,6 +116,9 @@ def envelope(s3, bucket: str, item: Waiting, senders: Senders) -> Received | Non
     only a writer bypassing CloudFront can leave, is read up to one byte more so
     intake quarantines it as too large.
     """
+    from postvak.messages import MAX_BODY  # the postvak's record, imported when collecting
+    from postvak.store import Received
+
     ranged = {"Range": f"bytes=0-{MAX_BODY}"} if item.size > MAX_BODY else {}
     try:
         answer = s3.get_object(Bucket=bucket, Key=item.key, **ranged)

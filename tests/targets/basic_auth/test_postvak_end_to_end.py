@@ -88,3 +88,26 @@ def test_withdrawal_absence_and_message_reach_the_school(school, roster):
     again = run_invoke("postvak", "--target", "nginx", env=env)
     assert again.returncode == 0 and "verwerkt" not in again.stdout  # nothing twice
     client.close()
+
+
+def test_a_school_decision_is_recorded_told_and_published_at_once(school, roster):
+    tmp, env, base, letters = school
+    parent = roster.parents["ouder-001"]
+    login = (parent.email, passphrase(letters, parent.email))
+    client = Client(base)
+    shown = photos_of(tmp, "zoe-devries")
+    assert shown
+    missing = run_invoke("beeldgebruik", "zoe-devries", "geen", "--door", " ", env=env)
+    assert missing.returncode == 1 and "wie besluit ontbreekt" in missing.stderr
+    result = run_invoke("beeldgebruik", "zoe-devries", "geen", "--door", "Ingrid Hoekstra",
+                        "--target", "nginx", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "school -> geen" in result.stdout and "niet meer op de site" in result.stdout
+    assert all(client.get(url, login)[0] == 404 for url in shown)
+    assert "zoe-devries,Zoë,de Vries,groep-3,geen" in (tmp / "roster/leerlingen.csv").read_text()
+    mails = [email.message_from_bytes(p.read_bytes()) for p in (tmp / "private/mail").glob("*.eml")]
+    assert any(parent.email in m["To"] for m in mails)  # the parents are told
+    # published and acknowledged: the next postvak round has nothing urgent left
+    again = run_invoke("postvak", "--target", "nginx", env=env)
+    assert again.returncode == 0 and "foto's weg" not in again.stdout, again.stdout
+    client.close()
