@@ -10,6 +10,7 @@ from datetime import datetime, time
 from plugins.errors import Problem, SchoolpleinError
 from plugins.settings import SCHOOL_TZ
 from postvak import process, send_daylists, systemd_units, tick, watch
+from tests.helpers import demo_school, run_invoke
 
 from .conftest import FAM_A, FAM_B, FAM_K, FAM_V, MORNING, with_smtp
 
@@ -122,3 +123,15 @@ def test_systemd_units_verify_and_run_every_minute_and_at_the_day_list_time(tmp_
     assert check.returncode == 0 and check.stderr == "", check.stderr
     cal = subprocess.run([analyze, "calendar", calendar], capture_output=True, text=True)
     assert cal.returncode == 0 and "Next elapse" in cal.stdout
+
+
+def test_invoke_writes_units_for_the_chosen_target_and_the_admins_folders(tmp_path):
+    env = demo_school(tmp_path)
+    result = run_invoke("postvak", "--target", "cloudfront", "--systemd", str(tmp_path / "units"),
+                        env=env)
+    assert result.returncode == 0, result.stderr
+    service = (tmp_path / "units" / "schoolplein-postvak.service").read_text()
+    assert "postvak --target cloudfront\n" in service
+    paths = next(line for line in service.splitlines() if line.startswith("ReadWritePaths="))
+    for folder in ("private", "roster", "output", "deploy", "audit"):
+        assert str(tmp_path / folder) in paths.split(), (folder, paths)
