@@ -51,6 +51,10 @@ class Browser:
                 if "error" in message:
                     raise RuntimeError(f"{method}: {message['error']}")
                 return message["result"]
+            self._keep(message)
+
+    def _keep(self, message: dict) -> None:
+        """An event that arrived while waiting for an answer; a subclass may record it."""
 
     def evaluate(self, expression: str):
         return self.send("Runtime.evaluate", expression=expression,

@@ -45,17 +45,6 @@ class Phone(Browser):
         if message.get("method", "").startswith(("Fetch.", "Runtime.exceptionThrown")):
             self.events.append(message)
 
-    def send(self, method: str, **params):
-        ident = next(self._ids)
-        self.ws.send(json.dumps({"id": ident, "method": method, "params": params}))
-        while True:
-            message = json.loads(self.ws.recv())
-            if message.get("id") == ident:
-                if "error" in message:
-                    raise RuntimeError(f"{method}: {message['error']}")
-                return message["result"]
-            self._keep(message)
-
     def event(self, method: str, timeout: float = 10) -> dict:
         deadline = time.monotonic() + timeout
         while True:
