@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import shutil
+import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from plugins.roster import write_roster
+from plugins.roster import load_roster, write_roster
 from plugins.settings import load_settings
 from plugins.site import build as clean_build
+from postvak import PostvakSettings, Received, export_threads, intake, process
 from tasks.common import build as incremental_build
 from tests.helpers import ROOT
 from tests.photos.conftest import group_photo
@@ -161,3 +165,36 @@ def test_one_new_post_rewrites_only_its_own_files(tmp_path):
     cache = sorted((p.as_posix(), p.stat().st_mtime_ns) for p in cfg.build_cache.rglob("*"))
     incremental_build(cfg, output=tmp_path / "check", incremental=False)
     assert sorted((p.as_posix(), p.stat().st_mtime_ns) for p in cfg.build_cache.rglob("*")) == cache
+
+
+def test_a_postvak_round_rewrites_only_that_familys_page(tmp_path):
+    """A parent's message changes their family page's thread and nothing else: the other
+    families' pages keep their inode and mtime, and the page equals a clean build's."""
+    for name in ("roster", "content"):
+        shutil.copytree(ROOT / name, tmp_path / name)
+    cfg = dataclasses.replace(load_settings(ROOT, dict(os.environ)), roster=tmp_path / "roster",
+                              content=tmp_path / "content", output=tmp_path / "output",
+                              build_cache=tmp_path / "bcache", photo_cache=tmp_path / "pcache",
+                              audit=tmp_path / "audit", private=tmp_path / "private",
+                              smtp_host="")
+    incremental_build(cfg)
+    before = {p.relative_to(cfg.output).as_posix(): (p.stat().st_ino, p.stat().st_mtime_ns)
+              for p in cfg.output.rglob("*") if p.is_file()}
+    parent = load_roster(cfg.roster).parents["ouder-001"]
+    body = {"v": 1, "soort": "bericht", "aan": "lk-02", "tekst": "Mag Zoë morgen eerder weg?"}
+    ident = str(uuid.uuid4())
+    intake(Received(ident, parent.family, parent.email, datetime.now(UTC),
+                    json.dumps(body).encode(), "test"), cfg.private)
+    assert process(PostvakSettings.from_settings(cfg)).applied == (ident,)
+    assert export_threads(cfg.private, load_roster(cfg.roster))
+    incremental_build(cfg)
+    after = {p.relative_to(cfg.output).as_posix(): (p.stat().st_ino, p.stat().st_mtime_ns)
+             for p in cfg.output.rglob("*") if p.is_file()}
+    page = f"gezin/{parent.family}/index.html"
+    assert sorted(rel for rel in after if before.get(rel) != after[rel]) == [page]
+    assert "Mag Zoë morgen eerder weg?" in (cfg.output / page).read_text()
+    clean_build(cfg.root / "pelicanconf.py", output_path=str(tmp_path / "clean"),
+                schoolplein_roster=str(cfg.roster), path=str(cfg.content),
+                photo_cache_dir=str(cfg.photo_cache), photo_audit_dir=str(tmp_path / "audit2"),
+                schoolplein_private=str(cfg.private))
+    assert (tmp_path / "clean" / page).read_bytes() == (cfg.output / page).read_bytes()
