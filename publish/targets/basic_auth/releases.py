@@ -26,7 +26,7 @@ from publish.accounts import Account
 
 from . import permissions
 from .access import PASSWORD_FILE, Access, write_password_files
-from .servers import APACHE_DIR, apache_vhost, nginx_server, write_htaccess
+from .servers import APACHE_DIR, apache_login_hook, apache_vhost, nginx_server, write_htaccess
 
 RELEASE_RE = re.compile(r"^\d{8}-\d{6}-\d{6}$")  # a complete release: its final name
 PARTIAL_PREFIX = ".partial-"  # a release being written; never served, rsynced or kept
@@ -63,6 +63,10 @@ class Deploy:
     @property
     def apache_conf(self) -> Path:
         return self.root / "apache-schoolplein.conf"
+
+    @property
+    def apache_login_hook(self) -> Path:
+        return self.root / "apache-schoolplein.lua"
 
 
 def _files(root: Path) -> dict[str, Path]:
@@ -252,8 +256,11 @@ def publish(output: Path, deploy_root: Path, sections: SectionMap,
         _write_atomic(deploy.nginx_conf,
                       nginx_server(access, served.current, served.password_file, listen, hsts,
                                    spool=served.spool))
+        _write_atomic(deploy.apache_login_hook, apache_login_hook(served.htpasswd))
+        os.chmod(deploy.apache_login_hook, 0o644)  # Apache's workers read it (a 077 umask won't do)
         _write_atomic(deploy.apache_conf, apache_vhost(listen, served.current, served.htpasswd,
-                                                       sections, served.spool / APACHE_DIR))
+                                                       sections, served.spool / APACHE_DIR,
+                                                       served.apache_login_hook))
         previous = deploy.current.resolve() if deploy.current.is_symlink() else None
         link = deploy.root / "current.tmp"
         if link.is_symlink() or link.exists():

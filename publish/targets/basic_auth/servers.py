@@ -66,7 +66,7 @@ def nginx_main(server_conf: Path, run_dir: Path) -> str:
 
 APACHE_MODULES = ("mpm_event", "authz_core", "authn_core", "authn_file", "auth_basic",
                   "authz_user", "authz_groupfile", "dir", "mime", "headers", "rewrite", "alias",
-                  "dav", "dav_fs")  # mod_log_config is built into Debian's apache2
+                  "dav", "dav_fs", "lua")  # mod_log_config is built into Debian's apache2
 
 
 def apache_main(vhost: Path, run_dir: Path, listen: str) -> str:
@@ -80,12 +80,21 @@ def apache_main(vhost: Path, run_dir: Path, listen: str) -> str:
 
 
 def apache_vhost(listen: str, root: Path, htpasswd: Path, sections: SectionMap,
-                 apache_spool: Path) -> str:
+                 apache_spool: Path, login_hook: Path) -> str:
     return _env().get_template("apache-vhost.conf.j2").render(
         listen=listen, root=root, htpasswd=htpasswd, homes=htpasswd / HOMES_FILE,
+        login_hook=login_hook,
         spool=apache_spool, log=APACHE_LOG, uuid_re=UUID_RE, realm=REALM,
         password_file=htpasswd / PASSWORD_FILE, group_file=htpasswd / GROUP_FILE,
         families=[s for s in sections.protected if s.kind == "family"])
+
+
+def apache_login_hook(htpasswd: Path) -> str:
+    """The Lua hook that makes a wrong password cost one bcrypt for every login (no oracle)."""
+    from publish.accounts import BCRYPT_COST
+
+    return _env().get_template("apache-login.lua.j2").render(
+        password_file=htpasswd / PASSWORD_FILE, cost=BCRYPT_COST)
 
 
 def write_htaccess(sections: SectionMap, site: Path, htpasswd: Path, hsts: bool) -> None:
