@@ -76,13 +76,17 @@ def audit_path(private: Path) -> Path:
     return Path(private) / "postvak" / "beeldgebruik-audit.csv"
 
 
+def _audit_rows(lines: Iterable[str]) -> list[dict[str, str]]:
+    # A line torn by a power cut has missing cells: it never counts.
+    return [r for r in csv.DictReader(lines) if None not in r.values()]
+
+
 def read_audit(private: Path) -> list[dict[str, str]]:
     path = audit_path(private)
     if not path.exists():
         return []
     with path.open(encoding="utf-8", newline="") as fh:
-        # A line torn by a power cut has missing cells: it never counts.
-        return [r for r in csv.DictReader(fh) if None not in r.values()]
+        return _audit_rows(fh)
 
 
 def recorded_choices(private: Path, child: str, current: Consent) -> dict[str, Consent]:
@@ -117,14 +121,16 @@ def recorded_choices(private: Path, child: str, current: Consent) -> dict[str, C
 def append_audit(private: Path, row: Mapping[str, str]) -> None:
     """Append one audit line unless the line for that submission is already there."""
     path = audit_path(private)
-    if any(r["inzending"] == row["inzending"] for r in read_audit(private)):
+    data = path.read_bytes() if path.exists() else b""
+    rows = _audit_rows(io.StringIO(data.decode("utf-8"), newline=""))
+    if any(r["inzending"] == row["inzending"] for r in rows):
         return
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, AUDIT_FIELDS, lineterminator="\n")
-    if not path.exists() or path.stat().st_size == 0:
+    if not data:
         writer.writeheader()
-    elif not path.read_bytes().endswith(b"\n"):
+    elif not data.endswith(b"\n"):
         buffer.write("\n")  # end a torn line first
     writer.writerow({k: row[k] for k in AUDIT_FIELDS})
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)

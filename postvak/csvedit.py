@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from . import store
 
 BOM = b"\xef\xbb\xbf"
 
@@ -87,7 +87,8 @@ def set_cell(path: Path, key_column: str, key: str, column: str, value: str) -> 
     bom = data.startswith(BOM)
     text = data[len(BOM):].decode("utf-8") if bom else data.decode("utf-8")
     rows = tokenize(text)
-    if [[c.value for c in r] for r in rows] != _csv_rows(text):
+    parsed = _csv_rows(text)
+    if [[c.value for c in r] for r in rows] != parsed:
         raise CsvEditError("het bestand is anders opgemaakt dan verwacht")
     header = next((r for r in rows if r), [])
     names = [c.value.strip().lower() for c in header]
@@ -105,30 +106,9 @@ def set_cell(path: Path, key_column: str, key: str, column: str, value: str) -> 
         return False
     new = f'"{value.replace(chr(34), chr(34) * 2)}"' if cell.quoted else value
     edited = text[:cell.start] + new + text[cell.end:]
-    before, after = _csv_rows(text), _csv_rows(edited)
-    r = rows.index(row)
-    before[r][col] = value
-    if before != after:
+    parsed[rows.index(row)][col] = value  # what the edit must give; not needed as read any more
+    if parsed != _csv_rows(edited):
         raise CsvEditError("de wijziging raakt meer dan die ene cel")
-    _replace(path, (BOM if bom else b"") + edited.encode("utf-8"))
+    store.write_file(path, (BOM if bom else b"") + edited.encode("utf-8"),
+                     mode=path.stat().st_mode & 0o7777)
     return True
-
-
-def _replace(path: Path, data: bytes) -> None:
-    mode = path.stat().st_mode & 0o7777
-    fd, tmp = tempfile.mkstemp(prefix=f".tmp-{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)

@@ -29,10 +29,6 @@ def person_for_login(roster: Roster, login: str) -> Person | None:
     return None
 
 
-def family_children(roster: Roster, family_id: str) -> tuple[Child, ...]:
-    return tuple(roster.children[c] for c in roster.families[family_id].children)
-
-
 def teachers_of_child(roster: Roster, child_id: str) -> tuple[Staff, ...]:
     ids = roster.teachers_of(roster.children[child_id].group)
     return tuple(roster.staff[i] for i in sorted(ids))

@@ -35,6 +35,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from plugins.family_threads import DIRECTIE as DIRECTIE  # the one definition; re-exported here
 from plugins.roster import Consent
 from plugins.settings import SCHOOL_TZ
 
@@ -46,7 +47,6 @@ DAYS_BACK = 7
 DAYS_AHEAD = 365
 DEADLINE = time(8, 30)  # school policy: report an absence before 08:30
 REASONS = {"ziek": "ziek", "arts": "arts/tandarts", "anders": "anders"}
-DIRECTIE = "directie"
 UUID4_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\Z")
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 SHAPES = {

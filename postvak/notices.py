@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from plugins.filters import datum
 from plugins.roster import Child, Parent, Roster, Staff
 from plugins.settings import SCHOOL_TZ
 
@@ -25,8 +26,6 @@ from .messages import DIRECTIE, REASONS, Absence, Message
 from .settings import PostvakSettings
 
 DAYS = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag")
-MONTHS = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus",
-          "september", "oktober", "november", "december")
 FOOTER = ("\n\n-- \nDit is een automatisch bericht van Schoolplein ({school}). Antwoorden op deze "
           "e-mail komen niet aan.")
 
@@ -44,13 +43,14 @@ class Notice:
 
 
 def long_date(day: date) -> str:
-    return f"{DAYS[day.weekday()]} {day.day} {MONTHS[day.month - 1]} {day.year}"
+    return f"{DAYS[day.weekday()]} {datum(day)}"
 
 
-def period(absence: Absence) -> str:
-    if absence.start == absence.end:
-        return long_date(absence.start)
-    return f"{long_date(absence.start)} t/m {long_date(absence.end)}"
+def period(start: date, end: date) -> str:
+    """One day, or "X t/m Y"."""
+    if start == end:
+        return long_date(start)
+    return f"{long_date(start)} t/m {long_date(end)}"
 
 
 def hh_mm(moment: datetime) -> str:
@@ -87,11 +87,12 @@ def absence_notices(roster: Roster, settings: PostvakSettings, family_id: str,
     child = roster.children[absence.child]
     group = roster.groups[child.group].name
     reason = REASONS[absence.reason]
+    when = period(absence.start, absence.end)
     late = (f"\nLet op: gemeld om {hh_mm(received_at)}, na 08:30." if absence.late else "")
     link = family_link(settings, family_id)
-    staff_subject = f"Afwezig: {short_name(roster, child)} ({group}), {period(absence)}"
+    staff_subject = f"Afwezig: {short_name(roster, child)} ({group}), {when}"
     staff_body = (f"Er is een afwezigheid gemeld voor {short_name(roster, child)} uit {group}.\n\n"
-                  f"Wanneer: {period(absence)}\nReden: {reason}{late}\n\n"
+                  f"Wanneer: {when}\nReden: {reason}{late}\n\n"
                   f"Meer op de gezinspagina (na inloggen): {link}")
     notices = [Notice(f"leerkracht:{t.email}", "leerkracht", t.name, t.email, staff_subject,
                       _finish(staff_body, settings))
@@ -100,16 +101,16 @@ def absence_notices(roster: Roster, settings: PostvakSettings, family_id: str,
                        _finish(staff_body, settings)) for name, email in _directie(roster, settings)]
     if settings.admin_email:
         body = (f"Afwezigheid gemeld via Schoolplein.\n\nLeerling: {child.full_name} ({group})\n"
-                f"Wanneer: {period(absence)}\nReden: {reason}\n"
+                f"Wanneer: {when}\nReden: {reason}\n"
                 f"Gemeld: {long_date(received_at.astimezone(SCHOOL_TZ).date())} om {hh_mm(received_at)}"
                 f"{' (na 08:30)' if absence.late else ''}")
         notices.append(Notice(f"administratie:{settings.admin_email}", "administratie", "",
                               settings.admin_email,
-                              f"Afwezigheid {child.full_name} ({group}), {period(absence)}",
+                              f"Afwezigheid {child.full_name} ({group}), {when}",
                               _finish(body, settings)))
     for parent in roster.parents_of(child.id):
         body = (f"Beste {parent.name},\n\nDe afwezigheid van {child.first_name} is doorgegeven aan "
-                f"de school.\n\nWanneer: {period(absence)}\nReden: {reason}{late}\n\n"
+                f"de school.\n\nWanneer: {when}\nReden: {reason}{late}\n\n"
                 "Is dit niet juist? Bel dan de school.\n"
                 f"Uw gezinspagina: {family_link(settings, parent.family)}")
         notices.append(Notice(f"ouder:{parent.email}", "ouder", parent.name, parent.email,

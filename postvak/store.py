@@ -105,11 +105,13 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def write_file(path: Path, data: bytes, exclusive: bool = False, sync_dir: bool = True) -> bool:
+def write_file(path: Path, data: bytes, exclusive: bool = False, sync_dir: bool = True,
+               mode: int | None = None) -> bool:
     """Write `path` whole and durably; with `exclusive`, never replace an existing file.
 
     Returns False when `exclusive` and the file already existed. `sync_dir=False`
     leaves the folder's fsync to the caller, who writes several files first.
+    `mode`: the file's permissions (default: the temp file's 0o600).
     """
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
     try:
@@ -117,6 +119,8 @@ def write_file(path: Path, data: bytes, exclusive: bool = False, sync_dir: bool 
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
+        if mode is not None:
+            os.chmod(tmp, mode)
         if exclusive:
             try:
                 os.link(tmp, path)

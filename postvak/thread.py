@@ -27,7 +27,7 @@ from . import store
 from .consent import DESCRIBE
 from .households import person_for_login
 from .messages import REASONS, SHAPES
-from .notices import long_date
+from .notices import period
 from .process import ADMIN_KIND
 from .store import Received
 
@@ -149,8 +149,7 @@ def _item(private: Path, roster: Roster, record: dict, envelope: Received) -> Th
     status, text = PROCESSED, ""
     if kind == "afwezigheid":
         start, end = date.fromisoformat(data["van"]), date.fromisoformat(data["tot"])
-        when = long_date(start) if start == end else f"{long_date(start)} t/m {long_date(end)}"
-        summary = (f"Afwezigheid {_first_name(roster, data['kind'])}: {when}, "
+        summary = (f"Afwezigheid {_first_name(roster, data['kind'])}: {period(start, end)}, "
                    f"{REASONS[data['reden']]}" + (" (na 08:30 gemeld)" if data["te_laat"] else ""))
         text = data["toelichting"]
         teachers = _sent_to(private, record, "leerkracht")

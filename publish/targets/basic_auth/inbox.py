@@ -74,31 +74,28 @@ def collect_spool(spool: Path, store: Callable) -> int:
     for path in sorted(p for p in spool.rglob("*.json") if p.is_file()):
         rel = path.relative_to(spool).as_posix()
         if match := _NGINX_PARTS.match(rel):
-            sender = match["login"]
+            ident, family, sender = match["id"], match["family"], match["login"]
             at = datetime.fromtimestamp(float(match["msec"]), UTC)
+            prune = True
         elif match := _APACHE_PARTS.match(rel):
+            ident, family = match["id"], match["family"]
             apache = _apache_senders(spool) if apache is None else apache
-            sender, at = apache.get((match["family"], match["id"]), ("", None))
+            sender, at = apache.get((family, ident), ("", None))
             if at is None:
                 stored = datetime.fromtimestamp(path.stat().st_mtime, UTC)
                 if (datetime.now(UTC) - stored).total_seconds() < NO_RECORD_AFTER:
                     continue  # the side record follows the file; a later run finds it
                 sender, at = "", stored  # still none: handed over, so it ends in quarantine
-            store(Received(match["id"], match["family"], sender, at, _read(path),
-                           f"spool:{path}"))
-            path.unlink()  # its family folder stays: Apache's DAV needs it for the next PUT
-            handed += 1
-            continue
+            prune = False  # its family folder stays: Apache's DAV needs it for the next PUT
         else:  # not a shape the servers write: handed over anyway, so it ends in quarantine
-            store(Received(path.stem, "", "", datetime.fromtimestamp(path.stat().st_mtime, UTC),
-                           _read(path), f"spool:{path}"))
-            path.unlink()
-            handed += 1
-            continue
-        store(Received(match["id"], match["family"], sender, at, _read(path), f"spool:{path}"))
+            ident, family, sender = path.stem, "", ""
+            at = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+            prune = False
+        store(Received(ident, family, sender, at, _read(path), f"spool:{path}"))
         path.unlink()
         handed += 1
-        _prune_empty(path.parent, spool)
+        if prune:
+            _prune_empty(path.parent, spool)
     return handed
 
 
