@@ -18,7 +18,7 @@ from pathlib import Path
 from pelican import signals
 
 from . import incremental, output_check, roster_changes, routing, section_pages
-from .errors import Problem, SchoolpleinError
+from .photos.audit import private_dir
 from .roster import Consent, load_roster
 from .sections import build_section_map
 from .settings import default
@@ -47,14 +47,7 @@ def _load(pelican, state: BuildState) -> None:
 
 def _snapshot_dir(settings) -> Path:
     """Beside the photo audit: private, and refused inside the output like the audit."""
-    folder = Path(settings["PHOTO_AUDIT_DIR"]).resolve()
-    output = Path(settings["OUTPUT_PATH"]).resolve()
-    if folder == output or output in folder.parents:
-        raise SchoolpleinError(Problem(
-            "pelicanconf.py", None,
-            f"PHOTO_AUDIT_DIR ({folder}) ligt in de uitvoermap: het fotoverslag en de "
-            "rooster-stand zijn privé", "kies een map buiten OUTPUT_PATH, bv. audit/"))
-    return folder
+    return private_dir(settings["PHOTO_AUDIT_DIR"], settings["OUTPUT_PATH"])
 
 
 def _compare_roster(settings, roster) -> None:

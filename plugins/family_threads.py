@@ -175,10 +175,9 @@ def hide_other_families(item: ThreadItem, own: str, family_ids: frozenset[str] |
     school's whole publish, urgent photo withdrawals included, so the page never
     shows it. Tokens are found exactly as the output check finds them.
     """
-    others = family_ids - {own}
-
     def hide(text: str) -> str:
-        return TOKEN_RE.sub(lambda m: HIDDEN_ID if m.group() in others else m.group(), text)
+        return TOKEN_RE.sub(lambda m: HIDDEN_ID if m.group() != own and m.group() in family_ids
+                            else m.group(), text)
 
     return replace(item, id=hide(item.id), sender=hide(item.sender), summary=hide(item.summary),
                    text=hide(item.text), status=hide(item.status))
@@ -194,7 +193,8 @@ def moment(when: datetime) -> str:
 
 def conversation(items, articles, own: str, family_ids) -> list[Turn]:
     """The household's items and the staff's posts, oldest first (a conversation)."""
-    turns = [Turn(i.at, moment(i.at), item=hide_other_families(i, own, frozenset(family_ids)))
+    family_ids = frozenset(family_ids)
+    turns = [Turn(i.at, moment(i.at), item=hide_other_families(i, own, family_ids))
              for i in items]
     for article in articles:
         at = article.date if article.date.tzinfo else article.date.replace(tzinfo=SCHOOL_TZ)
@@ -250,6 +250,7 @@ def family_children(roster: Roster, family_id: str, default: Consent) -> tuple[F
         deciders = tuple(roster.parents[p].name for p in family.parents
                          if child_id in roster.parents[p].children)
         found.append(FamilyChild(child.id, child.first_name, roster.groups[child.group].name,
-                                 child.consent or default, child.consent is None, deciders,
+                                 roster.consent_of(child_id, default), child.consent is None,
+                                 deciders,
                                  len(deciders) == len(family.parents)))
     return tuple(found)

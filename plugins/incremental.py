@@ -124,7 +124,6 @@ class Incremental:
         self.context = context_fingerprint(settings)
         old = Manifest.load(self.path)
         self.old = old if old.context == self.context else Manifest(old.context, {}, old.files)
-        self.old_context = old.context
         self.new = Manifest(self.context)
         self.reused = self.rendered = 0
         self._source_hashes: dict[str, str] = {}
@@ -230,7 +229,7 @@ class Incremental:
 
     def unchecked(self, files: dict[str, list]) -> set[str]:
         """Files the output check must read: new bytes, or a new check context."""
-        if self.old_context != self.context:
+        if self.old.context != self.context:
             return set(files)
         return {rel for rel, entry in files.items()
                 if (self.old.files.get(rel) or [None])[0] != entry[0]}

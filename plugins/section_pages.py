@@ -19,6 +19,7 @@ from pelican.generators import Generator
 
 from . import family_threads
 from .public_pages import render_login_assets
+from .routing import POSTVAK
 
 ROBOTS_TXT = "User-agent: *\nDisallow: /\n"
 
@@ -87,6 +88,6 @@ class SectionPagesGenerator(Generator):
             recipients=family_threads.plain(family_threads.recipients(roster, section.key)),
             thread=family_threads.plain(
                 family_threads.conversation(items, articles, section.key, family_ids)),
-            postvak_url=f"/{section.dir}/postvak/",
+            postvak_url=f"/{section.dir}/{POSTVAK}/",
             consent_text={str(k): v for k, v in family_threads.CONSENT_TEXT.items()},
         )

@@ -148,10 +148,6 @@ class Settings:
         return Path(self.rsync_dest.rsplit(":", 1)[-1]) if self.rsync_dest else None
 
     @property
-    def site_host(self) -> str:
-        return urlsplit(self.site_url).hostname or ""
-
-    @property
     def site_hosts(self) -> frozenset[str]:
         """Every host name the site itself is reached by: its links are internal."""
         return frozenset(h.lower() for h in (urlsplit(self.site_url).netloc,

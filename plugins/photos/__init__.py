@@ -71,7 +71,8 @@ def on_articles(generator, state: BuildState) -> None:
     for a in articles:
         if is_post_file(a.source_path):
             by_folder.setdefault(Path(a.source_path).parent, []).append(a)
-    with_photos = {f: arts for f, arts in by_folder.items() if post_photos(f)}
+    listed = {f: post_photos(f) for f in by_folder}
+    with_photos = {f: arts for f, arts in by_folder.items() if listed[f]}
     roster_changes = settings.get("SCHOOLPLEIN_ROSTER_CHANGES", ())
     if not with_photos:
         PhotoCache(photo_settings).prune(set())  # no photo published: none kept in cache
@@ -93,7 +94,7 @@ def on_articles(generator, state: BuildState) -> None:
         for a in with_photos[r.folder]:
             a.photos = list(r.photos)
     state.photo_hashes = frozenset().union(*(r.source_hashes for r in results))
-    state.photo_sizes = frozenset(p.stat().st_size for f in with_photos for p in post_photos(f))
+    state.photo_sizes = frozenset(p.stat().st_size for f in with_photos for p in listed[f])
     encoded = state.photos_encoded = sum(r.encoded for r in results)
     published = sum(len(r.photos) for r in results)
     total = sum(len(r.reports) for r in results)

@@ -117,6 +117,17 @@ def _inside(path: Path, parent: Path) -> bool:
     return True
 
 
+def private_dir(audit_dir: Path | str, output_dir: Path | str) -> Path:
+    """PHOTO_AUDIT_DIR (the photo audit, the roster state), refused inside the output."""
+    audit_dir = Path(audit_dir)
+    if _inside(audit_dir, Path(output_dir)):
+        raise SchoolpleinError(Problem(
+            "pelicanconf.py", None,
+            f"PHOTO_AUDIT_DIR ({audit_dir}) ligt in de uitvoermap: het fotoverslag en de "
+            "rooster-stand zijn privé", "kies een map buiten OUTPUT_PATH, bv. audit/"))
+    return audit_dir
+
+
 def write_audit(reports: list[PhotoReport], audit_dir: Path, output_dir: Path | None = None,
                 now: datetime | None = None, notes: Iterable[Problem] = (),
                 roster_changes: Sequence[Widening] = ()) -> Audit:
@@ -127,13 +138,7 @@ def write_audit(reports: list[PhotoReport], audit_dir: Path, output_dir: Path | 
     the last good build that show a child to more people (plugins.roster_changes),
     listed first so the admin sees them.
     """
-    audit_dir = Path(audit_dir)
-    if output_dir is not None and _inside(audit_dir, Path(output_dir)):
-        raise SchoolpleinError(Problem(
-            "pelicanconf.py", None,
-            f"PHOTO_AUDIT_DIR ({audit_dir}) ligt in de uitvoermap: het fotoverslag is privé",
-            "kies een map buiten OUTPUT_PATH, bv. audit/",
-        ))
+    audit_dir = Path(audit_dir) if output_dir is None else private_dir(audit_dir, output_dir)
     notes = list(notes)
     now = now or datetime.now().astimezone()
     stamp = now.strftime("%Y%m%d-%H%M%S")

@@ -27,7 +27,7 @@ from .cache import PhotoCache, SourceIndex
 from .encode import encode_all
 from .rules import DEFAULT_FIX, FIXES, Decision, Probe, decide
 from .settings import PHOTO_DIR, PhotoSettings
-from .tags import PhotoTags, post_photos, read_post_tags
+from .tags import PhotoTags, read_post_tags
 
 log = logging.getLogger(__name__)
 
@@ -109,8 +109,8 @@ def process_posts(posts: list[tuple[Path, Section]], roster: Roster, settings,
     all_hashes: set[str] = set()
     for folder, section in posts:
         folder = Path(folder)
-        photos = post_photos(folder)
-        tags, loose = read_post_tags(folder, photos)
+        tags, loose = read_post_tags(folder)
+        photos = list(tags)
         pending = []
         for photo in photos:
             # a symlink could pull in a photo from another group's folder: never followed

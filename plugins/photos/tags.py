@@ -425,25 +425,19 @@ def _sidecar_files(folder: Path) -> dict[str, list[Path]]:
     return found
 
 
-def read_post_tags(folder: Path, photos: list[Path] | None = None,
-                   data: Mapping[Path, bytes] | None = None) -> tuple[dict[Path, PhotoTags],
-                                                                     tuple[Problem, ...]]:
-    """Tags from every source for every photo in a post folder, plus problems not tied to one photo.
-
-    `data` may carry already-read photo bytes so every file is read once.
-    """
-    everything = post_photos(folder)
-    photos = everything if photos is None else photos
+def read_post_tags(folder: Path) -> tuple[dict[Path, PhotoTags], tuple[Problem, ...]]:
+    """Tags from every source for every photo in a post folder (in post_photos order), plus
+    problems not tied to one photo."""
+    photos = post_photos(folder)
     list_path = folder / FOTOS_TXT
-    fotos_txt = (parse_fotos_txt(list_path, {p.name for p in everything})
+    fotos_txt = (parse_fotos_txt(list_path, {p.name for p in photos})
                  if list_path.is_file() else FotosTxt(display_path(list_path)))
     sidecars = _sidecar_files(folder)
     read: dict[Path, tuple[list[Tag], list[str]]] = {}  # foto.xmp may serve foto.jpg and foto.png
     result: dict[Path, PhotoTags] = {}
     for photo in photos:
         shown = display_path(photo)
-        raw = data[photo] if data is not None and photo in data else read_tag_bytes(photo)
-        tags, errors = read_embedded_tags(raw, shown)
+        tags, errors = read_embedded_tags(read_tag_bytes(photo), shown)
         problems = [Problem(shown, None, f"labels in de foto onleesbaar: {e}",
                             "exporteer de foto opnieuw uit je foto-app, met de namen")
                     for e in errors]
@@ -465,7 +459,7 @@ def read_post_tags(folder: Path, photos: list[Path] | None = None,
             if entry.no_children:
                 marks.append(Source(LIST, fotos_txt.file, entry.line))
         result[photo] = PhotoTags(shown, tuple(tags), tuple(marks), tuple(problems), tuple(used))
-    claimed = {n.casefold() for p in everything for n in sidecar_names(p.name)}
+    claimed = {n.casefold() for p in photos for n in sidecar_names(p.name)}
     orphans = tuple(
         Problem(display_path(path), None, "zijbestand hoort bij geen foto in deze map",
                 "hernoem het naar <foto>.jpg.xmp of <foto>.xmp, of verwijder het als de foto weg is")
