@@ -50,6 +50,15 @@ def settings() -> Settings:
     return load_settings()
 
 
+def roster_and_sections(cfg: Settings):
+    """The roster and the section map derived from it (who may read what)."""
+    from plugins.roster import load_roster
+    from plugins.sections import build_section_map
+
+    roster = load_roster(cfg.roster)
+    return roster, build_section_map(roster, cfg.school_name)
+
+
 def incremental_overrides(cfg: Settings, target: Path) -> dict:
     """What makes a build incremental: Pelican's reader cache and the previous output.
 
@@ -97,6 +106,12 @@ def build(cfg: Settings, strict: bool = False, output: Path | None = None,
         remove_later(old)
     built["OUTPUT_PATH"] = str(target)
     return built
+
+
+def build_and_publish(cfg: Settings, target, strict: bool = False) -> None:
+    """Build with production settings into output/ and hand it to the target."""
+    built = build(cfg, strict, production=True)
+    target.publish(cfg, cfg.output, built["SCHOOLPLEIN_SECTIONS"])
 
 
 def remove_later(folder: Path) -> None:

@@ -17,7 +17,7 @@ from plugins.errors import Problem, SchoolpleinError
 from plugins.settings import SCHOOL_TZ, Settings
 from publish import targets
 
-from .common import admin_task, build, settings
+from .common import admin_task, build_and_publish, settings
 
 
 def collect_and_process(cfg: Settings, collect, publish, out=print) -> None:
@@ -78,7 +78,7 @@ def postvak(c, target="nginx", watch=0, daglijst=False, systemd=""):
 
     def cycle() -> None:
         collect_and_process(cfg, lambda store: chosen.collect(cfg, store),
-                            lambda: _publish(cfg, chosen))
+                            lambda: build_and_publish(cfg, chosen))
 
     if watch:
         print(f"Postvak: iedere {watch} s kijken (Ctrl+C om te stoppen).")
@@ -113,15 +113,10 @@ def beeldgebruik(c, kind, keuze, door, target="nginx"):
           "(in het logboek; de ouders krijgen bericht).")
     postvak.export_threads(cfg.private, load_roster(cfg.roster))
     urgent = postvak.pending_urgent(pv)
-    _publish(cfg, chosen)
+    build_and_publish(cfg, chosen)
     postvak.acknowledge_urgent(pv, [u.submission for u in urgent])
     print("Gepubliceerd." + (f" Foto's met {kind} staan niet meer op de site."
                              if outcome.narrowed else ""))
-
-
-def _publish(cfg: Settings, chosen) -> None:
-    built = build(cfg, production=True)
-    chosen.publish(cfg, cfg.output, built["SCHOOLPLEIN_SECTIONS"])
 
 
 def _write_units(cfg: Settings, folder: Path, target: str) -> None:

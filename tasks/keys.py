@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from publish.targets.cloudfront import _roster_and_map, aws_client
+from publish.targets.cloudfront import aws_client
 from publish.targets.cloudfront.settings import CloudFrontSettings
 
-from .common import admin_task
+from .common import admin_task, roster_and_sections
 from .common import settings as load
 
 
@@ -33,9 +33,10 @@ def rotate_keys(c, brieven=""):
     / Rotate the signing key; revokes every existing link."""
     from publish.targets.cloudfront.rotation import rotate_keys as rotate
 
-    settings = CloudFrontSettings.from_settings(load(), (
+    cfg = load()
+    settings = CloudFrontSettings.from_settings(cfg, (
         "CLOUDFRONT_DOMAIN", "CLOUDFRONT_PRIVATE_KEY_FILE"))
-    roster, section_map = _roster_and_map(settings)
+    roster, section_map = roster_and_sections(cfg)
     return rotate(settings, roster, section_map, aws_client("cloudformation", settings),
                   letters_dir=Path(brieven) if brieven else None)
 
@@ -74,7 +75,7 @@ def write_letters(cfg, folder=None, renew=()):
 
     cloudfront = CloudFrontSettings.from_settings(cfg, ("CLOUDFRONT_DOMAIN",
                                                         "CLOUDFRONT_KEY_PAIR_ID"))
-    roster, section_map = _roster_and_map(cloudfront)
+    roster, section_map = roster_and_sections(cfg)
     written = write_cloudfront_letters(roster, section_map, cloudfront, folder, renew=renew)
     print(f"{len(written)} brieven geschreven in {written[0].parent if written else '-'}.")
     return written

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from publish import targets
 
-from .common import STRICT_HELP, admin_task, build, settings
+from .common import STRICT_HELP, admin_task, build, build_and_publish, settings
 
 
 @admin_task(help={"target": "waarheen: " + " of ".join(targets.names())
@@ -24,5 +24,4 @@ def publish(c, target="nginx", dry_run=False, strict=False):
             built = build(cfg, strict, output, production=True)
             chosen.plan(cfg, output, built["SCHOOLPLEIN_SECTIONS"])
         return
-    built = build(cfg, strict, production=True)
-    chosen.publish(cfg, cfg.output, built["SCHOOLPLEIN_SECTIONS"])
+    build_and_publish(cfg, chosen, strict)

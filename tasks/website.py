@@ -16,7 +16,7 @@ from publish.targets import basic_auth
 from publish.targets.basic_auth import local_server
 from publish.targets.basic_auth.inbox import collect_spool
 
-from .common import STRICT_HELP, admin_task, build, settings
+from .common import STRICT_HELP, admin_task, build, roster_and_sections, settings
 
 DEMO_LOGINS = (
     ("ouder-001", "ouder met kinderen in groep 3 en groep 5/6"),
@@ -47,10 +47,7 @@ def check(c):
 def _local_release(cfg: Settings, listen: str, sections=None):
     """A local release of the last build, with the current accounts (no web-user check)."""
     if sections is None:
-        from plugins.roster import load_roster
-        from plugins.sections import build_section_map
-
-        sections = build_section_map(load_roster(cfg.roster), cfg.school_name)
+        sections = roster_and_sections(cfg)[1]
     return basic_auth.publish(cfg.output, cfg.deploy / "local", sections,
                               accounts.load_accounts(cfg.private), listen, cfg.hsts)
 
@@ -74,8 +71,7 @@ def serve_site(cfg: Settings, port: int, banner: str = "", postvak_every: float 
     watched = local_server.Watch([cfg.output, accounts.store_path(cfg.private)])
 
     def rebuild() -> None:
-        build(cfg)
-        _local_release(cfg, listen)
+        _local_release(cfg, listen, build(cfg)["SCHOOLPLEIN_SECTIONS"])
         local_server.reload(proc)
         watched.changed()  # already live: the loop below need not do it again
 

@@ -17,14 +17,13 @@ from plugins.sections import SectionMap
 from plugins.settings import Settings
 from publish.accounts import load_accounts
 
-from .access import PASSWORD_FILE, REALM, Access, htpasswd_lines, write_password_files
+from .access import htpasswd_lines
 from .inbox import collect_spool, pull_remote
-from .releases import LOCK_NAME, PARTIAL_PREFIX, Deploy, plan, publish, publish_lock, rsync_command
-from .servers import apache_main, apache_vhost, nginx_main, nginx_server, write_htaccess
+from .releases import LOCK_NAME, Deploy, plan, publish, publish_lock, rsync_command
+from .servers import apache_main, nginx_main
 
-__all__ = ["LOCK_NAME", "PARTIAL_PREFIX", "PASSWORD_FILE", "REALM", "TARGET", "Access", "Deploy",
-           "apache_main", "apache_vhost", "htpasswd_lines", "nginx_main", "nginx_server", "plan",
-           "publish", "publish_lock", "rsync_command", "write_htaccess", "write_password_files"]
+__all__ = ["LOCK_NAME", "TARGET", "Deploy", "apache_main", "htpasswd_lines", "nginx_main",
+           "publish", "publish_lock", "rsync_command"]
 
 
 class BasicAuthTarget:

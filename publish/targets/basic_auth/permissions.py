@@ -144,14 +144,16 @@ def spool_problems(user: WebUser, spool: Path) -> list[Problem]:
     return []
 
 
-def check_readable(user_name: str, release: Path, password_files: Iterable[Path],
+def check_readable(web_user: WebUser | str, release: Path, password_files: Iterable[Path],
                    served_from: Path | None = None, spool: Path | None = None) -> str:
-    """Raise SchoolpleinError listing what `user_name` cannot read; return a note.
+    """Raise SchoolpleinError listing what the web server cannot read; return a note.
 
-    `served_from`: the folder the web server reads on this machine; every
-    directory above it is checked too (not for a folder that is rsynced away).
+    `web_user`: the user, or its name (looked up here). `served_from`: the folder
+    the web server reads on this machine; every directory above it is checked
+    too (not for a folder that is rsynced away).
     """
-    user = WebUser.find(user_name)
+    user = WebUser.find(web_user) if isinstance(web_user, str) else web_user
+    user_name = web_user if isinstance(web_user, str) else web_user.name
     if user is None:
         return (f"Let op: de webservergebruiker '{user_name}' bestaat niet op deze machine; de "
                 "bestandsrechten zijn niet gecontroleerd (SCHOOLPLEIN_WEB_USER).")

@@ -131,39 +131,43 @@ def _password_files(deploy: Deploy) -> list[Path]:
     return [deploy.htpasswd] if deploy.htpasswd.is_file() else []
 
 
-def _grant_web_group(deploy: Deploy, web_user: str) -> None:
+def _grant_web_group(deploy: Deploy, user: permissions.WebUser | None) -> None:
     """Password files 640 with the web server's group (when this user may chgrp them).
 
     Never world-readable; the folder holding them is enterable but not listable.
     """
-    user = permissions.WebUser.find(web_user)
     files = _password_files(deploy)
     if deploy.htpasswd.is_dir():
         os.chmod(deploy.htpasswd, 0o711)
     for path in files:
         os.chmod(path, 0o640)
-        if user is not None:
-            with contextlib.suppress(PermissionError):  # the check below says how to fix it
-                os.chown(path, -1, grp.getgrnam(user.group).gr_gid)
+    _chgrp(files, user)
 
 
-def _make_spool(deploy: Deploy, web_user: str | None, sections: SectionMap) -> None:
+def _make_spool(deploy: Deploy, user: permissions.WebUser | None, sections: SectionMap) -> None:
     """The postvak spool: writable for the web server's group, closed to everyone else.
 
     The setgid bit keeps what the server creates inside in that group, so the
     admin's `invoke postvak` (root or a member of the group) can read and remove
     it. Apache's DAV needs each family's folder to exist before a PUT.
     """
-    user = permissions.WebUser.find(web_user) if web_user else None
     folders = [deploy.spool, deploy.spool / APACHE_DIR]
     folders += [deploy.spool / APACHE_DIR / s.key for s in sections.protected
                 if s.kind == "family"]
     for folder in folders:
         folder.mkdir(exist_ok=True)
         os.chmod(folder, 0o2770)
-        if user is not None:
-            with contextlib.suppress(PermissionError):  # the check says how to fix it
-                os.chown(folder, -1, grp.getgrnam(user.group).gr_gid)
+    _chgrp(folders, user)
+
+
+def _chgrp(paths: list[Path], user: permissions.WebUser | None) -> None:
+    """Give `paths` the web server's primary group, when this user may (else the check says how)."""
+    if user is None:
+        return
+    gid = grp.getgrnam(user.group).gr_gid
+    for path in paths:
+        with contextlib.suppress(PermissionError):
+            os.chown(path, -1, gid)
 
 
 @contextlib.contextmanager
@@ -241,11 +245,12 @@ def publish(output: Path, deploy_root: Path, sections: SectionMap,
             write_password_files(access, deploy.htpasswd)
             write_htaccess(sections, partial, served.htpasswd, hsts)
             _make_readable(partial)
-            _make_spool(deploy, web_user, sections)
+            user = permissions.WebUser.find(web_user) if web_user else None
+            _make_spool(deploy, user, sections)
             if web_user:
-                _grant_web_group(deploy, web_user)
+                _grant_web_group(deploy, user)
                 out(permissions.check_readable(
-                    web_user, partial, _password_files(deploy),
+                    user or web_user, partial, _password_files(deploy),
                     served_from=None if server_root else deploy.root, spool=deploy.spool))
             _fsync_tree(partial)
         except BaseException:
@@ -254,8 +259,8 @@ def publish(output: Path, deploy_root: Path, sections: SectionMap,
         os.rename(partial, release)
         _fsync(releases)
         _write_atomic(deploy.nginx_conf,
-                      nginx_server(access, served.current, served.password_file, listen, hsts,
-                                   spool=served.spool))
+                      nginx_server(access, served.current, served.password_file, listen,
+                                   served.spool, hsts))
         _write_atomic(deploy.apache_login_hook, apache_login_hook(served.htpasswd))
         os.chmod(deploy.apache_login_hook, 0o644)  # Apache's workers read it (a 077 umask won't do)
         _write_atomic(deploy.apache_conf, apache_vhost(listen, served.current, served.htpasswd,

@@ -16,6 +16,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from plugins.photos.settings import PHOTO_DIR
 from plugins.sections import ROOTS, SectionMap
 from publish import headers
+from publish.accounts import BCRYPT_COST
 
 from .access import GROUP_FILE, HOMES_FILE, NOBODY_FILE, PASSWORD_FILE, REALM, Access
 
@@ -23,7 +24,10 @@ TEMPLATES = Path(__file__).parent / "templates"
 AUTH_DELAY_MS = 200  # nginx: every failed login waits this long (see nginx-server.conf.j2)
 POSTVAK_PER_MINUTE = 10  # submissions a login may send a minute (a burst of as many more)
 APACHE_DIR, APACHE_LOG = "apache", "ontvangen.log"  # Apache's part of the spool, its side record
+# The postvak's own rules (postvak.messages UUID4_RE, MAX_BODY), as the servers enforce them;
+# a test holds them equal (publish never imports postvak to write a config).
 UUID_RE = "[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"  # lower-case UUID4
+MAX_BODY = 16 * 1024  # bytes
 CACHE = {"cache_photo": headers.CACHE_PHOTO, "cache_page": headers.CACHE_PAGE,
          "cache_protected": headers.CACHE_PROTECTED_PAGE, "photo_dir": PHOTO_DIR}
 
@@ -41,16 +45,17 @@ def _ascii_case_folded(logins: dict[str, str]) -> list[tuple[str, str]]:
     return sorted(folded.items())
 
 
-def nginx_server(access: Access, root: Path, password_file: Path, listen: str,
-                 hsts: bool = False, spool: Path | None = None) -> str:
-    entries = len(access.logins) + len(access.grants()) + len(access.hashes)
+def nginx_server(access: Access, root: Path, password_file: Path, listen: str, spool: Path,
+                 hsts: bool = False) -> str:
+    grants = access.grants()
+    entries = len(access.logins) + len(grants) + len(access.hashes)
     return _env().get_template("nginx-server.conf.j2").render(
         sections=access.sections.protected, root=root, password_file=password_file,
         listen=listen, realm=REALM, headers=headers.headers(hsts),
         roots=[r.strip("/") for r in ROOTS.values()], logins=_ascii_case_folded(access.logins),
-        grants=access.grants(), homes=access.homes(), default_home=ROOTS["school"],
+        grants=grants, homes=access.homes(), default_home=ROOTS["school"],
         auth_delay_ms=AUTH_DELAY_MS, nobody_file=password_file.with_name(NOBODY_FILE),
-        spool=spool or root.parent / "postvak", uuid_re=UUID_RE,
+        spool=spool, uuid_re=UUID_RE, max_body=MAX_BODY,
         postvak_per_minute=POSTVAK_PER_MINUTE,
         map_hash_max_size=max(2048, 2 * entries), **CACHE,
     )
@@ -84,15 +89,13 @@ def apache_vhost(listen: str, root: Path, htpasswd: Path, sections: SectionMap,
     return _env().get_template("apache-vhost.conf.j2").render(
         listen=listen, root=root, htpasswd=htpasswd, homes=htpasswd / HOMES_FILE,
         login_hook=login_hook,
-        spool=apache_spool, log=APACHE_LOG, uuid_re=UUID_RE, realm=REALM,
+        spool=apache_spool, log=APACHE_LOG, uuid_re=UUID_RE, max_body=MAX_BODY, realm=REALM,
         password_file=htpasswd / PASSWORD_FILE, group_file=htpasswd / GROUP_FILE,
         families=[s for s in sections.protected if s.kind == "family"])
 
 
 def apache_login_hook(htpasswd: Path) -> str:
     """The Lua hook that makes a wrong password cost one bcrypt for every login (no oracle)."""
-    from publish.accounts import BCRYPT_COST
-
     return _env().get_template("apache-login.lua.j2").render(
         password_file=htpasswd / PASSWORD_FILE, cost=BCRYPT_COST)
 

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from plugins.roster import Roster, load_roster
-from plugins.sections import SectionMap, build_section_map
+from plugins.sections import SectionMap
 from plugins.settings import Settings
 
 from . import sync as sync_module
@@ -80,14 +80,6 @@ def collect_postvak(settings: CloudFrontSettings, store, roster: Roster, *, s3=N
     """
     senders = Senders.of(LinkRegistry.load(settings.private_dir), roster)
     return collect_submissions(s3 or aws_client("s3", settings), settings.bucket, store, senders)
-
-
-def _roster_and_map(settings: CloudFrontSettings):
-    """The roster (SCHOOLPLEIN_ROSTER, relative to the project) and its section map."""
-    from plugins.settings import load_settings
-
-    roster = load_roster(load_settings().roster)
-    return roster, build_section_map(roster, settings.school_name)
 
 
 class CloudFrontTarget:

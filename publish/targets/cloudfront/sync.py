@@ -315,8 +315,7 @@ def apply_plan(plan: Plan, local: Mapping[str, LocalFile], s3, bucket: str, *,
 
     With a journal, the paths of each batch are recorded before the writes they
     cover (privacy paths before the privacy delete, the rest before the first
-    upload) and cleared once CloudFront accepted a batch covering them. Without
-    CloudFront (no distribution), the entries stay for a publish that has one.
+    upload) and cleared once CloudFront accepted a batch covering them.
     """
     from tqdm import tqdm
 
@@ -378,7 +377,7 @@ def progress_report(phase: str, done: int, total: int, plan: Plan,
         elif phase == "invalidate":
             state += ("; oude bestanden zijn verwijderd, alleen de CloudFront-cache is niet "
                       "vernieuwd (ouders kunnen nog even een oude versie zien)")
-    if journal is not None and journal.path.exists() and journal.pending():
+    if journal is not None and journal.pending():
         state += (f"; de nog te vernieuwen paden staan in {journal.path} en de volgende "
                   "publicatie stuurt ze eerst naar CloudFront")
     return state
@@ -432,7 +431,4 @@ def sync(output_dir: Path | str, s3, bucket: str, section_map: SectionMap, *,
     if applied.final_invalidation:
         out(f"CloudFront-cache vernieuwd: {len(plan.invalidations)} pad(en) "
             f"(invalidatie {applied.final_invalidation}).")
-    if journal is not None and (left := journal.pending()):
-        out(f"Let op: {len(left)} pad(en) wachten nog op vernieuwing van de CloudFront-cache "
-            f"({journal.path}); vul CLOUDFRONT_DISTRIBUTION_ID in en publiceer opnieuw.")
     return plan

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from publish.targets.basic_auth.inbox import collect_spool
-from tests.http_client import Client
+from tests.http_client import Client, login_of
 
 ABSENCE = {"v": 1, "soort": "afwezigheid", "kind": "zoe-devries", "reden": "ziek"}
 
@@ -19,10 +19,6 @@ def client(nginx_site):
     c = Client(nginx_site[0])
     yield c
     c.close()
-
-
-def login_of(person, demo_accounts):
-    return person.email, demo_accounts[1][person.id]
 
 
 def put(client, family, login, body=None, name=None, headers=None):
@@ -81,7 +77,7 @@ def test_one_login_cannot_flood_the_postvak(client, nginx_site, roster, demo_acc
 
 
 def test_collecting_hands_over_each_submission_once_with_login_and_server_time(
-        client, nginx_site, roster, demo_accounts, tmp_path):
+        client, nginx_site, roster, demo_accounts):
     parent = roster.parents["ouder-002"]
     names = [f"{uuid.uuid4()}.json" for _ in range(3)]
     before = datetime.now(UTC)
@@ -193,3 +189,12 @@ def test_an_apache_submission_without_its_record_is_handed_over_in_the_end(tmp_p
     os.utime(fresh, (clock.time() - 700, clock.time() - 700))
     assert collect_spool(tmp_path, handed.append) == 1
     assert handed[0].sender == "" and handed[0].family == family
+
+
+def test_the_servers_limits_are_the_postvaks():
+    """nginx and Apache enforce the postvak's own id pattern and size limit."""
+    from postvak.messages import MAX_BODY, UUID4_RE
+    from publish.targets.basic_auth import servers
+
+    assert servers.MAX_BODY == MAX_BODY
+    assert UUID4_RE.pattern.removeprefix("^").removesuffix("\\Z") == servers.UUID_RE

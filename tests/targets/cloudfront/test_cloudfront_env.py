@@ -102,7 +102,9 @@ def test_rotation_keeps_key_file_setting_when_unchanged(tmp_path, roster, sectio
 
 def test_school_name_comes_from_the_settings(tmp_path, clean_environ):
     from plugins.public_pages import render_login_assets
-    from publish.targets.cloudfront import _roster_and_map
+    from plugins.settings import load_settings
+    from tasks.common import roster_and_sections
+    from tests.helpers import ROOT
 
     os.environ["SCHOOLPLEIN_SCHOOL_NAME"] = "OBS Het Anker"
     render_login_assets(tmp_path / "a")
@@ -110,6 +112,7 @@ def test_school_name_comes_from_the_settings(tmp_path, clean_environ):
     render_login_assets(tmp_path / "b", school_name="Sitenaam")  # the build passes SITENAME
     assert "Inloggen bij Sitenaam" in (tmp_path / "b/login/index.html").read_text()
 
-    settings = CloudFrontSettings.from_env({"SCHOOLPLEIN_SCHOOL_NAME": "OBS Het Anker"})
-    _, section_map = _roster_and_map(settings)
+    cfg = load_settings(ROOT, {"SCHOOLPLEIN_SCHOOL_NAME": "OBS Het Anker"})
+    assert CloudFrontSettings.from_settings(cfg).school_name == "OBS Het Anker"
+    _, section_map = roster_and_sections(cfg)
     assert section_map.get("school", "school").title == "OBS Het Anker"
