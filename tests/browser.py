@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import itertools
 import json
 import os
@@ -62,6 +63,22 @@ class Browser:
 
     def goto(self, url: str) -> None:
         self.send("Page.navigate", url=url)
+
+    def load(self, url: str) -> None:
+        """Navigate and wait until the page has loaded."""
+        self.goto(url)
+        self.wait_for("document.readyState === 'complete'")
+
+    def as_phone(self, scale: float = 2) -> None:
+        """Show pages as a 390x844 phone screen with `scale` device pixels per CSS pixel."""
+        self.send("Emulation.setDeviceMetricsOverride", width=390, height=844,
+                  deviceScaleFactor=scale, mobile=True)
+
+    def basic_auth(self, user: str, password: str) -> None:
+        """Send this basic-auth login with every request (no login prompt)."""
+        token = base64.b64encode(f"{user}:{password}".encode()).decode()
+        self.send("Network.enable")
+        self.send("Network.setExtraHTTPHeaders", headers={"Authorization": f"Basic {token}"})
 
     def wait_for(self, expression: str, timeout: float = 10) -> None:
         deadline = time.monotonic() + timeout

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -28,3 +29,9 @@ def demo_school(tmp_path: Path, **extra: str) -> dict[str, str]:
         ("output", "output"), ("deploy", "deploy"), ("photo_cache", "cache"),
         ("build_cache", "build-cache"), ("audit", "audit"))}
     return {**env, **extra}
+
+
+def passphrase(letters: str, email_address: str) -> str:
+    """The passphrase the accounts letters (HTML) give `email_address`."""
+    row = re.search(re.escape(email_address) + r"</code></td><td><code>([^<]+)</code>", letters)
+    return row.group(1)

@@ -7,6 +7,11 @@ import http.client
 from urllib.parse import urlsplit
 
 
+def login_of(person, demo_accounts) -> tuple[str, str]:
+    """The basic-auth login of `person` from the `demo_accounts` fixture."""
+    return person.email, demo_accounts[1][person.id]
+
+
 class Client:
     def __init__(self, base_url: str):
         parts = urlsplit(base_url)

@@ -7,10 +7,9 @@ import email
 import json
 import os
 import signal
-import socket
 import uuid
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from email.policy import default
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from aiosmtpd.controller import Controller
 from plugins.roster import Consent, write_roster
 from plugins.settings import SCHOOL_TZ
 from postvak import PostvakSettings, Received, SmtpSettings, intake
+from publish.targets.basic_auth.local_server import free_port
 
 FAM_A = "aaaa2345bbbb2345cccc"  # Marieke Jansen: Lotte (shared) and Daan
 FAM_B = "bbbb6789cccc6789dddd"  # Peter Jansen and Eva de Boer: Lotte (shared) and Mees (Eva's)
@@ -57,12 +57,6 @@ ADMIN = "administratie@school.example.nl"
 SITE = "https://ouders.example.nl"
 # A Tuesday in term time, 07:00 in Amsterdam (before the 08:30 deadline).
 MORNING = datetime(2026, 11, 10, 7, 0, tzinfo=SCHOOL_TZ)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def write_school(folder: Path) -> Path:
@@ -175,7 +169,3 @@ def smtp_server():
 
 def with_smtp(settings: PostvakSettings, port: int) -> PostvakSettings:
     return replace(settings, smtp=SmtpSettings("127.0.0.1", port, starttls=False, timeout=10))
-
-
-def now_utc() -> datetime:
-    return datetime.now(UTC)

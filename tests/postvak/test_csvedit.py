@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from plugins.errors import SchoolpleinError
 from plugins.roster import Consent, load_roster
 from postvak.consent import write_consent
 from postvak.csvedit import CsvEditError, set_cell, tokenize
+from tests.helpers import ROOT
 
 from .conftest import write_school
 
@@ -43,11 +45,8 @@ def test_one_cell_changes_bom_crlf_quoting_and_column_order_stay(tmp_path):
     assert list(tmp_path.iterdir()) == [path]  # no temp files left
 
 
-def test_the_demo_roster_changes_by_one_cell_and_still_loads(tmp_path, roster):
-    import shutil
-    from pathlib import Path as P
-    src = P(__file__).resolve().parents[2] / "roster"
-    shutil.copytree(src, tmp_path / "roster")
+def test_the_demo_roster_changes_by_one_cell_and_still_loads(tmp_path):
+    shutil.copytree(ROOT / "roster", tmp_path / "roster")
     before = (tmp_path / "roster/leerlingen.csv").read_bytes()
     assert write_consent(tmp_path / "roster", "sem-kok", Consent.NONE)
     after = (tmp_path / "roster/leerlingen.csv").read_bytes()

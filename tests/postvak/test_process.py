@@ -7,8 +7,8 @@ from dataclasses import replace
 from datetime import timedelta
 
 from plugins.roster import load_roster
-from postvak import Received, family_thread, intake, process, quarantine_list
-from postvak.store import inbox, journal
+from postvak import Received, family_thread, intake, process, quarantine_list, store
+from postvak.store import journal
 
 from .conftest import ADMIN, FAM_A, FAM_B, FAM_K, FAM_S, FAM_V, MORNING, SITE, mailbox, text_of
 
@@ -117,16 +117,12 @@ def test_bad_submissions_are_quarantined_with_a_reason_and_the_rest_goes_on(scho
     listed = {q.id: q for q in quarantine_list(school.private)}
     assert set(listed) == set(reasons)  # the admin sees all of them, with the body
     assert listed[bad["geen geldige JSON"].id].preview == "{kapot"
-    assert not inbox_left(school)
+    assert not store.inbox(school.private)
     assert "1 verwerkt" not in summary.text() and "10 in quarantaine" in summary.text()
     # the family sees its own rejected reports, not those of strangers in its postvak
     items = family_thread(school.private, load_roster(school.roster), FAM_S)
     rejected = [i for i in items if i.status.startswith("niet verwerkt")]
     assert len(rejected) == 6 and all(i.sender == "Anouk Bakker" for i in rejected)
-
-
-def inbox_left(settings) -> list:
-    return inbox(settings.private)
 
 
 def test_oversized_and_misnamed_bodies_are_kept_in_quarantine(school, inbox):

@@ -8,8 +8,9 @@ from plugins.errors import SchoolpleinError
 from postvak import PostvakSettings, process
 from postvak.settings import SmtpSettings
 from postvak.store import journal
+from publish.targets.basic_auth.local_server import free_port
 
-from .conftest import ADMIN, FAM_A, FAM_V, free_port, with_smtp
+from .conftest import ADMIN, FAM_A, FAM_V, with_smtp
 
 SECRET = "Mijn zoon wordt gepest door <b>Daan</b>"
 

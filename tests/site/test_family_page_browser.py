@@ -11,7 +11,6 @@ import base64
 import json
 import os
 import re
-import shutil
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -26,7 +25,7 @@ from plugins.settings import SCHOOL_TZ
 from postvak import Received, intake
 from publish.targets.basic_auth import Deploy, local_server
 from tests.browser import Browser
-from tests.helpers import ROOT, run_invoke
+from tests.helpers import demo_school, passphrase, run_invoke
 from tests.site.test_pages_browser import FOCUS_JS, press_tab
 
 UUID4 = r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"
@@ -66,10 +65,6 @@ class Phone(Browser):
     def errors(self) -> list[dict]:
         return [m["params"] for m in self.events if m["method"] == "Runtime.exceptionThrown"]
 
-    def load(self, url: str) -> None:
-        self.goto(url)
-        self.wait_for("document.readyState === 'complete'")
-
     def js(self, expression: str):
         return json.loads(self.evaluate(f"JSON.stringify({expression})"))
 
@@ -78,15 +73,10 @@ class Phone(Browser):
 def school(tmp_path_factory):
     """A copy of the demo school with two items in the demo family's thread, on real nginx."""
     tmp = tmp_path_factory.mktemp("school")
-    for name in ("roster", "content"):
-        shutil.copytree(ROOT / name, tmp / name)
     port = local_server.free_port()
-    env = {"SCHOOLPLEIN_ROSTER": str(tmp / "roster"), "SCHOOLPLEIN_CONTENT": str(tmp / "content"),
-           "SCHOOLPLEIN_PRIVATE": str(tmp / "private"), "SCHOOLPLEIN_OUTPUT": str(tmp / "output"),
-           "SCHOOLPLEIN_DEPLOY": str(tmp / "deploy"), "SCHOOLPLEIN_PHOTO_CACHE": str(tmp / "cache"),
-           "SCHOOLPLEIN_AUDIT": str(tmp / "audit"), "SCHOOLPLEIN_LISTEN": f"127.0.0.1:{port}",
-           "SCHOOLPLEIN_WEB_USER": os.environ.get("USER", "root"),
-           "SCHOOLPLEIN_SITEURL": f"http://127.0.0.1:{port}"}
+    env = demo_school(tmp, SCHOOLPLEIN_LISTEN=f"127.0.0.1:{port}",
+                      SCHOOLPLEIN_WEB_USER=os.environ.get("USER", "root"),
+                      SCHOOLPLEIN_SITEURL=f"http://127.0.0.1:{port}")
     accounts = run_invoke("accounts", env=env)
     assert accounts.returncode == 0, accounts.stderr
     letters = next((tmp / "private" / "letters").glob("*.html")).read_text()
@@ -106,8 +96,7 @@ def school(tmp_path_factory):
     proc = local_server.start(Deploy(tmp / "deploy" / "nginx"), port)
     try:
         yield {"base": f"http://127.0.0.1:{port}", "env": env, "tmp": tmp, "parent": parent,
-               "password": re.search(re.escape(parent.email) +
-                                     r"</code></td><td><code>([^<]+)</code>", letters).group(1),
+               "password": passphrase(letters, parent.email),
                "seeded": seeded, "page": f"http://127.0.0.1:{port}/gezin/{parent.family}/"}
     finally:
         local_server.stop(proc)
@@ -117,12 +106,8 @@ def school(tmp_path_factory):
 def phone(school, tmp_path_factory):
     browser = Phone(tmp_path_factory.mktemp("chromium"))
     try:
-        login = f"{school['parent'].email}:{school['password']}"
-        browser.send("Network.enable")
-        browser.send("Network.setExtraHTTPHeaders", headers={
-            "Authorization": "Basic " + base64.b64encode(login.encode()).decode()})
-        browser.send("Emulation.setDeviceMetricsOverride", width=390, height=844,
-                     deviceScaleFactor=2, mobile=True)
+        browser.basic_auth(school["parent"].email, school["password"])
+        browser.as_phone()
         browser.send("Runtime.enable")
         yield browser
     finally:
@@ -175,9 +160,6 @@ def check_put(paused: dict, school) -> tuple[str, dict]:
     assert request["method"] == "PUT"
     assert request["headers"]["Content-Type"] == "application/json"
     return match.group(1), json.loads(request["postData"])
-
-
-DAYS = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag")
 
 
 def first_day() -> str:

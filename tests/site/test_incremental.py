@@ -139,22 +139,31 @@ def test_incremental_builds_equal_a_clean_build(tmp_path_factory, edits):
     assert snapshot(school / "output") == snapshot(school / "clean"), edits
 
 
+def demo_cfg(tmp_path: Path, **extra):
+    """Settings for a private copy of the demo school's roster and content in `tmp_path`."""
+    for name in ("roster", "content"):
+        shutil.copytree(ROOT / name, tmp_path / name)
+    return dataclasses.replace(load_settings(ROOT, dict(os.environ)), roster=tmp_path / "roster",
+                               content=tmp_path / "content", output=tmp_path / "output",
+                               build_cache=tmp_path / "bcache", photo_cache=tmp_path / "pcache",
+                               audit=tmp_path / "audit", private=tmp_path / "private", **extra)
+
+
+def stamps(folder: Path) -> dict[str, tuple[int, int]]:
+    """Every file under `folder` -> (inode, mtime in ns)."""
+    return {p.relative_to(folder).as_posix(): (p.stat().st_ino, p.stat().st_mtime_ns)
+            for p in folder.rglob("*") if p.is_file()}
+
+
 def test_one_new_post_rewrites_only_its_own_files(tmp_path):
     """The demo school, built, then a teacher adds one post: every other file keeps its bytes,
     inode and mtime (so rsync and the S3 sync see nothing to do) and no photo is encoded."""
-    for name in ("roster", "content"):
-        shutil.copytree(ROOT / name, tmp_path / name)
-    cfg = dataclasses.replace(load_settings(ROOT, dict(os.environ)), roster=tmp_path / "roster",
-                              content=tmp_path / "content", output=tmp_path / "output",
-                              build_cache=tmp_path / "bcache", photo_cache=tmp_path / "pcache",
-                              audit=tmp_path / "audit", private=tmp_path / "private")
+    cfg = demo_cfg(tmp_path)
     incremental_build(cfg)
-    before = {p.relative_to(cfg.output).as_posix(): (p.stat().st_ino, p.stat().st_mtime_ns)
-              for p in cfg.output.rglob("*") if p.is_file()}
+    before = stamps(cfg.output)
     post(cfg.content / "groep" / "groep-4" / "2026-11-20-nieuw.md", "Nieuw", "Vandaag.", 20)
     built = incremental_build(cfg)
-    after = {p.relative_to(cfg.output).as_posix(): (p.stat().st_ino, p.stat().st_mtime_ns)
-             for p in cfg.output.rglob("*") if p.is_file()}
+    after = stamps(cfg.output)
     changed = sorted(rel for rel in after if before.get(rel) != after[rel])
     assert changed == ["groep/groep-4/2026-11-20-nieuw/index.html", "groep/groep-4/feed.atom",
                        "groep/groep-4/index.html"], changed
@@ -170,16 +179,9 @@ def test_one_new_post_rewrites_only_its_own_files(tmp_path):
 def test_a_postvak_round_rewrites_only_that_familys_page(tmp_path):
     """A parent's message changes their family page's thread and nothing else: the other
     families' pages keep their inode and mtime, and the page equals a clean build's."""
-    for name in ("roster", "content"):
-        shutil.copytree(ROOT / name, tmp_path / name)
-    cfg = dataclasses.replace(load_settings(ROOT, dict(os.environ)), roster=tmp_path / "roster",
-                              content=tmp_path / "content", output=tmp_path / "output",
-                              build_cache=tmp_path / "bcache", photo_cache=tmp_path / "pcache",
-                              audit=tmp_path / "audit", private=tmp_path / "private",
-                              smtp_host="")
+    cfg = demo_cfg(tmp_path, smtp_host="")
     incremental_build(cfg)
-    before = {p.relative_to(cfg.output).as_posix(): (p.stat().st_ino, p.stat().st_mtime_ns)
-              for p in cfg.output.rglob("*") if p.is_file()}
+    before = stamps(cfg.output)
     parent = load_roster(cfg.roster).parents["ouder-001"]
     body = {"v": 1, "soort": "bericht", "aan": "lk-02", "tekst": "Mag Zoë morgen eerder weg?"}
     ident = str(uuid.uuid4())
@@ -188,8 +190,7 @@ def test_a_postvak_round_rewrites_only_that_familys_page(tmp_path):
     assert process(PostvakSettings.from_settings(cfg)).applied == (ident,)
     assert export_threads(cfg.private, load_roster(cfg.roster))
     incremental_build(cfg)
-    after = {p.relative_to(cfg.output).as_posix(): (p.stat().st_ino, p.stat().st_mtime_ns)
-             for p in cfg.output.rglob("*") if p.is_file()}
+    after = stamps(cfg.output)
     page = f"gezin/{parent.family}/index.html"
     assert sorted(rel for rel in after if before.get(rel) != after[rel]) == [page]
     assert "Mag Zoë morgen eerder weg?" in (cfg.output / page).read_text()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 
 import pytest
@@ -19,26 +18,18 @@ def parent_browser(nginx_site, roster, demo_accounts, tmp_path_factory):
     parent = roster.parents["ouder-001"]
     browser = Browser(tmp_path_factory.mktemp("chromium"))
     try:
-        token = base64.b64encode(f"{parent.email}:{passwords[parent.id]}".encode()).decode()
-        browser.send("Network.enable")
-        browser.send("Network.setExtraHTTPHeaders", headers={"Authorization": f"Basic {token}"})
-        browser.send("Emulation.setDeviceMetricsOverride", width=390, height=844,
-                     deviceScaleFactor=2, mobile=True)
+        browser.basic_auth(parent.email, passwords[parent.id])
+        browser.as_phone()
         yield base, browser
     finally:
         browser.close()
-
-
-def load(browser, url):
-    browser.goto(url)
-    browser.wait_for("document.readyState === 'complete'")
 
 
 def test_post_with_photos_renders_on_a_phone_without_javascript_needs(parent_browser):
     base, browser = parent_browser
     browser.send("Emulation.setScriptExecutionDisabled", value=True)
     try:
-        load(browser, base + POST)
+        browser.load(base + POST)
         browser.send("Emulation.setScriptExecutionDisabled", value=False)
         # Lazy images below the fold: scroll through the gallery, then wait for every image.
         browser.evaluate("document.querySelectorAll('.gallery img').forEach("
@@ -67,7 +58,7 @@ def test_post_with_photos_renders_on_a_phone_without_javascript_needs(parent_bro
 
 def test_lightbox_opens_as_a_plain_link(parent_browser):
     base, browser = parent_browser
-    load(browser, base + POST + "#foto-1")
+    browser.load(base + POST + "#foto-1")
     shown = browser.evaluate(
         "getComputedStyle(document.getElementById('foto-1')).display !== 'none'")
     hidden = browser.evaluate(
@@ -78,7 +69,7 @@ def test_lightbox_opens_as_a_plain_link(parent_browser):
 def test_family_home_links_the_two_groups(parent_browser, roster):
     base, browser = parent_browser
     family = roster.parents["ouder-001"].family
-    load(browser, f"{base}/gezin/{family}/")
+    browser.load(f"{base}/gezin/{family}/")
     links = json.loads(browser.evaluate(
         "JSON.stringify([...document.querySelectorAll('.tiles a')].map(a => a.textContent))"))
     assert links == ["Schoolnieuws", "Groep 3", "Groep 5/6"]
@@ -120,7 +111,7 @@ def press_tab(browser) -> None:
 @pytest.mark.parametrize("path", PAGES)
 def test_every_page_leads_home_with_big_tap_targets_and_visible_focus(parent_browser, path):
     base, browser = parent_browser
-    load(browser, base + path)
+    browser.load(base + path)
     nav = json.loads(browser.evaluate(
         "JSON.stringify([...document.querySelectorAll('header nav a')].map("
         "a => [a.textContent.trim(), a.getAttribute('href')]))"))
@@ -141,7 +132,7 @@ def test_every_page_leads_home_with_big_tap_targets_and_visible_focus(parent_bro
 
 def test_a_group_the_parent_may_not_open_says_so_and_leads_home(parent_browser):
     base, browser = parent_browser
-    load(browser, base + "/groep/groep-4/")
+    browser.load(base + "/groep/groep-4/")
     assert "U heeft geen toegang tot deze groep" in browser.evaluate("document.body.innerText")
     browser.evaluate("document.querySelector('main a[href=\"/mijn/\"]').click()")
     browser.wait_for("location.pathname.startsWith('/gezin/')")
@@ -149,7 +140,7 @@ def test_a_group_the_parent_may_not_open_says_so_and_leads_home(parent_browser):
 
 def test_landing_page_does_not_offer_groups(parent_browser):
     base, browser = parent_browser
-    load(browser, base + "/")
+    browser.load(base + "/")
     hrefs = json.loads(browser.evaluate(
         "JSON.stringify([...document.querySelectorAll('main a')].map(a => a.getAttribute('href')))"))
     assert "/mijn/" in hrefs and not [h for h in hrefs if h.startswith("/groep/")], hrefs
@@ -157,7 +148,7 @@ def test_landing_page_does_not_offer_groups(parent_browser):
 
 def test_family_page_calls_the_school_with_one_tap(parent_browser, roster):
     base, browser = parent_browser
-    load(browser, f"{base}/gezin/{roster.parents['ouder-001'].family}/")
+    browser.load(f"{base}/gezin/{roster.parents['ouder-001'].family}/")
     assert browser.evaluate("document.querySelector('a[href^=\"tel:\"]').getAttribute('href')") \
         == "tel:0101234567"
     assert browser.evaluate("!!document.querySelector('header a[href=\"/uitloggen/\"]')")
@@ -172,8 +163,7 @@ def test_uitloggen_makes_the_browser_forget_the_login(nginx_site, roster, demo_a
     parent = roster.parents["ouder-001"]
     browser = Browser(tmp_path / "chromium")
     try:
-        browser.send("Emulation.setDeviceMetricsOverride", width=390, height=844,
-                     deviceScaleFactor=2, mobile=True)
+        browser.as_phone()
         browser.goto_answering_login(f"{base}/school/", parent.email, passwords[parent.id])
         browser.wait_for("document.title.startsWith('Kc de Matrix')")
         assert browser.evaluate("!!document.querySelector('header a[href=\"/uitloggen/\"]')")

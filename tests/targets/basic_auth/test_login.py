@@ -16,7 +16,7 @@ from publish import accounts
 from publish.targets import basic_auth
 from publish.targets.basic_auth import local_server
 from tests.browser import Browser
-from tests.http_client import Client
+from tests.http_client import Client, login_of
 
 WRONG = "abcd-efgh-jkmn-pqrs"  # the shape of a real passphrase, but nobody's
 
@@ -86,16 +86,12 @@ def test_a_mangled_authorization_header_is_asked_to_log_in_again(site, request):
 
 
 @pytest.fixture(scope="module", params=["nginx", "apache"])
-def server(request, roster, demo_accounts):
+def server(request):
     """The demo school on both basic-auth servers, with a keep-alive client."""
     base = request.getfixturevalue("nginx_site" if request.param == "nginx" else "apache_site")[0]
     client = Client(base)
     yield request.param, client
     client.close()
-
-
-def login_of(person, demo_accounts):
-    return person.email, demo_accounts[1][person.id]
 
 
 def test_a_reader_of_another_section_gets_403_with_a_way_home(server, roster, demo_accounts):
@@ -165,8 +161,7 @@ def test_an_accented_login_works_in_a_real_browser(accented_school, tmp_path, ty
     base, family, passphrase = accented_school
     browser = Browser(tmp_path / "chromium")
     try:
-        browser.send("Emulation.setDeviceMetricsOverride", width=390, height=844,
-                     deviceScaleFactor=2, mobile=True)
+        browser.as_phone()
         browser.goto_answering_login(f"{base}/mijn/", typed, passphrase)
         browser.wait_for(f"location.pathname === '/gezin/{family}/'")
         assert browser.evaluate("document.querySelector('h1').textContent") == f"gezin/{family}"

@@ -11,15 +11,14 @@ import uuid
 import pytest
 
 from publish.targets.basic_auth import Deploy, local_server
-from tests.helpers import demo_school, run_invoke
+from tests.helpers import demo_school, passphrase, run_invoke
 from tests.http_client import Client
-
-POST = "/groep/groep-3/2026-10-02-kinderboerderij/"
 
 
 @pytest.fixture
-def school(tmp_path):
-    """A private copy of the demo school, published to nginx and served on a free port."""
+def school(tmp_path, roster):
+    """A private copy of the demo school, published to nginx and served on a free port; with
+    the demo parent (ouder-001), their login and a client for the server."""
     port = local_server.free_port()
     env = demo_school(tmp_path, SCHOOLPLEIN_LISTEN=f"127.0.0.1:{port}",
                       SCHOOLPLEIN_WEB_USER=os.environ.get("USER", "root"),
@@ -29,16 +28,15 @@ def school(tmp_path):
     letters = next((tmp_path / "private" / "letters").glob("*.html")).read_text()
     first = run_invoke("publish", "--target", "nginx", env=env)
     assert first.returncode == 0, first.stderr
+    parent = roster.parents["ouder-001"]
+    login = (parent.email, passphrase(letters, parent.email))
     proc = local_server.start(Deploy(tmp_path / "deploy" / "nginx"), port)
+    client = Client(f"http://127.0.0.1:{port}")
     try:
-        yield tmp_path, env, f"http://127.0.0.1:{port}", letters
+        yield tmp_path, env, parent, login, client
     finally:
+        client.close()
         local_server.stop(proc)
-
-
-def passphrase(letters: str, email_address: str) -> str:
-    row = re.search(re.escape(email_address) + r"</code></td><td><code>([^<]+)</code>", letters)
-    return row.group(1)
 
 
 def photos_of(tmp_path, child: str) -> list[str]:
@@ -50,10 +48,7 @@ def photos_of(tmp_path, child: str) -> list[str]:
 
 
 def test_withdrawal_absence_and_message_reach_the_school(school, roster):
-    tmp, env, base, letters = school
-    parent = roster.parents["ouder-001"]
-    login = (parent.email, passphrase(letters, parent.email))
-    client = Client(base)
+    tmp, env, parent, login, client = school
     shown = photos_of(tmp, "zoe-devries")
     assert shown and all(client.get(url, login)[0] == 200 for url in shown)
 
@@ -87,14 +82,10 @@ def test_withdrawal_absence_and_message_reach_the_school(school, roster):
         assert "Kunnen we even bellen?" not in text and "<script>" not in text
     again = run_invoke("postvak", "--target", "nginx", env=env)
     assert again.returncode == 0 and "verwerkt" not in again.stdout  # nothing twice
-    client.close()
 
 
-def test_a_school_decision_is_recorded_told_and_published_at_once(school, roster):
-    tmp, env, base, letters = school
-    parent = roster.parents["ouder-001"]
-    login = (parent.email, passphrase(letters, parent.email))
-    client = Client(base)
+def test_a_school_decision_is_recorded_told_and_published_at_once(school):
+    tmp, env, parent, login, client = school
     shown = photos_of(tmp, "zoe-devries")
     assert shown
     missing = run_invoke("beeldgebruik", "zoe-devries", "geen", "--door", " ", env=env)
@@ -110,4 +101,3 @@ def test_a_school_decision_is_recorded_told_and_published_at_once(school, roster
     # published and acknowledged: the next postvak round has nothing urgent left
     again = run_invoke("postvak", "--target", "nginx", env=env)
     assert again.returncode == 0 and "foto's weg" not in again.stdout, again.stdout
-    client.close()

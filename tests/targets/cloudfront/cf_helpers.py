@@ -15,6 +15,9 @@ import yaml
 from botocore.config import Config
 from moto.server import ThreadedMotoServer
 
+from publish.targets.cloudfront.settings import CloudFrontSettings
+from publish.targets.cloudfront.signing import generate_key_pair
+
 HARNESS = Path(__file__).with_name("viewer_request_harness.js")
 NODE = shutil.which("node") or shutil.which("nodejs")
 WRITE_OPERATIONS = {"PutObject", "DeleteObject", "DeleteObjects", "CreateMultipartUpload",
@@ -22,6 +25,17 @@ WRITE_OPERATIONS = {"PutObject", "DeleteObject", "DeleteObjects", "CreateMultipa
 REGION = "eu-central-1"
 DOMAIN_EXAMPLE = "ouders.kcdematrix.example.nl"
 
+
+
+def cf_settings(folder: Path, **overrides: str) -> CloudFrontSettings:
+    """Settings for a test school: a new key pair and private/ in `folder`, the example domain,
+    links valid until 2099; `overrides` adds or replaces .env keys."""
+    key = folder / "keys" / "cloudfront.pem"
+    generate_key_pair(key)
+    return CloudFrontSettings.from_env({
+        "CLOUDFRONT_DOMAIN": DOMAIN_EXAMPLE, "CLOUDFRONT_KEY_PAIR_ID": "K2TEST",
+        "CLOUDFRONT_PRIVATE_KEY_FILE": str(key), "SCHOOLPLEIN_ACCESS_UNTIL": "2099-07-31",
+        "SCHOOLPLEIN_PRIVATE": str(folder / "private"), **overrides})
 
 class CfnLoader(yaml.SafeLoader):
     """SafeLoader that keeps CloudFormation tags: `!Ref X` loads as {"Ref": "X"}."""

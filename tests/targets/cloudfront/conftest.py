@@ -26,17 +26,6 @@ def section_map(roster):
     return build_section_map(roster, "Kc de Matrix")
 
 
-@pytest.fixture(scope="session")
-def demo_output(tmp_path_factory) -> Path:
-    """The demo school built as `invoke build` does (photos included)."""
-    from plugins.site import build
-
-    tmp = tmp_path_factory.mktemp("demo")
-    build(output_path=str(tmp / "output"), photo_cache_dir=str(tmp / "cache"),
-          photo_audit_dir=str(tmp / "audit"), schoolplein_private=str(tmp / "private"))
-    return tmp / "output"
-
-
 @pytest.fixture
 def moto() -> Iterator[Moto]:
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from cf_helpers import CfnLoader, FakeStack, load_template, waf_stack
+from cf_helpers import CfnLoader, FakeStack, cf_settings, load_template, waf_stack
 
 from plugins.errors import SchoolpleinError
 from plugins.public_pages import render_login_assets
@@ -24,7 +24,6 @@ from publish.targets.cloudfront.provision import (
     template_body,
 )
 from publish.targets.cloudfront.rotation import rotate_keys
-from publish.targets.cloudfront.settings import CloudFrontSettings
 from publish.targets.cloudfront.signing import generate_key_pair
 
 CFN_LINT = Path(sys.executable).with_name("cfn-lint")
@@ -37,13 +36,8 @@ def template():
 
 @pytest.fixture(scope="module")
 def settings(tmp_path_factory):
-    key = tmp_path_factory.mktemp("key") / "cloudfront.pem"
-    generate_key_pair(key)
-    return CloudFrontSettings.from_env({
-        "CLOUDFRONT_DOMAIN": "ouders.kcdematrix.example.nl", "CLOUDFRONT_KEY_PAIR_ID": "K1OLD",
-        "CLOUDFRONT_KEY_GROUP_ID": "kg-1", "CLOUDFRONT_PRIVATE_KEY_FILE": str(key),
-        "SCHOOLPLEIN_S3_BUCKET": "schoolplein-demo", "SCHOOLPLEIN_ACCESS_UNTIL": "2099-07-31",
-        "SCHOOLPLEIN_PRIVATE": str(key.parent / "private")})
+    return cf_settings(tmp_path_factory.mktemp("cf"), CLOUDFRONT_KEY_PAIR_ID="K1OLD",
+                       CLOUDFRONT_KEY_GROUP_ID="kg-1", SCHOOLPLEIN_S3_BUCKET="schoolplein-demo")
 
 
 def test_cfn_lint_has_no_errors(tmp_path):

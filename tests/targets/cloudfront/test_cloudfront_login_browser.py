@@ -8,11 +8,10 @@ import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from cf_helpers import cf_settings
 
 from plugins.public_pages import render_login_assets
 from publish.targets.cloudfront.links import link_fragment, login_link
-from publish.targets.cloudfront.settings import CloudFrontSettings
-from publish.targets.cloudfront.signing import generate_key_pair
 from tests.browser import CHROMIUM, Browser
 
 # Chromium is a required test dependency (scripts/bootstrap.sh installs it): no skip.
@@ -44,11 +43,7 @@ def site(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def settings(tmp_path_factory):
-    key = tmp_path_factory.mktemp("key") / "cloudfront.pem"
-    generate_key_pair(key)
-    return CloudFrontSettings.from_env({
-        "CLOUDFRONT_DOMAIN": "ouders.kcdematrix.example.nl", "CLOUDFRONT_KEY_PAIR_ID": "K2TEST123",
-        "CLOUDFRONT_PRIVATE_KEY_FILE": str(key), "SCHOOLPLEIN_ACCESS_UNTIL": "2099-07-31"})
+    return cf_settings(tmp_path_factory.mktemp("cf"), CLOUDFRONT_KEY_PAIR_ID="K2TEST123")
 
 
 @pytest.fixture

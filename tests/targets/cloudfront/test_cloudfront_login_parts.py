@@ -7,6 +7,7 @@ from urllib.parse import parse_qs, unquote
 
 import pytest
 import qrcode
+from cf_helpers import cf_settings
 
 from plugins.roster import FAMILY_ALPHABET, load_roster, write_roster
 from plugins.sections import build_section_map
@@ -17,8 +18,7 @@ from publish.targets.cloudfront.links import (
     qr_svg,
     write_cloudfront_letters,
 )
-from publish.targets.cloudfront.settings import CloudFrontSettings
-from publish.targets.cloudfront.signing import generate_key_pair, load_private_key
+from publish.targets.cloudfront.signing import load_private_key
 
 CHILDREN = 34  # a large group, every child from another family
 
@@ -46,12 +46,7 @@ def big_school(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def settings(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("cf")
-    generate_key_pair(tmp / "key.pem")
-    return CloudFrontSettings.from_env({
-        "CLOUDFRONT_DOMAIN": "ouders.kcdematrix.example.nl", "CLOUDFRONT_KEY_PAIR_ID": "K2ABCDEFGHIJKL",
-        "CLOUDFRONT_PRIVATE_KEY_FILE": str(tmp / "key.pem"), "SCHOOLPLEIN_ACCESS_UNTIL": "2099-07-31",
-        "SCHOOLPLEIN_PRIVATE": str(tmp / "private")})
+    return cf_settings(tmp_path_factory.mktemp("cf"), CLOUDFRONT_KEY_PAIR_ID="K2ABCDEFGHIJKL")
 
 
 def sets_in(url: str) -> list[str]:

@@ -10,12 +10,12 @@ import shutil
 import time
 
 import pytest
+from cf_helpers import cf_settings
 from signed_cookie_site import SignedCookieSite
 
 from plugins.public_pages import render_login_assets
 from publish.targets.cloudfront.links import login_link
-from publish.targets.cloudfront.settings import CloudFrontSettings
-from publish.targets.cloudfront.signing import generate_key_pair, load_private_key
+from publish.targets.cloudfront.signing import load_private_key
 from tests.browser import CHROMIUM, Browser
 
 assert shutil.which(CHROMIUM), "chromium ontbreekt: voer scripts/bootstrap.sh uit"
@@ -25,11 +25,7 @@ FAMILY = "/gezin/68amruh9btpfys3dk9wr/"
 
 @pytest.fixture(scope="module")
 def settings(tmp_path_factory):
-    key = tmp_path_factory.mktemp("key") / "cloudfront.pem"
-    generate_key_pair(key)
-    return CloudFrontSettings.from_env({
-        "CLOUDFRONT_DOMAIN": "ouders.kcdematrix.example.nl", "CLOUDFRONT_KEY_PAIR_ID": KEY_ID,
-        "CLOUDFRONT_PRIVATE_KEY_FILE": str(key), "SCHOOLPLEIN_ACCESS_UNTIL": "2099-07-31"})
+    return cf_settings(tmp_path_factory.mktemp("cf"), CLOUDFRONT_KEY_PAIR_ID=KEY_ID)
 
 
 @pytest.fixture(scope="module")
@@ -51,8 +47,7 @@ def site(tmp_path_factory, settings, section_map):
 def phone(tmp_path):
     browser = Browser(tmp_path / "profile")
     try:
-        browser.send("Emulation.setDeviceMetricsOverride", width=390, height=844,
-                     deviceScaleFactor=3, mobile=True)
+        browser.as_phone(scale=3)
         yield browser
     finally:
         browser.close()

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError
-from cf_helpers import DOMAIN_EXAMPLE, REGION, load_template, make_tree, run_viewer_function
+from cf_helpers import DOMAIN_EXAMPLE, REGION, cf_settings, load_template, make_tree, run_viewer_function
 from hypothesis import given
 from hypothesis import strategies as st
 from kill_proxy import KillAt, KillProxy
@@ -37,8 +37,7 @@ from publish.targets.cloudfront.links import login_links
 from publish.targets.cloudfront.objects import SPOOL
 from publish.targets.cloudfront.provision import TEMPLATE
 from publish.targets.cloudfront.revocation import LinkRegistry
-from publish.targets.cloudfront.settings import CloudFrontSettings
-from publish.targets.cloudfront.signing import generate_key_pair, load_private_key
+from publish.targets.cloudfront.signing import load_private_key
 from publish.targets.cloudfront.submissions import POSTVAK_PATH, CollectError, Senders, spool_key
 from publish.targets.cloudfront.sync import scan_output
 
@@ -50,13 +49,8 @@ ABSENT = b'{"v": 1, "soort": "afwezigheid", "kind": "zoe-devries", "reden": "zie
 
 @pytest.fixture
 def settings(tmp_path, bucket, moto):
-    key = tmp_path / "keys" / "cloudfront.pem"
-    generate_key_pair(key)
-    return CloudFrontSettings.from_env({
-        "CLOUDFRONT_DOMAIN": DOMAIN_EXAMPLE, "CLOUDFRONT_KEY_PAIR_ID": "K2TEST",
-        "CLOUDFRONT_PRIVATE_KEY_FILE": str(key), "SCHOOLPLEIN_ACCESS_UNTIL": "2099-07-31",
-        "SCHOOLPLEIN_PRIVATE": str(tmp_path / "private"), "SCHOOLPLEIN_S3_BUCKET": bucket,
-        "AWS_ENDPOINT_URL": moto.url, "AWS_REGION": REGION})
+    return cf_settings(tmp_path, SCHOOLPLEIN_S3_BUCKET=bucket, AWS_ENDPOINT_URL=moto.url,
+                       AWS_REGION=REGION)
 
 
 @pytest.fixture
@@ -109,6 +103,13 @@ def send(s3, bucket: str, uri: str, cookies: dict, body: bytes) -> int:
     return 200
 
 
+def submit(s3, bucket: str, link, ident: str, body: bytes = ABSENT, *, into: str = FAMILY) -> int:
+    """PUT `ident` as `link`'s parent (with their cookie for FAMILY's page) into the postvak of
+    family `into`; the status."""
+    home = f"/gezin/{FAMILY}/"
+    return send(s3, bucket, f"/gezin/{into}/postvak/{ident}.json", login_cookie(link, home), body)
+
+
 def spool(s3, bucket: str) -> list[str]:
     listed = s3.list_objects_v2(Bucket=bucket, Prefix=SPOOL).get("Contents", [])
     return sorted(obj["Key"] for obj in listed)
@@ -122,17 +123,13 @@ def test_parents_submissions_arrive_as_their_login_exactly_once(moto, bucket, se
                                                                 roster, tmp_path):
     s3 = moto.client(log=False)
     marieke, youssef = links["ouder-001"], links["ouder-002"]
-    home = f"/gezin/{FAMILY}/"
     first, second, third = (str(uuid.uuid4()) for _ in range(3))
-    assert send(s3, bucket, f"{home}postvak/{first}.json", login_cookie(marieke, home), ABSENT) == 200
-    assert send(s3, bucket, f"{home}postvak/{second}.json", login_cookie(youssef, home),
-                ABSENT) == 200
+    assert submit(s3, bucket, marieke, first) == 200
+    assert submit(s3, bucket, youssef, second) == 200
     # The same name again (a retry, or a replay): S3 refuses to overwrite it.
-    assert send(s3, bucket, f"{home}postvak/{first}.json", login_cookie(marieke, home),
-                b'{"v": 1}') == 412
+    assert submit(s3, bucket, marieke, first, b'{"v": 1}') == 412
     # Into another family's postvak with her own login: refused before S3.
-    assert send(s3, bucket, f"/gezin/{OTHER}/postvak/{third}.json", login_cookie(marieke, home),
-                ABSENT) == 403
+    assert submit(s3, bucket, marieke, third, into=OTHER) == 403
     # Someone writing past CloudFront with a second the school never issued.
     stray = spool_key(FAMILY, 1234567890, third)
     s3.put_object(Bucket=bucket, Key=stray, Body=ABSENT)
@@ -228,12 +225,10 @@ collect_postvak(settings, lambda r: intake(r, settings.private_dir), load_roster
 def test_a_collector_killed_between_store_and_delete_loses_and_repeats_nothing(
         moto, bucket, settings, links, roster, kill):
     s3 = moto.client(log=False)
-    home = f"/gezin/{FAMILY}/"
     ids = [str(uuid.uuid4()) for _ in range(3)]
     for ident in ids:
         body = ABSENT.replace(b"ziek", ident.encode()[:4])
-        assert send(s3, bucket, f"{home}postvak/{ident}.json", login_cookie(links["ouder-001"], home),
-                    body) == 200
+        assert submit(s3, bucket, links["ouder-001"], ident, body) == 200
     proxy = KillProxy(moto.port)
     try:
         env = {**os.environ, "AWS_ENDPOINT_URL": proxy.url, "AWS_REGION": REGION,
@@ -262,10 +257,8 @@ def test_a_collector_killed_between_store_and_delete_loses_and_repeats_nothing(
 def test_a_collector_that_cannot_reach_s3_stops_and_loses_nothing(moto, bucket, settings, links,
                                                                   roster):
     s3 = moto.client(log=False)
-    home = f"/gezin/{FAMILY}/"
     ident = str(uuid.uuid4())
-    assert send(s3, bucket, f"{home}postvak/{ident}.json", login_cookie(links["ouder-001"], home),
-                ABSENT) == 200
+    assert submit(s3, bucket, links["ouder-001"], ident) == 200
     moto.stop()
     with pytest.raises(CollectError) as failed:
         collect_postvak(settings, keep(settings.private_dir), roster, s3=moto.client(log=False))
@@ -275,13 +268,10 @@ def test_a_collector_that_cannot_reach_s3_stops_and_loses_nothing(moto, bucket, 
     assert collect_postvak(settings, keep(settings.private_dir), roster, s3=s3) == 1
 
 
-def test_the_target_collects_with_the_admins_settings(moto, bucket, links, settings, tmp_path,
-                                                      monkeypatch):
+def test_the_target_collects_with_the_admins_settings(moto, bucket, links, settings, monkeypatch):
     s3 = moto.client(log=False)
-    home = f"/gezin/{FAMILY}/"
     ident = str(uuid.uuid4())
-    assert send(s3, bucket, f"{home}postvak/{ident}.json", login_cookie(links["ouder-002"], home),
-                ABSENT) == 200
+    assert submit(s3, bucket, links["ouder-002"], ident) == 200
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     admin = load_settings(ROOT, {"SCHOOLPLEIN_S3_BUCKET": bucket, "AWS_ENDPOINT_URL": moto.url,

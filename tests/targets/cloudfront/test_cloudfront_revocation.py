@@ -13,7 +13,7 @@ import stat
 import uuid
 
 import pytest
-from cf_helpers import DOMAIN_EXAMPLE, bucket_state, cookies_of, make_tree, run_viewer_function
+from cf_helpers import bucket_state, cf_settings, cookies_of, make_tree, run_viewer_function
 from kvs_server import KvsServer
 
 from plugins.sections import build_section_map
@@ -25,8 +25,7 @@ from publish.targets.cloudfront.revocation import (
     RevocationError,
     maintain_revocations,
 )
-from publish.targets.cloudfront.settings import CloudFrontSettings
-from publish.targets.cloudfront.signing import generate_key_pair, load_private_key
+from publish.targets.cloudfront.signing import load_private_key
 
 ARN = f"arn:aws:cloudfront::123456789012:key-value-store/{uuid.uuid4()}"
 
@@ -42,13 +41,7 @@ def kvs():
 
 @pytest.fixture
 def settings(tmp_path):
-    key = tmp_path / "keys" / "cloudfront.pem"
-    generate_key_pair(key)
-    return CloudFrontSettings.from_env({
-        "CLOUDFRONT_DOMAIN": DOMAIN_EXAMPLE, "CLOUDFRONT_KEY_PAIR_ID": "K2TEST",
-        "CLOUDFRONT_PRIVATE_KEY_FILE": str(key), "SCHOOLPLEIN_ACCESS_UNTIL": "2099-07-31",
-        "SCHOOLPLEIN_PRIVATE": str(tmp_path / "private"), "CLOUDFRONT_KVS_ARN": ARN,
-        "SCHOOLPLEIN_S3_BUCKET": "unused"})
+    return cf_settings(tmp_path, CLOUDFRONT_KVS_ARN=ARN, SCHOOLPLEIN_S3_BUCKET="unused")
 
 
 def small(roster, families=3):

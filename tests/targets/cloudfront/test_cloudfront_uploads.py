@@ -70,10 +70,10 @@ def test_every_foreign_file_is_named_at_once_in_dutch(tmp_path, section_map):
     assert "geheimen horen in .env of private/" in text
 
 
-def test_the_demo_build_is_uploadable_as_it_is(demo_output):
+def test_the_demo_build_is_uploadable_as_it_is(demo_build):
     from publish.targets.cloudfront.sync import scan_output
 
-    keys = set(scan_output(demo_output))
+    keys = set(scan_output(demo_build[0]))
     assert {"index.html", "robots.txt", "login/login.js", "theme/css/site.css",
             "403.html"} <= keys
     assert any("/fotos/" in k for k in keys) and any(k.endswith("feed.atom") for k in keys)
