@@ -35,3 +35,13 @@ def passphrase(letters: str, email_address: str) -> str:
     """The passphrase the accounts letters (HTML) give `email_address`."""
     row = re.search(re.escape(email_address) + r"</code></td><td><code>([^<]+)</code>", letters)
     return row.group(1)
+
+
+def demo_site(tmp_path: Path, port: int) -> tuple[dict[str, str], str]:
+    """A private demo school for nginx on `port`, with accounts: its env and the letters' HTML."""
+    env = demo_school(tmp_path, SCHOOLPLEIN_LISTEN=f"127.0.0.1:{port}",
+                      SCHOOLPLEIN_WEB_USER=os.environ.get("USER", "root"),
+                      SCHOOLPLEIN_SITEURL=f"http://127.0.0.1:{port}")
+    accounts = run_invoke("accounts", env=env)
+    assert accounts.returncode == 0, accounts.stderr
+    return env, next((tmp_path / "private" / "letters").glob("*.html")).read_text()

@@ -25,7 +25,7 @@ from plugins.settings import SCHOOL_TZ
 from postvak import Received, intake
 from publish.targets.basic_auth import Deploy, local_server
 from tests.browser import Browser
-from tests.helpers import demo_school, passphrase, run_invoke
+from tests.helpers import demo_site, passphrase, run_invoke
 from tests.site.test_pages_browser import FOCUS_JS, press_tab
 
 UUID4 = r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"
@@ -74,12 +74,7 @@ def school(tmp_path_factory):
     """A copy of the demo school with two items in the demo family's thread, on real nginx."""
     tmp = tmp_path_factory.mktemp("school")
     port = local_server.free_port()
-    env = demo_school(tmp, SCHOOLPLEIN_LISTEN=f"127.0.0.1:{port}",
-                      SCHOOLPLEIN_WEB_USER=os.environ.get("USER", "root"),
-                      SCHOOLPLEIN_SITEURL=f"http://127.0.0.1:{port}")
-    accounts = run_invoke("accounts", env=env)
-    assert accounts.returncode == 0, accounts.stderr
-    letters = next((tmp / "private" / "letters").glob("*.html")).read_text()
+    env, letters = demo_site(tmp, port)
     roster = load_roster(tmp / "roster")
     parent = roster.parents["ouder-001"]
     seeded = []

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import email
 import json
-import os
 import re
 import uuid
 
 import pytest
 
 from publish.targets.basic_auth import Deploy, local_server
-from tests.helpers import demo_school, passphrase, run_invoke
+from tests.helpers import demo_site, passphrase, run_invoke
 from tests.http_client import Client
 
 
@@ -20,12 +19,7 @@ def school(tmp_path, roster):
     """A private copy of the demo school, published to nginx and served on a free port; with
     the demo parent (ouder-001), their login and a client for the server."""
     port = local_server.free_port()
-    env = demo_school(tmp_path, SCHOOLPLEIN_LISTEN=f"127.0.0.1:{port}",
-                      SCHOOLPLEIN_WEB_USER=os.environ.get("USER", "root"),
-                      SCHOOLPLEIN_SITEURL=f"http://127.0.0.1:{port}")
-    accounts = run_invoke("accounts", env=env)
-    assert accounts.returncode == 0, accounts.stderr
-    letters = next((tmp_path / "private" / "letters").glob("*.html")).read_text()
+    env, letters = demo_site(tmp_path, port)
     first = run_invoke("publish", "--target", "nginx", env=env)
     assert first.returncode == 0, first.stderr
     parent = roster.parents["ouder-001"]

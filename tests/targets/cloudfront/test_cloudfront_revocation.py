@@ -148,14 +148,19 @@ def test_past_revocations_leave_the_deny_list(tmp_path, kvs):
     assert set(kvs.items) == {"5000"}  # 1000 lies in the past: no cookie carries it any more
 
 
-def test_a_revocation_without_a_key_value_store_stops_the_publish(roster, settings, moto,
-                                                                  bucket, tmp_path):
-    school = small(roster, families=1)
-    section_map = build_section_map(school, "Kc de Matrix")
+def _one_revoked_link(roster, settings, tmp_path):
+    """A one-family site and a registry holding one link of someone no longer in the roster."""
+    section_map = build_section_map(small(roster, families=1), "Kc de Matrix")
     LinkRegistry(settings.private_dir / "cloudfront-links.json",
                  {"ouder-999": [settings.expires_epoch - 1]}).save()
     out = tmp_path / "output"
     make_tree(out, section_map, groups=1)
+    return out, section_map
+
+
+def test_a_revocation_without_a_key_value_store_stops_the_publish(roster, settings, moto,
+                                                                  bucket, tmp_path):
+    out, section_map = _one_revoked_link(roster, settings, tmp_path)
     settings = dataclasses.replace(settings, bucket=bucket, kvs_arn="")
     with pytest.raises(RevocationError, match="CLOUDFRONT_KVS_ARN ontbreekt"):
         publish_cloudfront(out, section_map, settings, s3=moto.client())
@@ -164,12 +169,7 @@ def test_a_revocation_without_a_key_value_store_stops_the_publish(roster, settin
 
 def test_an_unreachable_key_value_store_stops_the_publish(roster, settings, kvs, moto, bucket,
                                                           tmp_path):
-    school = small(roster, families=1)
-    section_map = build_section_map(school, "Kc de Matrix")
-    LinkRegistry(settings.private_dir / "cloudfront-links.json",
-                 {"ouder-999": [settings.expires_epoch - 1]}).save()
-    out = tmp_path / "output"
-    make_tree(out, section_map, groups=1)
+    out, section_map = _one_revoked_link(roster, settings, tmp_path)
     kvs.down = True
     with pytest.raises(RevocationError) as failure:
         publish_cloudfront(out, section_map, dataclasses.replace(settings, bucket=bucket),
