@@ -23,6 +23,8 @@ from .submissions import Senders
 from .submissions import collect as collect_submissions
 from .sync import Plan
 
+HEADERS_STAMP = "cloudfront-headers.json"  # the header rules the bucket's objects carry
+
 
 def aws_client(service: str, settings: CloudFrontSettings, region: str = ""):
     """boto3 client; AWS_ENDPOINT_URL points S3 at moto in tests (CloudFront too).
@@ -75,7 +77,8 @@ def publish_cloudfront(output_dir: Path | str, section_map: SectionMap,
               "vernieuwd (zie .env.example).")
     return sync_module.sync(output_dir, s3, settings.bucket, section_map, cloudfront=cloudfront,
                             distribution_id=settings.distribution_id, dry_run=dry_run,
-                            privacy_dropped=privacy_dropped, journal=journal)
+                            privacy_dropped=privacy_dropped, journal=journal,
+                            stamp=Path(settings.private_dir) / HEADERS_STAMP)
 
 
 def collect_postvak(settings: CloudFrontSettings, store, roster: Roster, *, s3=None) -> int:
