@@ -302,7 +302,8 @@ def value_variant(expires: int):
         good.replace("-", "+").replace("~", "/").replace("_", "="),
         standard_base64_policy("/school/", expires), f'"{good}"', "", "x",
         cf_b64encode(custom_policy(DOMAIN, "/school/", expires).replace(",", ", ").encode()),
-        str(expires), "K2TEST", "Ab-~" * 24 + "__"])
+        str(expires), "K2TEST", "Ab-~" * 24 + "__",
+        policy_cookie("/gezin/68amruh9btpfys3dk9wr/", expires), policy_cookie("/", expires)])
 
 
 cookie_names = st.one_of(
@@ -319,19 +320,28 @@ def one_value(values):
                                    if len(values) > 1 else {})}
 
 
+POSTVAK_PUT = {"uri": "/gezin/68amruh9btpfys3dk9wr/postvak/0f8fad5b-d9cb-469f-a165-70867728950e"
+               ".json", "method": "PUT", "headers": {"content-length": {"value": "12"},
+                                                     "content-type": {"value": "application/json"}}}
 requests = st.fixed_dictionaries({
     "uri": st.sampled_from(["/school/", "/groep/groep-3/", "/gezin/68amruh9btpfys3dk9wr/",
-                            "/", "/hulp/", "/login/"]),
-    "querystring": st.dictionaries(query_names, st.text(max_size=5).map(lambda v: {"value": v}),
-                                   max_size=2),
-    "cookies": st.dictionaries(cookie_names, st.lists(cookie_values, min_size=1, max_size=2)
-                               .map(one_value), max_size=3),
+                            "/", "/hulp/", "/login/", POSTVAK_PUT["uri"]]),
+    "querystring": st.one_of(st.just({}), st.dictionaries(
+        query_names, st.text(max_size=5).map(lambda v: {"value": v}), max_size=2)),
+    "cookies": st.one_of(
+        st.dictionaries(cookie_names, st.lists(cookie_values, min_size=1, max_size=2)
+                        .map(one_value), max_size=3),
+        st.tuples(st.sampled_from(["/", "/gezin/68amruh9btpfys3dk9wr/"]), expiries).map(
+            lambda p: {"CloudFront-Policy": {"value": policy_cookie(*p)}})),  # a clean login
 })
 
 
 @settings(max_examples=20, deadline=None)
 @given(st.lists(requests, min_size=1, max_size=30))
 def test_no_request_passes_with_a_credential_the_function_did_not_verify(events):
+    """GET anywhere, or a parent's PUT into the postvak (whose sender is the policy's second)."""
+    events = [{**e, **{k: v for k, v in POSTVAK_PUT.items() if k != "uri"}}
+              if e["uri"] == POSTVAK_PUT["uri"] else e for e in events]
     results = run(events, revoked=[REVOKED])
     for event, result in zip(events, results, strict=True):
         if "statusCode" in result["result"]:
