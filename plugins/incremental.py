@@ -45,7 +45,7 @@ SETTING_KEYS = ("SITENAME", "SITESUBTITLE", "SITEURL", "FEED_DOMAIN", "TIMEZONE"
                 "DEFAULT_DATE_FORMAT", "DEFAULT_PAGINATION", "PAGINATION_PATTERNS", "MARKDOWN",
                 "DIRECTIE_EMAIL", "SCHOOL_PHONE", "MIN_CHILDREN_PER_PHOTO", "PHOTO_CONSENT_DEFAULT",
                 "PHOTO_STRICT", "THEME", "PATH", "FEED_MAX_ITEMS", "SCHOOLPLEIN_SITE_HOSTS",
-                "DEFAULT_LANG", "PLUGINS")
+                "DEFAULT_LANG", "PLUGINS", "SCHOOLPLEIN_TARGET")
 # A write_file call may be reused only when everything its template shows besides the build's
 # context is in its keyword arguments: Pelican's article and page writes, and section_pages
 # (which passes its section's data as `section_page`).

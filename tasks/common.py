@@ -73,13 +73,14 @@ def incremental_overrides(cfg: Settings, target: Path) -> dict:
 
 
 def build(cfg: Settings, strict: bool = False, output: Path | None = None,
-          production: bool = False, incremental: bool = True) -> dict:
+          production: bool = False, incremental: bool = True, for_target: str = "nginx") -> dict:
     """Build into a fresh staging folder, then move it into place: no half outputs.
 
     What did not change since the previous build into `output` is reused from
     it (plugins.incremental), so unchanged files keep their bytes and mtimes.
     A throwaway build (`invoke check`) passes incremental=False: it leaves no
     manifest or reader cache behind for a folder that is about to vanish.
+    `for_target` names the publish target: its public pages get that target's texts.
     """
     from plugins.site import build as pelican_build
 
@@ -92,6 +93,7 @@ def build(cfg: Settings, strict: bool = False, output: Path | None = None,
         built = pelican_build(config, output_path=str(staging), schoolplein_roster=str(cfg.roster),
                               path=str(cfg.content), photo_cache_dir=str(cfg.photo_cache),
                               photo_audit_dir=str(cfg.audit), schoolplein_private=str(cfg.private),
+                              schoolplein_target=for_target,
                               **(incremental_overrides(cfg, target) if incremental else {}),
                               **overrides)
     except BaseException:
@@ -110,7 +112,7 @@ def build(cfg: Settings, strict: bool = False, output: Path | None = None,
 
 def build_and_publish(cfg: Settings, target, strict: bool = False) -> None:
     """Build with production settings into output/ and hand it to the target."""
-    built = build(cfg, strict, production=True)
+    built = build(cfg, strict, production=True, for_target=target.name)
     target.publish(cfg, cfg.output, built["SCHOOLPLEIN_SECTIONS"])
 
 

@@ -223,10 +223,10 @@ def test_letters_are_private_and_outside_the_site(settings, roster, section_map,
 
 
 def test_login_assets_have_no_inline_script_or_secret(tmp_path):
-    written = render_login_assets(tmp_path, school_name="Kc de Matrix")
+    written = render_login_assets(tmp_path, school_name="Kc de Matrix", target="cloudfront")
     assert {p.relative_to(tmp_path).as_posix() for p in written} == {
         "login/index.html", "login/login.js", "uitloggen/index.html", "uitloggen/uitloggen.js",
-        "mijn/index.html", "mijn/mijn.js", "403.html"}
+        "mijn/index.html", "mijn/mijn.js", "401.html", "403.html"}
     for folder in ("login", "uitloggen", "mijn"):
         page = (tmp_path / folder / "index.html").read_text()
         assert f'<script src="/{folder}/{folder}.js" defer></script>' in page
