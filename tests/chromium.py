@@ -64,3 +64,30 @@ def capture_errors(page: Page) -> list[str]:
     page.on("console", lambda message: message.type == "error"
             and errors.append(f"console: {message.text}"))
     return errors
+
+
+class LoginPrompts:
+    """The password dialogs Chromium would show on `page`, answered as a person would.
+
+    Each basic-auth challenge the browser cannot answer from what it remembers is a
+    dialog; `asked` lists the address of each. `answer` is what the person types
+    ((e-mail address, password)), or None to press Cancel. Use it instead of
+    `phone(login=...)`, which answers every dialog silently.
+    """
+
+    def __init__(self, page: Page, answer: tuple[str, str] | None = None):
+        self.answer, self.asked = answer, []
+        self.cdp = page.context.new_cdp_session(page)
+        self.cdp.on("Fetch.requestPaused", lambda event: self.cdp.send(
+            "Fetch.continueRequest", {"requestId": event["requestId"]}))
+        self.cdp.on("Fetch.authRequired", self._dialog)
+        self.cdp.send("Fetch.enable", {"handleAuthRequests": True,
+                                       "patterns": [{"urlPattern": "*"}]})
+
+    def _dialog(self, event: dict) -> None:
+        self.asked.append(event["request"]["url"])
+        response = ({"response": "CancelAuth"} if self.answer is None else
+                    {"response": "ProvideCredentials", "username": self.answer[0],
+                     "password": self.answer[1]})
+        self.cdp.send("Fetch.continueWithAuth", {"requestId": event["requestId"],
+                                                 "authChallengeResponse": response})

@@ -125,7 +125,7 @@ def test_a_group_the_parent_may_not_open_says_so_and_leads_home(parent, roster):
     answer = page.goto(base + "/groep/groep-4/")
     assert answer.status == 403
     assert page.get_by_role("heading", level=1).inner_text() == \
-        "U heeft geen toegang tot deze groep"
+        "U heeft geen toegang tot deze pagina"
     page.locator("main a[href='/mijn/']").first.click()
     page.wait_for_url(f"{base}/gezin/{roster.parents['ouder-001'].family}/")
     assert page.get_by_role("heading", level=1).inner_text() == "Mijn gezin"

@@ -243,7 +243,7 @@ def publish(output: Path, deploy_root: Path, sections: SectionMap,
             _copy_tree(Path(output), partial)
             access = Access.derive(sections, accounts)
             write_password_files(access, deploy.htpasswd)
-            write_htaccess(sections, partial, served.htpasswd, hsts)
+            write_htaccess(sections, partial, served.htpasswd)
             _make_readable(partial)
             user = permissions.WebUser.find(web_user) if web_user else None
             _make_spool(deploy, user, sections)
@@ -265,7 +265,7 @@ def publish(output: Path, deploy_root: Path, sections: SectionMap,
         os.chmod(deploy.apache_login_hook, 0o644)  # Apache's workers read it (a 077 umask won't do)
         _write_atomic(deploy.apache_conf, apache_vhost(listen, served.current, served.htpasswd,
                                                        sections, served.spool / APACHE_DIR,
-                                                       served.apache_login_hook))
+                                                       served.apache_login_hook, hsts))
         previous = deploy.current.resolve() if deploy.current.is_symlink() else None
         link = deploy.root / "current.tmp"
         if link.is_symlink() or link.exists():

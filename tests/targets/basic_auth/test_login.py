@@ -100,7 +100,7 @@ def test_a_reader_of_another_section_gets_403_with_a_way_home(server, roster, de
     status, body, headers = client.get("/groep/groep-4/", login_of(parent, demo_accounts))
     page = body.decode()
     assert status == 403, (name, status)
-    assert "U heeft geen toegang tot deze groep" in page and 'href="/mijn/"' in page
+    assert "U heeft geen toegang tot deze pagina" in page and 'href="/mijn/"' in page
     assert "WWW-Authenticate" not in headers  # no second password prompt
     assert client.get("/groep/groep-4/")[0] == 401
     other_family = roster.parents["ouder-003"].family
