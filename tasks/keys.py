@@ -77,5 +77,7 @@ def write_letters(cfg, folder=None, renew=()):
                                                         "CLOUDFRONT_KEY_PAIR_ID"))
     roster, section_map = roster_and_sections(cfg)
     written = write_cloudfront_letters(roster, section_map, cloudfront, folder, renew=renew)
-    print(f"{len(written)} brieven geschreven in {written[0].parent if written else '-'}.")
+    print(f"{len(written)} brieven geschreven (één per persoon) in "
+          f"{written[0].parent if written else '-'}; alles in één bestand om af te drukken: "
+          f"{written[0].parent / 'afdrukken.html' if written else '-'}.")
     return written
