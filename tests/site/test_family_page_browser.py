@@ -386,9 +386,10 @@ def test_on_a_phone_everything_fits_is_big_enough_and_shows_focus(school, page):
         assert focus["ratio"] >= 3, (tag, focus)
     assert {"INPUT kind", "INPUT reden", "TEXTAREA toelichting", "BUTTON Afwezigheid versture",
             "SELECT aan"} <= seen, seen
-    if SCREENSHOTS:  # one per screen, as the phone shows it
+    if SCREENSHOTS:  # one per screen, as the phone shows it, and the whole page
+        page.screenshot(path=Path(SCREENSHOTS, "mijn-gezin-390-hele-pagina.png"), full_page=True)
         for name in ("inhoud", "afwezigheid", "bericht", "beeldgebruik", "gesprek"):
-            page.locator(f"#{name}").scroll_into_view_if_needed()
+            page.evaluate(f"document.getElementById('{name}').scrollIntoView()")
             page.screenshot(path=Path(SCREENSHOTS, f"mijn-gezin-390x844-{name}.png"))
 
 
@@ -446,3 +447,75 @@ def test_a_message_through_real_nginx_and_invoke_postvak_shows_up_with_its_statu
     assert "Status: doorgestuurd aan Meester Pieter Bos" in item.inner_text()
     assert remembered(device, school) == "[]"
     assert device.errors == []
+
+
+# Every layout shift the page makes while it loads and its script starts (no input involved).
+LAYOUT_SHIFT_JS = """
+window.__shifts = [];
+new PerformanceObserver(list => {
+  for (const entry of list.getEntries()) {
+    if (!entry.hadRecentInput) window.__shifts.push(entry.value);
+  }
+}).observe({type: 'layout-shift', buffered: true});
+"""
+
+
+def test_on_a_phone_the_absence_form_and_the_newest_item_are_one_tap_away(school, page):
+    page.evaluate("window.scrollTo(0, 0)")
+    newest = page.locator("[data-thread] > li").last
+    for target in ("#afwezigheid", f"#{newest.get_attribute('id')}"):
+        link = page.locator(f"main a[href='{target}']").first
+        box = link.bounding_box()
+        assert box and box["y"] + box["height"] <= 844, (target, box)  # on the first screen
+        link.click()
+        page.wait_for_function(f"document.querySelector('{target}').getBoundingClientRect()"
+                               ".top < 200")
+        top = page.evaluate(f"document.querySelector('{target}').getBoundingClientRect().top")
+        assert -1 <= top < 200, (target, top)  # what the tap opened is at the top of the screen
+        page.evaluate("window.scrollTo(0, 0)")
+    times = page.eval_on_selector_all("[data-thread] > li time", "ts => ts.map(t => t.dateTime)")
+    assert newest.locator("time").get_attribute("datetime") == max(times)  # the newest item
+
+
+@pytest.mark.parametrize("script", [True, False])
+def test_the_family_page_does_not_jump_while_it_loads(school, browser, script):
+    context = phone(browser, login=(school["parent"].email, school["password"]),
+                    java_script_enabled=script)
+    try:
+        page = context.new_page()
+        page.add_init_script(LAYOUT_SHIFT_JS)  # (an init script runs without the page's CSP)
+        # A phone on a slow connection: the page is painted before its script arrives, so
+        # whatever the script changes moves what was already shown. The test holds the script
+        # back until the page has been on the screen for a while.
+        scripts = []
+        page.route("**/*.js", lambda route: scripts.append(route))
+        page.goto(school["page"], wait_until="commit")
+        page.wait_for_timeout(800)
+        painted = page.evaluate("performance.getEntriesByType('paint').length")
+        for route in scripts:
+            route.continue_()
+        page.wait_for_load_state("load")
+        page.wait_for_timeout(500)
+        assert painted or not script
+        shifts = page.evaluate("window.__shifts") if script else []
+    finally:
+        context.close()
+    assert sum(shifts) <= 0.1, shifts  # Lighthouse's "good" cumulative layout shift
+
+
+@pytest.mark.parametrize("script", [True, False])
+def test_the_directies_address_is_shown_where_the_page_refers_to_it(school, browser, script):
+    context = phone(browser, login=(school["parent"].email, school["password"]),
+                    java_script_enabled=script)
+    try:
+        page = context.new_page()
+        page.goto(school["page"])
+        text = page.locator("main").inner_text()
+        mails = [a for a in page.locator("main a[href='mailto:directie@kcdematrix.example.nl']")
+                 .all() if a.is_visible()]
+        assert mails and mails[0].inner_text() == "directie@kcdematrix.example.nl"
+        assert "hierboven" not in text
+        if script:  # the message form's hint names the address itself
+            assert page.locator("#bericht-uitleg a[href^='mailto:']").is_visible()
+    finally:
+        context.close()
