@@ -28,6 +28,9 @@ APACHE_DIR, APACHE_LOG = "apache", "ontvangen.log"  # Apache's part of the spool
 # a test holds them equal (publish never imports postvak to write a config).
 UUID_RE = "[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"  # lower-case UUID4
 MAX_BODY = 16 * 1024  # bytes
+# What goes out compressed (suffix -> type): text; photos are compressed already.
+COMPRESSED = {".html": "text/html", ".css": "text/css", ".js": "application/javascript",
+              ".svg": "image/svg+xml", ".atom": "application/atom+xml", ".txt": "text/plain"}
 CACHE = {"cache_photo": headers.CACHE_PHOTO, "cache_page": headers.CACHE_PAGE,
          "cache_protected": headers.CACHE_PROTECTED_PAGE, "photo_dir": PHOTO_DIR}
 
@@ -57,7 +60,8 @@ def nginx_server(access: Access, root: Path, password_file: Path, listen: str, s
         auth_delay_ms=AUTH_DELAY_MS, nobody_file=password_file.with_name(NOBODY_FILE),
         spool=spool, uuid_re=UUID_RE, max_body=MAX_BODY,
         postvak_per_minute=POSTVAK_PER_MINUTE,
-        map_hash_max_size=max(2048, 2 * entries), **CACHE,
+        map_hash_max_size=max(2048, 2 * entries), compressed=sorted(set(COMPRESSED.values())),
+        **CACHE,
     )
 
 
@@ -71,7 +75,7 @@ def nginx_main(server_conf: Path, run_dir: Path) -> str:
 
 APACHE_MODULES = ("mpm_event", "authz_core", "authn_core", "authn_file", "auth_basic",
                   "authz_user", "authz_groupfile", "dir", "mime", "headers", "rewrite", "alias",
-                  "dav", "dav_fs", "lua")  # mod_log_config is built into Debian's apache2
+                  "dav", "dav_fs", "lua", "deflate", "setenvif")  # mod_log_config: built in
 
 
 def apache_main(vhost: Path, run_dir: Path, listen: str) -> str:

@@ -128,8 +128,8 @@ def test_apache_takes_the_same_puts_and_records_who_sent_them(apache_site, roste
         client.close()
     spool = next(error_log.parents[1].glob("deploy/postvak"))
     handed = []
-    assert collect_spool(spool, handed.append) == 1
-    (received,) = handed
+    assert collect_spool(spool, handed.append) >= 1  # (other test files share this Apache)
+    (received,) = [r for r in handed if r.id == name[:-5]]
     assert (received.id, received.family, received.sender) == (name[:-5], parent.family,
                                                                parent.email)
     assert json.loads(received.body) == ABSENCE
