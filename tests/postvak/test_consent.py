@@ -45,7 +45,7 @@ def test_a_withdrawal_by_either_household_applies_at_once_and_is_urgent(school, 
     mails = {m["To"]: text_of(m) for m in mailbox(school)}
     assert set(mails) == {"marieke.jansen@example.nl", "peter.jansen@example.nl"}
     for text in mails.values():
-        assert "op geen enkele foto" in text and "direct van de site" in text
+        assert "op geen enkele foto" in text and "meteen van de site" in text
     assert "Peter" not in mails["marieke.jansen@example.nl"]
     # still urgent until the lead's publish acknowledges it
     again = process(school)
