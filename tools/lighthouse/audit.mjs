@@ -33,6 +33,9 @@ function summary(lhr) {
     accessibility: lhr.categories.accessibility.score,
     cls: lhr.audits['cumulative-layout-shift'].numericValue,
     lcp: lhr.audits['largest-contentful-paint'].numericValue,
+    metrics: Object.fromEntries(['first-contentful-paint', 'speed-index', 'total-blocking-time',
+                                 'interactive'].map(id => [id, Math.round(lhr.audits[id].numericValue)])),
+    benchmarkIndex: lhr.environment.benchmarkIndex,
     failing: Object.values(lhr.audits)
       .filter(a => a.scoreDisplayMode === 'binary' && a.score === 0).map(a => a.id),
     error: lhr.runtimeError ? lhr.runtimeError.code : null,
