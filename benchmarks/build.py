@@ -86,8 +86,9 @@ def make_school(root: Path, groups: int, posts: int, seed: int = 7) -> tuple[Pat
     return roster, content
 
 
-def add_photos(content: Path, roster: Path, photos: int, per_post: int = 10) -> None:
-    """`photos` 12 MP JPEGs in group post folders, each tagged with three of its children."""
+def add_photos(content: Path, roster: Path, photos: int, per_post: int = 10,
+               size: tuple[int, int] = (4000, 3000)) -> None:
+    """`photos` JPEGs (12 MP) in group post folders, each tagged with three of its children."""
     from benchmarks.photos import make_photo
 
     kids: dict[str, list[str]] = {}
@@ -105,7 +106,7 @@ def add_photos(content: Path, roster: Path, photos: int, per_post: int = 10) -> 
                 f"Title: Foto's {n // per_post}\nDate: 2026-10-{1 + (n // per_post) % 28:02d} 12:00\n\n"
                 "Een middag buiten.\n", encoding="utf-8")
         if not master.exists():
-            make_photo(master, 3)
+            make_photo(master, 3, size)
         photo = folder / f"foto-{n}.jpg"
         # distinct bytes per photo (a comment), the same pixels: encoding cost is realistic
         photo.write_bytes(master.read_bytes()[:-2] + f"foto {n}".encode() + b"\xff\xd9")

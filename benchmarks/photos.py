@@ -68,11 +68,11 @@ from plugins.photos.settings import PhotoSettings  # noqa: E402
 SIZE = (4000, 3000)
 
 
-def make_photo(path: Path, seed: int) -> None:
+def make_photo(path: Path, seed: int, size: tuple[int, int] = SIZE) -> None:
     """Noise blended with two gradients: photo-like entropy, distinct per seed."""
-    noise = Image.effect_noise(SIZE, 40 + seed * 3).convert("L")
-    horiz = Image.linear_gradient("L").rotate(90).resize(SIZE)
-    vert = Image.linear_gradient("L").resize(SIZE)
+    noise = Image.effect_noise(size, 40 + seed * 3).convert("L")
+    horiz = Image.linear_gradient("L").rotate(90).resize(size)
+    vert = Image.linear_gradient("L").resize(size)
     rgb = Image.merge("RGB", (Image.blend(horiz, noise, 0.35), Image.blend(vert, noise, 0.3),
                               Image.blend(noise, horiz.transpose(Image.Transpose.FLIP_LEFT_RIGHT),
                                           0.5 + seed / 40)))
