@@ -17,10 +17,9 @@ from pathlib import Path
 
 from pelican import signals
 
-from . import incremental, output_check, roster_changes, routing, section_pages
+from . import incremental, output_check, roster_cache, roster_changes, routing, section_pages
 from .photos.audit import private_dir
-from .roster import Consent, load_roster
-from .sections import build_section_map
+from .roster import Consent
 from .settings import default
 from .state import BuildState, receiver
 
@@ -34,15 +33,17 @@ if hasattr(log, "disable_filter"):  # Pelican's LimitLogger shows a message once
 @on_build
 def _load(pelican, state: BuildState) -> None:
     settings = pelican.settings
-    roster = load_roster(settings["SCHOOLPLEIN_ROSTER"])
+    roster, sections = roster_cache.load(settings["SCHOOLPLEIN_ROSTER"], settings["SITENAME"],
+                                         settings.get("SCHOOLPLEIN_BUILD_CACHE"))
     settings["SCHOOLPLEIN_ROSTER_OBJ"] = roster
-    settings["SCHOOLPLEIN_SECTIONS"] = build_section_map(roster, settings["SITENAME"])
+    settings["SCHOOLPLEIN_SECTIONS"] = sections
     settings["PHOTO_CONSENT_DEFAULT"] = Consent(settings.get(
         "PHOTO_CONSENT_DEFAULT", default("SCHOOLPLEIN_PHOTO_CONSENT_DEFAULT")))
     _compare_roster(settings, roster)
     state.watch_errors()
     if settings.get("SCHOOLPLEIN_PREVIOUS_OUTPUT"):
         state.incremental = incremental.Incremental(settings)
+        incremental.cache_templates(settings)
 
 
 def _snapshot_dir(settings) -> Path:
@@ -98,7 +99,7 @@ def _finish(pelican, state: BuildState) -> None:
         output_check.check_pelican(pelican)
     else:
         files = inc.finish()
-        output_check.check_pelican(pelican, only=inc.unchecked(files))
+        output_check.check_pelican(pelican, only=inc.unchecked(files), files=files)
     if errors == 0 and "SCHOOLPLEIN_ROSTER_STATE" in settings:
         roster_changes.save_snapshot(_snapshot_dir(settings), settings["SCHOOLPLEIN_ROSTER_STATE"])
     if errors == 0 and inc is not None:

@@ -51,12 +51,11 @@ def settings() -> Settings:
 
 
 def roster_and_sections(cfg: Settings):
-    """The roster and the section map derived from it (who may read what)."""
-    from plugins.roster import load_roster
-    from plugins.sections import build_section_map
+    """The roster and the section map derived from it (who may read what), parsed once per
+    roster (plugins.roster_cache: keyed by its bytes, so any change is parsed anew)."""
+    from plugins import roster_cache
 
-    roster = load_roster(cfg.roster)
-    return roster, build_section_map(roster, cfg.school_name)
+    return roster_cache.load(cfg.roster, cfg.school_name, cfg.build_cache)
 
 
 def incremental_overrides(cfg: Settings, target: Path) -> dict:

@@ -1,4 +1,8 @@
-"""Site tasks: build, check, serve and the demo school."""
+"""Site tasks: build, check, serve and the demo school.
+
+`invoke build` is what a teacher waits for: the server and account code (nginx config,
+bcrypt, the postvak) is imported only by the tasks that serve.
+"""
 
 from __future__ import annotations
 
@@ -11,10 +15,6 @@ from pathlib import Path
 
 from plugins.errors import SchoolpleinError
 from plugins.settings import Settings
-from publish import accounts
-from publish.targets import basic_auth
-from publish.targets.basic_auth import local_server
-from publish.targets.basic_auth.inbox import collect_spool
 
 from .common import STRICT_HELP, admin_task, build, roster_and_sections, settings
 
@@ -46,6 +46,9 @@ def check(c):
 
 def _local_release(cfg: Settings, listen: str, sections=None):
     """A local release of the last build, with the current accounts (no web-user check)."""
+    from publish import accounts
+    from publish.targets import basic_auth
+
     if sections is None:
         sections = roster_and_sections(cfg)[1]
     return basic_auth.publish(cfg.output, cfg.deploy / "local", sections,
@@ -58,6 +61,10 @@ def serve_site(cfg: Settings, port: int, banner: str = "", postvak_every: float 
     With `postvak_every` (the demo) what parents send is processed beside the server every
     that many seconds, and the site is rebuilt when something was applied.
     """
+    from publish import accounts
+    from publish.targets.basic_auth import local_server
+    from publish.targets.basic_auth.inbox import collect_spool
+
     from .inbox import collect_and_process
 
     listen = f"127.0.0.1:{port}"
@@ -113,6 +120,7 @@ def serve(c, port=None):
 def demo(c, port=None, postvak=5):
     """Demo-school: nieuwe wachtwoorden, brieven, bouwen en serveren / Build and serve the demo."""
     from plugins.roster import load_roster
+    from publish import accounts
 
     cfg = settings()
     port = int(port or cfg.port)
