@@ -12,7 +12,7 @@ from the authenticated request and the path, never from the body. Three kinds:
              weekend); tot: optional, default van. At most 7 days back, at most a
              year ahead, at most 14 school days. toelichting: optional, <= 500
              characters. Received after 08:30 (Europe/Amsterdam) on or after the
-             first day: accepted and marked late.
+             first school day of the period: accepted and marked late.
 
     {"v": 1, "soort": "bericht", "aan": "<medewerker-id>" | "directie", "tekst": "..."}
 
@@ -166,7 +166,9 @@ def _absence(data: dict, received_at: datetime) -> Absence:
     if not isinstance(reason, str) or reason not in REASONS:
         raise Rejected(f"afwezigheid: onbekende reden {reason!r} (ziek, arts of anders)")
     note = _text(data, "toelichting", MAX_NOTE, required=False)
-    late = local > datetime.combine(start, DEADLINE, SCHOOL_TZ)
+    # 08:30 on the first *school* day: a weekend report for a period that starts on Saturday
+    # and runs into Monday is in time for Monday.
+    late = local > datetime.combine(next_school_day(start), DEADLINE, SCHOOL_TZ)
     return Absence(_word(data, "kind"), start, end, reason, note, late)
 
 

@@ -31,6 +31,18 @@ def test_on_a_weekend_the_default_is_the_next_school_day():
     assert got.start == got.end == date(2026, 11, 16) and not got.late
 
 
+@pytest.mark.parametrize("van", ["2026-11-14", "2026-11-15"])  # Saturday or Sunday, through Monday
+def test_a_weekend_report_for_monday_is_not_late(van):
+    """08:30 counts on the first school day of the period, not on a weekend day in it."""
+    saturday = datetime(2026, 11, 14, 20, 0, tzinfo=SCHOOL_TZ)
+    got = parse(body(soort="afwezigheid", kind="zoe-devries", reden="ziek", van=van,
+                     tot="2026-11-16"), saturday)
+    assert not got.late
+    monday = datetime(2026, 11, 16, 9, 0, tzinfo=SCHOOL_TZ)  # reported on Monday after 08:30
+    assert parse(body(soort="afwezigheid", kind="zoe-devries", reden="ziek", van="2026-11-15",
+                      tot="2026-11-16"), monday).late
+
+
 @pytest.mark.parametrize(("hour", "minute", "late"), [(8, 29, False), (8, 30, False), (8, 31, True)])
 @pytest.mark.parametrize("day", [date(2026, 11, 10), date(2026, 7, 7)])  # winter and summer time
 def test_after_0830_amsterdam_time_it_is_accepted_and_marked_late(hour, minute, late, day):
