@@ -73,13 +73,15 @@ def incremental_overrides(cfg: Settings, target: Path) -> dict:
 
 
 def build(cfg: Settings, strict: bool = False, output: Path | None = None,
-          production: bool = False, incremental: bool = True) -> dict:
+          production: bool = False, throwaway: bool = False) -> dict:
     """Build into a fresh staging folder, then move it into place: no half outputs.
 
     What did not change since the previous build into `output` is reused from
     it (plugins.incremental), so unchanged files keep their bytes and mtimes.
-    A throwaway build (`invoke check`) passes incremental=False: it leaves no
-    manifest or reader cache behind for a folder that is about to vanish.
+    A throwaway build (`invoke check`) leaves no manifest or reader cache behind
+    for a folder that is about to vanish, and does not record the roster as the
+    last good build's (audit/rooster-stand.json): a check on a temporary roster
+    must not use up the warning the next real build gives.
     """
     from plugins.site import build as pelican_build
 
@@ -92,7 +94,8 @@ def build(cfg: Settings, strict: bool = False, output: Path | None = None,
         built = pelican_build(config, output_path=str(staging), schoolplein_roster=str(cfg.roster),
                               path=str(cfg.content), photo_cache_dir=str(cfg.photo_cache),
                               photo_audit_dir=str(cfg.audit), schoolplein_private=str(cfg.private),
-                              **(incremental_overrides(cfg, target) if incremental else {}),
+                              **({"schoolplein_record_roster": False} if throwaway
+                                 else incremental_overrides(cfg, target)),
                               **overrides)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

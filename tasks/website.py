@@ -40,7 +40,7 @@ def check(c):
     """Controleer roster en content zonder te publiceren / Validate roster and content."""
     cfg = settings()
     with tempfile.TemporaryDirectory() as tmp:
-        build(cfg, output=Path(tmp) / "out", incremental=False)
+        build(cfg, output=Path(tmp) / "out", throwaway=True)
     print("Alles in orde.")
 
 
