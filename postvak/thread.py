@@ -51,8 +51,8 @@ def threads(private: Path, roster: Roster) -> dict[str, tuple[ThreadItem, ...]]:
         if envelope.family in found:
             found[envelope.family].append(_item(private, roster, record, envelope))
     for entry in store.quarantine_list(private):
-        if entry.reason.startswith(store.REPLAY):
-            continue  # the first one is in the thread already
+        if entry.reason.startswith(store.REPLAY) and _first_family(private, entry.id) == entry.family:
+            continue  # the first one is in this thread already; another family's never hides it
         name = _own_parent(roster, entry.family, entry.sender)
         if name:
             found[entry.family].append(ThreadItem(
@@ -109,6 +109,12 @@ GENERIC = "de school bekijkt het; is het dringend, bel dan de school"
 def parent_reason(reason: str) -> str:
     first = reason.splitlines()[0]
     return first if OWN_INPUT.match(first) else GENERIC
+
+
+def _first_family(private: Path, ident: str) -> str:
+    """The family of the first submission stored under `ident` ('' when none is left)."""
+    known = store.known_envelope(private, ident)
+    return known[1].family if known else ""
 
 
 def _own_parent(roster: Roster, family_id: str, login: str) -> str:
