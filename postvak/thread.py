@@ -15,7 +15,6 @@ page reads. Call it after every run that can change a status: `process`,
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import date, datetime
 from pathlib import Path
@@ -23,7 +22,7 @@ from pathlib import Path
 from plugins.family_threads import FOLDER, ThreadItem, encode, thread_file
 from plugins.roster import Consent, Roster
 
-from . import store
+from . import parentjson, store
 from .consent import DESCRIBE
 from .households import person_for_login
 from .messages import REASONS, SHAPES
@@ -127,10 +126,12 @@ def _own_parent(roster: Roster, family_id: str, login: str) -> str:
 
 
 def _kind(body: bytes) -> str:
+    """What kind a stored body claims to be, read again through the one bounded parser."""
     try:
-        kind = json.loads(body).get("soort")
-    except (ValueError, AttributeError):
+        data = parentjson.load(body)
+    except parentjson.Unreadable:
         return "onbekend"
+    kind = data.get("soort") if isinstance(data, dict) else None
     return kind if isinstance(kind, str) and kind in SHAPES else "onbekend"
 
 

@@ -71,7 +71,17 @@ def test_a_consent_choice():
 
 BAD = [
     (b"{niet json", "geen geldige JSON"),
-    (b"\xff\xfe{}", "geen UTF-8"),
+    (b"\xff{}", "geen UTF-8"),
+    (b"\xff\xfe{\x00}\x00", "BOM"),  # UTF-16
+    (b"\xef\xbb\xbf" + body(soort="bericht", aan="lk-3", tekst="x"), "BOM"),
+    (b'{"v": 1, "soort": "bericht", "aan": "lk-3", "tekst": "\xed\xa0\x80"}', "geen UTF-8"),
+    (b"[" * 5000 + b"]" * 5000, "te diep genest"),
+    (b'{"v": 1, "x": ' + b'{"a": ' * 4 + b"1" + b"}" * 4 + b"}", "te diep genest"),
+    (b'{"v": NaN}', "NaN"),
+    (b'{"v": -Infinity}', "Infinity"),
+    (b'{"v": 1e999}', "buiten bereik"),
+    (b'{"v": ' + b"9" * 5000 + b"}", "getal te lang"),
+    (b'{"v": 1, "\\ud800": 1, "\\ud800": 2}', "twee keer"),
     (b"[1, 2]", "geen JSON-object"),
     (b'{"v": 1, "v": 1, "soort": "bericht"}', "twee keer"),
     (body(soort="feest"), "onbekende soort"),
@@ -81,12 +91,12 @@ BAD = [
      "onbekende versie"),
     (body(soort=["bericht"]), "onbekende soort"),
     (body(soort="bericht", aan="lk-3"), "veld ontbreekt: tekst"),
-    (body(soort="bericht", aan="lk-3", tekst="x", afzender="ouder-a1"), "onbekend veld: afzender"),
+    (body(soort="bericht", aan="lk-3", tekst="x", afzender="ouder-a1"), "onbekend veld: 'afzender'"),
     (body(soort="bericht", aan="lk-3", tekst="   "), "leeg"),
     (body(soort="bericht", aan="lk-3", tekst="x" * 2001), "te lang: 2001"),
     (body(soort="bericht", aan="../../etc", tekst="x"), "geen geldig id"),
     (body(soort="bericht", aan="lk-3", tekst="a\x00b"), "stuurtekens"),
-    (b'{"v": 1, "soort": "bericht", "aan": "lk-3", "tekst": "\\ud800"}', "stuurtekens"),
+    (b'{"v": 1, "soort": "bericht", "aan": "lk-3", "tekst": "\\ud800"}', "losse surrogaat"),
     (body(soort="afwezigheid", kind="zoe-devries", reden="griep"), "onbekende reden"),
     (body(soort="afwezigheid", kind="zoe-devries", reden="ziek", toelichting="x" * 501),
      "te lang: 501"),
@@ -113,6 +123,7 @@ def test_bad_input_gets_a_dutch_reason(data, reason):
     with pytest.raises(Rejected) as info:
         parse(data, TUESDAY)
     assert reason in info.value.reason
+    info.value.reason.encode("utf-8")  # always storable and printable
 
 
 @settings(max_examples=300, deadline=None)

@@ -151,8 +151,8 @@ def test_submissions_are_handed_over_by_receipt_time_and_a_reused_id_hides_nothi
     """Across logins the spool is handed over by the server's clock, not by path: Marieke's
     message (received first) is the one applied, and the later one with the same id from
     another family shows as not processed in its own thread, never hiding hers."""
-    from publish.targets.basic_auth.inbox import collect_spool
     from postvak import intake
+    from publish.targets.basic_auth.inbox import collect_spool
 
     ident = "1b9d6bcd-bbfd-4b2d-9b5d-ab8dfbbd4bed"
     spool = tmp_path / "spool"
