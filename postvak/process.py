@@ -220,6 +220,36 @@ def acknowledge_urgent(settings: PostvakSettings, ids: tuple[str, ...] | list[st
         store.remove(store.folder(settings.private, store.URGENT) / f"{ident}.json")
 
 
+@dataclass(frozen=True)
+class Pending:
+    """What waits for a publish: withdrawals (spoed/) and other changes that reach a page."""
+
+    urgent: tuple[Urgent, ...]
+    markers: frozenset[str]  # names in publiceren/
+
+    def __bool__(self) -> bool:
+        return bool(self.urgent or self.markers)
+
+
+def pending_publish(settings: PostvakSettings) -> Pending:
+    """Take this before the build reads anything: a publish acknowledges only what it holds.
+
+    Every marker is written after the change it announces is on disk (or, for the
+    threads, under the same site lock the publish holds), so whatever is listed
+    here is in the build that follows.
+    """
+    folder = store.folder(settings.private, store.TO_PUBLISH)
+    return Pending(pending_urgent(settings),
+                   frozenset(p.name for p in folder.iterdir() if not p.name.startswith(".")))
+
+
+def acknowledge_published(settings: PostvakSettings, pending: Pending) -> None:
+    """Call once the publish that followed `pending_publish` is live: those changes are done."""
+    acknowledge_urgent(settings, [u.submission for u in pending.urgent])
+    for name in pending.markers:
+        store.remove(store.folder(settings.private, store.TO_PUBLISH) / name)
+
+
 def _reject(private, envelope: Received, reason: str, now) -> None:
     store.quarantine(private, envelope, reason, now=now)
     store.remove(store.folder(private, store.INBOX) / f"{envelope.id}.json")
@@ -277,6 +307,9 @@ class _State:
             mail = Mail(m["id"], m["to"], m["subject"], m["body"], datetime.fromisoformat(m["date"]))
             store.queue_mail(self.private, mail.id, to_eml(mail, self.settings.sender))
         store.sync_outbox(self.private)
+        # every record shows on a family page (and a consent change on photos): durable
+        # "needs publishing" before the record counts as applied
+        store.mark_to_publish(self.private, record["id"])
         store.mark_applied(self.private, record["id"])
 
     def mails(self, ident: str, items: list[notices.Notice], when: datetime) -> list[dict]:

@@ -24,6 +24,7 @@ from .messages import DEADLINE, Absence
 from .notices import daylist_notice
 from .process import Summary, process
 from .settings import PostvakSettings
+from .store import intake
 
 
 @dataclass(frozen=True)
@@ -85,9 +86,14 @@ def send_daylists(settings: PostvakSettings, now: datetime | None = None) -> Del
         return deliver(settings)
 
 
-def tick(settings: PostvakSettings, now: datetime | None = None) -> Tick:
-    """One round: process the inbox, then the day list when it is due."""
-    summary = process(settings, now)
+def tick(settings: PostvakSettings, now: datetime | None = None,
+         collect: Callable[[Callable], int] | None = None) -> Tick:
+    """One round: take what the target collected (`collect(store)`), process the inbox,
+    then the day list when it is due. The summary counts everything the round
+    quarantined, intake's refusals included."""
+    before = store.quarantine_names(settings.private)
+    collected = collect(lambda received: intake(received, settings.private)) if collect else 0
+    summary = process(settings, now, quarantine_before=before, collected=collected)
     return Tick(summary, send_daylists(settings, now))
 
 

@@ -9,6 +9,7 @@
       verzonden/<mail-id>.eml  accepted by the SMTP server (or written to the local mailbox)
       mislukt/<mail-id>.eml    refused for good by the SMTP server (+ .reden.txt)
       spoed/<id>.json          consent withdrawals applied but not yet published
+      publiceren/<name>        marker: a change that reaches a page, not yet published live
       daglijst/<date>          marker: that day's lists for the teachers are queued
       gezinnen/<family>.json   each family's thread for its page (thread.export_threads)
       binnenkomst/             a server's spool pulled over rsync, before intake
@@ -41,6 +42,7 @@ from .parentjson import safe_text
 
 INBOX, JOURNAL, APPLIED, QUARANTINE = "ontvangen", "journaal", "toegepast", "quarantaine"
 OUTBOX, SENT, FAILED, URGENT, DAYLIST = "uit", "verzonden", "mislukt", "spoed", "daglijst"
+TO_PUBLISH = "publiceren"
 REPLAY = "al ontvangen"
 
 
@@ -331,6 +333,13 @@ def applied_ids(private: Path) -> set[str]:
 
 def mark_applied(private: Path, ident: str) -> None:
     write_file(folder(private, APPLIED) / ident, b"")
+
+
+# --- what must be published -------------------------------------------------------------------
+
+def mark_to_publish(private: Path, name: str) -> None:
+    """A change that reaches a page waits for a publish (removed once one that holds it is live)."""
+    write_file(folder(private, TO_PUBLISH) / name, b"")
 
 
 # --- outbox -----------------------------------------------------------------------------------
