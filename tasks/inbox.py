@@ -10,6 +10,7 @@ round reports how long it took from the parent's tap to the photos being gone).
 from __future__ import annotations
 
 import getpass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from plugins.errors import Problem, SchoolpleinError
@@ -42,13 +43,19 @@ def collect_and_process(cfg: Settings, collect, publish, out=print) -> None:
                if summary.urgent else ""),
             "herstel het rooster zoals hierboven staat (sla het op als 'CSV UTF-8 (door "
             "komma's gescheiden)'); de volgende ronde verwerkt en publiceert alles alsnog"))
+    reported: set[str] = set()
     published = publish()
-    if published is not None:
-        for urgent in published.urgent:
-            seconds = (published.at - urgent.received_at).total_seconds()
-            out(f"Beeldgebruik van {urgent.child} beperkt: ingestuurd om "
-                f"{urgent.received_at.astimezone(SCHOOL_TZ):%H:%M:%S}, foto's weg om "
-                f"{published.at.astimezone(SCHOOL_TZ):%H:%M:%S} ({seconds:.1f} s).")
+    # gone: acknowledged by this publish, or by another one this round waited for
+    still = {u.submission for u in postvak.pending_urgent(pv)}
+    live = published.at if published is not None else datetime.now(UTC)
+    for urgent in (*summary.urgent, *(published.urgent if published else ())):
+        if urgent.submission in still or urgent.submission in reported:
+            continue
+        reported.add(urgent.submission)
+        seconds = (live - urgent.received_at).total_seconds()
+        out(f"Beeldgebruik van {urgent.child} beperkt: ingestuurd om "
+            f"{urgent.received_at.astimezone(SCHOOL_TZ):%H:%M:%S}, foto's weg om "
+            f"{live.astimezone(SCHOOL_TZ):%H:%M:%S} ({seconds:.1f} s).")
     if summary.stuck:  # fail loudly: a withdrawal that is not in the roster is not on the site
         raise SchoolpleinError(Problem(
             str(cfg.roster), None,
