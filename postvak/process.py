@@ -112,7 +112,7 @@ def process(settings: PostvakSettings, now: datetime | None = None,
             roster = load_roster(settings.roster)
         except SchoolpleinError as exc:
             roster, roster_error = None, exc.render()
-            stuck = _waiting_choices(private, roster_error)
+            stuck = _waiting_choices(private)
         if roster is not None:
             state = _State(settings, roster, now)
             stuck = state.stuck
@@ -155,7 +155,7 @@ def _one(envelope: Received, state: _State, now) -> str:
     return envelope.id
 
 
-def _waiting_choices(private, problem: str) -> list[str]:
+def _waiting_choices(private) -> list[str]:
     """Consent choices that wait because the roster cannot be read (each may be a withdrawal)."""
     found = []
     for envelope in store.inbox(private):
@@ -166,7 +166,7 @@ def _waiting_choices(private, problem: str) -> list[str]:
         if isinstance(data, dict) and data.get("soort") == "beeldgebruik":
             child = parentjson.shown(data.get("kind"))
             found.append(f"{envelope.id}: beeldgebruik van {child} wacht tot het rooster "
-                         f"leesbaar is ({problem.splitlines()[0].strip()})")
+                         "leesbaar is (zie hierboven)")
     return found
 
 

@@ -61,7 +61,8 @@ def daylist_due(settings: PostvakSettings, now: datetime) -> date | None:
 
 
 def send_daylists(settings: PostvakSettings, now: datetime | None = None) -> Delivery | None:
-    """Queue and send today's lists when due (once per teacher per day); None when not due."""
+    """Queue and send today's lists when due (once per teacher per day); None when not due
+    (or when the roster cannot be read: then it is still due at the next round)."""
     now = now or datetime.now(UTC)
     if daylist_due(settings, now) is None:
         return None
@@ -70,7 +71,10 @@ def send_daylists(settings: PostvakSettings, now: datetime | None = None) -> Del
         day = daylist_due(settings, now)
         if day is None:
             return None
-        roster = load_roster(settings.roster)
+        try:
+            roster = load_roster(settings.roster)
+        except SchoolpleinError:
+            return None  # the round reports the roster; the list goes out once it is readable
         absent = absences_on(private, roster, day)
         for teacher in sorted(roster.staff.values(), key=lambda s: s.id):
             if teacher.role is not Role.TEACHER:
