@@ -106,8 +106,8 @@ def watch(cycle: Callable[[], object], every: float = 30.0, *,
           report: Callable[[str], None] = print) -> int:
     """Run `cycle` (collect, tick, publish when urgent) every `every` seconds until `stop()`.
 
-    A failing round is reported and the next one runs anyway: a roster typo or a
-    full disk must not silence the postvak for the rest of the day. Returns the
+    A failing round is reported and the next one runs anyway: a roster typo, a
+    full disk or a bug must not silence the postvak for the rest of the day. Returns the
     number of rounds.
     """
     rounds = 0
@@ -119,6 +119,9 @@ def watch(cycle: Callable[[], object], every: float = 30.0, *,
             report(f"Postvak: ronde mislukt, volgende over {every:g} s.\n{exc.render()}")
         except OSError as exc:
             report(f"Postvak: ronde mislukt ({exc}), volgende over {every:g} s.")
+        except Exception as exc:  # a bug in one round must not stop the rounds after it
+            report(f"Postvak: ronde mislukt door een fout in de software ({type(exc).__name__}: "
+                   f"{exc}); meld dit aan de beheerder. Volgende over {every:g} s.")
         rounds += 1
         if stop():
             break
