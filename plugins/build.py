@@ -5,7 +5,8 @@ On start it loads the roster and derives the section map; everything else
 section map stays the single source of truth for access. It also compares the
 roster with the last good build's and warns about every change that shows a
 child to more people (plugins.roster_changes); that snapshot is replaced at
-the end of a build that passed its output check and logged no error.
+the end of a build that passed its output check and logged no error (never by
+a throwaway build: SCHOOLPLEIN_RECORD_ROSTER False, as `invoke check` sets it).
 Each receiver acts only for builds that enabled this plugin, with that build's
 state (plugins.state).
 """
@@ -100,7 +101,8 @@ def _finish(pelican, state: BuildState) -> None:
     else:
         files = inc.finish()
         output_check.check_pelican(pelican, only=inc.unchecked(files), files=files)
-    if errors == 0 and "SCHOOLPLEIN_ROSTER_STATE" in settings:
+    if errors == 0 and "SCHOOLPLEIN_ROSTER_STATE" in settings and settings.get(
+            "SCHOOLPLEIN_RECORD_ROSTER", True):  # False: a throwaway build (invoke check)
         roster_changes.save_snapshot(_snapshot_dir(settings), settings["SCHOOLPLEIN_ROSTER_STATE"])
     if errors == 0 and inc is not None:
         inc.save(files)

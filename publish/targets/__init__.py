@@ -2,7 +2,9 @@
 
 A target is a package under publish/targets/ exposing `TARGET` with
 `name`, `title`, `plan(settings, output, sections)` (print the plan, change
-nothing), `publish(settings, output, sections)`, and
+nothing), `publish(settings, output, sections, fresh=None)` (calls `fresh()`
+right before its first change goes live and raises publish.freshness.Stale
+when it says False), and
 `collect(settings, store) -> int`: hand every new postvak submission (what
 parents PUT to /gezin/<id>/postvak/<uuid>.json) to `store` as a
 `postvak.Received`, and remove it from the transport only after `store`
@@ -24,7 +26,7 @@ class Target(Protocol):
 
     def plan(self, settings, output, sections) -> None: ...
 
-    def publish(self, settings, output, sections) -> None: ...
+    def publish(self, settings, output, sections, fresh=None) -> None: ...
 
     def collect(self, settings, store) -> int: ...
 

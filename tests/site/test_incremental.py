@@ -186,7 +186,7 @@ def test_one_new_post_rewrites_only_its_own_files(tmp_path):
     assert state.photo_hashes and state.photos_encoded == 0  # photos there, none re-encoded
     # `invoke check` builds into a folder that vanishes: it leaves the cache as it was
     cache = sorted((p.as_posix(), p.stat().st_mtime_ns) for p in cfg.build_cache.rglob("*"))
-    incremental_build(cfg, output=tmp_path / "check", incremental=False)
+    incremental_build(cfg, output=tmp_path / "check", throwaway=True)
     assert sorted((p.as_posix(), p.stat().st_mtime_ns) for p in cfg.build_cache.rglob("*")) == cache
 
 
