@@ -36,6 +36,7 @@ from .signing import CookieSet, load_private_key, sign_prefix
 
 TEMPLATES = Path(__file__).parent / "templates"
 QR_PART_MAX_BYTES = 1200  # about QR version 25 (117 modules): scans from paper at 6 cm
+PRINT_FILE = "afdrukken.html"  # every letter of one run in one file, one page per person
 
 
 @dataclass(frozen=True)
@@ -200,8 +201,12 @@ def write_cloudfront_letters(roster: Roster, section_map: SectionMap,
                              *, site_output: Path | str = "output",
                              renew: Iterable[str] = (), people: Iterable[str] = (),
                              registry: LinkRegistry | None = None) -> list[Path]:
-    """One private, printable HTML letter file per family and per staff member.
+    """One private, printable HTML letter per person, with only that person's link.
 
+    Each parent gets their own (their link is their login: the postvak's sender and the
+    consent audit's "who"), as `brief-<person id>.html`. `PRINT_FILE` beside them holds
+    the letters of this run in one file for printing, one page each, a family's one after
+    another.
     Letters hold working links: they go to a private folder (mode 0700), never
     into the site output. `renew` (person ids) revokes those people's current
     links and writes only their letters with new ones; the old links stop
@@ -227,32 +232,35 @@ def write_cloudfront_letters(roster: Roster, section_map: SectionMap,
     registry = registry or LinkRegistry.load(settings.private_dir)
     for person_id in renew:
         registry.revoke(person_id)
-    groups: dict[str, list[str]] = {}
-    for family in roster.families.values():
-        groups[f"gezin-{family.id}.html"] = list(family.parents)
-    for member in roster.staff.values():
-        groups[f"personeel-{member.id}.html"] = [member.id]
+    order = [pid for family in sorted(roster.families.values(), key=lambda f: f.id)
+             for pid in family.parents] + sorted(roster.staff)
     if wanted:
-        groups = {name: ids for name, ids in groups.items() if wanted & set(ids)}
-    links = login_links(roster, section_map, settings, registry=registry,
-                        only={i for ids in groups.values() for i in ids})
+        order = [pid for pid in order if pid in wanted]
+    links = login_links(roster, section_map, settings, registry=registry, only=order)
     registry.save()
     template = _env().get_template("letter.html")
+    school_name = section_map.get("school", "school").title
     until = settings.access_until.strftime("%d-%m-%Y")
-    written = []
-    for filename, ids in sorted(groups.items()):
-        letters = [{"name": links[i].name, "link": links[i].url,
-                    "sections": links[i].section_titles,
-                    "parts": [{"number": part.number, "of": part.of, "url": part.url,
-                               "titles": part.titles, "qr_svg": qr_svg(part.url)}
-                              for part in links[i].parts]} for i in ids]
-        path = out / filename
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(template.render(letters=letters, school_name=section_map.get(
-                "school", "school").title, until=until))
-        written.append(path)
+    written, letters = [], []
+    for person_id in order:
+        link = links[person_id]
+        letter = {"name": link.name, "link": link.url, "sections": link.section_titles,
+                  "parts": [{"number": part.number, "of": part.of, "url": part.url,
+                             "titles": part.titles, "qr_svg": qr_svg(part.url)}
+                            for part in link.parts]}
+        letters.append(letter)
+        written.append(_write_private(out / f"brief-{person_id}.html", template.render(
+            letters=[letter], school_name=school_name, until=until)))
+    _write_private(out / PRINT_FILE, template.render(letters=letters, school_name=school_name,
+                                                     until=until))
     return written
+
+
+def _write_private(path: Path, text: str) -> Path:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    return path
 
 
 def _place(prefix: str, section_map: SectionMap) -> str:
@@ -312,18 +320,12 @@ def renew_changed_access(roster: Roster, section_map: SectionMap, settings: Clou
         out(f"Proefrun: toegang gewijzigd sinds de laatste brief van {len(changes)} "
             "persoon/personen; zou nieuwe brieven schrijven:\n" + "\n".join(lines))
         return changes
-    people = {c.person_id for c in changes}
-    for change in changes:  # a parent who changed household: the old household's letter too
-        if change.person_id in roster.parents:
-            families = {section_map.for_path(p).key for p in (*change.lost, *change.gained)
-                        if section_map.for_path(p).kind == "family"}
-            people |= {p for f in families if f in roster.families
-                       for p in roster.families[f].parents}
-    written = write_cloudfront_letters(roster, section_map, settings, people=people,
-                                       registry=registry)
+    written = write_cloudfront_letters(roster, section_map, settings,
+                                       people={c.person_id for c in changes}, registry=registry)
     folder = written[0].parent if written else settings.letters_dir
     out(f"Toegang gewijzigd sinds de laatste brief van {len(changes)} persoon/personen. "
-        f"Nieuwe brieven ({len(written)}) in {folder}; deel ze uit:\n" + "\n".join(lines)
+        f"Nieuwe brieven ({len(written)}) in {folder} (samen af te drukken: "
+        f"{PRINT_FILE}); deel ze uit:\n" + "\n".join(lines)
         + ("\nIngetrokken links werken niet meer zodra deze publicatie klaar is."
            if any(c.narrowed for c in changes) else ""))
     return changes

@@ -20,7 +20,7 @@ from kvs_server import KvsServer
 from plugins.roster import Family, Role
 from plugins.sections import build_section_map
 from publish.targets.cloudfront import publish_cloudfront
-from publish.targets.cloudfront.links import login_links, write_cloudfront_letters
+from publish.targets.cloudfront.links import PRINT_FILE, login_links, write_cloudfront_letters
 from publish.targets.cloudfront.revocation import (
     SPREAD,
     LinkRegistry,
@@ -131,7 +131,7 @@ def test_a_lost_letter_renews_one_person(roster, settings, kvs, tmp_path):
     old = LinkRegistry.load(settings.private_dir).expiry_for("ouder-003", settings.expires_epoch)
     (renewed,) = write_cloudfront_letters(school, section_map, settings, tmp_path / "nieuw",
                                           renew={"ouder-003"})
-    assert renewed.name == f"gezin-{school.parents['ouder-003'].family}.html"
+    assert renewed.name == "brief-ouder-003.html"
     registry = LinkRegistry.load(settings.private_dir)
     new = registry.expiry_for("ouder-003", settings.expires_epoch)
     assert new != old and f"e={new}" in renewed.read_text() and f"e={old}" not in (
@@ -265,15 +265,15 @@ def test_a_narrowing_revokes_the_old_link_and_writes_new_letters(roster, setting
     letters_after = {p.name: p.read_bytes() for p in letters_dir.iterdir()}
     rewritten = {name for name in letters_after if letters_after[name] != letters_before.get(
         name)}
-    assert rewritten == {f"personeel-{s}.html" for s in ("lk-02", "lk-03", "lk-07", "mt-02")} | {
-        f"gezin-{school.parents['ouder-002'].family}.html", f"gezin-{NEW_HOUSEHOLD}.html",
-        f"gezin-{school.parents['ouder-003'].family}.html"}
+    assert rewritten == {f"brief-{p}.html" for p in (*lost, "lk-03")} | {PRINT_FILE}
+    # The print file holds this publish's letters, one each.
+    assert letters_after[PRINT_FILE].count(b'<section class="letter">') == len(lost) + 1
     after = login_links(after_roster, after_map, settings, key,
                         LinkRegistry.load(settings.private_dir))
     assert after["lk-03"].expires == before["lk-03"].expires  # widened: no revocation
     assert after["ouder-001"].expires == before["ouder-001"].expires
     assert all(after[p].expires != before[p].expires for p in lost)
-    assert f"e={after['lk-02'].expires}" in letters_after["personeel-lk-02.html"].decode()
+    assert f"e={after['lk-02'].expires}" in letters_after["brief-lk-02.html"].decode()
 
     old_family = f"/gezin/{school.parents['ouder-001'].family}/"
     domain = settings.domain
