@@ -12,6 +12,7 @@ from pathlib import Path
 from plugins.errors import SchoolpleinError
 from plugins.settings import Settings
 from publish import accounts
+from publish.secret_scan import refuse_secrets
 from publish.targets import basic_auth
 from publish.targets.basic_auth import local_server
 from publish.targets.basic_auth.inbox import collect_spool
@@ -48,6 +49,7 @@ def _local_release(cfg: Settings, listen: str, sections=None):
     """A local release of the last build, with the current accounts (no web-user check)."""
     if sections is None:
         sections = roster_and_sections(cfg)[1]
+    refuse_secrets(cfg.output, cfg)
     return basic_auth.publish(cfg.output, cfg.deploy / "local", sections,
                               accounts.load_accounts(cfg.private), listen, cfg.hsts)
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from plugins.roster import Roster, load_roster
 from plugins.sections import SectionMap
 from plugins.settings import Settings
+from publish.secret_scan import refuse_secrets
 
 from . import sync as sync_module
 from .journal import InvalidationJournal
@@ -88,10 +89,12 @@ class CloudFrontTarget:
 
     def plan(self, settings: Settings, output: Path, sections: SectionMap) -> None:
         """Print what a publish would upload, delete and invalidate; change nothing."""
+        refuse_secrets(output, settings)
         publish_cloudfront(output, sections, CloudFrontSettings.from_settings(
             settings, ("SCHOOLPLEIN_S3_BUCKET",)), dry_run=True)
 
     def publish(self, settings: Settings, output: Path, sections: SectionMap) -> None:
+        refuse_secrets(output, settings)  # before any request (revocations included)
         publish_cloudfront(output, sections, CloudFrontSettings.from_settings(
             settings, ("SCHOOLPLEIN_S3_BUCKET",)))
 
