@@ -234,8 +234,30 @@ def _read(path: Path, columns: tuple[str, ...], problems: list[Problem]) -> list
         if len(cells) != len(header):
             problems.append(_cell_count_problem(shown, line, len(cells), header))
             continue
+        if unnamed := [i for i, h in enumerate(header) if not h and cells[i].strip()]:
+            problems.append(_unnamed_column_problem(shown, line, cells, unnamed, header))
+            continue
         rows.append((line, {k: v.strip() for k, v in zip(header, cells, strict=True)}))
     return rows
+
+
+def _unnamed_column_problem(shown: str, line: int, cells: list[str], unnamed: list[int],
+                            header: list[str]) -> Problem:
+    """A value under a header cell that is empty: whose column is it? Never guess.
+
+    Excel pads every row of a sheet to its widest row when it saves, the header
+    included: the "one comma too many" slip then fits the header, and its `geen`
+    lands in a column without a name while `beeldgebruik` stays empty (the
+    school's default, often the widest consent).
+    """
+    where = ", ".join(f"'{cells[i].strip()}' in kolom {i + 1}" for i in unnamed)
+    named = ",".join(h for h in header if h)
+    return Problem(
+        shown, line, f"waarde in een kolom zonder naam in de kopregel ({where}; een komma te "
+        "veel? Excel vult dan iedere regel aan, ook de kopregel)",
+        f"zet de waarde in de juiste kolom ({named}) en haal de lege kolom weg: in Excel de "
+        "kolom verwijderen, of in een teksteditor de komma te veel op deze regel en de komma aan "
+        "het eind van iedere regel")
 
 
 def _cell_count_problem(shown: str, line: int, cells: int, header: list[str]) -> Problem:
