@@ -68,3 +68,13 @@ def project_copy(tmp_path: Path, **extra: str) -> tuple[Path, dict[str, str]]:
             shutil.copy2(src, root / part)
     # the editable install maps `plugins`, `publish`, … to the worktree: the copy's come first
     return root, {**school_env(root), "PYTHONPATH": str(root), **extra}
+
+
+def family_id(n: int) -> str:
+    """The n-th family id of a generated test roster: random-looking (the roster's rule),
+    the same in every run."""
+    import random
+
+    from plugins.roster import new_family_id
+
+    return new_family_id(choice=random.Random(f"gezin-{n}").choice)

@@ -17,6 +17,7 @@ from plugins.errors import SchoolpleinError
 from plugins.roster import FILES, Consent, load_roster, write_roster
 from plugins.roster_changes import EXPOSURE
 from plugins.site import build
+from tests.helpers import family_id
 from tests.site.test_roster import append, problems_of
 
 
@@ -117,7 +118,7 @@ def rosters(draw):
                  draw(st.sampled_from(["groep-1", "groep-2"])), draw(st.sampled_from(CONSENTS))]
                 for i in range(n)]
     parents = [[f"ouder-{i}", f"Ouder Nummer{i}", f"ouder{i}@example.nl",
-                f"{i:04d}" + "q" * 16, f"kind-{i}"] for i in range(n)]
+                family_id(i), f"kind-{i}"] for i in range(n)]
     return children, parents
 
 
@@ -178,8 +179,9 @@ def check_slips(school, data, excel: bool, tables: int = 2, rows=None,
         chosen = data.draw(st.sets(st.integers(0, len(table) - 1)) if rows is None else rows,
                            label="rows")
         for r in chosen:
-            slip = data.draw(slips(len(table[r])).filter(
-                lambda x: lost_last or x[:2] != ("missing", len(table[r]) - 1)))
+            last = len(table[r]) - 1
+            slip = data.draw(slips(last + 1).filter(
+                lambda x, last=last: lost_last or x[:2] != ("missing", last)))
             table[r] = apply_slip(table[r], slip)
             changed_width |= len(table[r]) != 5
     with tempfile.TemporaryDirectory() as tmp:
