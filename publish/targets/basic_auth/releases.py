@@ -25,7 +25,13 @@ from plugins.sections import SectionMap
 from publish.accounts import Account
 
 from . import permissions
-from .access import PASSWORD_FILE, Access, write_password_files
+from .access import (
+    PASSWORD_FILE,
+    Access,
+    discard_password_files,
+    install_password_files,
+    write_password_files,
+)
 from .servers import APACHE_DIR, apache_login_hook, apache_vhost, nginx_server, write_htaccess
 
 RELEASE_RE = re.compile(r"^\d{8}-\d{6}-\d{6}$")  # a complete release: its final name
@@ -124,19 +130,12 @@ def _fsync_tree(root: Path) -> None:
         _fsync(directory)
 
 
-def _password_files(deploy: Deploy) -> list[Path]:
-    """The password file(s) the web server reads: one file, or a folder of them."""
-    if deploy.htpasswd.is_dir():
-        return sorted(p for p in deploy.htpasswd.iterdir() if p.is_file())
-    return [deploy.htpasswd] if deploy.htpasswd.is_file() else []
-
-
-def _grant_web_group(deploy: Deploy, user: permissions.WebUser | None) -> None:
+def _grant_web_group(deploy: Deploy, user: permissions.WebUser | None,
+                     files: list[Path]) -> None:
     """Password files 640 with the web server's group (when this user may chgrp them).
 
     Never world-readable; the folder holding them is enterable but not listable.
     """
-    files = _password_files(deploy)
     if deploy.htpasswd.is_dir():
         os.chmod(deploy.htpasswd, 0o711)
     for path in files:
@@ -239,23 +238,29 @@ def publish(output: Path, deploy_root: Path, sections: SectionMap,
         os.chmod(releases, 0o755)
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
         partial, release = releases / (PARTIAL_PREFIX + stamp), releases / stamp
+        # Every check first, then writes: the password files are written beside the live
+        # ones (*.new) and only moved into place once the release and they passed.
         try:
             _copy_tree(Path(output), partial)
             access = Access.derive(sections, accounts)
-            write_password_files(access, deploy.htpasswd)
+            staged = write_password_files(access, deploy.htpasswd)
             write_htaccess(sections, partial, served.htpasswd, hsts)
             _make_readable(partial)
             user = permissions.WebUser.find(web_user) if web_user else None
             _make_spool(deploy, user, sections)
             if web_user:
-                _grant_web_group(deploy, user)
+                _grant_web_group(deploy, user, staged)
                 out(permissions.check_readable(
-                    user or web_user, partial, _password_files(deploy),
+                    user or web_user, partial, staged,
                     served_from=None if server_root else deploy.root, spool=deploy.spool))
             _fsync_tree(partial)
+            for path in staged:
+                _fsync(path)
         except BaseException:
             shutil.rmtree(partial, ignore_errors=True)
+            discard_password_files(deploy.htpasswd)
             raise
+        install_password_files(staged)
         os.rename(partial, release)
         _fsync(releases)
         _write_atomic(deploy.nginx_conf,
