@@ -87,8 +87,8 @@ class PhotoCache:
             return None
         if manifest.source_hash != source_hash:
             return None
-        if not all((d / o.name).is_file() for o in manifest.outputs):
-            return None
+        if not all(intact(d / o.name) for o in manifest.outputs):
+            return None  # re-encoded (and the entry replaced), never published as it is
         return manifest
 
     def store(self, manifest: Manifest, blobs: Iterable[tuple[Output, bytes]]) -> None:
@@ -165,6 +165,19 @@ class PhotoCache:
             _link_or_copy(src, tmp)
             os.replace(tmp, target)
         return written
+
+
+def intact(rendition: Path) -> bool:
+    """The rendition's bytes still hash to its name (`<sha256[:20]>-<size>.<ext>`).
+
+    A truncated file (a full disk, a killed copy) or one changed afterwards
+    would otherwise be published as it is, or linked into the output again.
+    """
+    prefix = rendition.name.split("-", 1)[0]
+    try:
+        return len(prefix) == 20 and hash_file(rendition)[:20] == prefix
+    except OSError:
+        return False
 
 
 def _link_or_copy(src: Path, target: Path) -> None:
