@@ -19,7 +19,7 @@ from pathlib import Path
 
 from invoke import task
 
-from plugins.errors import SchoolpleinError
+from plugins.errors import DISK_ERRNOS, SchoolpleinError, disk_problem
 from plugins.settings import Settings, load_settings
 
 STRICT_HELP = "stop bij iedere weggelaten foto / fail on any dropped photo"
@@ -41,12 +41,26 @@ def admin_task(*args, **kwargs):
                 return fn(c, *a, **kw)
             except SchoolpleinError as exc:
                 fail(exc)
+            except OSError as exc:  # a full disk, a read-only target: the admin's to fix
+                if exc.errno not in DISK_ERRNOS:
+                    raise
+                fail(SchoolpleinError(disk_problem(exc, written_folders())))
 
         return task(body, **kwargs)
 
     if args and callable(args[0]):
         return wrap(args[0])
     return wrap
+
+
+def written_folders() -> list[Path]:
+    """The folders a task writes to, for a message about a full disk."""
+    try:
+        cfg = settings()
+    except SchoolpleinError:
+        return []
+    return [cfg.output.parent, cfg.build_cache, cfg.photo_cache, cfg.deploy, cfg.private,
+            cfg.audit]
 
 
 def settings() -> Settings:

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from PIL import Image, ImageCms, ImageFile, ImageOps
 
+from ..errors import DISK_ERRNOS
 from .cache import Manifest, Output, PhotoCache
 from .rules import Probe
 from .settings import PhotoSettings
@@ -229,7 +230,7 @@ def _encode_job(path: str, source_hash: str, settings: PhotoSettings) -> Manifes
         blobs, manifest = [], Manifest(source_hash, (), exc.code, exc.detail)
     except (OSError, MemoryError) as exc:
         return Manifest(source_hash, (), "undecodable", f"{type(exc).__name__}: {exc}")
-    cache.store(manifest, blobs)
+    cache.store(manifest, blobs)  # a full or read-only cache stops the build (DISK_ERRNOS)
     return manifest
 
 
@@ -270,6 +271,11 @@ def encode_all(sources: dict[str, Path], settings: PhotoSettings,
                     digest = futures[fut]
                     try:
                         manifests[digest] = fut.result()
+                    except OSError as exc:
+                        if exc.errno in DISK_ERRNOS:  # the cache's disk: the admin's to fix
+                            raise
+                        manifests[digest] = Manifest(digest, (), "undecodable",
+                                                     f"{type(exc).__name__}: {exc}")
                     except Exception as exc:  # a crashed worker drops the photo, not the build
                         manifests[digest] = Manifest(digest, (), "undecodable",
                                                      f"{type(exc).__name__}: {exc}")

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from plugins.errors import Problem, SchoolpleinError
+from plugins.errors import DISK_ERRNOS, Problem, SchoolpleinError
 from plugins.sections import SectionMap
 from publish.accounts import Account
 
@@ -91,13 +91,23 @@ def plan(output: Path, deploy_root: Path) -> tuple[list[str], list[str], list[st
 
 
 def _copy_tree(src: Path, dst: Path) -> None:
-    """Hard-link where possible: releases are cheap, and the output dir is rebuilt anyway."""
-    def link_or_copy(a, b):
-        try:
-            os.link(a, b)
-        except OSError:
-            shutil.copy2(a, b)
-    shutil.copytree(src, dst, copy_function=link_or_copy)
+    """Hard-link where possible: releases are cheap, and the output dir is rebuilt anyway.
+
+    The first error stops the copy as it is (a full disk names its file), unlike
+    shutil.copytree, which tries every file and raises one list of them.
+    """
+    for folder, dirs, files in os.walk(src):
+        here = Path(dst, os.path.relpath(folder, src))
+        here.mkdir()
+        for name in files:
+            a, b = os.path.join(folder, name), here / name
+            try:
+                os.link(a, b)
+            except OSError as exc:
+                if exc.errno in DISK_ERRNOS:
+                    raise
+                shutil.copy2(a, b)
+        dirs.sort()
 
 
 def _make_readable(root: Path) -> None:
