@@ -10,10 +10,12 @@ Every variant writes the same outputs: the pipeline's sizes and formats with
 its JPEG (quality, progressive, 4:2:0, no optimize) and WebP (quality, method)
 settings. All figures are WALL milliseconds PER PHOTO (total / N):
 
-floor_ms     one core, nothing else: draft decode, the pipeline's own resizes
-             (reduce + LANCZOS, photos.encode._shrink) and the same four
-             encodes to memory. Its output bytes are checked equal to the
-             pipeline's, so the two do the same pixel work by construction.
+floor_ms     one core, nothing else: a full decode (every photo needs one for its
+             pixel key, photos.encode.pixel_key, which the floor computes too),
+             the pipeline's own resizes (reduce + LANCZOS, photos.encode._shrink)
+             and the same four encodes to memory. Its output bytes are checked
+             equal to the pipeline's, so the two do the same pixel work by
+             construction.
 per_core_ms  the real pipeline with ONE worker (in-process, no pool) and an empty
              cache: source hashing (stat index), decode, resize, encode, cache
              write, copy into a fresh output dir.
@@ -62,7 +64,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from plugins.photos.cache import PhotoCache, SourceIndex  # noqa: E402
-from plugins.photos.encode import _fit, _shrink, encode_all  # noqa: E402
+from plugins.photos.encode import _fit, _shrink, encode_all, pixel_key  # noqa: E402
 from plugins.photos.settings import PhotoSettings  # noqa: E402
 
 SIZE = (4000, 3000)
@@ -103,10 +105,10 @@ def naive(path: Path, cfg: PhotoSettings, out: Path) -> None:
 
 
 def floor(path: Path, cfg: PhotoSettings) -> dict[tuple[int, int, str], bytes]:
-    """Draft decode, the pipeline's resizes and encodes: the unavoidable pixel work."""
+    """Full decode, pixel key, the pipeline's resizes and encodes: the unavoidable work."""
     im = Image.open(path)
-    im.draft("RGB", _fit(im.size, cfg.large_size))
     im.load()
+    pixel_key(im)
     large = _shrink(im, _fit(SIZE, cfg.large_size))
     thumb = _shrink(im, _fit(SIZE, cfg.thumb_size))
     return {(*img.size, fmt): _save(img, fmt, cfg) for img in (large, thumb)
@@ -131,7 +133,7 @@ import sys
 sys.path.insert(0, {root!r})
 from pathlib import Path
 from plugins.photos.cache import hash_file
-from plugins.photos.encode import _encode_job
+from plugins.photos.encode import _photo_job
 from plugins.photos.settings import PhotoSettings
 def status_kb(key):  # ru_maxrss would include the parent's RSS at fork (kept across exec)
     for line in open("/proc/self/status"):
@@ -139,8 +141,9 @@ def status_kb(key):  # ru_maxrss would include the parent's RSS at fork (kept ac
             return int(line.split()[1])
 before = status_kb("VmRSS:")
 path = Path({path!r})
-manifest = _encode_job(str(path), hash_file(path), PhotoSettings(cache_dir=Path({cache!r})))
-assert manifest.ok, manifest
+key, manifest = _photo_job(str(path), hash_file(path), PhotoSettings(cache_dir=Path({cache!r})),
+                          True)
+assert key and manifest.ok, manifest
 print(before, status_kb("VmHWM:"))
 """
 

@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .settings import PhotoSettings
+from .settings import PIXEL_KEY_VERSION, PhotoSettings
 
 _KEY_RE = re.compile(r"^[0-9a-f]{16}$")
 _HASH_RE = re.compile(r"^[0-9a-f]{64}$")
@@ -234,6 +234,61 @@ class SourceIndex:
         tmp.write_text(json.dumps(self.entries))
         os.replace(tmp, self.path)
         self.dirty = False
+
+
+class PixelIndex:
+    """The pixel key (photos.encode.pixel_key) of every source hash, kept beside the cache.
+
+    A key costs a full decode; this way each photo pays it once. The keys are
+    only hashes, of photos the build has seen, and they depend on the decoder:
+    a new Pillow (or pillow-heif) starts a fresh index, so keys of one build
+    always come from one decoder.
+    """
+
+    def __init__(self, cache_dir: Path):
+        self.path = Path(cache_dir) / "pixels.json"
+        self.version = _decoder_version()
+        try:
+            stored = json.loads(self.path.read_text())
+            self.keys: dict[str, str] = (stored["keys"] if stored.get("version") == self.version
+                                         else {})
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            self.keys = {}
+        self.dirty = False
+
+    def get(self, source_hash: str) -> str | None:
+        return self.keys.get(source_hash)
+
+    def set(self, source_hash: str, key: str) -> None:
+        if self.keys.get(source_hash) != key:
+            self.keys[source_hash] = key
+            self.dirty = True
+
+    def forget_except(self, source_hashes: set[str]) -> None:
+        kept = {h: k for h, k in self.keys.items() if h in source_hashes}
+        if len(kept) != len(self.keys):
+            self.keys, self.dirty = kept, True
+
+    def save(self) -> None:
+        if not self.dirty:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps({"version": self.version, "keys": self.keys}))
+        os.replace(tmp, self.path)
+        self.dirty = False
+
+
+def _decoder_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    parts = [str(PIXEL_KEY_VERSION)]
+    for dist in ("pillow", "pillow-heif"):
+        try:
+            parts.append(f"{dist} {version(dist)}")
+        except PackageNotFoundError:
+            parts.append(f"{dist} -")
+    return "|".join(parts)
 
 
 def hash_file(path: Path) -> str:

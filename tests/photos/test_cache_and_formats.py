@@ -176,7 +176,8 @@ def test_prune_forgets_photos_no_longer_published(post, roster, sections, settin
     assert stranger.is_dir()  # never deletes what it did not write
     process_posts([(post, section)], roster, settings.with_(thumb_size=300), tmp_path / "o3",
                   prune=True)
-    assert len(list(settings.cache_dir.glob("*"))) == 3  # new key dir, sources.json, stranger
+    # the new key dir, sources.json, pixels.json and the stranger
+    assert len(list(settings.cache_dir.glob("*"))) == 4
 
 
 def test_consent_change_is_retroactive(post, roster, sections, settings, tmp_path):
