@@ -227,13 +227,9 @@ class SourceIndex:
             self.entries, self.dirty = kept, True
 
     def save(self) -> None:
-        if not self.dirty:
-            return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(self.entries))
-        os.replace(tmp, self.path)
-        self.dirty = False
+        if self.dirty:
+            _write_json(self.path, self.entries)
+            self.dirty = False
 
 
 class PixelIndex:
@@ -270,13 +266,17 @@ class PixelIndex:
             self.keys, self.dirty = kept, True
 
     def save(self) -> None:
-        if not self.dirty:
-            return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps({"version": self.version, "keys": self.keys}))
-        os.replace(tmp, self.path)
-        self.dirty = False
+        if self.dirty:
+            _write_json(self.path, {"version": self.version, "keys": self.keys})
+            self.dirty = False
+
+
+def _write_json(path: Path, data) -> None:
+    """Whole or not at all: a build killed mid-write leaves the previous index."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(data))
+    os.replace(tmp, path)
 
 
 def _decoder_version() -> str:
