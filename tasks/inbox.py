@@ -20,9 +20,16 @@ from publish import targets
 from .common import admin_task, build_and_publish, settings
 
 
-def collect_and_process(cfg: Settings, collect, publish, out=print) -> None:
-    """One round; `collect(store)` hands over submissions, `publish()` rebuilds and publishes."""
+def collect_and_process(cfg: Settings, collect, publish, out=print, collect_team=None,
+                        team_git: bool = True) -> None:
+    """One round; `collect(store)` hands over submissions, `publish()` rebuilds and publishes.
+
+    `collect_team(store)` hands over the staff postvak's files (tasks.team); `team_git`
+    False writes teachers' posts without committing them (the demo).
+    """
     import postvak
+
+    from .team import process_team, publish_with_team
 
     pv = postvak.PostvakSettings.from_settings(cfg)
     collected = collect(lambda received: postvak.intake(received, cfg.private))
@@ -37,8 +44,9 @@ def collect_and_process(cfg: Settings, collect, publish, out=print) -> None:
         out(f"Postvak: {collected} opgehaald.\n{summary.text()}")
     if tick.daylist is not None:
         out(f"Daglijst voor de leerkrachten: {tick.daylist.sent} verstuurd.")
-    if summary.applied or summary.urgent or threads_changed:
-        publish()
+    ts, team = process_team(cfg, collect_team, out, team_git)
+    if summary.applied or summary.urgent or threads_changed or team.applied or team.urgent:
+        publish_with_team(ts, publish, out)
         gone = datetime.now(UTC)
         for urgent in summary.urgent:
             seconds = (gone - urgent.received_at).total_seconds()
@@ -46,6 +54,10 @@ def collect_and_process(cfg: Settings, collect, publish, out=print) -> None:
                 f"{urgent.received_at.astimezone(SCHOOL_TZ):%H:%M:%S}, foto's weg om "
                 f"{gone.astimezone(SCHOOL_TZ):%H:%M:%S} ({seconds:.1f} s).")
         postvak.acknowledge_urgent(pv, [u.submission for u in summary.urgent])
+    if team.stuck:  # a teacher's post that is not in content/ is not on the site either
+        raise SchoolpleinError(Problem(
+            str(cfg.content), None, f"{len(team.stuck)} bericht(en) van leerkrachten niet "
+            "geplaatst (zie hierboven)", "los de fout op; de volgende ronde probeert het opnieuw"))
     if summary.stuck:  # fail loudly: a withdrawal that is not in the roster is not on the site
         raise SchoolpleinError(Problem(
             str(cfg.roster), None,
@@ -78,7 +90,9 @@ def postvak(c, target="nginx", watch=0, daglijst=False, systemd=""):
 
     def cycle() -> None:
         collect_and_process(cfg, lambda store: chosen.collect(cfg, store),
-                            lambda: build_and_publish(cfg, chosen))
+                            lambda: build_and_publish(cfg, chosen),
+                            collect_team=(lambda store: chosen.collect_team(cfg, store))
+                            if hasattr(chosen, "collect_team") else None)
 
     if watch:
         print(f"Postvak: iedere {watch} s kijken (Ctrl+C om te stoppen).")

@@ -26,7 +26,7 @@ from publish.accounts import Account
 
 from . import permissions
 from .access import PASSWORD_FILE, Access, write_password_files
-from .servers import APACHE_DIR, apache_login_hook, apache_vhost, nginx_server, write_htaccess
+from .servers import APACHE_DIR, TEAM_DIR, apache_login_hook, apache_vhost, nginx_server, write_htaccess
 
 RELEASE_RE = re.compile(r"^\d{8}-\d{6}-\d{6}$")  # a complete release: its final name
 PARTIAL_PREFIX = ".partial-"  # a release being written; never served, rsynced or kept
@@ -151,7 +151,8 @@ def _make_spool(deploy: Deploy, user: permissions.WebUser | None, sections: Sect
     admin's `invoke postvak` (root or a member of the group) can read and remove
     it. Apache's DAV needs each family's folder to exist before a PUT.
     """
-    folders = [deploy.spool, deploy.spool / APACHE_DIR]
+    folders = [deploy.spool, deploy.spool / APACHE_DIR, deploy.spool / TEAM_DIR,
+               deploy.spool / TEAM_DIR / APACHE_DIR]  # the staff postvak's part (postvak.team)
     folders += [deploy.spool / APACHE_DIR / s.key for s in sections.protected
                 if s.kind == "family"]
     for folder in folders:

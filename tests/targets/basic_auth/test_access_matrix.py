@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.http_client import Client, get_many
+from tests.http_client import Client, get_many, login_of
 
 
 @pytest.fixture(scope="module")
@@ -165,3 +165,19 @@ def test_photos_are_cached_privately_and_pages_revalidated(client, roster, demo_
     assert headers["Cache-Control"] == "private, max-age=31536000, immutable"
     assert client.get("/groep/groep-3/", login)[2]["Cache-Control"] == "private, no-store"
     assert client.get("/", login)[2]["Cache-Control"] == "no-cache"
+
+
+def test_team_pages_are_for_staff_only_and_each_teachers_own(client, roster, demo_accounts):
+    """/team/ is staff-only (parents 403); /team/<id>/ lists that teacher's groups' children
+    and consent, so only that staff member opens it; /mijn/ brings staff there."""
+    parent = roster.parents["ouder-001"]
+    teacher, colleague = roster.staff["lk-02"], roster.staff["lk-03"]
+    for path in ("/team/lk-02/", "/team/lk-02/nieuw/", "/team/lk-02/postvak/"):
+        assert client.get(path, login_of(parent, demo_accounts))[0] == 403, path
+        assert client.get(path)[0] == 401, path
+    assert client.get("/team/", login_of(parent, demo_accounts))[0] == 404  # no page there
+    status, body, _ = client.get("/team/lk-02/", login_of(teacher, demo_accounts))
+    assert status == 200 and "Sem B." in body.decode() and "Groep 3" in body.decode()
+    assert client.get("/team/lk-02/", login_of(colleague, demo_accounts))[0] == 403
+    status, _, headers = client.get("/mijn/", login_of(teacher, demo_accounts))
+    assert status == 302 and headers["Location"].endswith("/team/lk-02/")

@@ -112,6 +112,6 @@ def test_directie_gets_one_cookie_set_for_the_whole_site(site, settings, browser
     base, _ = site
     link = login_link(roster.person("mt-01"), section_map, settings)
     browser.goto(local_url(base, link.url))
-    browser.wait_for("location.pathname === '/school/'")
+    browser.wait_for(f"location.pathname === '{link.home}'")  # staff: own team page
     cookies = {(c["path"], c["name"]): c["value"] for c in browser.cookies()}
     assert cookies == {("/", name): value for name, value in link.cookie_sets[0].cookies.items()}

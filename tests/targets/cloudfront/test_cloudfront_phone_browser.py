@@ -112,7 +112,7 @@ def test_teacher_scans_every_part_and_logging_out_clears_them_all(phone, site, s
         phone.wait_for("document.getElementById('status').textContent.includes("
                        f"'Deel {part.number} van {part.of} is gelukt')")
     open_link(phone, site, link.parts[-1].url)
-    phone.wait_for("location.pathname === '/school/'")
+    phone.wait_for(f"location.pathname === '{link.home}'")  # staff: own team page
     paths = {c["path"] for c in login_cookies(phone)}
     assert paths == {c.prefix for c in link.cookie_sets}
     phone.goto(site.url + families[-1])  # a family page from the last part

@@ -1,0 +1,144 @@
+"""The team tests' school: a private demo school in git, published to real nginx, and the
+Playwright browser (the system's Chromium; never a downloaded one) on a phone viewport."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import random
+import subprocess
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from plugins.roster import load_roster
+from publish.targets.basic_auth import Deploy, local_server
+from tests.helpers import demo_site, passphrase, run_invoke
+from tests.http_client import Client
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+PHONE = {"width": 390, "height": 844}
+
+
+def jpeg(seed: int, size=(1200, 900)) -> bytes:
+    """A photo-like JPEG (noise, no people)."""
+    rnd = random.Random(seed)
+    img = Image.new("RGB", (40, 30))
+    img.putdata([(rnd.randrange(256), rnd.randrange(256), rnd.randrange(256))
+                 for _ in range(40 * 30)])
+    out = io.BytesIO()
+    img.resize(size).save(out, "JPEG", quality=85)
+    return out.getvalue()
+
+
+def git_init(folder: Path) -> None:
+    for args in (["init", "-q"], ["add", "-A"],
+                 ["-c", "user.name=Beheer", "-c", "user.email=beheer@example.nl", "commit",
+                  "-q", "-m", "Start"]):
+        subprocess.run(["git", "-C", str(folder), *args], check=True, capture_output=True)
+
+
+@dataclass
+class School:
+    tmp: Path
+    env: dict
+    letters: str
+    client: Client
+    base: str
+    deploy: Deploy
+
+    def login(self, person) -> tuple[str, str]:
+        return person.email, passphrase(self.letters, person.email)
+
+    def postvak(self) -> subprocess.CompletedProcess:
+        return run_invoke("postvak", "--target", "nginx", env=self.env)
+
+    def put(self, login, ident: str, name: str, body: bytes, staff: str = "lk-02"):
+        return self.client.request("PUT", f"/team/{staff}/postvak/{ident}/{name}", login, body,
+                                   {"Content-Type": "application/octet-stream"})
+
+    def send(self, login, manifest: dict, photos: dict[str, bytes] | None = None,
+             ident: str | None = None) -> str:
+        """PUT each photo, then the manifest (naming each file with its SHA-256), as the
+        editor does; returns the submission id."""
+        ident = ident or str(uuid.uuid4())
+        photos = photos or {}
+        for name, data in photos.items():
+            assert self.put(login, ident, name, data)[0] == 201, name
+        for photo in manifest.get("fotos", []):
+            photo.setdefault("sha256", hashlib.sha256(photos[photo["bestand"]]).hexdigest())
+        status = self.put(login, ident, "manifest.json", json.dumps({"v": 1, **manifest}).encode())
+        assert status[0] == 201, status
+        return ident
+
+    def git(self, *args: str) -> str:
+        return subprocess.run(["git", "-C", str(self.tmp / "content"), *args],
+                              capture_output=True, text=True, check=True).stdout
+
+    def git_log(self) -> str:
+        return self.git("log", "--format=%an <%ae>|%s")
+
+
+@pytest.fixture
+def school(tmp_path):
+    """A private copy of the demo school, its content/ in git, published to nginx."""
+    port = local_server.free_port()
+    env, letters = demo_site(tmp_path, port)
+    children = tmp_path / "roster" / "leerlingen.csv"  # two groep 3 children without full consent
+    children.write_text(children.read_text().replace("sara-dewit,Sara,de Wit,groep-3,",
+                                                     "sara-dewit,Sara,de Wit,groep-3,geen")
+                        .replace("lieke-vermeulen,Lieke,Vermeulen,groep-3,",
+                                 "lieke-vermeulen,Lieke,Vermeulen,groep-3,groep"))
+    git_init(tmp_path / "content")
+    first = run_invoke("publish", "--target", "nginx", env=env)
+    assert first.returncode == 0, first.stderr
+    deploy = Deploy(tmp_path / "deploy" / "nginx")
+    proc = local_server.start(deploy, port)
+    client = Client(f"http://127.0.0.1:{port}")
+    try:
+        yield School(tmp_path, env, letters, client, f"http://127.0.0.1:{port}", deploy)
+    finally:
+        client.close()
+        local_server.stop(proc)
+
+
+@pytest.fixture(scope="session")
+def demo_roster():
+    return load_roster(Path(__file__).resolve().parents[2] / "roster")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless system Chromium through Playwright."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def phone(browser):
+    """A new phone-sized context per test; `phone(login)` opens one with that basic-auth login."""
+    contexts = []
+
+    def open_as(login=None):
+        context = browser.new_context(
+            viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True,
+            http_credentials={"username": login[0], "password": login[1]} if login else None,
+            locale="nl-NL")
+        contexts.append(context)
+        return context.new_page()
+
+    yield open_as
+    for context in contexts:
+        context.close()
