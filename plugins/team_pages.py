@@ -110,6 +110,7 @@ class TeamChild:
     label: str  # the first name; with the surname's initial where two share it
     consent: str  # a CONSENT_SHORT key for this section
     text: str
+    rule: str  # the consent that applies (geen, groep, school): the editor's verdict input
 
 
 def _consent_for(consent: Consent, kind: str) -> str:
@@ -132,8 +133,10 @@ def team_children(roster: Roster, ids, kind: str, default: Consent) -> list[Team
     labels = _labels(kids)
     out = []
     for c in kids:
-        consent = _consent_for(roster.consent_of(c.id, default), kind)
-        out.append(TeamChild(c.id, labels[c.id], consent, CONSENT_SHORT[consent]))
+        effective = roster.consent_of(c.id, default)
+        consent = _consent_for(effective, kind)
+        out.append(TeamChild(c.id, labels[c.id], consent, CONSENT_SHORT[consent],
+                             effective.value))
     return out
 
 

@@ -1,0 +1,72 @@
+"""A teacher posts from a phone (Playwright, the system Chromium at 390 x 844) on real nginx:
+the editor shows each photo's verdict, the post goes out with `invoke postvak`, and parents
+read exactly the photos the rules allow."""
+
+from __future__ import annotations
+
+from tests.team.conftest import jpeg
+
+
+def pick(page, photo: int, *names: str) -> None:
+    item = page.locator("ol.photos > li").nth(photo)
+    for name in names:
+        item.get_by_role("button", name=name, exact=True).click()
+
+
+def verdict(page, photo: int) -> str:
+    return page.locator("ol.photos > li").nth(photo).locator(".verdict").inner_text()
+
+
+def test_a_teacher_posts_from_the_phone_and_parents_read_it(school, demo_roster, phone, tmp_path):
+    teacher = demo_roster.staff["lk-02"]
+    files = []
+    for n in range(3):
+        path = tmp_path / f"IMG_{n:04d}.jpg"
+        path.write_bytes(jpeg(100 + n, size=(3000, 2250)))  # scaled to 2048 on the phone
+        files.append(str(path))
+    page = phone(school.login(teacher))
+    page.goto(school.base + "/mijn/")
+    page.wait_for_url("**/team/lk-02/")
+    page.get_by_role("link", name="Nieuw bericht").click()
+    page.wait_for_url("**/team/lk-02/nieuw/")
+    page.fill("#titel", "Herfst in het bos")
+    page.fill("#tekst", "We zochten *paddenstoelen* en vonden er 23.")
+    page.get_by_role("button", name="Voorbeeld tonen").click()
+    assert "<em>paddenstoelen</em>" in page.inner_html("[data-preview]")
+    page.set_input_files("#fotos", files)
+    page.wait_for_selector("ol.photos > li:nth-child(3) .chips")
+    assert "wordt" not in verdict(page, 0) and "tik aan" in verdict(page, 0)
+    pick(page, 0, "Sem B.")
+    box = page.locator("ol.photos > li").nth(0).locator("img").bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.4)  # a face
+    pick(page, 0, "Zoë", "Jayden")
+    assert verdict(page, 0) == "wordt geplaatst"
+    pick(page, 1, "Sem B.", "Zoë", "Jayden", "Sara")
+    assert verdict(page, 1) == "niet geplaatst: Sara heeft geen toestemming"
+    pick(page, 2, "Sem K.", "Zoë")
+    assert verdict(page, 2) == "niet geplaatst: minder dan 3 kinderen"
+    assert page.locator("ol.photos .face").count() == 1
+    page.get_by_role("button", name="Plaatsen").dblclick()  # a double tap: one post
+    page.wait_for_selector("[data-receipt] p")
+    assert "Ontvangen om" in page.inner_text("[data-receipt]")
+    done = school.postvak()
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "1 geplaatst" in done.stdout, done.stdout
+    (post,) = list((school.tmp / "content/groep/groep-3").glob("*-herfst-in-het-bos"))
+    assert len(list(post.glob("foto-*.jpg"))) == 3
+    assert "Sem B." in (post / "foto-01.jpg.xmp").read_text()
+    from PIL import Image
+
+    with Image.open(post / "foto-01.jpg") as img:
+        assert max(img.size) == 2048 and not img.getexif()  # scaled, no metadata
+    url = f"/groep/groep-3/{post.name}/"
+    parent = phone(school.login(demo_roster.parents["ouder-001"]))
+    parent.goto(school.base + url)
+    assert parent.locator("h1").inner_text() == "Herfst in het bos"
+    assert parent.locator(".gallery ul img").count() == 1  # only the photo the rules allow
+    other = phone(school.login(demo_roster.parents["ouder-006"]))
+    assert other.goto(school.base + url).status == 403
+    page.goto(school.base + "/team/lk-02/")
+    mine = page.locator("ul.statuses li", has_text="Herfst in het bos")
+    assert "geplaatst" in mine.inner_text()
+    assert mine.get_by_role("link").get_attribute("href") == url
