@@ -6,8 +6,13 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 import random
+import shutil
+import socket
 import subprocess
+import tempfile
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,8 +21,9 @@ import pytest
 from PIL import Image
 
 from plugins.roster import load_roster
+from publish.targets import basic_auth
 from publish.targets.basic_auth import Deploy, local_server
-from tests.helpers import demo_site, passphrase, run_invoke
+from tests.helpers import APACHE, demo_site, passphrase, run_invoke
 from tests.http_client import Client
 
 CHROMIUM = "/usr/bin/chromium"
@@ -70,7 +76,7 @@ class School:
         ident = ident or str(uuid.uuid4())
         photos = photos or {}
         for name, data in photos.items():
-            assert self.put(login, ident, name, data)[0] == 201, name
+            assert self.put(login, ident, name, data)[0] in (201, 409), name  # 409: there
         for photo in manifest.get("fotos", []):
             photo.setdefault("sha256", hashlib.sha256(photos[photo["bestand"]]).hexdigest())
         status = self.put(login, ident, "manifest.json", json.dumps({"v": 1, **manifest}).encode())
@@ -85,11 +91,9 @@ class School:
         return self.git("log", "--format=%an <%ae>|%s")
 
 
-@pytest.fixture
-def school(tmp_path):
-    """A private copy of the demo school, its content/ in git, published to nginx."""
-    port = local_server.free_port()
+def _private_school(tmp_path: Path, port: int, **extra: str) -> tuple[dict, str]:
     env, letters = demo_site(tmp_path, port)
+    env.update(extra)
     children = tmp_path / "roster" / "leerlingen.csv"  # two groep 3 children without full consent
     children.write_text(children.read_text().replace("sara-dewit,Sara,de Wit,groep-3,",
                                                      "sara-dewit,Sara,de Wit,groep-3,geen")
@@ -97,7 +101,15 @@ def school(tmp_path):
                                  "lieke-vermeulen,Lieke,Vermeulen,groep-3,groep"))
     git_init(tmp_path / "content")
     first = run_invoke("publish", "--target", "nginx", env=env)
-    assert first.returncode == 0, first.stderr
+    assert first.returncode == 0, first.stdout + first.stderr
+    return env, letters
+
+
+@pytest.fixture
+def school(tmp_path):
+    """A private copy of the demo school, its content/ in git, published to nginx."""
+    port = local_server.free_port()
+    env, letters = _private_school(tmp_path, port)
     deploy = Deploy(tmp_path / "deploy" / "nginx")
     proc = local_server.start(deploy, port)
     client = Client(f"http://127.0.0.1:{port}")
@@ -106,6 +118,43 @@ def school(tmp_path):
     finally:
         client.close()
         local_server.stop(proc)
+
+
+@pytest.fixture
+def apache_school():
+    """The same school published and served by Apache (mod_dav for the staff postvak). Its
+    workers run as www-data: the school lives in a folder that user can reach."""
+    base = Path(tempfile.mkdtemp(prefix="sp-team-apache-", dir="/tmp"))
+    os.chmod(base, 0o755)
+    port = local_server.free_port()
+    listen = f"127.0.0.1:{port}"
+    web_user = "www-data" if os.geteuid() == 0 else os.environ.get("USER", "root")
+    env, letters = _private_school(base, port, SCHOOLPLEIN_WEB_USER=web_user)
+    deploy = Deploy(base / "deploy" / "nginx")
+    run = base / "run"
+    run.mkdir()
+    os.chmod(run, 0o777)
+    conf = run / "httpd.conf"
+    conf.write_text(basic_auth.apache_main(deploy.apache_conf, run, listen))
+    check = subprocess.run([APACHE, "-t", "-f", str(conf)], capture_output=True, text=True)
+    assert check.returncode == 0, check.stderr
+    proc = subprocess.Popen([APACHE, "-DFOREGROUND", "-f", str(conf)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            assert proc.poll() is None and time.monotonic() < deadline, "apache start"
+            time.sleep(0.05)
+    client = Client(f"http://{listen}")
+    try:
+        yield School(base, env, letters, client, f"http://{listen}", deploy)
+    finally:
+        client.close()
+        local_server.stop(proc)
+        shutil.rmtree(base, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -98,3 +98,29 @@ def test_incomplete_submissions_wait_and_a_manifest_for_altered_bytes_is_refused
     done = school.postvak()
     assert "1 wachten op de rest" in done.stdout, done.stdout
     assert not list((school.tmp / "content/groep/groep-3").glob("*-halfweg"))
+
+
+def test_apache_takes_the_same_staff_postvak_and_publishes_the_post(apache_school, demo_roster):
+    school = apache_school
+    teacher = school.login(demo_roster.staff["lk-02"])
+    ident = str(uuid.uuid4())
+    assert school.put(teacher, ident, "foto-01.jpg", jpeg(31))[0] == 201
+    assert school.put(teacher, ident, "foto-01.jpg", jpeg(31))[0] == 409  # never overwritten
+    path = f"/team/lk-02/postvak/{ident}/foto-01.jpg"
+    for method in ("GET", "HEAD", "DELETE", "PROPFIND", "OPTIONS"):
+        assert school.client.request(method, path, teacher)[0] in (403, 405), method
+    assert school.put(school.login(demo_roster.parents["ouder-001"]), ident, "foto-02.jpg",
+                      jpeg(32))[0] == 403
+    assert school.put(school.login(demo_roster.staff["lk-03"]), ident, "foto-02.jpg",
+                      jpeg(32))[0] == 403
+    assert school.put(None, ident, "foto-02.jpg", jpeg(32))[0] == 401
+    assert school.put(teacher, ident, "foto-02.jpg", b"\xff" * (9 * 2**20))[0] == 413
+    school.send(teacher, {"soort": "bericht", "sectie": "group:groep-3", "titel": "Via Apache",
+                          "fotos": [{"bestand": "foto-01.jpg", "kinderen": KIDS}]},
+                {"foto-01.jpg": jpeg(31)}, ident=ident)
+    done = school.postvak()
+    assert done.returncode == 0 and "1 geplaatst" in done.stdout, done.stdout + done.stderr
+    (post,) = list((school.tmp / "content/groep/groep-3").glob("*-via-apache"))
+    status, body, _ = school.client.get(f"/groep/groep-3/{post.name}/",
+                                        school.login(demo_roster.parents["ouder-001"]))
+    assert status == 200 and body.decode().count('class="lightbox"') == 1

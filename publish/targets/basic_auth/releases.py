@@ -155,6 +155,8 @@ def _make_spool(deploy: Deploy, user: permissions.WebUser | None, sections: Sect
                deploy.spool / TEAM_DIR / APACHE_DIR]  # the staff postvak's part (postvak.team)
     folders += [deploy.spool / APACHE_DIR / s.key for s in sections.protected
                 if s.kind == "family"]
+    folders += [deploy.spool / TEAM_DIR / APACHE_DIR / s.key for s in sections.protected
+                if s.kind == "team"]
     for folder in folders:
         folder.mkdir(exist_ok=True)
         os.chmod(folder, 0o2770)

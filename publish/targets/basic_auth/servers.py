@@ -98,7 +98,10 @@ def apache_vhost(listen: str, root: Path, htpasswd: Path, sections: SectionMap,
         login_hook=login_hook,
         spool=apache_spool, log=APACHE_LOG, uuid_re=UUID_RE, max_body=MAX_BODY, realm=REALM,
         password_file=htpasswd / PASSWORD_FILE, group_file=htpasswd / GROUP_FILE,
-        families=[s for s in sections.protected if s.kind == "family"])
+        families=[s for s in sections.protected if s.kind == "family"],
+        team=[s for s in sections.protected if s.kind == "team"],
+        team_spool=apache_spool.parent / TEAM_DIR / APACHE_DIR, team_file_re=TEAM_FILE_RE,
+        team_max_file=TEAM_MAX_FILE)
 
 
 def apache_login_hook(htpasswd: Path) -> str:
