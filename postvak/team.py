@@ -724,7 +724,8 @@ def export_status(settings: TeamSettings, roster: Roster) -> None:
             status = "geplaatst" if r["id"] in placed else "ontvangen"
             items[r["staff"]].append({
                 "id": r["id"], "at": r["at"], "title": r["title"], "section": r["section"],
-                "status": status, "url": "" if r["delete"] else r["url"],
+                # a family id stays on that family's page (the output check holds it there)
+                "status": status, "url": "" if r["delete"] or r["kind"] == "antwoord" else r["url"],
                 "reason": "verwijderd" if r["delete"] and status == "geplaatst" else (
                     "" if status == "geplaatst" else "wordt geplaatst bij de volgende ronde")})
     for path in folder(private, "quarantaine").glob("*.json"):

@@ -70,3 +70,30 @@ def test_a_teacher_posts_from_the_phone_and_parents_read_it(school, demo_roster,
     mine = page.locator("ul.statuses li", has_text="Herfst in het bos")
     assert "geplaatst" in mine.inner_text()
     assert mine.get_by_role("link").get_attribute("href") == url
+
+
+def test_a_teacher_answers_on_a_family_page_and_the_parents_get_a_mail(school, demo_roster,
+                                                                        phone):
+    teacher = demo_roster.staff["lk-02"]
+    parent = demo_roster.parents["ouder-001"]  # Zoë is in groep 3
+    page = phone(school.login(teacher))
+    page.goto(f"{school.base}/gezin/{parent.family}/")
+    page.wait_for_selector("[data-team-answer]:not([hidden])")
+    assert page.locator("[data-postvak-forms]").is_hidden()  # the parents' forms: not for staff
+    page.fill("#antwoord-tekst", "Dank voor uw bericht, **morgen** bel ik u.")
+    page.get_by_role("button", name="Antwoord versturen").click()
+    page.wait_for_selector("#antwoord .receipt p")
+    assert "Ontvangen om" in page.inner_text("#antwoord .receipt")
+    done = school.postvak()
+    assert done.returncode == 0 and "1 geplaatst" in done.stdout, done.stdout + done.stderr
+    (answer,) = list((school.tmp / "content/gezin" / parent.family).glob("*-antwoord-*.md"))
+    assert f"Author: {teacher.name}" in answer.read_text()
+    home = phone(school.login(parent))
+    home.goto(f"{school.base}/gezin/{parent.family}/")
+    thread = home.locator("ol.thread").inner_text()
+    assert "morgen" in thread and teacher.name in thread
+    assert home.locator("[data-team-answer]").is_hidden()  # parents keep their own forms
+    mails = [p.read_text() for p in (school.tmp / "private/mail").glob("*.eml")]
+    told = [m for m in mails if "Nieuw bericht op Mijn gezin" in m]
+    assert told and any(parent.email in m for m in told)
+    assert not any("morgen bel ik" in m for m in told)  # the text stays on the page

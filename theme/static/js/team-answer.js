@@ -1,0 +1,101 @@
+// Schoolplein: a staff member's answer on a family page. The page is the same for everyone
+// who may read it; this script asks the server who is logged in (/mijn/ sends staff to
+// their own /team/<staff-id>/; on CloudFront the login link remembered that home). Staff
+// get the answer form instead of the parents' forms (which would only be quarantined), and
+// the answer goes through the staff postvak like a post: one manifest, PUT, write-only.
+(function () {
+  'use strict';
+
+  var TEAM = /^\/team\/([a-z0-9][a-z0-9_-]*)\/$/;
+
+  function uuid4() {
+    if (window.crypto && typeof crypto.randomUUID === 'function') { return crypto.randomUUID(); }
+    var b = crypto.getRandomValues(new Uint8Array(16));
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    var h = Array.prototype.map.call(b, function (x) { return (x + 0x100).toString(16).slice(1); })
+      .join('');
+    return h.slice(0, 8) + '-' + h.slice(8, 12) + '-' + h.slice(12, 16) + '-' + h.slice(16, 20) +
+      '-' + h.slice(20);
+  }
+
+  function remembered() {
+    try {
+      var login = JSON.parse(localStorage.getItem('schoolplein.login') || 'null');
+      var found = login && typeof login.home === 'string' && TEAM.exec(login.home);
+      return found ? found[1] : null;
+    } catch (e) {
+      return null;
+    }
+  }
+
+  function staffId() {
+    return fetch('/mijn/', {credentials: 'same-origin', cache: 'no-store'}).then(function (r) {
+      var found = TEAM.exec(new URL(r.url).pathname);
+      return found ? found[1] : remembered();
+    }, remembered);
+  }
+
+  function show(box, text) {
+    box.textContent = '';
+    if (text) {
+      var p = document.createElement('p');
+      p.textContent = text;
+      box.appendChild(p);
+    }
+  }
+
+  function start() {
+    var section = document.querySelector('[data-team-answer]');
+    if (!section) { return; }
+    staffId().then(function (staff) {
+      if (!staff) { return; }
+      ['[data-postvak-forms]', '#postvak'].forEach(function (sel) {
+        var node = document.querySelector(sel);
+        if (node) { node.hidden = true; }
+      });
+      section.hidden = false;
+      var form = section.querySelector('form');
+      var text = form.querySelector('textarea');
+      var button = form.querySelector('button');
+      var receipt = form.querySelector('.receipt');
+      var error = form.querySelector('.error');
+      var ident = null;
+      text.addEventListener('input', function () { ident = null; });
+      form.addEventListener('submit', function (event) {
+        event.preventDefault();
+        show(error, '');
+        if (!text.value.trim()) { show(error, 'Schrijf eerst uw antwoord.'); return; }
+        ident = ident || uuid4();
+        button.disabled = true;
+        var body = JSON.stringify({v: 1, soort: 'antwoord', gezin: section.dataset.family,
+                                   tekst: text.value});
+        fetch('/team/' + staff + '/postvak/' + ident + '/manifest.json', {
+          method: 'PUT', body: body, credentials: 'same-origin',
+          headers: {'Content-Type': 'application/json'}
+        }).then(function (r) {
+          if (r.status !== 201 && r.status !== 204 && r.status !== 409 && r.status !== 412) {
+            throw new Error(r.status === 401 ? 'U bent niet (meer) ingelogd; herlaad de pagina.' :
+              'De server weigerde het antwoord (' + r.status + '). Probeer het zo opnieuw.');
+          }
+          var at = new Date(r.headers.get('Date') || Date.now()).toLocaleTimeString('nl-NL',
+            {hour: '2-digit', minute: '2-digit', timeZone: 'Europe/Amsterdam'});
+          show(receipt, 'Ontvangen om ' + at + '. Uw antwoord staat hieronder in het gesprek na ' +
+            'de volgende verwerking (meestal binnen een paar minuten); de ouders krijgen dan een mail.');
+          button.textContent = 'Verstuurd';
+        }, function () {
+          throw new Error('Geen verbinding. Tik opnieuw op versturen; er komt niets dubbel.');
+        }).catch(function (e) {
+          button.disabled = false;
+          show(error, e.message);
+        });
+      });
+    });
+  }
+
+  if (document.readyState === 'loading') {
+    document.addEventListener('DOMContentLoaded', start);
+  } else {
+    start();
+  }
+}());
