@@ -140,6 +140,8 @@ def demo(c, port=None, postvak=5):
         f"Postvak: wat ouders sturen wordt iedere {postvak} s verwerkt; de mails staan in "
         f"{cfg.private / 'mail'} (één .eml per mail).\n"
         "Een gewijzigd beeldgebruik komt in roster/leerlingen.csv (terugzetten: "
-        "git checkout roster/).")
+        "git checkout roster/).\n"
+        "Leerkracht: open /mijn/ en tik op 'Nieuw bericht' (ook op de telefoon); de rondes "
+        "plaatsen het in content/ zonder git-commit (weghalen: git clean content/).")
     # the demo's content/ is the project's own: teachers' demo posts are written, not committed
     serve_site(cfg, port, banner, postvak_every=float(postvak), demo_git=False)
