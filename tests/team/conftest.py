@@ -9,10 +9,8 @@ import json
 import os
 import random
 import shutil
-import socket
 import subprocess
 import tempfile
-import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,9 +19,8 @@ import pytest
 from PIL import Image
 
 from plugins.roster import load_roster
-from publish.targets import basic_auth
 from publish.targets.basic_auth import Deploy, local_server
-from tests.helpers import APACHE, demo_site, passphrase, run_invoke
+from tests.helpers import demo_site, passphrase, run_invoke, start_apache
 from tests.http_client import Client
 
 CHROMIUM = "/usr/bin/chromium"
@@ -133,23 +130,7 @@ def apache_school():
     web_user = "www-data" if os.geteuid() == 0 else os.environ.get("USER", "root")
     env, letters = _private_school(base, port, SCHOOLPLEIN_WEB_USER=web_user)
     deploy = Deploy(base / "deploy" / "nginx")
-    run = base / "run"
-    run.mkdir()
-    os.chmod(run, 0o777)
-    conf = run / "httpd.conf"
-    conf.write_text(basic_auth.apache_main(deploy.apache_conf, run, listen))
-    check = subprocess.run([APACHE, "-t", "-f", str(conf)], capture_output=True, text=True)
-    assert check.returncode == 0, check.stderr
-    proc = subprocess.Popen([APACHE, "-DFOREGROUND", "-f", str(conf)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            assert proc.poll() is None and time.monotonic() < deadline, "apache start"
-            time.sleep(0.05)
+    proc = start_apache(deploy.apache_conf, base / "run", listen)
     client = Client(f"http://{listen}")
     try:
         yield School(base, env, letters, client, f"http://{listen}", deploy)

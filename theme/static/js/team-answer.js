@@ -8,16 +8,8 @@
 
   var TEAM = /^\/team\/([a-z0-9][a-z0-9_-]*)\/$/;
 
-  function uuid4() {
-    if (window.crypto && typeof crypto.randomUUID === 'function') { return crypto.randomUUID(); }
-    var b = crypto.getRandomValues(new Uint8Array(16));
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    var h = Array.prototype.map.call(b, function (x) { return (x + 0x100).toString(16).slice(1); })
-      .join('');
-    return h.slice(0, 8) + '-' + h.slice(8, 12) + '-' + h.slice(12, 16) + '-' + h.slice(16, 20) +
-      '-' + h.slice(20);
-  }
+  // a secure context (HTTPS, or 127.0.0.1 in the demo) has crypto.randomUUID
+  function uuid4() { return crypto.randomUUID(); }
 
   function remembered() {
     try {

@@ -26,16 +26,8 @@
     return node;
   }
 
-  function uuid4() {
-    if (window.crypto && typeof crypto.randomUUID === 'function') { return crypto.randomUUID(); }
-    var b = crypto.getRandomValues(new Uint8Array(16));
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    var h = Array.prototype.map.call(b, function (x) { return (x + 0x100).toString(16).slice(1); })
-      .join('');
-    return h.slice(0, 8) + '-' + h.slice(8, 12) + '-' + h.slice(12, 16) + '-' + h.slice(16, 20) +
-      '-' + h.slice(20);
-  }
+  // a secure context (HTTPS, or 127.0.0.1 in the demo) has crypto.randomUUID
+  function uuid4() { return crypto.randomUUID(); }
 
   function hex(buffer) {
     return Array.prototype.map.call(new Uint8Array(buffer), function (x) {
@@ -264,6 +256,7 @@
       var why = {
         401: 'U bent niet (meer) ingelogd. Herlaad de pagina en log opnieuw in; er is niets verstuurd dat dubbel komt.',
         403: 'Dit is niet uw teampagina (ingelogd als iemand anders?). Open uw eigen pagina via Mijn pagina.',
+        405: 'Plaatsen vanaf de site kan op deze server (nog) niet. Plaats het bericht via git, of vraag de beheerder.',
         413: 'Een foto is te groot (hoogstens 8 MB).',
         429: 'Te veel in korte tijd. Wacht een minuut en tik opnieuw op Plaatsen; er komt niets dubbel.'
       }[response.status] || ('De server weigerde het (' + response.status + '). Probeer het zo opnieuw.');
