@@ -171,7 +171,8 @@ def _intake(received: TeamFile, private: Path) -> None:
 def _known(private: Path, ident: str, name: str, digest: str) -> bool:
     record = folder(private, "journaal") / f"{ident}.json"
     if record.exists():
-        return digest in store.read_json(record).get("hashes", {}).values() or name == MANIFEST
+        known = store.read_json(record)
+        return digest in known.get("hashes", {}).values() or digest == known.get("manifest")
     return True  # quarantined: what else arrives is not taken either
 
 
@@ -198,9 +199,11 @@ def process(settings: TeamSettings, now: datetime | None = None) -> TeamSummary:
         for sub in _inbox(private):
             try:
                 record = _evaluate(settings, roster, sub, now)
-            except Refused as exc:
-                _quarantine(private, sub, str(exc), roster)
-                summary.quarantined.append((sub.name, str(exc)))
+            except Exception as exc:  # a bug must not stop the queue: kept, with the reason
+                reason = str(exc) if isinstance(exc, Refused) else (
+                    f"interne fout ({type(exc).__name__}); meld dit aan de beheerder")
+                _quarantine(private, sub, reason, roster)
+                summary.quarantined.append((sub.name, reason))
                 continue
             if record is None:
                 summary.waiting.append(sub.name)
@@ -286,6 +289,7 @@ def _evaluate(settings: TeamSettings, roster: Roster, sub: Path, now: datetime) 
     base = {"id": ident, "kind": manifest["soort"], "staff": person.id,
             "author": f"{person.name} <{person.email}>", "name": person.name,
             "at": manifests[0]["at"], "processed_at": now.isoformat(), "hashes": files,
+            "manifest": manifests[0]["sha256"],
             "urgent": False, "mails": []}
     kind = manifest["soort"]
     if kind == "bericht":
@@ -440,7 +444,10 @@ def _post_of(settings, roster, person, manifest, sections):
     source = path / teampost.POST_FILE if path.is_dir() else path
     if not source.is_file():
         raise Refused("dit bericht bestaat niet meer (verwijderd of verplaatst)")
-    section = sections.for_content(key)
+    try:
+        section = sections.for_content(key)
+    except SchoolpleinError:
+        raise Refused("onbekend bericht") from None
     if (section.kind, section.key) not in posting_sections(roster, person.id):
         raise Refused(f"u plaatst niet op '{section.title}': dat is geen groep van u")
     header, body = team_pages.split_post(source.read_text(encoding="utf-8"))
