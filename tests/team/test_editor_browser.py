@@ -4,6 +4,8 @@ read exactly the photos the rules allow."""
 
 from __future__ import annotations
 
+import pytest
+
 from tests.team.conftest import jpeg
 
 
@@ -17,7 +19,10 @@ def verdict(page, photo: int) -> str:
     return page.locator("ol.photos > li").nth(photo).locator(".verdict").inner_text()
 
 
-def test_a_teacher_posts_from_the_phone_and_parents_read_it(school, demo_roster, phone, tmp_path):
+@pytest.mark.parametrize("server", ["school", "apache_school"])  # nginx, Apache
+def test_a_teacher_posts_from_the_phone_and_parents_read_it(server, request, demo_roster, phone,
+                                                            tmp_path):
+    school = request.getfixturevalue(server)
     teacher = demo_roster.staff["lk-02"]
     files = []
     for n in range(3):
