@@ -91,8 +91,7 @@ def postvak(c, target="nginx", watch=0, daglijst=False, systemd=""):
     def cycle() -> None:
         collect_and_process(cfg, lambda store: chosen.collect(cfg, store),
                             lambda: build_and_publish(cfg, chosen),
-                            collect_team=(lambda store: chosen.collect_team(cfg, store))
-                            if hasattr(chosen, "collect_team") else None)
+                            collect_team=lambda store: chosen.collect_team(cfg, store))
 
     if watch:
         print(f"Postvak: iedere {watch} s kijken (Ctrl+C om te stoppen).")

@@ -28,6 +28,8 @@ class Target(Protocol):
 
     def collect(self, settings, store) -> int: ...
 
+    def collect_team(self, settings, store) -> int: ...  # the staff postvak's files
+
 
 def _table() -> dict[str, Target]:
     from .basic_auth import TARGET as BASIC_AUTH

@@ -66,7 +66,7 @@
           method: 'PUT', body: body, credentials: 'same-origin',
           headers: {'Content-Type': 'application/json'}
         }).then(function (r) {
-          if (r.status !== 201 && r.status !== 204 && r.status !== 409 && r.status !== 412) {
+          if (!r.ok && r.status !== 409 && r.status !== 412) {  // S3 answers 200
             throw new Error(r.status === 401 ? 'U bent niet (meer) ingelogd; herlaad de pagina.' :
               'De server weigerde het antwoord (' + r.status + '). Probeer het zo opnieuw.');
           }

@@ -249,14 +249,13 @@
       method: 'PUT', body: body, credentials: 'same-origin', cache: 'no-store',
       headers: {'Content-Type': name === 'manifest.json' ? 'application/json' : 'image/jpeg'}
     }).then(function (response) {
-      if (response.status === 201 || response.status === 204 || response.status === 409 ||
-          response.status === 412) {
-        return response;  // 409/412: this very file arrived before (a retry)
+      if (response.ok || response.status === 409 || response.status === 412) {
+        return response;  // 200 (S3), 201/204 (nginx, Apache); 409/412: it arrived before
       }
       var why = {
         401: 'U bent niet (meer) ingelogd. Herlaad de pagina en log opnieuw in; er is niets verstuurd dat dubbel komt.',
         403: 'Dit is niet uw teampagina (ingelogd als iemand anders?). Open uw eigen pagina via Mijn pagina.',
-        405: 'Plaatsen vanaf de site kan op deze server (nog) niet. Plaats het bericht via git, of vraag de beheerder.',
+        405: 'Deze server neemt geen berichten aan (is hij goed ingesteld?). Plaats het bericht via git, of vraag de beheerder.',
         413: 'Een foto is te groot (hoogstens 8 MB).',
         429: 'Te veel in korte tijd. Wacht een minuut en tik opnieuw op Plaatsen; er komt niets dubbel.'
       }[response.status] || ('De server weigerde het (' + response.status + '). Probeer het zo opnieuw.');

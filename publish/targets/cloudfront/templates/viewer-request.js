@@ -11,7 +11,8 @@ import cf from 'cloudfront';
 //     postvak spool (/.postvak/) must not be addressable.
 //  2. GET and HEAD only, except in a family's postvak, which is write-only:
 //     PUT /gezin/<id>/postvak/<uuid4>.json and nothing else (405; OPTIONS too:
-//     no CORS answer, so no other site can write).
+//     no CORS answer, so no other site can write). The staff postvak likewise:
+//     PUT /team/<staff-id>/postvak/<uuid4>/<foto-01..30.jpg|manifest.json>.
 //  3. A login cookie of a revoked link is refused with 403. Each person's
 //     links expire at their own second; the key value store holds the expiry
 //     seconds of revoked people ('invoke publish --target cloudfront' keeps it).
@@ -23,6 +24,9 @@ import cf from 'cloudfront';
 //     this function, the second is then one the school signed, in a policy
 //     that covers this family's path, old URI and new. If-None-Match: * makes
 //     S3 refuse a name that exists (the bucket policy demands the header).
+//     A staff PUT the same way: at most 8 MiB, a policy that covers this staff
+//     member's team page (or the directie's /), on as
+//     /team/<staff-id>/postvak/<expiry>/<uuid>/<file>.
 //  5. /dir/ -> /dir/index.html; /dir -> 301 to /dir/ (cookie paths end in /).
 
 const revoked = cf.kvs();
@@ -33,10 +37,15 @@ const POSTVAK = /^\/gezin\/[a-z0-9]{16,40}\/postvak(\/|$)/;
 const SUBMISSION = new RegExp('^/gezin/([a-z0-9]{16,40})/postvak/' +
   '([0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12})\\.json$');
 const MAX_BODY = 16384;
+const TEAM_POSTVAK = /^\/team\/[a-z0-9][a-z0-9_-]*\/postvak(\/|$)/;
+const TEAM_FILE = new RegExp('^/team/([a-z0-9][a-z0-9_-]*)/postvak/' +
+  '([0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12})/' +
+  '(manifest\\.json|foto-(?:0[1-9]|[12][0-9]|30)\\.jpg)$');
+const TEAM_MAX_BODY = 8388608;
 // A policy exactly as signing.py writes it; group 1 is its path, 2 its expiry.
 const POLICY = new RegExp('^\\{"Statement":\\[\\{"Resource":"https://[A-Za-z0-9.-]+' +
-  '(/|/gezin/[a-z0-9]{16,40}/)\\*","Condition":\\{"DateLessThan":\\{"AWS:EpochTime":' +
-  '([0-9]{1,12})\\}\\}\\}\\]\\}$');
+  '(/|/gezin/[a-z0-9]{16,40}/|/team/[a-z0-9][a-z0-9_-]*/)\\*","Condition":' +
+  '\\{"DateLessThan":\\{"AWS:EpochTime":([0-9]{1,12})\\}\\}\\}\\]\\}$');
 const POLICY_VALUE = /^[A-Za-z0-9~-]+_{0,2}$/;
 // CloudFront's URL-safe base64 alphabet ('-' for '+', '~' for '/', '_' pads).
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-~';
@@ -117,8 +126,10 @@ function page(statusCode, statusDescription, text, allow) {
   };
 }
 
-// A parent's submission: checked, then stored under the sender's expiry second.
-function submission(request, family, id) {
+// A submission (a parent's, or a file a staff member posts): checked, then stored under
+// the sender's expiry second. `home` is the section the sender's policy must cover,
+// `tail` what follows the second in the stored URI.
+function submission(request, home, tail, maxBody) {
   const headers = request.headers;
   const length = headers['content-length'];
   if (!length || headers['transfer-encoding']) {
@@ -127,8 +138,9 @@ function submission(request, family, id) {
   if (!/^[0-9]{1,9}$/.test(length.value) || Number(length.value) === 0) {
     return page(400, 'Bad Request', 'Het bericht is leeg of heeft een ongeldige lengte.');
   }
-  if (Number(length.value) > MAX_BODY) {
-    return page(413, 'Payload Too Large', 'Het bericht is te groot (hoogstens 16 kB).');
+  if (Number(length.value) > maxBody) {
+    return page(413, 'Payload Too Large', maxBody === MAX_BODY ?
+      'Het bericht is te groot (hoogstens 16 kB).' : 'Het bestand is te groot (hoogstens 8 MB).');
   }
   const values = policies(request.cookies || {});
   if (values.length > 1) {
@@ -137,10 +149,10 @@ function submission(request, family, id) {
   }
   const found = values.length && POLICY_VALUE.test(values[0]) ?
     POLICY.exec(policyText(values[0])) : null;
-  if (!found || (found[1] !== '/' && found[1] !== '/gezin/' + family + '/')) {
+  if (!found || (found[1] !== '/' && found[1] !== home)) {
     return page(403, 'Forbidden', 'Open eerst uw persoonlijke inloglink.');
   }
-  request.uri = '/gezin/' + family + '/postvak/' + found[2] + '/' + id + '.json';
+  request.uri = home + 'postvak/' + found[2] + '/' + tail;
   request.querystring = {};
   headers['if-none-match'] = { value: '*' };
   return request;
@@ -152,9 +164,10 @@ async function handler(event) {
   if (badUri(uri)) {
     return page(400, 'Bad Request', 'Dit adres is ongeldig. <a href="/">Naar de voorpagina</a>');
   }
-  const inPostvak = POSTVAK.test(uri);
+  const inPostvak = POSTVAK.test(uri) || TEAM_POSTVAK.test(uri);
   const put = inPostvak && request.method === 'PUT' ? SUBMISSION.exec(uri) : null;
-  if (inPostvak && !put) {
+  const teamPut = inPostvak && request.method === 'PUT' ? TEAM_FILE.exec(uri) : null;
+  if (inPostvak && !put && !teamPut) {
     return page(405, 'Method Not Allowed', 'Het postvak neemt alleen nieuwe berichten aan.',
       'PUT');
   }
@@ -182,7 +195,11 @@ async function handler(event) {
     }
   }
   if (put) {
-    return submission(request, put[1], put[2]);
+    return submission(request, '/gezin/' + put[1] + '/', put[2] + '.json', MAX_BODY);
+  }
+  if (teamPut) {
+    return submission(request, '/team/' + teamPut[1] + '/', teamPut[2] + '/' + teamPut[3],
+      TEAM_MAX_BODY);
   }
   if (uri.endsWith('/')) {
     request.uri = uri + 'index.html';
