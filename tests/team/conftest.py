@@ -59,6 +59,10 @@ class School:
     def login(self, person) -> tuple[str, str]:
         return person.email, passphrase(self.letters, person.email)
 
+    def open(self, phone, person):
+        """A phone page logged in as `person` (the browser answers the password prompt)."""
+        return phone(self.login(person))
+
     def postvak(self) -> subprocess.CompletedProcess:
         return run_invoke("postvak", "--target", "nginx", env=self.env)
 
@@ -90,14 +94,18 @@ class School:
         return self.git("log", "--format=%an <%ae>|%s")
 
 
-def _private_school(tmp_path: Path, port: int, **extra: str) -> tuple[dict, str]:
-    env, letters = demo_site(tmp_path, port)
-    env.update(extra)
+def _consents(tmp_path: Path) -> None:
     children = tmp_path / "roster" / "leerlingen.csv"  # two groep 3 children without full consent
     children.write_text(children.read_text().replace("sara-dewit,Sara,de Wit,groep-3,",
                                                      "sara-dewit,Sara,de Wit,groep-3,geen")
                         .replace("lieke-vermeulen,Lieke,Vermeulen,groep-3,",
                                  "lieke-vermeulen,Lieke,Vermeulen,groep-3,groep"))
+
+
+def _private_school(tmp_path: Path, port: int, **extra: str) -> tuple[dict, str]:
+    env, letters = demo_site(tmp_path, port)
+    env.update(extra)
+    _consents(tmp_path)
     git_init(tmp_path / "content")
     first = run_invoke("publish", "--target", "nginx", env=env)
     assert first.returncode == 0, first.stdout + first.stderr
@@ -138,6 +146,90 @@ def apache_school():
         client.close()
         local_server.stop(proc)
         shutil.rmtree(base, ignore_errors=True)
+
+
+@dataclass
+class CloudFrontSchool:
+    """The same school published to S3 (moto's server) behind the stack's distribution (the
+    Edge: the viewer function in node, signed cookies, the postvak's origin)."""
+
+    tmp: Path
+    env: dict
+    base: str
+    links: dict
+    edge: object
+
+    def open(self, phone, person):
+        """A phone page that opened `person`'s login link (the login script sets the cookies)."""
+        link = self.links[person.id]
+        page = phone(None)
+        page.goto(self.base + "/login/#" + link.url.split("#", 1)[1])
+        page.wait_for_url("**" + link.home)
+        return page
+
+    def postvak(self) -> subprocess.CompletedProcess:
+        return run_invoke("postvak", "--target", "cloudfront", env=self.env)
+
+    def git_log(self) -> str:
+        return subprocess.run(["git", "-C", str(self.tmp / "content"), "log", "--format=%an|%s"],
+                              capture_output=True, text=True, check=True).stdout
+
+
+@pytest.fixture
+def cloudfront_school(tmp_path):
+    """A private demo school published to a moto bucket and read through the Edge."""
+    import sys
+
+    folder = Path(__file__).resolve().parents[1] / "targets" / "cloudfront"
+    if str(folder) not in sys.path:
+        sys.path.insert(0, str(folder))
+    from cf_helpers import DOMAIN_EXAMPLE, REGION
+    from edge import Edge
+    from moto.server import ThreadedMotoServer
+
+    from plugins.sections import build_section_map
+    from publish.targets.cloudfront.links import login_links
+    from publish.targets.cloudfront.revocation import LinkRegistry
+    from publish.targets.cloudfront.settings import CloudFrontSettings
+    from publish.targets.cloudfront.signing import generate_key_pair, load_private_key
+    from tests.helpers import demo_school
+
+    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    moto.start()
+    edge = None
+    try:
+        moto_url = f"http://127.0.0.1:{moto.get_host_and_port()[1]}"
+        bucket = f"schoolplein-{uuid.uuid4().hex[:12]}"
+        key = tmp_path / "keys" / "cloudfront.pem"
+        generate_key_pair(key)
+        env = demo_school(tmp_path, CLOUDFRONT_DOMAIN=DOMAIN_EXAMPLE, CLOUDFRONT_KEY_PAIR_ID="K2TEAM",
+                          CLOUDFRONT_PRIVATE_KEY_FILE=str(key),
+                          SCHOOLPLEIN_ACCESS_UNTIL="2099-07-31", SCHOOLPLEIN_S3_BUCKET=bucket,
+                          AWS_ENDPOINT_URL=moto_url, AWS_REGION=REGION,
+                          AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
+                          SCHOOLPLEIN_SITEURL="https://" + DOMAIN_EXAMPLE)
+        cf = CloudFrontSettings.from_env(env)
+        import boto3
+
+        s3 = boto3.client("s3", endpoint_url=moto_url, region_name=REGION,
+                          aws_access_key_id="testing", aws_secret_access_key="testing")
+        s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
+        edge = Edge(s3, bucket, cf.domain,
+                    {cf.key_pair_id: load_private_key(key).public_key()}).start()
+        _consents(tmp_path)
+        accounts = run_invoke("accounts", env=env)
+        assert accounts.returncode == 0, accounts.stdout + accounts.stderr
+        roster = load_roster(tmp_path / "roster")
+        links = login_links(roster, build_section_map(roster, "Kc de Matrix"), cf,
+                            registry=LinkRegistry.load(cf.private_dir))  # the letters' links
+        git_init(tmp_path / "content")
+        first = run_invoke("publish", "--target", "cloudfront", env=env)
+        assert first.returncode == 0, first.stdout + first.stderr
+        yield CloudFrontSchool(tmp_path, env, edge.url, links, edge)
+    finally:
+        if edge is not None:
+            edge.stop()
+        moto.stop()
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,7 @@
-"""A teacher posts from a phone (Playwright, the system Chromium at 390 x 844) on real nginx:
-the editor shows each photo's verdict, the post goes out with `invoke postvak`, and parents
-read exactly the photos the rules allow."""
+"""A teacher posts from a phone (Playwright, the system Chromium at 390 x 844) on real nginx,
+Apache and S3 + CloudFront (moto behind the distribution's Edge): the editor shows each
+photo's verdict, the post goes out with `invoke postvak`, and parents read exactly the photos
+the rules allow."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ def verdict(page, photo: int) -> str:
     return page.locator("ol.photos > li").nth(photo).locator(".verdict").inner_text()
 
 
-@pytest.mark.parametrize("server", ["school", "apache_school"])  # nginx, Apache
+@pytest.mark.parametrize("server", ["school", "apache_school", "cloudfront_school"])
 def test_a_teacher_posts_from_the_phone_and_parents_read_it(server, request, demo_roster, phone,
                                                             tmp_path):
     school = request.getfixturevalue(server)
@@ -29,7 +30,7 @@ def test_a_teacher_posts_from_the_phone_and_parents_read_it(server, request, dem
         path = tmp_path / f"IMG_{n:04d}.jpg"
         path.write_bytes(jpeg(100 + n, size=(3000, 2250)))  # scaled to 2048 on the phone
         files.append(str(path))
-    page = phone(school.login(teacher))
+    page = school.open(phone, teacher)
     page.goto(school.base + "/mijn/")
     page.wait_for_url("**/team/lk-02/")
     page.get_by_role("link", name="Nieuw bericht").click()
@@ -54,6 +55,9 @@ def test_a_teacher_posts_from_the_phone_and_parents_read_it(server, request, dem
     page.get_by_role("button", name="Plaatsen").dblclick()  # a double tap: one post
     page.wait_for_selector("[data-receipt] p")
     assert "Ontvangen om" in page.inner_text("[data-receipt]")
+    if server == "cloudfront_school":  # three photos and a manifest, through the distribution
+        puts = {uri: status for method, uri, status in school.edge.log if method == "PUT"}
+        assert len(puts) == 4 and set(puts.values()) <= {200, 412}, puts
     done = school.postvak()
     assert done.returncode == 0, done.stdout + done.stderr
     assert "1 geplaatst" in done.stdout, done.stdout
@@ -65,11 +69,11 @@ def test_a_teacher_posts_from_the_phone_and_parents_read_it(server, request, dem
     with Image.open(post / "foto-01.jpg") as img:
         assert max(img.size) == 2048 and not img.getexif()  # scaled, no metadata
     url = f"/groep/groep-3/{post.name}/"
-    parent = phone(school.login(demo_roster.parents["ouder-001"]))
+    parent = school.open(phone, demo_roster.parents["ouder-001"])
     parent.goto(school.base + url)
     assert parent.locator("h1").inner_text() == "Herfst in het bos"
     assert parent.locator(".gallery ul img").count() == 1  # only the photo the rules allow
-    other = phone(school.login(demo_roster.parents["ouder-006"]))
+    other = school.open(phone, demo_roster.parents["ouder-006"])
     assert other.goto(school.base + url).status == 403
     page.goto(school.base + "/team/lk-02/")
     mine = page.locator("ul.statuses li", has_text="Herfst in het bos")
