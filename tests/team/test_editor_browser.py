@@ -75,6 +75,8 @@ def test_a_teacher_posts_from_the_phone_and_parents_read_it(server, request, dem
     assert parent.locator(".gallery ul img").count() == 1  # only the photo the rules allow
     other = school.open(phone, demo_roster.parents["ouder-006"])
     assert other.goto(school.base + url).status == 403
+    assert parent.goto(school.base + "/team/lk-02/").status == 403  # staff only
+    assert parent.goto(school.base + "/team/lk-02/nieuw/").status == 403
     page.goto(school.base + "/team/lk-02/")
     mine = page.locator("ul.statuses li", has_text="Herfst in het bos")
     assert "geplaatst" in mine.inner_text()
