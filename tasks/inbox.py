@@ -22,38 +22,45 @@ from .common import admin_task, build_and_publish, settings
 
 def collect_and_process(cfg: Settings, collect, publish, out=print, collect_team=None,
                         team_git: bool = True) -> None:
-    """One round; `collect(store)` hands over submissions, `publish()` rebuilds and publishes.
-
-    `collect_team(store)` hands over the staff postvak's files (tasks.team); `team_git`
-    False writes teachers' posts without committing them (the demo).
-    """
+    """One round. `collect(store)` hands over submissions, `collect_team(store)` the staff
+    postvak's files (tasks.team); `publish()` builds and publishes when something waits for
+    it (tasks.common.publish_site with only_if_pending) and returns what went live, or None.
+    `team_git` False writes teachers' posts without committing them (the demo)."""
     import postvak
 
     from .team import process_team, publish_with_team
 
     pv = postvak.PostvakSettings.from_settings(cfg)
-    collected = collect(lambda received: postvak.intake(received, cfg.private))
-    tick = postvak.tick(pv)
+    tick = postvak.tick(pv, collect=collect)
     summary = tick.summary
-    from plugins.roster import load_roster
-
-    # what the family pages show: a status can change without anything new applied
-    # (a delayed mail went out, something was quarantined)
-    threads_changed = postvak.export_threads(cfg.private, load_roster(cfg.roster))
-    if collected or summary.applied or summary.quarantined or summary.stuck:
-        out(f"Postvak: {collected} opgehaald.\n{summary.text()}")
+    if summary.eventful:
+        out(summary.text())
     if tick.daylist is not None:
         out(f"Daglijst voor de leerkrachten: {tick.daylist.sent} verstuurd.")
+    if summary.roster_error:  # nothing processed, nothing can be built: say it, fail loudly
+        raise SchoolpleinError(Problem(
+            str(cfg.roster), None,
+            "het rooster is onleesbaar, dus er is niets verwerkt en niets gepubliceerd"
+            + (f"; {len(summary.stuck)} keuze(s) voor beeldgebruik wachten (NIET TOEGEPAST)"
+               if summary.stuck else "")
+            + (f"; {len(summary.urgent)} beperking(en) van beeldgebruik staan nog op de site"
+               if summary.urgent else ""),
+            "herstel het rooster zoals hierboven staat (sla het op als 'CSV UTF-8 (door "
+            "komma's gescheiden)'); de volgende ronde verwerkt en publiceert alles alsnog"))
     ts, team = process_team(cfg, collect_team, out, team_git)
-    if summary.applied or summary.urgent or threads_changed or team.applied or team.urgent:
-        publish_with_team(ts, publish, out)
-        gone = datetime.now(UTC)
-        for urgent in summary.urgent:
-            seconds = (gone - urgent.received_at).total_seconds()
-            out(f"Beeldgebruik van {urgent.child} beperkt: ingestuurd om "
-                f"{urgent.received_at.astimezone(SCHOOL_TZ):%H:%M:%S}, foto's weg om "
-                f"{gone.astimezone(SCHOOL_TZ):%H:%M:%S} ({seconds:.1f} s).")
-        postvak.acknowledge_urgent(pv, [u.submission for u in summary.urgent])
+    reported: set[str] = set()
+    published = publish_with_team(ts, publish, out)
+    # gone: acknowledged by this publish, or by another one this round waited for
+    still = {u.submission for u in postvak.pending_urgent(pv)}
+    live = published.at if published is not None else datetime.now(UTC)
+    for urgent in (*summary.urgent, *(published.urgent if published else ())):
+        if urgent.submission in still or urgent.submission in reported:
+            continue
+        reported.add(urgent.submission)
+        seconds = (live - urgent.received_at).total_seconds()
+        out(f"Beeldgebruik van {urgent.child} beperkt: ingestuurd om "
+            f"{urgent.received_at.astimezone(SCHOOL_TZ):%H:%M:%S}, foto's weg om "
+            f"{live.astimezone(SCHOOL_TZ):%H:%M:%S} ({seconds:.1f} s).")
     if team.stuck:  # a teacher's post that is not in content/ is not on the site either
         raise SchoolpleinError(Problem(
             str(cfg.content), None, f"{len(team.stuck)} bericht(en) van leerkrachten niet "
@@ -90,7 +97,7 @@ def postvak(c, target="nginx", watch=0, daglijst=False, systemd=""):
 
     def cycle() -> None:
         collect_and_process(cfg, lambda store: chosen.collect(cfg, store),
-                            lambda: build_and_publish(cfg, chosen),
+                            lambda: build_and_publish(cfg, chosen, only_if_pending=True),
                             collect_team=lambda store: chosen.collect_team(cfg, store))
 
     if watch:
@@ -101,10 +108,6 @@ def postvak(c, target="nginx", watch=0, daglijst=False, systemd=""):
             print("\nGestopt.")
     else:
         cycle()
-        waiting = pv_module.quarantine_list(cfg.private)
-        if waiting:
-            print(f"In quarantaine (bekijk en verwijder in {cfg.private / 'postvak'}): "
-                  f"{len(waiting)}")
 
 
 @admin_task(help={
@@ -116,7 +119,6 @@ def beeldgebruik(c, kind, keuze, door, target="nginx"):
     """Leg het besluit van de school over beeldgebruik vast en publiceer / Record the school's
     photo-consent decision (e.g. when parents disagree) and publish."""
     import postvak
-    from plugins.roster import load_roster
 
     cfg = settings()
     chosen = targets.target(target)
@@ -124,10 +126,7 @@ def beeldgebruik(c, kind, keuze, door, target="nginx"):
     outcome = postvak.record_admin_decision(pv, kind, keuze, door)
     print(f"Beeldgebruik van {kind}: {outcome.old.value} -> {outcome.new.value} "
           "(in het logboek; de ouders krijgen bericht).")
-    postvak.export_threads(cfg.private, load_roster(cfg.roster))
-    urgent = postvak.pending_urgent(pv)
-    build_and_publish(cfg, chosen)
-    postvak.acknowledge_urgent(pv, [u.submission for u in urgent])
+    build_and_publish(cfg, chosen)  # exports the threads and acknowledges what it published
     print("Gepubliceerd." + (f" Foto's met {kind} staan niet meer op de site."
                              if outcome.narrowed else ""))
 

@@ -21,7 +21,7 @@ def publish(c, target="nginx", dry_run=False, strict=False):
     if dry_run:  # built aside: the plan changes nothing, not even output/
         with tempfile.TemporaryDirectory() as tmp:
             output = Path(tmp) / "output"
-            built = build(cfg, strict, output, production=True)
+            built = build(cfg, strict, output, production=True, for_target=chosen.name)
             chosen.plan(cfg, output, built["SCHOOLPLEIN_SECTIONS"])
         return
     build_and_publish(cfg, chosen, strict)

@@ -45,14 +45,22 @@ def _blamed(exc: SchoolpleinError, record: dict) -> str:
     return ""
 
 
-def publish_with_team(ts, publish: Callable[[], None], out=print) -> None:
-    """Publish once; the team page of each new post says *geplaatst* in that same publish."""
-    from postvak import team
+def publish_with_team(ts, publish: Callable[[], object], out=print):
+    """Publish once; the team page of each new post says *geplaatst* in that same publish.
+
+    Each post applied but not yet live gets a durable "needs publishing" marker
+    (postvak.store.mark_to_publish), so the round's publish (only when something
+    waits) carries it, and a publish that dies leaves it waiting for the next.
+    Returns what `publish()` returned (what went live, or None).
+    """
+    from postvak import store, team
 
     waiting = team.pending(ts)
+    for ident in waiting:
+        store.mark_to_publish(ts.private, f"team-{ident}")
     team.mark_placed(ts, waiting)
     try:
-        publish()
+        published = publish()
     except SchoolpleinError as exc:
         blamed = {i: r for i in waiting if (r := _blamed(exc, team.record_of(ts, i)))}
         if not blamed:
@@ -61,6 +69,7 @@ def publish_with_team(ts, publish: Callable[[], None], out=print) -> None:
         for ident, reason in blamed.items():
             team.revert(ts, ident, reason)
             out(f"Teampostvak: {ident} niet geplaatst: {reason}")
-        publish()  # the rest, without the post the build refused
+        published = publish()  # the rest, without the post the build refused
         waiting = [i for i in waiting if i not in blamed]
     team.published(ts, waiting)
+    return published

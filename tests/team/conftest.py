@@ -1,5 +1,5 @@
-"""The team tests' school: a private demo school in git, published to real nginx, and the
-Playwright browser (the system's Chromium; never a downloaded one) on a phone viewport."""
+"""The team tests' school: a private demo school in git, published to real nginx, Apache or
+S3 + CloudFront (moto), and phone pages in the `browser` fixture's Chromium (tests.chromium)."""
 
 from __future__ import annotations
 
@@ -22,11 +22,6 @@ from plugins.roster import load_roster
 from publish.targets.basic_auth import Deploy, local_server
 from tests.helpers import demo_site, passphrase, run_invoke, start_apache
 from tests.http_client import Client
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-PHONE = {"width": 390, "height": 844}
 
 
 def jpeg(seed: int, size=(1200, 900)) -> bytes:
@@ -237,29 +232,16 @@ def demo_roster():
     return load_roster(Path(__file__).resolve().parents[2] / "roster")
 
 
-@pytest.fixture(scope="session")
-def browser():
-    """Headless system Chromium through Playwright."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
 @pytest.fixture
 def phone(browser):
-    """A new phone-sized context per test; `phone(login)` opens one with that basic-auth login."""
+    """A new phone-sized context per test (tests.chromium); `phone(login)` opens one with that
+    basic-auth login."""
+    from tests.chromium import phone as phone_context
+
     contexts = []
 
     def open_as(login=None):
-        context = browser.new_context(
-            viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True,
-            http_credentials={"username": login[0], "password": login[1]} if login else None,
-            locale="nl-NL")
+        context = phone_context(browser, login, locale="nl-NL")
         contexts.append(context)
         return context.new_page()
 

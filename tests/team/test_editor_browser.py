@@ -90,7 +90,9 @@ def test_a_teacher_answers_on_a_family_page_and_the_parents_get_a_mail(school, d
     page = phone(school.login(teacher))
     page.goto(f"{school.base}/gezin/{parent.family}/")
     page.wait_for_selector("[data-team-answer]:not([hidden])")
-    assert page.locator("[data-postvak-forms]").is_hidden()  # the parents' forms: not for staff
+    for forms in page.locator(".screens").all():  # the parents' forms: not for staff
+        assert forms.is_hidden()
+    assert page.locator("#bericht-tekst").is_hidden() and page.locator("#postvak").is_hidden()
     page.fill("#antwoord-tekst", "Dank voor uw bericht, **morgen** bel ik u.")
     page.get_by_role("button", name="Antwoord versturen").click()
     page.wait_for_selector("#antwoord .receipt p")

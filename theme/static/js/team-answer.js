@@ -42,10 +42,9 @@
     if (!section) { return; }
     staffId().then(function (staff) {
       if (!staff) { return; }
-      ['[data-postvak-forms]', '#postvak'].forEach(function (sel) {
-        var node = document.querySelector(sel);
-        if (node) { node.hidden = true; }
-      });
+      // the parents' forms (both groups of screens) and their shortcuts
+      Array.prototype.forEach.call(document.querySelectorAll('.screens, #postvak'),
+        function (node) { node.hidden = true; });
       section.hidden = false;
       var form = section.querySelector('form');
       var text = form.querySelector('textarea');
