@@ -72,3 +72,13 @@ def start_apache(apache_conf: Path, run: Path, listen: str) -> subprocess.Popen:
             assert proc.poll() is None and time.monotonic() < deadline, (
                 proc.stderr.read() if proc.poll() is not None else "apache start timeout")
             time.sleep(0.05)
+
+
+def cache_cases(output: Path, family: str) -> list[str]:
+    """One URL of every kind of file a build writes, for the cache-header tests of every target:
+    a photo, protected pages and feeds of each section kind, public pages, assets, error pages."""
+    photo = next((output / "groep" / "groep-3" / "fotos").iterdir()).name
+    post = next(p.parent.name for p in (output / "school").glob("*/index.html"))
+    return [f"/groep/groep-3/fotos/{photo}", "/groep/groep-3/", "/groep/groep-3/feed.atom",
+            "/school/", f"/school/{post}/", f"/gezin/{family}/", "/", "/hulp/", "/login/",
+            "/uitloggen/", "/theme/css/site.css", "/robots.txt", "/404.html"]

@@ -28,7 +28,7 @@ from postvak.team import FILE_RE, MAX_FILE, TeamSettings, intake_file
 from postvak.team import process as process_team
 from publish.targets.cloudfront import collect_postvak
 from publish.targets.cloudfront.links import login_links
-from publish.targets.cloudfront.provision import VIEWER_REQUEST_JS
+from publish.targets.cloudfront.provision import VIEWER_REQUEST_JS, viewer_request_code
 from publish.targets.cloudfront.revocation import LinkRegistry
 from publish.targets.cloudfront.signing import cf_b64encode, custom_policy, load_private_key
 from publish.targets.cloudfront.submissions import TEAM_SPOOL, team_stored_uri
@@ -50,9 +50,15 @@ def cookie(prefix: str, expires: int) -> dict:
 TEACHER_COOKIE = cookie(f"/team/{STAFF}/", TEACHER)
 
 
+def typed(uri: str) -> dict:
+    """What the editor sends (team.js): a photo as image/jpeg, the manifest as JSON."""
+    kind = "application/json" if uri.endswith(".json") else "image/jpeg"
+    return {**LENGTH, "content-type": {"value": kind}}
+
+
 def put(uri: str, cookies=TEACHER_COOKIE, headers=None) -> dict:
     return {"uri": uri, "method": "PUT", "cookies": cookies,
-            "headers": LENGTH if headers is None else headers}
+            "headers": typed(uri) if headers is None else headers}
 
 
 def outcome(result: dict) -> int | str:
@@ -94,7 +100,7 @@ def test_put_of_anything_but_a_posts_files_is_refused_with_405():
 def test_the_staff_postvak_is_write_only():
     uris = [BASE + "foto-01.jpg", BASE + "manifest.json", BASE, f"/team/{STAFF}/postvak/"]
     methods = ["GET", "HEAD", "DELETE", "POST", "PATCH", "OPTIONS"]
-    events = [{"uri": u, "method": m, "cookies": TEACHER_COOKIE, "headers": LENGTH}
+    events = [{"uri": u, "method": m, "cookies": TEACHER_COOKIE, "headers": typed(u)}
               for u in uris for m in methods]
     results = run_viewer_function(events)
     assert [outcome(r) for r in results] == [405] * len(events)
@@ -123,7 +129,9 @@ def test_at_most_8_mib_a_file_and_only_the_staff_members_own_login():
         "two logins on one device": (two, "100", 400),
         "a revoked link": (cookie(f"/team/{STAFF}/", REVOKED), "100", 403),
     }
-    events = [put(uri, cookies=c, headers={} if n is None else {"content-length": {"value": n}})
+    kind = {"content-type": {"value": "image/jpeg"}}
+    events = [put(uri, cookies=c, headers=kind if n is None else {**kind,
+                                                                  "content-length": {"value": n}})
               for c, n, _ in cases.values()]
     results = run_viewer_function(events, revoked=[REVOKED])
     assert {name: outcome(r) for name, r in zip(cases, results, strict=True)} == {
@@ -159,7 +167,8 @@ def test_the_function_takes_exactly_what_the_staff_postvak_calls_a_file(files):
 def test_the_functions_staff_limit_is_the_projects():
     source = VIEWER_REQUEST_JS.read_text(encoding="utf-8")
     assert f"const TEAM_MAX_BODY = {MAX_FILE};" in source
-    assert len(source.encode()) <= 10 * 1024  # CloudFront Functions: at most 10 KB of code
+    # CloudFront Functions: at most 10 KB of code, as deployed (whole-line comments left out)
+    assert len(viewer_request_code().encode()) <= 10 * 1024
 
 
 # --- through the distribution into moto's S3, and collected --------------------------------------
@@ -192,7 +201,8 @@ def cookie_header(link, prefix: str) -> str:
 
 
 def send(edge: Edge, link, prefix: str, uri: str, body: bytes) -> int:
-    return edge.handle("PUT", uri, {"Cookie": cookie_header(link, prefix),
+    kind = "application/json" if uri.endswith(".json") else "image/jpeg"  # as team.js sends
+    return edge.handle("PUT", uri, {"Cookie": cookie_header(link, prefix), "Content-Type": kind,
                                     "Content-Length": str(len(body))}, body).status
 
 
@@ -292,3 +302,14 @@ def test_what_did_not_come_through_the_site_is_set_aside(school, roster, bucket)
     assert summary.applied == []
     quarantined = list((cf.private_dir / "postvak/team/quarantaine").glob("*.json"))
     assert len(quarantined) == 3  # each with its reason, for the admin
+
+
+def test_a_staff_file_of_another_type_is_refused_before_it_is_stored():
+    """Only what the editor sends is taken: no form or script can post HTML or a script as a
+    photo into the staff postvak (415), and a manifest must be JSON."""
+    cases = [(BASE + "foto-01.jpg", "text/html"), (BASE + "foto-01.jpg", "application/json"),
+             (BASE + "manifest.json", "image/jpeg"), (BASE + "manifest.json", "text/plain"),
+             (BASE + "foto-01.jpg", "")]
+    events = [put(uri, headers={**LENGTH, **({"content-type": {"value": kind}} if kind else {})})
+              for uri, kind in cases]
+    assert [outcome(r) for r in run_viewer_function(events)] == [415] * len(cases)
