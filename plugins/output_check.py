@@ -14,6 +14,7 @@ children.
 from __future__ import annotations
 
 import html
+import json
 import os
 import posixpath
 import re
@@ -27,6 +28,11 @@ from .photos.settings import IMAGE_SUFFIXES as PHOTO_SUFFIXES
 from .photos.settings import PHOTO_DIR
 from .roster import Roster
 from .sections import ROOTS, Section, SectionMap
+from .team_pages import DATA_ID
+
+# What only a staff member's own team page may hold: the children of their groups and consent.
+TEAM_MARKERS = (f'id="{DATA_ID}"', "data-team-children")
+TEAM_DATA_RE = re.compile(rf'<script type="application/json" id="{DATA_ID}">(.*?)</script>', re.S)
 
 PROTECTED_ROOTS = tuple(root.strip("/") for root in ROOTS.values())
 # every kind of image a browser or a camera makes: the photo inputs and then some
@@ -114,9 +120,30 @@ def _url_problems(rel: str, text: str, section: Section, sections: SectionMap,
         other = sections.for_path(target)
         root_link = other.kind in ("school", "group") and target in (
             other.prefix, other.prefix.rstrip("/"))
-        if other != section and other.protected and not root_link:
+        # a staff member's team page shows their own posts: every reader may read those
+        readable = section.kind == "team" and section.readers <= other.readers
+        if other != section and other.protected and not root_link and not readable:
             yield (f"pagina van '{section.title}' verwijst naar inhoud van een andere sectie "
                    f"({url})")
+
+
+def _team_problems(text: str, section: Section) -> Iterator[str]:
+    """Team data (children, consent) only on a staff member's own page, and only their groups'."""
+    if not any(marker in text for marker in TEAM_MARKERS):
+        return
+    if section.kind != "team":
+        yield f"pagina van '{section.title}' bevat gegevens van een teampagina"
+        return
+    for found in TEAM_DATA_RE.findall(text):
+        try:
+            data = json.loads(found)
+            ids = {c["id"] for s in data["sections"] for c in s["children"]}
+        except (ValueError, KeyError, TypeError):
+            yield "teampagina met onleesbare gegevens"
+            continue
+        if ids - section.children:
+            yield (f"teampagina noemt {len(ids - section.children)} kind(eren) buiten de groepen "
+                   "van deze medewerker")
 
 
 def _public_names(roster: Roster | None, allowed_email: str) -> list[str]:
@@ -166,6 +193,9 @@ def check_output(output: Path, sections: SectionMap, hosts: Iterable[str] = (),
                for token in set(TOKEN_RE.findall(text))):
             bad(rel, "pagina noemt het id van een gezinspagina die er niet bij hoort",
                 "gezin-id's staan alleen op de eigen gezinspagina")
+        for message in _team_problems(text, section):
+            bad(rel, message, "kinderen en toestemming staan alleen op de eigen teampagina "
+                "(/team/<medewerker>/) van wie ze les geeft")
         if section.kind == "public":
             for person in (n for n in public_names if n in text):
                 bad(rel, f"openbare pagina noemt iemand uit de leerlingenadministratie "

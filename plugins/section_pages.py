@@ -17,7 +17,7 @@ from pathlib import Path
 
 from pelican.generators import Generator
 
-from . import family_threads
+from . import family_threads, team_pages
 from .public_pages import render_login_assets
 from .routing import POSTVAK
 
@@ -41,7 +41,10 @@ class SectionPagesGenerator(Generator):
 
         base = dict(self.context, sections=sections, public_pages=pages, groups=groups)
         family_ids = frozenset(s.key for s in sections if s.kind == "family")
+        self._team(writer, base, sections, roster)
         for section in sections.protected:
+            if section.kind == "team":
+                continue
             articles = by_section.get(section.prefix, [])
             # Everything a section's pages show besides the build's context goes in as keyword
             # arguments: the incremental writer reuses the pages when none of it changed.
@@ -74,6 +77,17 @@ class SectionPagesGenerator(Generator):
                             target=self.settings["SCHOOLPLEIN_TARGET"])
         robots = Path(self.output_path) / "robots.txt"
         robots.write_text(ROBOTS_TXT, encoding="utf-8")
+
+    def _team(self, writer, base, sections, roster) -> None:
+        """Each staff member's own team page and editor (/team/<staff-id>/, /…/nieuw/)."""
+        articles = self.context.get("articles", [])
+        for section in (s for s in sections if s.kind == "team"):
+            page = team_pages.team_page(section.key, roster, sections, articles, self.settings)
+            writer.write_file(f"{section.dir}/index.html", self.get_template("team"), base,
+                              url=f"{section.dir}/", section=section, team=page)
+            writer.write_file(f"{section.dir}/nieuw/index.html", self.get_template("team_editor"),
+                              base, url=f"{section.dir}/nieuw/", section=section, team=page,
+                              team_json=team_pages.editor_data(page), data_id=team_pages.DATA_ID)
 
     def _family(self, section, roster, family_ids, articles) -> dict:
         sections = self.settings["SCHOOLPLEIN_SECTIONS"]

@@ -13,11 +13,12 @@ from functools import cached_property
 from pathlib import PurePosixPath
 
 from .errors import Problem, SchoolpleinError
-from .roster import Roster
+from .roster import Role, Roster
 
-KINDS = ("public", "school", "group", "family")
+KINDS = ("public", "school", "group", "family", "team")
 # URL roots of the protected kinds. Servers and checks derive their rules from these.
-ROOTS = {"school": "/school/", "group": "/groep/", "family": "/gezin/"}
+ROOTS = {"school": "/school/", "group": "/groep/", "family": "/gezin/", "team": "/team/"}
+SCHOOL_WRITER = "school"  # in personeel.csv's groepen: this teacher may also post school news
 
 
 @dataclass(frozen=True)
@@ -116,6 +117,38 @@ class SectionMap:
             )) from None
 
 
+def posting_sections(roster: Roster, staff_id: str) -> tuple[tuple[str, str], ...]:
+    """(kind, key) of every section a staff member posts to: their groups; the school
+    section for the directie and for a teacher whose groepen name 'school'."""
+    person = roster.staff[staff_id]
+    if person.role is Role.MANAGEMENT:
+        return (("school", "school"), *(("group", g) for g in sorted(roster.groups)))
+    school = (("school", "school"),) if SCHOOL_WRITER in person.groups else ()
+    return (*school, *(("group", g) for g in person.groups if g in roster.groups))
+
+
+def team_children(roster: Roster, staff_id: str) -> frozenset[str]:
+    """The children a staff member's team page lists: those of the groups they post to."""
+    posts = posting_sections(roster, staff_id)
+    if ("school", "school") in posts and roster.staff[staff_id].role is Role.MANAGEMENT:
+        return frozenset(roster.children)
+    groups = {key for kind, key in posts if kind == "group"}
+    return frozenset(c.id for c in roster.children.values() if c.group in groups)
+
+
+def _team_sections(roster: Roster) -> list[Section]:
+    """/team/<staff-id>/ for that staff member (and the directie, who read everything): their
+    groups' children, consent, their own posts and their write-only staff postvak, which a
+    colleague of another group may not see. There is no staff-wide /team/ section: CloudFront
+    gives one cookie set per section path, and nested paths would send two."""
+    sections = []
+    mt = roster.management()  # reads every section already
+    for sid, person in sorted(roster.staff.items()):
+        sections.append(Section("team", sid, f"{ROOTS['team']}{sid}/", f"Team · {person.name}",
+                                frozenset({sid}) | mt, team_children(roster, sid)))
+    return sections
+
+
 def build_section_map(roster: Roster, school_name: str) -> SectionMap:
     """Derive every section and its readers from the roster."""
     mt = roster.management()
@@ -137,6 +170,7 @@ def build_section_map(roster: Roster, school_name: str) -> SectionMap:
         sections.append(Section("family", fam_id, f"{ROOTS['family']}{fam_id}/", "Gezinspagina",
                                 frozenset(family.parents) | teachers | mt,
                                 frozenset(family.children)))
+    sections += _team_sections(roster)
     homes = {p.id: f"{ROOTS['family']}{p.family}/" for p in roster.parents.values()}
-    homes.update({s.id: ROOTS["school"] for s in roster.staff.values()})
+    homes.update({s.id: f"{ROOTS['team']}{s.id}/" for s in roster.staff.values()})
     return SectionMap(tuple(sections), homes)

@@ -60,7 +60,8 @@ def _local_release(cfg: Settings, listen: str, sections=None, fresh=None):
                               accounts.load_accounts(cfg.private), listen, cfg.hsts, fresh=fresh)
 
 
-def serve_site(cfg: Settings, port: int, banner: str = "", postvak_every: float = 0) -> None:
+def serve_site(cfg: Settings, port: int, banner: str = "", postvak_every: float = 0,
+               demo_git: bool = True) -> None:
     """Build and serve; a later `invoke build` or `invoke accounts` is live at the next reload.
 
     With `postvak_every` (the demo) what parents send is processed beside the server every
@@ -68,7 +69,7 @@ def serve_site(cfg: Settings, port: int, banner: str = "", postvak_every: float 
     """
     from publish import accounts
     from publish.targets.basic_auth import local_server
-    from publish.targets.basic_auth.inbox import collect_spool
+    from publish.targets.basic_auth.inbox import collect_spool, collect_team_spool
 
     from .inbox import collect_and_process
 
@@ -100,7 +101,9 @@ def serve_site(cfg: Settings, port: int, banner: str = "", postvak_every: float 
             if postvak_every and time.monotonic() >= next_postvak:
                 try:
                     collect_and_process(cfg, lambda store: collect_spool(deploy.spool, store),
-                                        rebuild, out=lambda text: print(text, flush=True))
+                                        rebuild, out=lambda text: print(text, flush=True),
+                                        collect_team=lambda store: collect_team_spool(
+                                            deploy.spool, store), team_git=demo_git)
                 except SchoolpleinError as exc:
                     print(f"\nPostvak: ronde mislukt:\n{exc.render()}", file=sys.stderr)
                 next_postvak = time.monotonic() + postvak_every
@@ -156,5 +159,8 @@ def demo(c, port=None, postvak=5):
         f"Postvak: wat ouders sturen wordt iedere {postvak} s verwerkt; de mails staan in "
         f"{cfg.private / 'mail'} (één .eml per mail).\n"
         "Een gewijzigd beeldgebruik komt in roster/leerlingen.csv (terugzetten: "
-        "git checkout roster/).")
-    serve_site(cfg, port, banner, postvak_every=float(postvak))
+        "git checkout roster/).\n"
+        "Leerkracht: open /mijn/ en tik op 'Nieuw bericht' (ook op de telefoon); de rondes "
+        "plaatsen het in content/ zonder git-commit (weghalen: git clean content/).")
+    # the demo's content/ is the project's own: teachers' demo posts are written, not committed
+    serve_site(cfg, port, banner, postvak_every=float(postvak), demo_git=False)

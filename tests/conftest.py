@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
@@ -19,7 +16,7 @@ from publish import accounts
 from publish.targets import basic_auth
 from publish.targets.basic_auth import local_server
 from tests.chromium import chromium
-from tests.helpers import APACHE, ROOT
+from tests.helpers import APACHE, ROOT, start_apache
 
 
 @pytest.fixture(scope="module")
@@ -87,23 +84,7 @@ def apache_site(demo_build, sections, demo_accounts):
                                 accounts.load_accounts(private), listen,
                                 web_user="www-data" if os.geteuid() == 0 else None)
     run = base / "run"
-    run.mkdir()
-    os.chmod(run, 0o777)
-    conf = run / "httpd.conf"
-    conf.write_text(basic_auth.apache_main(deploy.apache_conf, run, listen))
-    check = subprocess.run([APACHE, "-t", "-f", str(conf)], capture_output=True, text=True)
-    assert check.returncode == 0, check.stderr
-    proc = subprocess.Popen([APACHE, "-DFOREGROUND", "-f", str(conf)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            assert proc.poll() is None and time.monotonic() < deadline, (
-                proc.stderr.read() if proc.poll() is not None else "apache start timeout")
-            time.sleep(0.05)
+    proc = start_apache(deploy.apache_conf, run, listen)
     try:
         yield f"http://{listen}", run / "error.log"
     finally:

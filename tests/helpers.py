@@ -51,6 +51,33 @@ def demo_site(tmp_path: Path, port: int) -> tuple[dict[str, str], str]:
     return env, next((tmp_path / "private" / "letters").glob("*.html")).read_text()
 
 
+def start_apache(apache_conf: Path, run: Path, listen: str) -> subprocess.Popen:
+    """Apache in the foreground on `listen` with the generated vhost; waits until it answers."""
+    import socket
+    import time
+
+    from publish.targets import basic_auth
+
+    run.mkdir(exist_ok=True)
+    os.chmod(run, 0o777)
+    conf = run / "httpd.conf"
+    conf.write_text(basic_auth.apache_main(apache_conf, run, listen))
+    check = subprocess.run([APACHE, "-t", "-f", str(conf)], capture_output=True, text=True)
+    assert check.returncode == 0, check.stderr
+    proc = subprocess.Popen([APACHE, "-DFOREGROUND", "-f", str(conf)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    host, port = listen.rsplit(":", 1)
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            socket.create_connection((host, int(port)), timeout=0.2).close()
+            return proc
+        except OSError:
+            assert proc.poll() is None and time.monotonic() < deadline, (
+                proc.stderr.read() if proc.poll() is not None else "apache start timeout")
+            time.sleep(0.05)
+
+
 def cache_cases(output: Path, family: str) -> list[str]:
     """One URL of every kind of file a build writes, for the cache-header tests of every target:
     a photo, protected pages and feeds of each section kind, public pages, assets, error pages."""
