@@ -17,7 +17,8 @@ from pathlib import Path
 
 from pelican import signals
 
-from . import incremental, output_check, roster_changes, routing, section_pages
+from . import agenda_output, incremental, output_check, roster_changes, routing, section_pages
+from .calendar_feeds import read_addresses
 from .photos.audit import private_dir
 from .roster import Consent, load_roster
 from .sections import build_section_map
@@ -36,7 +37,8 @@ def _load(pelican, state: BuildState) -> None:
     settings = pelican.settings
     roster = load_roster(settings["SCHOOLPLEIN_ROSTER"])
     settings["SCHOOLPLEIN_ROSTER_OBJ"] = roster
-    settings["SCHOOLPLEIN_SECTIONS"] = build_section_map(roster, settings["SITENAME"])
+    settings["SCHOOLPLEIN_SECTIONS"] = build_section_map(
+        roster, settings["SITENAME"], read_addresses(settings["SCHOOLPLEIN_PRIVATE"]))
     settings["PHOTO_CONSENT_DEFAULT"] = Consent(settings.get(
         "PHOTO_CONSENT_DEFAULT", default("SCHOOLPLEIN_PHOTO_CONSENT_DEFAULT")))
     _compare_roster(settings, roster)
@@ -101,6 +103,8 @@ def _finish(pelican, state: BuildState) -> None:
         output_check.check_pelican(pelican, only=inc.unchecked(files))
     if errors == 0 and "SCHOOLPLEIN_ROSTER_STATE" in settings:
         roster_changes.save_snapshot(_snapshot_dir(settings), settings["SCHOOLPLEIN_ROSTER_STATE"])
+    if errors == 0:
+        agenda_output.save(settings, settings.get(agenda_output.SETTINGS_KEY))
     if errors == 0 and inc is not None:
         inc.save(files)
         log.info("incrementeel: %d groepen hergebruikt, %d opnieuw geschreven",

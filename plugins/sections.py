@@ -11,13 +11,20 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import PurePosixPath
+from typing import TYPE_CHECKING
 
 from .errors import Problem, SchoolpleinError
 from .roster import Roster
 
-KINDS = ("public", "school", "group", "family")
+if TYPE_CHECKING:
+    from .calendar_feeds import FeedAddress
+
+KINDS = ("public", "school", "group", "family", "feed")
 # URL roots of the protected kinds. Servers and checks derive their rules from these.
 ROOTS = {"school": "/school/", "group": "/groep/", "family": "/gezin/"}
+# A family's calendar feed: no login (a phone's calendar app cannot send one), an unguessable
+# address instead (plugins.calendar_feeds); the servers serve exactly the known ones.
+FEED_ROOT = "/agenda/"
 
 
 @dataclass(frozen=True)
@@ -28,10 +35,16 @@ class Section:
     title: str
     readers: frozenset[str]  # person ids; empty for public (everyone, no login)
     children: frozenset[str]  # children who belong to this section's audience
+    owner: str = ""  # a feed's family id
 
     @property
     def protected(self) -> bool:
-        return self.kind != "public"
+        """Behind the school's login. A feed is not: its unguessable address is its key."""
+        return self.kind not in ("public", "feed")
+
+    @property
+    def by_address(self) -> bool:
+        return self.kind == "feed"
 
     @property
     def name(self) -> str:
@@ -82,7 +95,15 @@ class SectionMap:
         return self._by_prefix["/"]
 
     def readable_by(self, person_id: str) -> tuple[Section, ...]:
-        return tuple(s for s in self.sections if not s.protected or person_id in s.readers)
+        return tuple(s for s in self.sections if s.kind == "public" or person_id in s.readers)
+
+    @property
+    def feeds(self) -> tuple[Section, ...]:
+        return tuple(s for s in self.sections if s.by_address)
+
+    def feed_sources(self, feed: Section) -> tuple[Section, ...]:
+        """The login sections a feed shows: those every reader of the feed may read."""
+        return tuple(s for s in self.protected if feed.readers <= s.readers)
 
     def for_content(self, relpath: str, source_file: str = "") -> Section:
         """Section of a content file by its folder under content/; unknown folder = error."""
@@ -115,8 +136,13 @@ class SectionMap:
             )) from None
 
 
-def build_section_map(roster: Roster, school_name: str) -> SectionMap:
-    """Derive every section and its readers from the roster."""
+def build_section_map(roster: Roster, school_name: str,
+                      feeds: Mapping[str, FeedAddress] | None = None) -> SectionMap:
+    """Derive every section and its readers from the roster (and the families' feed addresses).
+
+    A feed's readers are the parents its address was sent to; when one of them is no
+    longer a parent of that family the address stops (no section) until a new one is made.
+    """
     mt = roster.management()
     all_parents = frozenset(roster.parents)
     all_staff = frozenset(roster.staff)
@@ -136,6 +162,12 @@ def build_section_map(roster: Roster, school_name: str) -> SectionMap:
         sections.append(Section("family", fam_id, f"{ROOTS['family']}{fam_id}/", "Gezinspagina",
                                 frozenset(family.parents) | teachers | mt,
                                 frozenset(family.children)))
+    for fam_id, address in sorted((feeds or {}).items()):
+        family = roster.families.get(fam_id)
+        if family is None or not address.known_to or not address.known_to <= set(family.parents):
+            continue
+        sections.append(Section("feed", address.token, f"{FEED_ROOT}{address.token}/", "Agenda",
+                                address.known_to, frozenset(), owner=fam_id))
     homes = {p.id: f"{ROOTS['family']}{p.family}/" for p in roster.parents.values()}
     homes.update({s.id: ROOTS["school"] for s in roster.staff.values()})
     return SectionMap(tuple(sections), homes)
