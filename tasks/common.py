@@ -52,11 +52,12 @@ def settings() -> Settings:
 
 def roster_and_sections(cfg: Settings):
     """The roster and the section map derived from it (who may read what)."""
+    from plugins.calendar_feeds import read_addresses
     from plugins.roster import load_roster
     from plugins.sections import build_section_map
 
     roster = load_roster(cfg.roster)
-    return roster, build_section_map(roster, cfg.school_name)
+    return roster, build_section_map(roster, cfg.school_name, read_addresses(cfg.private))
 
 
 def incremental_overrides(cfg: Settings, target: Path) -> dict:
@@ -114,6 +115,9 @@ def build_and_publish(cfg: Settings, target, strict: bool = False) -> None:
     """Build with production settings into output/ and hand it to the target."""
     built = build(cfg, strict, production=True, for_target=target.name)
     target.publish(cfg, cfg.output, built["SCHOOLPLEIN_SECTIONS"])
+    from .notices import after_publish
+
+    after_publish(cfg, built)  # what is new is what is live now: mail it
 
 
 def remove_later(folder: Path) -> None:

@@ -20,8 +20,10 @@ from publish import targets
 from .common import admin_task, build_and_publish, settings
 
 
-def collect_and_process(cfg: Settings, collect, publish, out=print) -> None:
-    """One round; `collect(store)` hands over submissions, `publish()` rebuilds and publishes."""
+def collect_and_process(cfg: Settings, collect, publish, out=print, due_now: bool = False) -> None:
+    """One round; `collect(store)` hands over submissions, `publish()` rebuilds and publishes.
+
+    `due_now` (the demo): summaries of what is new go out at once, not at their set time."""
     import postvak
 
     pv = postvak.PostvakSettings.from_settings(cfg)
@@ -46,6 +48,9 @@ def collect_and_process(cfg: Settings, collect, publish, out=print) -> None:
                 f"{urgent.received_at.astimezone(SCHOOL_TZ):%H:%M:%S}, foto's weg om "
                 f"{gone.astimezone(SCHOOL_TZ):%H:%M:%S} ({seconds:.1f} s).")
         postvak.acknowledge_urgent(pv, [u.submission for u in summary.urgent])
+    from .notices import notices_round
+
+    notices_round(cfg, due_now=due_now, out=out)  # summaries of what is new, when due (postvak.news)
     if summary.stuck:  # fail loudly: a withdrawal that is not in the roster is not on the site
         raise SchoolpleinError(Problem(
             str(cfg.roster), None,

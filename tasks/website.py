@@ -59,10 +59,16 @@ def serve_site(cfg: Settings, port: int, banner: str = "", postvak_every: float 
     that many seconds, and the site is rebuilt when something was applied.
     """
     from .inbox import collect_and_process
+    from .notices import after_publish
+
+    def live(built=None) -> None:  # the demo's server is its target: mail what is new there
+        if postvak_every:
+            after_publish(cfg, built, out=lambda text: print(text, flush=True))
 
     listen = f"127.0.0.1:{port}"
     built = build(cfg)
     deploy = _local_release(cfg, listen, built["SCHOOLPLEIN_SECTIONS"])
+    live(built)
     proc = local_server.start(deploy, port)
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # stop nginx on kill too
     print(f"{banner}\n{cfg.school_name} draait op http://127.0.0.1:{port}/  "
@@ -71,9 +77,11 @@ def serve_site(cfg: Settings, port: int, banner: str = "", postvak_every: float 
     watched = local_server.Watch([cfg.output, accounts.store_path(cfg.private)])
 
     def rebuild() -> None:
-        _local_release(cfg, listen, build(cfg)["SCHOOLPLEIN_SECTIONS"])
+        built = build(cfg)
+        _local_release(cfg, listen, built["SCHOOLPLEIN_SECTIONS"])
         local_server.reload(proc)
         watched.changed()  # already live: the loop below need not do it again
+        live(built)
 
     next_postvak = 0.0
     try:
@@ -82,7 +90,8 @@ def serve_site(cfg: Settings, port: int, banner: str = "", postvak_every: float 
             if postvak_every and time.monotonic() >= next_postvak:
                 try:
                     collect_and_process(cfg, lambda store: collect_spool(deploy.spool, store),
-                                        rebuild, out=lambda text: print(text, flush=True))
+                                        rebuild, out=lambda text: print(text, flush=True),
+                                        due_now=True)
                 except SchoolpleinError as exc:
                     print(f"\nPostvak: ronde mislukt:\n{exc.render()}", file=sys.stderr)
                 next_postvak = time.monotonic() + postvak_every
@@ -94,6 +103,7 @@ def serve_site(cfg: Settings, port: int, banner: str = "", postvak_every: float 
                     continue
                 local_server.reload(proc)
                 print("Nieuwe versie geladen.", flush=True)
+                live()
     except KeyboardInterrupt:
         print("\nGestopt.")
     finally:
