@@ -3,6 +3,7 @@ Chromium."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -74,9 +75,16 @@ def nginx_site(demo_build, sections, demo_accounts, tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def apache_site(demo_build, sections, demo_accounts):
-    assert Path(APACHE).exists(), "apache2 ontbreekt: voer scripts/bootstrap.sh uit"
     output, _ = demo_build
     private, _ = demo_accounts
+    with apache(output, sections, private) as (url, error_log, _deploy):
+        yield url, error_log
+
+
+@contextlib.contextmanager
+def apache(output, sections, private):
+    """Real Apache serving a release of `output` (url, error log, deploy)."""
+    assert Path(APACHE).exists(), "apache2 ontbreekt: voer scripts/bootstrap.sh uit"
     # Apache's workers drop root to www-data: the publish itself makes the release and the
     # password files readable (and the postvak writable) for that user, as on a real server.
     base = Path(tempfile.mkdtemp(prefix="sp-apache-", dir="/tmp"))
@@ -105,7 +113,7 @@ def apache_site(demo_build, sections, demo_accounts):
                 proc.stderr.read() if proc.poll() is not None else "apache start timeout")
             time.sleep(0.05)
     try:
-        yield f"http://{listen}", run / "error.log"
+        yield f"http://{listen}", run / "error.log", deploy
     finally:
         local_server.stop(proc)
         shutil.rmtree(base, ignore_errors=True)

@@ -13,6 +13,7 @@ import re
 from pathlib import PurePosixPath
 
 from plugins.photos.settings import PHOTO_DIR
+from publish.headers import CACHE_PROTECTED_PAGE
 
 TYPES = {
     ".html": "text/html",
@@ -23,6 +24,7 @@ TYPES = {
     ".json": "application/json",
     ".xml": "application/xml",
     ".atom": "application/atom+xml",
+    ".ics": "text/calendar",
     ".rss": "application/rss+xml",
     ".txt": "text/plain",
     ".svg": "image/svg+xml",
@@ -40,7 +42,7 @@ TYPES = {
 }
 TEXT_TYPES = ("text/", "application/json", "application/xml", "application/atom+xml",
               "application/rss+xml", "image/svg+xml", "application/manifest+json")
-PAGE_SUFFIXES = frozenset({".html", ".htm", ".xml", ".atom", ".rss"})
+PAGE_SUFFIXES = frozenset({".html", ".htm", ".xml", ".atom", ".rss", ".ics"})
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
 # theme/css/main.3f2a9c1d.css or theme/js/app-3f2a9c1d0b.js: hash in the name
@@ -71,6 +73,8 @@ def is_content_hashed(key: str) -> bool:
 
 
 def cache_control(key: str) -> str:
+    if key.endswith(".ics"):  # calendars: a renewed feed address must stop at once
+        return CACHE_PROTECTED_PAGE
     return IMMUTABLE if is_content_hashed(key) else REVALIDATE
 
 
