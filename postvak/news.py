@@ -202,6 +202,7 @@ def _apply(settings: PostvakSettings, batch: dict, sections: SectionMap, roster:
     private = settings.private
     prefs = read_prefs(private)
     by_name = {s.name: s for s in sections}
+    names = _names(roster)
     queued = 0
     for parent in sorted(roster.parents.values(), key=lambda p: p.id):
         if preference(prefs, parent.id).choice != DIRECT:
@@ -209,7 +210,8 @@ def _apply(settings: PostvakSettings, batch: dict, sections: SectionMap, roster:
         mine = _readable(batch["items"], parent, by_name)
         if mine:
             ident = mail_id("melding", str(batch["n"]), parent.id)
-            queued += _queue(settings, roster, ident, parent, mine, DIRECT, _at(batch))
+            queued += _queue(settings, roster, ident, parent, mine, DIRECT, _at(batch),
+                             names=names)
     store.sync_outbox(private)
     root = _root(private)
     known = _read(root / "bekend.json", {})
@@ -262,6 +264,7 @@ def send_digests(settings: PostvakSettings, sections: SectionMap, roster: Roster
         prefs = read_prefs(private)
         done = _read(root / "samenvattingen.json", {})
         by_name = {s.name: s for s in sections}
+        names = _names(roster)
         newest = max((_at(b) for b in batches), default=None)
         for parent in sorted(roster.parents.values(), key=lambda p: p.id):
             pref = preference(prefs, parent.id)
@@ -284,7 +287,7 @@ def send_digests(settings: PostvakSettings, sections: SectionMap, roster: Roster
             if items:
                 ident = mail_id("samenvatting", parent.id, end.isoformat())
                 queued += _queue(settings, roster, ident, parent, list(items.values()),
-                                 pref.choice, end, since=start)
+                                 pref.choice, end, since=start, names=names)
             done[parent.id] = end.isoformat()
         store.sync_outbox(private)
         _write(root / "samenvattingen.json", done)
@@ -340,8 +343,9 @@ def line_of(item: dict, names: re.Pattern | None) -> str:
 
 
 def _queue(settings: PostvakSettings, roster: Roster, ident: str, parent: Parent,
-           items: list[dict], choice: str, at: datetime, since: datetime | None = None) -> int:
-    mail, html_part = compose(settings, roster, ident, parent, items, choice, at, since)
+           items: list[dict], choice: str, at: datetime, since: datetime | None = None,
+           names: re.Pattern | None = None) -> int:
+    mail, html_part = compose(settings, roster, ident, parent, items, choice, at, since, names)
     headers = {"List-Unsubscribe": f"<{family_link(settings, parent.family)}#meldingen>",
                HEADER: parent.id, "Precedence": "bulk"}
     return int(store.queue_mail(settings.private, ident,
@@ -356,10 +360,11 @@ def _section_title(item: dict, roster: Roster, school: str) -> str:
 
 
 def compose(settings: PostvakSettings, roster: Roster, ident: str, parent: Parent,
-            items: list[dict], choice: str, at: datetime, since: datetime | None = None
-            ) -> tuple[Mail, str]:
-    """The text and HTML of one notice or summary (Dutch)."""
-    names = _names(roster)
+            items: list[dict], choice: str, at: datetime, since: datetime | None = None,
+            names: re.Pattern | None = None) -> tuple[Mail, str]:
+    """The text and HTML of one notice or summary (Dutch). `names`: the roster's children's
+    names as one pattern (_names), made once per round by the caller."""
+    names = names or _names(roster)
     grouped: dict[str, list[dict]] = {}
     order = sorted(items, key=lambda i: (not i["section"].startswith("school"), i["section"],
                                          i["kind"] == "agenda", i.get("date", ""), i["key"]))
