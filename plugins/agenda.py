@@ -240,10 +240,10 @@ def slug(title: str) -> str:
 def post_event(metadata: dict, source: str, section_name: str, url: str, post_id: str,
                title: str, problems: list[Problem]) -> Event | None:
     """The event a post declares with 'Agenda:', or None."""
-    line_of = _metadata_lines(source)
-    shown = display_path(source)
     if "agenda" not in metadata:
         return None
+    line_of = _metadata_lines(source)
+    shown = display_path(source)
     for wrong, right in POST_MISTAKES.items():
         if wrong in metadata:
             problems.append(Problem(shown, line_of.get(wrong), f"onbekend veld '{wrong.capitalize()}' "

@@ -91,8 +91,14 @@ def prepare(settings, articles, sections) -> Agenda:
     raise_problems(problems)
     agenda = Agenda(today_of(settings), settings.get("SCHOOLPLEIN_SITEURL") or "", events)
     flat = [e for name in sorted(events) for e in events[name]]
-    items, agenda.state = version(flat, read_state(settings["SCHOOLPLEIN_PRIVATE"]), now(),
-                                  agenda.today)
+    # The state belongs to one school's content: another tree built with the same private
+    # folder (a test, a copy) starts afresh instead of inheriting its removed events.
+    tree = str(content.resolve())
+    state = read_state(settings["SCHOOLPLEIN_PRIVATE"])
+    if state.get("content") != tree:
+        state = {"v": 1, "events": {}}
+    items, agenda.state = version(flat, state, now(), agenda.today)
+    agenda.state["content"] = tree
     for item in items:
         agenda.versioned.setdefault(item.event.section, []).append(item)
     return agenda

@@ -29,16 +29,30 @@ def after_publish(cfg: Settings, built: dict | None = None, out=print) -> None:
             roster, sections = roster_and_sections(cfg)
         done = news.after_publish(postvak.PostvakSettings.from_settings(cfg), cfg.output,
                                   sections, roster)
-    except (SchoolpleinError, OSError, ValueError) as exc:
-        print(f"Meldingen aan ouders: niet gelukt, de volgende ronde probeert het opnieuw.\n{exc}",
-              file=sys.stderr)
+    except Exception as exc:  # the publish is done: a notice must never undo or repeat it
+        _failed(exc)
         return
     if done.new:
         out(f"Meldingen: {done.new} nieuw op de site, {done.queued} mail(s) meteen verstuurd.")
 
 
+def _failed(exc: Exception) -> None:
+    text = exc.render() if isinstance(exc, SchoolpleinError) else f"{type(exc).__name__}: {exc}"
+    print(f"Meldingen aan ouders: niet gelukt, de volgende ronde probeert het opnieuw.\n{text}",
+          file=sys.stderr)
+
+
 def notices_round(cfg: Settings, due_now: bool = False, out=print) -> None:
-    """The summaries that are due, and the weekly report (each at most once)."""
+    """The summaries that are due, and the weekly report (each at most once).
+
+    Never stops the postvak's round: absences and withdrawals matter more than a summary."""
+    try:
+        _notices_round(cfg, due_now, out)
+    except Exception as exc:
+        _failed(exc)
+
+
+def _notices_round(cfg: Settings, due_now: bool, out) -> None:
     import postvak
     from postvak import news, report
 
@@ -57,8 +71,7 @@ def notices_round(cfg: Settings, due_now: bool = False, out=print) -> None:
                         "of what is waiting now"})
 def meldingen(c, nu=False):
     """Stuur ouders de overzichten van wat nieuw is / Send parents their summaries when due."""
-    cfg = settings()
-    notices_round(cfg, due_now=nu)
+    _notices_round(settings(), nu, print)
 
 
 @admin_task
