@@ -32,7 +32,6 @@ import shutil
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -43,6 +42,7 @@ sys.path.insert(0, str(ROOT))
 from aiosmtpd.controller import Controller  # noqa: E402
 
 from benchmarks.build import make_school  # noqa: E402
+from benchmarks.postvak import Inbox  # noqa: E402
 from plugins.notice_prefs import Preference, encode_prefs, prefs_file  # noqa: E402
 from plugins.site import build  # noqa: E402
 from postvak import (  # noqa: E402
@@ -55,17 +55,6 @@ from publish.targets import basic_auth  # noqa: E402
 from publish.targets.basic_auth import local_server  # noqa: E402
 
 EVENING = datetime.fromisoformat("2026-11-09T18:05:00+01:00")
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.count = 0
-        self.lock = threading.Lock()
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
-        with self.lock:
-            self.count += len(envelope.rcpt_tos)
-        return "250 OK"
 
 
 def _build(work: Path, roster: Path, content: Path):
