@@ -269,7 +269,8 @@ def send_digests(settings: PostvakSettings, sections: SectionMap, roster: Roster
         for parent in sorted(roster.parents.values(), key=lambda p: p.id):
             pref = preference(prefs, parent.id)
             end = period_end(pref, settings.digest_at, now)
-            if end is None:
+            if end is None:  # at once or none: a later switch to a summary starts from here
+                done[parent.id] = now.isoformat()
                 continue
             if due_now and newest is not None:
                 end = max(end, newest)

@@ -182,3 +182,20 @@ def test_a_staff_answer_on_a_family_page_is_announced_without_its_text(site, smt
         assert "Nieuw bericht" in text
         assert (f"/gezin/{FAM_V}/2026-11-10-gesprek/" in text) == (login in family)
     assert set(family) <= set(by_to)
+
+
+def test_switching_from_at_once_to_daily_does_not_repeat_what_was_mailed(site, smtp_server, inbox):
+    inbox.settings = site.settings
+    login = "marieke.devries@example.nl"
+    family = next(p[3] for p in PARENTS if p[2] == login)
+    inbox.put(family, login, {"soort": "meldingen", "keuze": "direct"})
+    process(site.settings, NOW)
+    site.post("groep/groep-3", "2026-11-10-bos", "Uitje naar het bos")
+    site.publish()
+    site.digest(NOW + timedelta(hours=1))  # a postvak round: nothing due yet
+    assert [m["To"] for m in received(smtp_server)] == [login]  # at once
+    inbox.put(family, login, {"soort": "meldingen", "keuze": "dagelijks"}, at=NOW + timedelta(hours=2))
+    process(site.settings, NOW + timedelta(hours=2))
+    smtp_server.messages.clear()
+    site.digest()
+    assert login not in {m["To"] for m in received(smtp_server)}
