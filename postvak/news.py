@@ -353,6 +353,15 @@ def _queue(settings: PostvakSettings, roster: Roster, ident: str, parent: Parent
                                 to_eml(mail, settings.sender, html=html_part, headers=headers)))
 
 
+def _subject(line: str) -> str:
+    """One item's subject: "Nieuw: …" for what is new, the line itself for a moved or
+    cancelled event (a cancellation must never read as a new study day)."""
+    head, _, rest = line.partition(": ")
+    if head == "Nieuw bericht" and rest:
+        return f"Nieuw: {rest}"
+    return f"Nieuw in de agenda: {rest}" if head == "In de agenda" else line
+
+
 def _section_title(item: dict, roster: Roster, school: str) -> str:
     kind, _, key = item["section"].partition("-")
     if kind == "group" and key in roster.groups:
@@ -377,7 +386,7 @@ def compose(settings: PostvakSettings, roster: Roster, ident: str, parent: Paren
         f"{posts} {'bericht' if posts == 1 else 'berichten'}" if posts else "",
         f"{events} {'afspraak' if events == 1 else 'afspraken'}" if events else "") if p)
     if choice == DIRECT:
-        subject = (f"Nieuw: {line_of(items[0], names).split(': ', 1)[-1]}" if len(items) == 1
+        subject = (_subject(line_of(items[0], names)) if len(items) == 1
                    else f"Nieuw op het ouderplatform: {counted}")
         intro = "Er staat iets nieuws op het ouderplatform:"
         how = "U krijgt deze mail meteen als er iets nieuws is."

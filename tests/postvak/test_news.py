@@ -199,3 +199,34 @@ def test_switching_from_at_once_to_daily_does_not_repeat_what_was_mailed(site, s
     smtp_server.messages.clear()
     site.digest()
     assert login not in {m["To"] for m in received(smtp_server)}
+
+
+def test_an_at_once_mail_says_in_its_subject_that_an_event_moved_or_was_cancelled(
+        site, smtp_server, inbox):
+    inbox.settings = site.settings
+    login = "marieke.devries@example.nl"
+    family = next(p[3] for p in PARENTS if p[2] == login)
+    inbox.put(family, login, {"soort": "meldingen", "keuze": "direct"})
+    process(site.settings, NOW)
+    smtp_server.messages.clear()
+    expected = []
+    for n, (agenda, subject) in enumerate((
+            ("Wat: Studiedag\nWanneer: 2026-12-15\n",
+             "Gewijzigd in de agenda: Studiedag (dinsdag 15 december 2026)"),
+            ("Wat: Studiedag\nWanneer: 2026-12-15\nAfgelast: ja\n",
+             "Afgelast: Studiedag (dinsdag 15 december 2026)"),
+            ("Wat: Studiedag\nWanneer: 2026-12-15\nAfgelast: ja\n\n"
+             "Wat: Ouderavond\nWanneer: 2026-12-08 19.30\nWaar: aula\n",
+             "Nieuw in de agenda: Ouderavond (dinsdag 8 december 2026, 19.30–20.30 uur, aula)"))):
+        site.agenda("school", agenda)
+        assert site.publish(NOW + timedelta(hours=n + 1)).queued == 1
+        expected.append(subject)
+    mails = received(smtp_server)
+    # never "Nieuw: Studiedag" for a cancellation (Python's header folder may leave a double
+    # space where it folds an encoded word: compared word by word)
+    assert [" ".join(m["Subject"].split()) for m in mails] == expected
+    assert {m["To"] for m in mails} == {login}
+    for mail, subject in zip(mails, expected, strict=True):
+        line = subject.removeprefix("Nieuw in de agenda: ")
+        line = f"In de agenda: {line}" if line != subject else line
+        assert f"- {line}\r\n" in mail.get_body(("plain",)).get_content()
