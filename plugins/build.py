@@ -5,7 +5,8 @@ On start it loads the roster and derives the section map; everything else
 section map stays the single source of truth for access. It also compares the
 roster with the last good build's and warns about every change that shows a
 child to more people (plugins.roster_changes); that snapshot is replaced at
-the end of a build that passed its output check and logged no error.
+the end of a build that passed its output check and logged no error (never by
+a throwaway build: SCHOOLPLEIN_RECORD_ROSTER False, as `invoke check` sets it).
 Each receiver acts only for builds that enabled this plugin, with that build's
 state (plugins.state).
 """
@@ -17,11 +18,19 @@ from pathlib import Path
 
 from pelican import signals
 
-from . import agenda_output, incremental, output_check, roster_changes, routing, section_pages
+from . import (
+    agenda_output,
+    incremental,
+    output_check,
+    roster_cache,
+    roster_changes,
+    routing,
+    section_pages,
+)
 from .calendar_feeds import read_addresses
 from .photos.audit import private_dir
-from .roster import Consent, load_roster
-from .sections import build_section_map
+from .roster import Consent
+from .sections import with_feeds
 from .settings import default
 from .state import BuildState, receiver
 
@@ -35,16 +44,18 @@ if hasattr(log, "disable_filter"):  # Pelican's LimitLogger shows a message once
 @on_build
 def _load(pelican, state: BuildState) -> None:
     settings = pelican.settings
-    roster = load_roster(settings["SCHOOLPLEIN_ROSTER"])
+    roster, sections = roster_cache.load(settings["SCHOOLPLEIN_ROSTER"], settings["SITENAME"],
+                                         settings.get("SCHOOLPLEIN_BUILD_CACHE"))
     settings["SCHOOLPLEIN_ROSTER_OBJ"] = roster
-    settings["SCHOOLPLEIN_SECTIONS"] = build_section_map(
-        roster, settings["SITENAME"], read_addresses(settings["SCHOOLPLEIN_PRIVATE"]))
+    settings["SCHOOLPLEIN_SECTIONS"] = with_feeds(sections, roster,
+                                                  read_addresses(settings["SCHOOLPLEIN_PRIVATE"]))
     settings["PHOTO_CONSENT_DEFAULT"] = Consent(settings.get(
         "PHOTO_CONSENT_DEFAULT", default("SCHOOLPLEIN_PHOTO_CONSENT_DEFAULT")))
     _compare_roster(settings, roster)
     state.watch_errors()
     if settings.get("SCHOOLPLEIN_PREVIOUS_OUTPUT"):
         state.incremental = incremental.Incremental(settings)
+        incremental.cache_templates(settings)
 
 
 def _snapshot_dir(settings) -> Path:
@@ -100,8 +111,9 @@ def _finish(pelican, state: BuildState) -> None:
         output_check.check_pelican(pelican)
     else:
         files = inc.finish()
-        output_check.check_pelican(pelican, only=inc.unchecked(files))
-    if errors == 0 and "SCHOOLPLEIN_ROSTER_STATE" in settings:
+        output_check.check_pelican(pelican, only=inc.unchecked(files), files=files)
+    if errors == 0 and "SCHOOLPLEIN_ROSTER_STATE" in settings and settings.get(
+            "SCHOOLPLEIN_RECORD_ROSTER", True):  # False: a throwaway build (invoke check)
         roster_changes.save_snapshot(_snapshot_dir(settings), settings["SCHOOLPLEIN_ROSTER_STATE"])
     if errors == 0:
         agenda_output.save(settings, settings.get(agenda_output.SETTINGS_KEY))

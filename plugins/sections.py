@@ -71,10 +71,11 @@ class SectionMap:
         return tuple(s for s in self.sections if s.protected)
 
     def get(self, kind: str, key: str) -> Section:
-        for s in self.sections:
-            if s.kind == kind and s.key == key:
-                return s
-        raise KeyError((kind, key))
+        return self._by_key[(kind, key)]  # KeyError((kind, key)) when there is none
+
+    @cached_property
+    def _by_key(self) -> dict[tuple[str, str], Section]:
+        return {(s.kind, s.key): s for s in reversed(self.sections)}  # the first one wins
 
     @cached_property
     def _by_prefix(self) -> dict[str, Section]:
@@ -112,10 +113,9 @@ class SectionMap:
         if parts and parts[0] == "school":
             return self.get("school", "school")
         if len(parts) >= 2 and parts[0] == "groep":
-            return self._lookup("group", parts[1], where, "content/groep/<groep>/",
-                                [s.key for s in self.sections if s.kind == "group"])
+            return self._lookup("group", parts[1], where, "content/groep/<groep>/", True)
         if len(parts) >= 2 and parts[0] == "gezin":
-            return self._lookup("family", parts[1], where, "content/gezin/<gezin-id>/", [])
+            return self._lookup("family", parts[1], where, "content/gezin/<gezin-id>/", False)
         if parts and parts[0] == "publiek":
             return self.get("public", "public")
         raise SchoolpleinError(Problem(
@@ -125,10 +125,11 @@ class SectionMap:
             "content/gezin/<gezin-id>/",
         ))
 
-    def _lookup(self, kind, key, where, pattern, known) -> Section:
+    def _lookup(self, kind, key, where, pattern, list_known: bool) -> Section:
         try:
             return self.get(kind, key)
         except KeyError:
+            known = [s.key for s in self.sections if s.kind == kind] if list_known else []
             hint = f" (bekend: {', '.join(sorted(known))})" if known else ""
             raise SchoolpleinError(Problem(
                 where, None, f"onbekende map '{key}' in {pattern}{hint}",
@@ -162,12 +163,22 @@ def build_section_map(roster: Roster, school_name: str,
         sections.append(Section("family", fam_id, f"{ROOTS['family']}{fam_id}/", "Gezinspagina",
                                 frozenset(family.parents) | teachers | mt,
                                 frozenset(family.children)))
+    homes = {p.id: f"{ROOTS['family']}{p.family}/" for p in roster.parents.values()}
+    homes.update({s.id: ROOTS["school"] for s in roster.staff.values()})
+    return with_feeds(SectionMap(tuple(sections), homes), roster, feeds)
+
+
+def with_feeds(section_map: SectionMap, roster: Roster,
+               feeds: Mapping[str, FeedAddress] | None) -> SectionMap:
+    """The map plus a *feed* section per family calendar address (the roster's map is cached
+    by the roster's bytes, plugins.roster_cache; the addresses change without the roster)."""
+    added = []
     for fam_id, address in sorted((feeds or {}).items()):
         family = roster.families.get(fam_id)
         if family is None or not address.known_to or not address.known_to <= set(family.parents):
             continue
-        sections.append(Section("feed", address.token, f"{FEED_ROOT}{address.token}/", "Agenda",
-                                address.known_to, frozenset(), owner=fam_id))
-    homes = {p.id: f"{ROOTS['family']}{p.family}/" for p in roster.parents.values()}
-    homes.update({s.id: ROOTS["school"] for s in roster.staff.values()})
-    return SectionMap(tuple(sections), homes)
+        added.append(Section("feed", address.token, f"{FEED_ROOT}{address.token}/", "Agenda",
+                             address.known_to, frozenset(), owner=fam_id))
+    if not added:
+        return section_map
+    return SectionMap((*section_map.sections, *added), section_map.homes)

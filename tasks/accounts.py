@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from publish import accounts as store
-
 from .common import admin_task, settings
 
 
@@ -12,6 +10,7 @@ from .common import admin_task, settings
 def accounts(c, reset=None):
     """Maak accounts voor nieuwe ouders en medewerkers, verwijder vertrokkenen / Sync accounts."""
     from plugins.roster import load_roster
+    from publish import accounts as store
     from publish.targets.cloudfront.settings import CloudFrontSettings
 
     from .keys import write_letters

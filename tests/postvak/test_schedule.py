@@ -91,10 +91,13 @@ def test_watch_keeps_going_after_a_failed_round():
             raise SchoolpleinError(Problem("roster/ouders.csv", 4, "ongeldig e-mailadres"))
         if len(rounds) == 3:
             raise OSError("schijf vol")
+        if len(rounds) == 4:
+            raise KeyError("een fout in de code")  # a bug must not silence the postvak either
 
-    done = watch(cycle, 30, stop=lambda: len(rounds) >= 4, sleep=naps.append, report=said.append)
-    assert done == 4 and len(naps) == 3 and all(0 <= n <= 30 for n in naps)
+    done = watch(cycle, 30, stop=lambda: len(rounds) >= 5, sleep=naps.append, report=said.append)
+    assert done == 5 and len(naps) == 4 and all(0 <= n <= 30 for n in naps)
     assert "ouders.csv:4" in said[0] and "schijf vol" in said[1]
+    assert "KeyError" in said[2] and "een fout in de code" in said[2]
 
 
 def test_systemd_units_verify_and_run_every_minute_and_at_the_day_list_time(tmp_path):

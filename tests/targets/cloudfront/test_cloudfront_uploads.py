@@ -101,7 +101,8 @@ def test_kinds(key, ok):
 
 
 def test_calendars_are_sent_as_calendars_and_never_kept_by_shared_caches():
-    from publish.targets.cloudfront.objects import cache_control, content_type
+    from publish.headers import cache_control
+    from publish.targets.cloudfront.objects import content_type
 
     key = "agenda/0y8xb5rdzq0m42tqydzw0zlcebnsdtrg/agenda.ics"
     assert content_type(key) == "text/calendar; charset=utf-8"
