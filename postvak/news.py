@@ -165,8 +165,11 @@ def _locked(private: Path):
 # --- after a publish --------------------------------------------------------------------------------
 
 def after_publish(settings: PostvakSettings, output: Path, sections: SectionMap, roster: Roster,
-                  now: datetime | None = None) -> NewsRound:
-    """Record what the publish put online and queue the mails for whoever wants them at once."""
+                  now: datetime | None = None, send: bool = True) -> NewsRound:
+    """Record what the publish put online and queue the mails for whoever wants them at once.
+
+    `send=False`: only record and queue (a publish does this under its site lock, so the
+    record is exactly what went live) and let `send_waiting` send after the lock is free."""
     now = now or datetime.now(UTC)
     private = settings.private
     with _locked(private):
@@ -188,8 +191,14 @@ def after_publish(settings: PostvakSettings, output: Path, sections: SectionMap,
             batch = {"n": n, "at": now.isoformat(), "items": new}
             store.write_json(_folder(private, "batches") / f"{n:06d}.json", batch, exclusive=True)
             queued = _apply(settings, batch, sections, roster)
-        delivery = deliver(settings) if queued else Delivery()
+        delivery = deliver(settings) if queued and send else Delivery()
     return NewsRound(False, len(new), queued, delivery)
+
+
+def send_waiting(settings: PostvakSettings) -> Delivery:
+    """Send what waits in the outbox (under the postvak's lock, never the site's)."""
+    with _locked(settings.private):
+        return deliver(settings)
 
 
 def _unapplied(private: Path) -> list[dict]:

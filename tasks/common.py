@@ -182,16 +182,23 @@ def publish_site(cfg: Settings, make: Callable[[], dict], release: Callable[[dic
 
 def build_and_publish(cfg: Settings, target, strict: bool = False, only_if_pending: bool = False,
                       out: Callable[[str], None] = print) -> Published | None:
-    """Build with production settings into output/ and hand it to the target (publish_site);
-    then, still under the site lock, tell parents what is new in what is now live."""
-    from .notices import after_publish
+    """Build with production settings into output/ and hand it to the target (publish_site).
+
+    Still under the site lock, what is new in what is now live is recorded and the at-once
+    notices queued; they are sent once the lock is free (a slow mail server never holds a
+    withdrawal's publish back). Neither ever fails the publish (tasks.notices)."""
+    from .notices import after_publish, send_waiting
 
     def release(built, fresh) -> None:
         target.publish(cfg, cfg.output, built["SCHOOLPLEIN_SECTIONS"], fresh=fresh)
-        after_publish(cfg, built, out=out)  # never fails the publish (tasks.notices)
+        after_publish(cfg, built, out=out, send=False)
 
-    return publish_site(cfg, lambda: build(cfg, strict, production=True, for_target=target.name),
-                        release, only_if_pending=only_if_pending, out=out)
+    published = publish_site(
+        cfg, lambda: build(cfg, strict, production=True, for_target=target.name), release,
+        only_if_pending=only_if_pending, out=out)
+    if published is not None:
+        send_waiting(cfg, out=out)
+    return published
 
 
 def remove_later(folder: Path) -> None:

@@ -17,8 +17,11 @@ from plugins.settings import Settings
 from .common import admin_task, roster_and_sections, settings
 
 
-def after_publish(cfg: Settings, built: dict | None = None, out=print) -> None:
-    """Record what is live and mail those who want it at once (never fails the publish)."""
+def after_publish(cfg: Settings, built: dict | None = None, out=print, send: bool = True) -> None:
+    """Record what is live and mail those who want it at once (never fails the publish).
+
+    `send=False` (a publish, under its site lock): only record and queue; `send_waiting`
+    sends once the lock is free, so a slow mail server never holds a withdrawal back."""
     import postvak
     from postvak import news
 
@@ -28,12 +31,28 @@ def after_publish(cfg: Settings, built: dict | None = None, out=print) -> None:
         else:
             roster, sections = roster_and_sections(cfg)
         done = news.after_publish(postvak.PostvakSettings.from_settings(cfg), cfg.output,
-                                  sections, roster)
+                                  sections, roster, send=send)
     except Exception as exc:  # the publish is done: a notice must never undo or repeat it
         _failed(exc)
         return
     if done.new:
-        out(f"Meldingen: {done.new} nieuw op de site, {done.queued} mail(s) meteen verstuurd.")
+        out(f"Meldingen: {done.new} nieuw op de site, {done.queued} mail(s) meteen "
+            + ("verstuurd." if send else "klaargezet."))
+
+
+def send_waiting(cfg: Settings, out=print) -> None:
+    """Send the notices a publish queued (never fails the publish; the next round retries)."""
+    import postvak
+    from postvak import news
+
+    try:
+        delivery = news.send_waiting(postvak.PostvakSettings.from_settings(cfg))
+    except Exception as exc:
+        _failed(exc)
+        return
+    if delivery.queued:
+        out(f"Meldingen: {delivery.queued} mail(s) wachten op de mailserver; de volgende ronde "
+            "verstuurt ze.")
 
 
 def _failed(exc: Exception) -> None:

@@ -69,11 +69,11 @@ def serve_site(cfg: Settings, port: int, banner: str = "", postvak_every: float 
     from publish.targets.basic_auth.inbox import collect_spool
 
     from .inbox import collect_and_process
-    from .notices import after_publish
+    from .notices import after_publish, send_waiting
 
-    def live(built=None) -> None:  # the demo's server is its target: mail what is new there
-        if postvak_every:
-            after_publish(cfg, built, out=lambda text: print(text, flush=True))
+    def live(built=None, send: bool = True) -> None:  # the demo's server is its target: mail
+        if postvak_every:                               # what is new there
+            after_publish(cfg, built, out=lambda text: print(text, flush=True), send=send)
 
     listen = f"127.0.0.1:{port}"
     built = build(cfg)
@@ -95,11 +95,13 @@ def serve_site(cfg: Settings, port: int, banner: str = "", postvak_every: float 
         if published is not None:
             local_server.reload(proc)
             watched.changed()  # already live: the loop below need not do it again
+            if postvak_every:
+                send_waiting(cfg, out=lambda text: print(text, flush=True))
         return published
 
-    def release(built, fresh) -> None:
+    def release(built, fresh) -> None:  # under the site lock: record and queue, send after
         _local_release(cfg, listen, built["SCHOOLPLEIN_SECTIONS"], fresh)
-        live(built)
+        live(built, send=False)
 
     next_postvak = 0.0
     try:
