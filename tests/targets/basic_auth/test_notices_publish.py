@@ -83,3 +83,18 @@ def test_a_stalled_mail_server_never_holds_the_site_lock(tmp_path, roster):
         assert not [c.full_name for c in roster.children.values() if c.full_name in report.stdout]
     finally:
         controller.stop()
+
+
+def test_a_notice_that_fails_never_fails_the_publish_and_says_so(tmp_path, capsys):
+    from plugins.settings import load_settings
+    from tasks.notices import after_publish
+    from tests.helpers import demo_school
+
+    cfg = load_settings(environ=demo_school(tmp_path))
+    state = tmp_path / "private" / "meldingen" / "bekend.json"
+    state.parent.mkdir(parents=True)
+    state.write_text("{half geschreven")  # a damaged record: the notices cannot go on
+    after_publish(cfg)  # returns: the publish that called it stays done
+    err = capsys.readouterr().err
+    assert "Meldingen aan ouders: niet gelukt, de volgende ronde probeert het opnieuw." in err
+    assert state.read_text() == "{half geschreven"  # nothing was guessed over it
