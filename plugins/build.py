@@ -19,9 +19,20 @@ from pathlib import Path
 
 from pelican import signals
 
-from . import incremental, output_check, roster_cache, roster_changes, routing, section_pages, sources
+from . import (
+    agenda_output,
+    incremental,
+    output_check,
+    roster_cache,
+    roster_changes,
+    routing,
+    section_pages,
+    sources,
+)
+from .calendar_feeds import read_addresses
 from .photos.audit import private_dir
 from .roster import Consent
+from .sections import with_feeds
 from .settings import default
 from .state import BuildState, receiver
 
@@ -39,7 +50,8 @@ def _load(pelican, state: BuildState) -> None:
     roster, sections = roster_cache.load(settings["SCHOOLPLEIN_ROSTER"], settings["SITENAME"],
                                          settings.get("SCHOOLPLEIN_BUILD_CACHE"))
     settings["SCHOOLPLEIN_ROSTER_OBJ"] = roster
-    settings["SCHOOLPLEIN_SECTIONS"] = sections
+    settings["SCHOOLPLEIN_SECTIONS"] = with_feeds(sections, roster,
+                                                  read_addresses(settings["SCHOOLPLEIN_PRIVATE"]))
     settings["PHOTO_CONSENT_DEFAULT"] = Consent(settings.get(
         "PHOTO_CONSENT_DEFAULT", default("SCHOOLPLEIN_PHOTO_CONSENT_DEFAULT")))
     _compare_roster(settings, roster)
@@ -106,6 +118,8 @@ def _finish(pelican, state: BuildState) -> None:
     if errors == 0 and "SCHOOLPLEIN_ROSTER_STATE" in settings and settings.get(
             "SCHOOLPLEIN_RECORD_ROSTER", True):  # False: a throwaway build (invoke check)
         roster_changes.save_snapshot(_snapshot_dir(settings), settings["SCHOOLPLEIN_ROSTER_STATE"])
+    if errors == 0:
+        agenda_output.save(settings, settings.get(agenda_output.SETTINGS_KEY))
     if errors == 0 and inc is not None:
         inc.save(files)
         log.info("incrementeel: %d groepen hergebruikt, %d opnieuw geschreven",

@@ -92,6 +92,8 @@ KEYS: tuple[Key, ...] = (
     Key("SCHOOLPLEIN_ADMIN_EMAIL", "admin_email", ""),
     Key("SCHOOLPLEIN_DAYLIST_TIME", "daylist_time", "08:35", "clock",
         "schrijf de tijd als UU:MM, bv. 08:35"),
+    Key("SCHOOLPLEIN_DIGEST_TIME", "digest_time", "18:00", "clock",
+        "schrijf de tijd als UU:MM, bv. 18:00"),
 )
 BY_ENV = {k.env: k for k in KEYS}
 
@@ -140,6 +142,7 @@ class Settings:
     smtp_from: str
     admin_email: str
     daylist_time: time
+    digest_time: time
     env_file: Path | None = None  # where .env values came from (None: an explicit mapping)
 
     @property

@@ -21,11 +21,12 @@ from .common import admin_task, build_and_publish, settings
 
 
 def collect_and_process(cfg: Settings, collect, publish, out=print, collect_team=None,
-                        team_git: bool = True) -> None:
+                        team_git: bool = True, due_now: bool = False) -> None:
     """One round. `collect(store)` hands over submissions, `collect_team(store)` the staff
     postvak's files (tasks.team); `publish()` builds and publishes when something waits for
     it (tasks.common.publish_site with only_if_pending) and returns what went live, or None.
-    `team_git` False writes teachers' posts without committing them (the demo)."""
+    `team_git` False writes teachers' posts without committing them (the demo); `due_now`
+    (the demo): summaries of what is new go out at once, not at their set time."""
     import postvak
 
     from .team import process_team, publish_with_team
@@ -61,6 +62,9 @@ def collect_and_process(cfg: Settings, collect, publish, out=print, collect_team
         out(f"Beeldgebruik van {urgent.child} beperkt: ingestuurd om "
             f"{urgent.received_at.astimezone(SCHOOL_TZ):%H:%M:%S}, foto's weg om "
             f"{live.astimezone(SCHOOL_TZ):%H:%M:%S} ({seconds:.1f} s).")
+    from .notices import notices_round
+
+    notices_round(cfg, due_now=due_now, out=out)  # summaries of what is new, when due (postvak.news)
     if team.stuck:  # a teacher's post that is not in content/ is not on the site either
         raise SchoolpleinError(Problem(
             str(cfg.content), None, f"{len(team.stuck)} bericht(en) van leerkrachten niet "

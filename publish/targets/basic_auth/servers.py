@@ -13,8 +13,9 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from plugins.calendar_feeds import FEED_NAME
 from plugins.photos.settings import PHOTO_DIR
-from plugins.sections import ROOTS, SectionMap
+from plugins.sections import FEED_ROOT, ROOTS, SectionMap
 from publish import headers
 from publish.accounts import BCRYPT_COST
 
@@ -68,6 +69,7 @@ def nginx_server(access: Access, root: Path, password_file: Path, listen: str, s
         postvak_per_minute=POSTVAK_PER_MINUTE, team_file_re=TEAM_FILE_RE,
         team_max_file=TEAM_MAX_FILE, team_per_minute=TEAM_PER_MINUTE,
         map_hash_max_size=max(2048, 2 * entries), compressed=sorted(set(COMPRESSED.values())),
+        feeds=access.sections.feeds, feed_root=FEED_ROOT, feed_name=FEED_NAME,
         **CACHE,
     )
 
@@ -120,7 +122,11 @@ def write_htaccess(sections: SectionMap, site: Path, htpasswd: Path) -> None:
     auth = {"realm": REALM, "password_file": htpasswd / PASSWORD_FILE,
             "group_file": htpasswd / GROUP_FILE, "nobody_group": NOBODY_GROUP}
     (site / ".htaccess").write_text(env.get_template("htaccess-root.j2").render(
-        roots=[r.strip("/") for r in ROOTS.values()], **CACHE))
+        roots=[r.strip("/") for r in ROOTS.values()], feed_root=FEED_ROOT, **CACHE))
+    feeds = site / FEED_ROOT.strip("/")
+    feeds.mkdir(exist_ok=True)
+    (feeds / ".htaccess").write_text(env.get_template("htaccess-feeds.j2").render(
+        feeds=sections.feeds, feed_name=FEED_NAME))
     for root in ROOTS.values():
         if root != ROOTS["school"]:  # /groep/ and /gezin/: only the section map's live there
             folder = site / root.strip("/")
