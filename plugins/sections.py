@@ -15,9 +15,11 @@ from pathlib import PurePosixPath
 from .errors import Problem, SchoolpleinError
 from .roster import Roster
 
-KINDS = ("public", "school", "group", "family")
+KINDS = ("public", "school", "group", "family", "staff")
 # URL roots of the protected kinds. Servers and checks derive their rules from these.
-ROOTS = {"school": "/school/", "group": "/groep/", "family": "/gezin/"}
+# "staff": /personeel/<group>/, the group's sign-up lists for its teachers and the directie
+# only (plugins/signup_pages.py); a kind of its own until the team section (/team/) exists.
+ROOTS = {"school": "/school/", "group": "/groep/", "family": "/gezin/", "staff": "/personeel/"}
 
 
 @dataclass(frozen=True)
@@ -116,6 +118,17 @@ class SectionMap:
             )) from None
 
 
+def _staff_sections(roster: Roster) -> list[Section]:
+    """/personeel/<group>/: who signed up and who booked which conference slot in that group.
+    Never a parent: the group's teachers and the directie only. Its own root, not a folder
+    under /groep/<slug>/: a parent's group cookie (CloudFront) covers everything below it."""
+    mt = roster.management()
+    return [Section("staff", slug, f"{ROOTS['staff']}{slug}/", f"Personeel · {group.name}",
+                    roster.teachers_of(slug) | mt,
+                    frozenset(c.id for c in roster.children_in(slug)))
+            for slug, group in sorted(roster.groups.items())]
+
+
 def build_section_map(roster: Roster, school_name: str) -> SectionMap:
     """Derive every section and its readers from the roster."""
     mt = roster.management()
@@ -137,6 +150,7 @@ def build_section_map(roster: Roster, school_name: str) -> SectionMap:
         sections.append(Section("family", fam_id, f"{ROOTS['family']}{fam_id}/", "Gezinspagina",
                                 frozenset(family.parents) | teachers | mt,
                                 frozenset(family.children)))
+    sections += _staff_sections(roster)
     homes = {p.id: f"{ROOTS['family']}{p.family}/" for p in roster.parents.values()}
     homes.update({s.id: ROOTS["school"] for s in roster.staff.values()})
     return SectionMap(tuple(sections), homes)
