@@ -12,6 +12,7 @@ from plugins import signups as declared
 from plugins.errors import SchoolpleinError
 from plugins.roster import load_roster
 from postvak import export_threads, family_thread, process, quarantine_list
+from postvak.notices import period
 from postvak.thread import parent_reason
 
 from .conftest import FAM_A, FAM_B, FAM_K, FAM_S, FAM_V, MORNING, mailbox, text_of
@@ -246,3 +247,160 @@ def test_at_the_deadline_the_teacher_gets_the_list_once(signups, inbox):
     assert "1 van de 3 gesprekken" in talks and "/personeel/groep-3/" in talks
     assert "Zoë" not in talks  # the schedule itself is behind the login
     assert state(signups)[TRIP]["gesloten"] is True
+
+
+# --- leave requests -----------------------------------------------------------------------
+
+def leave_request(inbox, family, login, child, start, end, reason, **extra):
+    body = {"soort": "verlof", "kind": child, "van": f"{start}", "tot": f"{end}",
+            "reden": reason, **extra}
+    return inbox.put(family, login, body)
+
+
+def test_a_leave_request_is_decided_by_the_directie_and_every_parent_is_told(signups, inbox):
+    from postvak import leave
+
+    soon = MORNING.date() + timedelta(days=20)
+    # too late for a holiday (8 weeks), no employer's statement, too long, on a weekend
+    leave_request(inbox, FAM_A, "marieke.jansen@example.nl", "lotte-jansen", soon,
+                  soon + timedelta(days=2), "vakantie", werkgeversverklaring=True)
+    far = MORNING.date() + timedelta(weeks=10)  # a Tuesday
+    leave_request(inbox, FAM_A, "marieke.jansen@example.nl", "lotte-jansen", far,
+                  far + timedelta(days=3), "vakantie")
+    leave_request(inbox, FAM_A, "marieke.jansen@example.nl", "lotte-jansen", far,
+                  far + timedelta(days=20), "gewichtig", toelichting="Bruiloft in Marokko")
+    leave_request(inbox, FAM_A, "marieke.jansen@example.nl", "sem-kok", far, far, "gewichtig",
+                  toelichting="x")
+    good = leave_request(inbox, FAM_A, "marieke.jansen@example.nl", "lotte-jansen", far,
+                         far + timedelta(days=3), "vakantie", werkgeversverklaring=True,
+                         toelichting="Seizoenswerk in de bollenteelt")
+    leave_request(inbox, FAM_B, "peter.jansen@example.nl", "lotte-jansen",
+                  far + timedelta(days=14), far + timedelta(days=15), "vakantie",
+                  werkgeversverklaring=True)  # the second holiday this school year
+    summary = process(signups, now=NOW)
+    assert summary.applied == (good.id,) and len(summary.quarantined) == 5
+    export_threads(signups.private, load_roster(signups.roster))
+    reasons = shown_reasons(signups, FAM_A)
+    assert reasons[0].startswith("niet verwerkt: verlof: vakantieverlof vraagt u minstens 8 "
+                                 "weken van tevoren aan")
+    assert "werkgeversverklaring" in reasons[1] and "leerplichtambtenaar" in reasons[2]
+    assert reasons[3] == "niet verwerkt: verlof: dit kind hoort niet bij uw gezin"
+    assert shown_reasons(signups, FAM_B) == [
+        "niet verwerkt: verlof: vakantieverlof kan één keer per schooljaar; voor dit kind is het "
+        f"dit schooljaar al aangevraagd ({period(far, far + timedelta(days=3))})"]
+    directie = [m for m in mailbox(signups) if m["To"] == "directie@school.example.nl"]
+    assert len(directie) == 1 and "bollenteelt" not in text_of(directie[0])
+    assert "Lotte" in text_of(directie[0]) and "Werkgeversverklaring" in text_of(directie[0])
+    seen = {m["Message-ID"] for m in mailbox(signups)}
+
+    with pytest.raises(SchoolpleinError, match="wie besluit ontbreekt"):
+        leave.decide(signups, good.id, "toegekend", " ")
+    [open_] = leave.requests(signups)
+    assert open_.decision == "" and open_.employer
+    decided = leave.decide(signups, good.id[:8], "toegekend", "Ingrid Hoekstra",
+                           "Verklaring ontvangen op 12 november.", now=NOW + timedelta(hours=2))
+    assert decided.decision == "toegekend"
+    with pytest.raises(SchoolpleinError, match="al besloten"):
+        leave.decide(signups, good.id, "afgewezen", "Ingrid Hoekstra")
+    told = [m for m in mailbox(signups) if m["Message-ID"] not in seen]
+    assert {m["To"] for m in told} == {"marieke.jansen@example.nl", "peter.jansen@example.nl"}
+    assert all("toegekend" in m["Subject"] and "Verklaring ontvangen" not in text_of(m)
+               and "Marieke" not in text_of(m).replace("Beste Marieke", "") for m in told)
+    export_threads(signups.private, load_roster(signups.roster))
+    roster = load_roster(signups.roster)
+    for family in (FAM_A, FAM_B):  # both households see the decision, with the note
+        item = family_thread(signups.private, roster, family)[-1]
+        assert item.kind == "verlofbesluit" and item.status == "toegekend door Ingrid Hoekstra"
+        assert item.text == "Verklaring ontvangen op 12 november."
+    request = next(i for i in family_thread(signups.private, roster, FAM_A) if i.id == good.id)
+    assert request.status == "toegekend door de directie"
+    assert not any("bollenteelt" in i.text for i in family_thread(signups.private, roster, FAM_B))
+    audit = (signups.private / "postvak" / "verlof-audit.csv").read_text().splitlines()
+    assert len(audit) == 2 and "Ingrid Hoekstra" in audit[1] and good.id in audit[1]
+    assert (NOW + timedelta(hours=2)).isoformat() in audit[1]
+
+
+# --- first come, first served: a model ----------------------------------------------------
+
+SLOTS = ["lk-3-20261124-1530", "lk-3-20261124-1540", "lk-3-20261124-1600"]
+BOOKERS = [(FAM_V, "marieke.devries@example.nl", "zoe-devries"),
+           (FAM_K, "dennis.kok@example.nl", "sem-kok"),
+           (FAM_S, "anouk.bakker@example.nl", "sem-bakker"),
+           (FAM_B, "eva.deboer@example.nl", "mees-deboer"),
+           (FAM_A, "marieke.jansen@example.nl", "daan-jansen")]
+
+
+def model(actions):
+    """The rule in a few lines: in receipt order (ties: the smaller id), a free slot is
+    taken, a taken one refused, a cancel frees the child's slot."""
+    booked: dict[str, str] = {}  # child -> slot
+    for _at, _ident, child, slot in sorted(actions, key=lambda a: (a[0], a[1])):
+        if slot is None:
+            booked.pop(child, None)
+        elif slot not in booked.values():
+            booked[child] = slot
+    return booked
+
+
+def test_bookings_in_any_order_equal_the_first_come_first_served_model(tmp_path_factory):
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from .conftest import Inbox
+
+    action = st.tuples(st.integers(0, 40), st.integers(0, len(BOOKERS) - 1),
+                       st.sampled_from([*SLOTS, None]))
+
+    @settings(max_examples=40, deadline=None)
+    @given(st.lists(action, min_size=1, max_size=14), st.randoms(), st.booleans())
+    def check(actions, rnd, one_round):
+        base = tmp_path_factory.mktemp("fcfs")
+        content = base / "content"
+        post(content, TALKS3, "Gesprekken: 2026-11-24, 15:30-16:10, 10 min, pauze 15:50-16:00\n"
+                              f"Aanmelden_tot: {DEADLINE:%Y-%m-%d %H:%M}")
+        settings_ = replace(signups_settings(base), content=content)
+        inbox = Inbox(settings_)
+        sent = []
+        order = list(range(len(actions)))
+        rnd.shuffle(order)  # the collector hands them over in any order; rounds in between
+        for n, i in enumerate(order):
+            second, who, slot = actions[i]
+            family, login, child = BOOKERS[who]
+            at = MORNING + timedelta(seconds=second)
+            received = book(inbox, family, login, child, slot, at=at)
+            sent.append((at, received.id, child, slot))
+            if n % 4 == 3 and not one_round:
+                process(settings_, now=NOW)
+        process(settings_, now=NOW)
+        got = {b["kind"]: s for s, b in state(settings_).get(TALKS3, {"gesprekken": {}})[
+            "gesprekken"].items()}
+        # submissions processed in an earlier round than one received before them: the rule
+        # is receipt order within what the server had; replay exactly that
+        assert got == model(processed_order(settings_, sent))
+        if one_round:  # everything was there: the server's receipt time alone decides
+            assert got == model(sent)
+        assert len(set(got.values())) == len(got)  # no slot booked twice
+
+    check()
+
+
+def signups_settings(base):
+    from plugins.roster import Consent
+    from postvak import PostvakSettings
+
+    from .conftest import SITE, write_school
+
+    return PostvakSettings(private=base / "private", roster=write_school(base / "roster"),
+                           site_url=SITE, sender="Schoolplein <noreply@ouders.example.nl>",
+                           consent_default=Consent.SCHOOL)
+
+
+def processed_order(settings, sent):
+    """The actions in the order the journal decided them (by seq), each with its receipt."""
+    from postvak.store import journal, quarantine_list
+
+    by_id = {ident: (at, ident, child, slot) for at, ident, child, slot in sent}
+    decided = [by_id[r["id"]] for r in journal(settings.private) if r["id"] in by_id]
+    # refused as bad input (e.g. cancelling nothing, the same slot twice) changes nothing
+    assert len(decided) + len(quarantine_list(settings.private)) == len(sent)
+    return [(n, ident, child, slot) for n, (_at, ident, child, slot) in enumerate(decided)]
