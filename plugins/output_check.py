@@ -31,7 +31,7 @@ from .sections import ROOTS, Section, SectionMap
 PROTECTED_ROOTS = tuple(root.strip("/") for root in ROOTS.values())
 # every kind of image a browser or a camera makes: the photo inputs and then some
 IMAGE_SUFFIXES = PHOTO_SUFFIXES | {".avif", ".gif", ".tif", ".tiff", ".bmp", ".svg", ".jxl"}
-TEXT_SUFFIXES = {".html", ".atom", ".xml", ".txt", ".css", ".js", ".json"}
+TEXT_SUFFIXES = {".html", ".atom", ".xml", ".txt", ".css", ".js", ".json", ".csv", ".ics"}
 TOKEN_RE = re.compile(r"[a-z0-9]{16,40}")
 PHOTO_NAME_RE = re.compile(r"^[0-9a-f]{20}-\d+\.(?:jpg|webp)$")
 # Attributes that make the browser fetch something (an embed), and those that only link.
@@ -112,7 +112,7 @@ def _url_problems(rel: str, text: str, section: Section, sections: SectionMap,
         path = unquote(parts.path) or "/"
         target = posixpath.normpath(path) + ("/" if path.endswith("/") else "")
         other = sections.for_path(target)
-        root_link = other.kind in ("school", "group") and target in (
+        root_link = other.kind in ("school", "group", "staff") and target in (
             other.prefix, other.prefix.rstrip("/"))
         if other != section and other.protected and not root_link:
             yield (f"pagina van '{section.title}' verwijst naar inhoud van een andere sectie "

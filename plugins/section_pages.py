@@ -17,7 +17,7 @@ from pathlib import Path
 
 from pelican.generators import Generator
 
-from . import family_threads
+from . import family_threads, signup_pages
 from .public_pages import render_login_assets
 from .routing import POSTVAK
 
@@ -42,6 +42,8 @@ class SectionPagesGenerator(Generator):
         base = dict(self.context, sections=sections, public_pages=pages, groups=groups)
         family_ids = frozenset(s.key for s in sections if s.kind == "family")
         for section in sections.protected:
+            if section.kind == "staff":
+                continue  # the sign-up lists: plugins.signup_pages
             articles = by_section.get(section.prefix, [])
             # Everything a section's pages show besides the build's context goes in as keyword
             # arguments: the incremental writer reuses the pages when none of it changed.
@@ -91,4 +93,8 @@ class SectionPagesGenerator(Generator):
                 family_threads.conversation(items, articles, section.key, family_ids)),
             postvak_url=f"/{section.dir}/{POSTVAK}/",
             consent_text={str(k): v for k, v in family_threads.CONSENT_TEXT.items()},
+            signups=signup_pages.family_view(
+                roster, section.key, self.settings.get("SCHOOLPLEIN_SIGNUPS", {}),
+                signup_pages.read_state(self.settings["SCHOOLPLEIN_PRIVATE"]),
+                self.settings["SCHOOLPLEIN_NOW"]),
         )

@@ -33,6 +33,7 @@ file means nobody signed up yet.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from dataclasses import dataclass, field
@@ -50,7 +51,6 @@ KEYS = {"hulpouders": VOLUNTEERS, "gesprekken": CONFERENCES, "aanmelden_tot": "d
 MAX_PLACES = 200
 MAX_SLOTS = 400
 STATE_FILE = Path("postvak", "inschrijvingen.json")  # under the private folder
-KEY_RE = re.compile(r"^groep/[a-z0-9]+(?:-[a-z0-9]+)*/[a-z0-9][a-z0-9._-]{0,99}\Z")
 SLOT_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}-\d{8}-\d{4}\Z")
 HEADER_RE = re.compile(r"^ {0,3}(?P<key>[A-Za-z0-9_-]+):\s*(?P<value>.*)$")
 CONTINUED_RE = re.compile(r"^ {4,}(?P<value>.*)$")
@@ -92,9 +92,15 @@ class Activity:
     source: str = ""  # the Markdown file (for messages)
 
     @property
+    def ref(self) -> str:
+        """What a form sends and a family page shows: 'act-' and 12 hex digits of the key's
+        sha256. Never the post's address, which names content of the group section."""
+        return "act-" + hashlib.sha256(self.key.encode()).hexdigest()[:12]
+
+    @property
     def anchor(self) -> str:
         """The id of its form on Mijn gezin (the post's Aanmelden link goes there)."""
-        return "aanmelden-" + re.sub(r"[^a-z0-9-]", "-", self.key.rsplit("/", 1)[-1])
+        return "aanmelden-" + self.ref
 
     def slot(self, ident: str) -> Slot | None:
         return next((s for s in self.slots if s.id == ident), None)
@@ -142,6 +148,16 @@ def read_header(path: Path) -> Header:
 def short_moment(moment: datetime) -> str:
     local = moment.astimezone(SCHOOL_TZ)
     return f"{DAYS[local.weekday()]} {local.day} {MONTHS[local.month - 1][:3]} {local:%H.%M} uur"
+
+
+def label(activity: Activity, roster: Roster) -> str:
+    """How a family page names a sign-up: never the post's title, which belongs to the group
+    section (a teacher of the family's other child, who reads the family page, may not read
+    that group)."""
+    group = roster.groups[activity.group].name if activity.group in roster.groups else ""
+    what = "Hulpouders" if activity.kind == VOLUNTEERS else "Oudergesprekken"
+    local = activity.deadline.astimezone(SCHOOL_TZ)
+    return f"{what} {group} (inschrijven tot {local.day} {MONTHS[local.month - 1]})"
 
 
 def activity_key(relpath: PurePosixPath) -> str | None:

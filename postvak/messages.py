@@ -24,10 +24,10 @@ from the authenticated request and the path, never from the body. Three kinds:
 
 Sign-ups and leave (issue 20; the declarations are plugins/signups.py):
 
-    {"v": 1, "soort": "hulpouder", "activiteit": "groep/<slug>/<post>",
+    {"v": 1, "soort": "hulpouder", "activiteit": "act-<12 hex>",   (Activity.ref of the post)
      "actie": "aanmelden" | "afmelden"}
 
-    {"v": 1, "soort": "gesprek", "activiteit": "groep/<slug>/<post>", "kind": "<leerling-id>",
+    {"v": 1, "soort": "gesprek", "activiteit": "act-<12 hex>", "kind": "<leerling-id>",
      "actie": "boeken" | "afzeggen", "moment": "<slot id>"}      (moment: only with boeken)
 
     {"v": 1, "soort": "verlof", "kind": "<leerling-id>", "van": "2027-03-01",
@@ -227,7 +227,7 @@ def _date(data: dict, key: str) -> date | None:
 # Every reason here starts with "aanmelden: ", "gesprek: " or "verlof: " and is about the
 # parent's own input only: the family page shows it as it is (postvak/thread.py).
 
-KEY_RE = re.compile(r"^groep/[a-z0-9]+(?:-[a-z0-9]+)*/[a-z0-9][a-z0-9._-]{0,99}\Z")
+REF_RE = re.compile(r"^act-[0-9a-f]{12}\Z")  # plugins.signups.Activity.ref
 SLOT_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}-\d{8}-\d{4}\Z")
 LEAVE_REASONS = {"vakantie": "vakantie buiten de schoolvakanties",
                  "gewichtig": "gewichtige omstandigheden",
@@ -266,7 +266,7 @@ SIGNUP_TYPES = (Volunteer, Booking, LeaveRequest)
 
 def _activity(data: dict, kind: str) -> str:
     value = data["activiteit"]
-    if not isinstance(value, str) or not KEY_RE.match(value):
+    if not isinstance(value, str) or not REF_RE.match(value):
         raise Rejected(f"{kind}: dit is geen activiteit van de school ({str(value)[:60]!r})")
     return value
 

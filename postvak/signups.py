@@ -117,12 +117,11 @@ def activities(state) -> dict[str, Activity]:
     return state._signup_activities
 
 
-def _activity(state, family, key: str, kind: str, word: str) -> Activity:
+def _activity(state, family, ref: str, kind: str, word: str) -> Activity:
     groups = {state.roster.children[c].group for c in family.children}
-    group = key.split("/")[1]
-    if group not in groups:
+    found = next((a for a in activities(state).values() if a.ref == ref), None)
+    if found is not None and found.group not in groups:
         raise Rejected(f"{word}: dit bericht is niet voor de groep van een van uw kinderen")
-    found = activities(state).get(key)
     if found is None or found.kind != kind:
         what = "als hulpouder aanmelden" if kind == VOLUNTEERS else "een gesprek inplannen"
         raise Rejected(f"{word}: bij dit bericht kunt u geen {what}")
@@ -166,6 +165,7 @@ def _volunteer(envelope, state, person, family, wish: Volunteer, base: dict) -> 
         if place < activity.places and len(people) > activity.places:
             moved = state.roster.parents.get(people[activity.places]["ouder"])
     data = {"activiteit": activity.key, "titel": activity.title,
+            "label": declared.label(activity, state.roster),
             "actie": "aanmelden" if wish.join else "afmelden", "uitkomst": outcome,
             "plek": place + 1 - activity.places if outcome == "wachtlijst" else 0,
             "opgeschoven": moved.id if moved else ""}
@@ -184,7 +184,8 @@ def _booking(envelope, state, person, family, wish: Booking, base: dict) -> dict
     when = envelope.received_at
     _closed(activity, when, "gesprek")
     mine = book.booking_of(activity.key, child.id)
-    data = {"activiteit": activity.key, "titel": activity.title, "kind": child.id,
+    data = {"activiteit": activity.key, "titel": activity.title,
+            "label": declared.label(activity, roster), "kind": child.id,
             "moment": wish.slot or "", "vorig": mine or "", "vrij": []}
     if wish.slot is None:
         if mine is None:
@@ -258,8 +259,8 @@ def state_change(private: Path) -> tuple[Path, bytes] | None:
             for key in sorted(keys)}
     path = declared.state_file(private)
     encoded = declared.encode_state(data)
-    if path.exists() and path.read_bytes() == encoded:
-        return None
+    if (path.exists() and path.read_bytes() == encoded) or (not data and not path.exists()):
+        return None  # unchanged, or nothing to show yet (a missing file means nobody yet)
     return path, encoded
 
 
@@ -269,7 +270,7 @@ def thread_text(roster: Roster, record: dict) -> tuple[str, str, str]:
     """(summary, text, status) of a hulpouder or gesprek record in the sender's own thread."""
     data = record["data"]
     if record["kind"] == "hulpouder":
-        summary = f"Hulpouder: {data['titel']}"
+        summary = f"Hulpouder: {data['label']}"  # never the post's title (another section)
         status = {"aangemeld": "aangemeld",
                   "wachtlijst": f"op de wachtlijst (plek {data['plek']})",
                   "afgemeld": "afgemeld"}[data["uitkomst"]]
@@ -277,7 +278,7 @@ def thread_text(roster: Roster, record: dict) -> tuple[str, str, str]:
     child = roster.children.get(data["kind"])
     name = child.first_name if child else "uw kind"
     moment = notices.slot_id_text(data["moment"] or data["vorig"])
-    summary = f"Oudergesprek {name}: {moment} ({data['titel']})"
+    summary = f"Oudergesprek {name}: {moment}"
     status = {"geboekt": "geboekt", "verzet": "verzet naar dit moment",
               "afgezegd": "afgezegd"}.get(data["uitkomst"])
     if status is None:

@@ -160,12 +160,12 @@ def export_threads(private: Path, roster: Roster, problems: list[str] | None = N
                 changed[path] = data
         stale = [p for p in folder.glob("*.json") if p.stem not in found]
         signup_state = signups.state_change(private)  # what the sign-up forms and lists show
-        if signup_state is not None:
-            changed[signup_state[0]] = signup_state[1]
-        if changed or stale:
+        if changed or stale or signup_state:
             store.mark_to_publish(private, f"gezinnen-{uuid.uuid4()}")
         for path, data in changed.items():
-            store.write_file(path, data)
+            store.write_file(path, data, sync_dir=False)
+        if signup_state:
+            store.write_file(*signup_state)
         for path in stale:
             path.unlink()
         store.fsync_dir(folder)

@@ -4,7 +4,8 @@
     accounts    accounts
     publishing  publish --target nginx|cloudfront (publish.targets)
     keys        keys, provision, rotate-keys, cloudfront-letters (the CloudFront target)
-    inbox       postvak (what parents send: absences, messages, photo consent), beeldgebruik
+    inbox       postvak (what parents send: absences, messages, photo consent, sign-ups),
+                beeldgebruik, verlof (the directie decides a leave request)
 
 Every task is registered here and nowhere else; names stay flat (`invoke build`).
 """
@@ -16,5 +17,5 @@ from . import accounts, inbox, keys, publishing, website
 ns = Collection()
 for task in (website.build_site, website.check, website.serve, website.demo, accounts.accounts,
              publishing.publish, keys.keys, keys.provision, keys.rotate_keys,
-             keys.cloudfront_letters, inbox.postvak, inbox.beeldgebruik):
+             keys.cloudfront_letters, inbox.postvak, inbox.beeldgebruik, inbox.verlof):
     ns.add_task(task)

@@ -155,4 +155,7 @@ def demo(c, port=None, postvak=5):
         f"{cfg.private / 'mail'} (één .eml per mail).\n"
         "Een gewijzigd beeldgebruik komt in roster/leerlingen.csv (terugzetten: "
         "git checkout roster/).")
+    from .inbox import seed_demo_leave
+
+    seed_demo_leave(cfg)  # a leave request for the directie to decide (invoke verlof)
     serve_site(cfg, port, banner, postvak_every=float(postvak))

@@ -46,13 +46,18 @@ def signups(school, tmp_path):
     return replace(school, content=content)
 
 
+def ref(key: str) -> str:
+    """What the family page's form sends for the post at `key`."""
+    return declared.Activity(key, "", "", "", MORNING).ref
+
+
 def volunteer(inbox, family, login, action="aanmelden", key=TRIP, **kw):
-    return inbox.put(family, login, {"soort": "hulpouder", "activiteit": key, "actie": action},
-                     **kw)
+    return inbox.put(family, login, {"soort": "hulpouder", "activiteit": ref(key),
+                                     "actie": action}, **kw)
 
 
 def book(inbox, family, login, child, slot, key=TALKS3, **kw):
-    body = {"soort": "gesprek", "activiteit": key, "kind": child,
+    body = {"soort": "gesprek", "activiteit": ref(key), "kind": child,
             "actie": "boeken" if slot else "afzeggen"}
     if slot:
         body["moment"] = slot

@@ -61,8 +61,8 @@ def test_no_page_names_content_of_another_section(demo_build, sections):
         own = sections.for_path(rel)
         text = path.read_text(encoding="utf-8")
         for section, (titles, urls) in content.items():
-            if section == own:
-                continue
+            if section == own or (own.kind == "staff" and own.readers <= section.readers):
+                continue  # the staff lists name their group's posts: every reader reads both
             for title in titles:
                 assert title not in text, (rel, section.prefix, title)
             for url in urls:

@@ -70,13 +70,15 @@ def test_readers_follow_the_school_rules(school):
                 kids = roster.parents[pid].children
                 may = {"school": True,
                        "group": any(roster.children[k].group == section.key for k in kids),
-                       "family": roster.parents[pid].family == section.key}[section.kind]
+                       "family": roster.parents[pid].family == section.key,
+                       "staff": False}[section.kind]  # the sign-up lists: never a parent
             elif pid in teaches:
                 fam_groups = ({roster.children[k].group
                                for k in roster.families[section.key].children}
                               if section.kind == "family" else set())
                 may = {"school": True, "group": section.key in teaches[pid],
-                       "family": bool(fam_groups & teaches[pid])}[section.kind]
+                       "family": bool(fam_groups & teaches[pid]),
+                       "staff": section.key in teaches[pid]}[section.kind]
             else:
                 may = True  # directie
             assert (pid in section.readers) == may, (pid, section.prefix)
