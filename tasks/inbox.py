@@ -148,11 +148,17 @@ def verlof(c, aanvraag="", besluit="", door="", toelichting="", target="nginx"):
     """Verlofaanvragen tonen en beslissen; alle ouders van het kind krijgen bericht / List and
     decide leave requests (every linked parent is told; the decision shows on Mijn gezin)."""
     import postvak
+    from plugins.roster import load_roster
     from postvak import leave
     from postvak.notices import period
 
     cfg = settings()
     pv = postvak.PostvakSettings.from_settings(cfg)
+    kids = load_roster(cfg.roster).children
+
+    def name(child: str) -> str:  # the directie reads the pupil's full name, as in the register
+        return kids[child].full_name if child in kids else child
+
     if not aanvraag or not besluit:
         found = leave.requests(pv)
         if not found:
@@ -160,7 +166,7 @@ def verlof(c, aanvraag="", besluit="", door="", toelichting="", target="nginx"):
         for r in found:
             state = r.decision or "OPEN"
             extra = ", werkgeversverklaring wordt ingeleverd" if r.employer else ""
-            print(f"{r.id[:8]}  {state:10s} {r.child}: {period(r.start, r.end)}, "
+            print(f"{r.id[:8]}  {state:10s} {name(r.child)}: {period(r.start, r.end)}, "
                   f"{leave.LEAVE_REASONS[r.reason]}{extra} (ontvangen "
                   f"{r.received_at.astimezone(SCHOOL_TZ):%d-%m-%Y %H:%M})"
                   + (f"\n          toelichting: {r.note}" if r.note else ""))
@@ -169,7 +175,7 @@ def verlof(c, aanvraag="", besluit="", door="", toelichting="", target="nginx"):
                                            "geef toegekend of afgewezen na het kenmerk"))
         return
     decided = leave.decide(pv, aanvraag, besluit, door, toelichting)
-    print(f"Verlof voor {decided.child} ({period(decided.start, decided.end)}): {besluit} "
+    print(f"Verlof voor {name(decided.child)} ({period(decided.start, decided.end)}): {besluit} "
           "(in het logboek; alle ouders van het kind krijgen bericht).")
     build_and_publish(cfg, targets.target(target))
     print("Gepubliceerd: het besluit staat op de gezinspagina.")

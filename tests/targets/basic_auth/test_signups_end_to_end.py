@@ -245,3 +245,53 @@ def test_thirty_families_booking_twenty_slots_at_once_through_nginx(tmp_path, ma
         assert (f"race-{i:02d}" in winners) != any(parent.email in t for t in losers)
     for mail in busy:
         assert "kies een ander moment" in mail.get_body(("plain",)).get_content()
+
+
+def test_a_leave_request_from_a_phone_is_decided_with_invoke_verlof_and_both_parents_told(
+        school, browser, mailbox):
+    tmp, env, letters, base = school
+    roster = load_roster(tmp / "roster")
+    parent, other = roster.parents["ouder-001"], roster.parents["ouder-002"]  # one household
+    context = phone(browser, login=(parent.email, passphrase(letters, parent.email)))
+    page = context.new_page()
+    errors = capture_errors(page)
+    page.goto(f"{base}/gezin/{parent.family}/")
+    form = page.locator("#verlof form")
+    start = datetime.now(UTC).date() + timedelta(weeks=10)
+    start += timedelta(days=(7 - start.weekday()) % 7)  # a Monday, well over 8 weeks ahead
+    form.locator("input[name='kind'][value='zoe-devries']").check()
+    form.locator("input[name='van']").fill(start.isoformat())
+    form.locator("input[name='tot']").fill((start + timedelta(days=4)).isoformat())
+    form.locator("input[name='reden'][value='vakantie']").check()
+    form.get_by_role("button", name="Verlof aanvragen").tap()
+    expect(form.locator(".error")).to_contain_text("werkgeversverklaring")  # said before sending
+    form.locator("input[name='werkgeversverklaring']").check()
+    form.locator("textarea").fill("Mijn werkgever geeft in de zomer geen vrij.")
+    form.get_by_role("button", name="Verlof aanvragen").tap()
+    expect(form.locator(".receipt")).to_contain_text("Ontvangen door de school")
+    processed = run_invoke("postvak", "--target", "nginx", env=env)
+    assert processed.returncode == 0 and "1 verwerkt" in processed.stdout, processed.stdout
+
+    listed = run_invoke("verlof", env=env)
+    assert listed.returncode == 0, listed.stderr
+    match = re.search(r"^(\w{8})\s+OPEN\s+Zoë", listed.stdout, re.M)
+    assert match, listed.stdout
+    nobody = run_invoke("verlof", "--aanvraag", match.group(1), "--besluit", "toegekend",
+                        env=env)
+    assert nobody.returncode == 1 and "wie besluit ontbreekt" in nobody.stderr
+    before = len(mailbox.messages)
+    decided = run_invoke("verlof", "--aanvraag", match.group(1), "--besluit", "toegekend",
+                         "--door", "Ingrid Hoekstra", "--toelichting", "Verklaring ontvangen.",
+                         "--target", "nginx", env=env)
+    assert decided.returncode == 0, decided.stdout + decided.stderr
+    assert "Gepubliceerd" in decided.stdout
+    told = mailbox.parsed()[before:]
+    assert {m["To"] for m in told} >= {parent.email, other.email}, [m["To"] for m in told]
+    assert all("Verklaring ontvangen" not in m.get_body(("plain",)).get_content() for m in told)
+    page.reload()
+    expect(page.locator("[data-thread]")).to_contain_text("toegekend door Ingrid Hoekstra")
+    expect(page.locator("[data-thread]")).to_contain_text("Verklaring ontvangen.")
+    audit = (tmp / "private" / "postvak" / "verlof-audit.csv").read_text(encoding="utf-8")
+    assert "Ingrid Hoekstra" in audit and "toegekend" in audit
+    assert errors == []
+    context.close()
