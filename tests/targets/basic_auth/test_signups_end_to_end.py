@@ -144,6 +144,18 @@ def test_a_parent_on_a_phone_signs_up_and_books_a_slot_and_only_the_teacher_sees
     expect(post.locator("[data-places]")).to_have_text("Nog 2 van de 3 plaatsen vrij.")
     expect(post.locator("section.signup")).not_to_contain_text(parent.name)
     assert parent.name not in post.content()
+    # the post's button leads to the form on Mijn gezin
+    post.get_by_role("link", name="Aanmelden").tap()
+    expect(post).to_have_url(re.compile(rf"/gezin/{parent.family}/#aanmelden-act-[0-9a-f]{{12}}$"))
+    # twice: refused, with the reason on the page
+    trip = post.locator("#inschrijvingen .signup", has_text="Hulpouders Groep 3").locator("form")
+    trip.get_by_role("button", name="Versturen").tap()
+    expect(trip.locator(".receipt")).to_contain_text("Ontvangen door de school")
+    again = run_invoke("postvak", "--target", "nginx", env=env)
+    assert again.returncode == 0, again.stdout + again.stderr
+    post.reload()
+    expect(post.locator("[data-thread]")).to_contain_text(
+        "niet verwerkt: aanmelden: u staat al op de lijst (aangemeld)")
     # a parent never opens the staff list; the group's teacher does, with name and schedule
     staff_page = post.goto(f"{base}/personeel/groep-3/")
     assert staff_page.status == 403
