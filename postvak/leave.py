@@ -3,7 +3,7 @@
 A parent asks on Mijn gezin (messages.LeaveRequest: the rules that need only the
 dates, such as eight weeks ahead for a holiday). Here: the rules that need the
 history (vakantieverlof once per school year per child), the record, and the
-decision the directie takes with `invoke verlof <aanvraag> toegekend|afgewezen
+decision the directie takes with `invoke verlof --aanvraag <id> --besluit toegekend|afgewezen
 --door "<naam>"`: one journal record like a consent decision, every parent linked
 to the child is told by mail, the decision shows on the family pages of the
 child's households, and `private/postvak/verlof-audit.csv` keeps who decided what
@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -23,8 +22,8 @@ from pathlib import Path
 from plugins.errors import Problem, SchoolpleinError
 from plugins.roster import Roster, load_roster
 
+from . import csvedit, store
 from . import signup_notices as notices
-from . import store
 from .mail import deliver
 from .messages import LEAVE_REASONS, LeaveRequest, Rejected
 from .notices import period
@@ -149,19 +148,7 @@ def append_audit(private: Path, row: dict) -> None:
     if any(r.get("besluit_id") == row["besluit_id"]
            for r in csv.DictReader(io.StringIO(data.decode("utf-8"), newline=""))):
         return
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, AUDIT_FIELDS, lineterminator="\n")
-    if not data:
-        writer.writeheader()
-    elif not data.endswith(b"\n"):
-        buffer.write("\n")
-    writer.writerow({k: row[k] for k in AUDIT_FIELDS})
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-    try:
-        os.write(fd, buffer.getvalue().encode("utf-8"))
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    csvedit.append_row(path, data, AUDIT_FIELDS, row)
 
 
 def thread_text(roster: Roster, record: dict, book: Ledger) -> tuple[str, str, str]:

@@ -143,8 +143,8 @@ def leave_request_notices(roster: Roster, settings: PostvakSettings, family_id: 
             f"Wanneer: {_leave_when(data)}\nReden: {reason}\n"
             + ("Werkgeversverklaring: wordt ingeleverd\n" if data["werkgeversverklaring"] else "")
             + f"\nDe toelichting leest u op de gezinspagina (na inloggen): "
-            f"{family_link(settings, family_id)}\nBeslissen: invoke verlof <kenmerk> toegekend|"
-            "afgewezen --door \"<naam>\" (invoke verlof toont de aanvragen).")
+            f"{family_link(settings, family_id)}\nBeslissen: invoke verlof --aanvraag <kenmerk> "
+            "--besluit toegekend|afgewezen --door \"<naam>\" (invoke verlof toont de aanvragen).")
     items = [Notice(f"directie:{email}", "directie", name, email,
                     f"Verlofaanvraag {short_name(roster, child)} ({group})",
                     _finish(body, settings)) for name, email in _directie(roster, settings)]

@@ -172,7 +172,7 @@ def verlof(c, aanvraag="", besluit="", door="", toelichting="", target="nginx"):
                   + (f"\n          toelichting: {r.note}" if r.note else ""))
         if aanvraag and not besluit:
             raise SchoolpleinError(Problem("invoke verlof", None, "besluit ontbreekt",
-                                           "geef toegekend of afgewezen na het kenmerk"))
+                                           "geef --besluit toegekend of --besluit afgewezen"))
         return
     decided = leave.decide(pv, aanvraag, besluit, door, toelichting)
     print(f"Verlof voor {name(decided.child)} ({period(decided.start, decided.end)}): {besluit} "
