@@ -314,3 +314,18 @@ def test_a_leave_request_from_a_phone_is_decided_with_invoke_verlof_and_both_par
     assert "Ingrid Hoekstra" in audit and "toegekend" in audit
     assert errors == []
     context.close()
+
+
+def test_a_page_left_open_past_the_deadline_closes_its_forms(school, browser):
+    tmp, env, letters, base = school
+    roster = load_roster(tmp / "roster")
+    parent = roster.parents["ouder-001"]
+    context = phone(browser, login=(parent.email, passphrase(letters, parent.email)))
+    page = context.new_page()
+    page.clock.install(time=datetime.now(UTC) + timedelta(days=22))  # the phone's clock
+    page.goto(f"{base}/gezin/{parent.family}/")
+    trip = page.locator("#inschrijvingen .signup", has_text="Hulpouders Groep 3")
+    expect(trip.locator("form")).to_be_hidden()
+    expect(trip.locator(".closed")).to_have_text("De inschrijving is gesloten.")
+    expect(page.locator("#verlof form")).to_be_visible()  # leave has no deadline
+    context.close()
