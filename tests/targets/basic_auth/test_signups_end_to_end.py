@@ -24,6 +24,7 @@ from playwright.sync_api import expect
 
 from plugins import signups as declared
 from plugins.roster import load_roster
+from publish.headers import CACHE_PROTECTED_PAGE
 from publish.targets.basic_auth import Deploy, local_server
 from tests.chromium import capture_errors, phone
 from tests.helpers import demo_school, passphrase, run_invoke
@@ -170,6 +171,7 @@ def test_a_parent_on_a_phone_signs_up_and_books_a_slot_and_only_the_teacher_sees
     assert status == 200 and parent.name in body.decode()
     status, body, headers = client.get("/personeel/groep-3/2026-12-01-oudergesprekken.csv", t_login)
     assert status == 200 and headers["Content-Type"].startswith("text/csv")
+    assert headers["Cache-Control"] == CACHE_PROTECTED_PAGE  # never kept by a shared cache
     rows = list(csv.reader(body.decode("utf-8-sig").splitlines()))
     assert [r for r in rows if "Zoë de Vries" in r] and sum(r[2] == "(vrij)" for r in rows) == \
         len(rows) - 2
