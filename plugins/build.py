@@ -15,6 +15,7 @@ state (plugins.state).
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from pathlib import Path
 
 from pelican import signals
@@ -27,6 +28,8 @@ from . import (
     roster_changes,
     routing,
     section_pages,
+    signup_pages,
+    signups,
     sources,
 )
 from .calendar_feeds import read_addresses
@@ -55,6 +58,9 @@ def _load(pelican, state: BuildState) -> None:
     settings["PHOTO_CONSENT_DEFAULT"] = Consent(settings.get(
         "PHOTO_CONSENT_DEFAULT", default("SCHOOLPLEIN_PHOTO_CONSENT_DEFAULT")))
     _compare_roster(settings, roster)
+    # sign-ups the posts declare (a wrong declaration stops the build with file, line and fix)
+    settings["SCHOOLPLEIN_SIGNUPS"] = signups.load(Path(settings["PATH"]), roster)
+    settings["SCHOOLPLEIN_NOW"] = settings.get("SCHOOLPLEIN_NOW") or datetime.now(UTC)
     state.watch_errors()
     if settings.get("SCHOOLPLEIN_PREVIOUS_OUTPUT"):
         state.incremental = incremental.Incremental(settings)
@@ -95,8 +101,13 @@ def _raise_problems(generator, state: BuildState) -> None:
 
 
 @on_build
+def _signups(generator, state: BuildState) -> None:
+    signup_pages.attach(generator.articles, generator.settings)
+
+
+@on_build
 def _generators(pelican, state: BuildState):
-    return section_pages.SectionPagesGenerator
+    return section_pages.SectionPagesGenerator, signup_pages.SignupPagesGenerator
 
 
 @on_build
@@ -130,6 +141,7 @@ def register() -> None:
     signals.initialized.connect(_load)
     signals.content_object_init.connect(_route)
     signals.article_generator_finalized.connect(_raise_problems)
+    signals.article_generator_finalized.connect(_signups)
     signals.page_generator_finalized.connect(_raise_problems)
     signals.get_generators.connect(_generators)
     signals.get_writer.connect(_writer)

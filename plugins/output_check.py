@@ -37,7 +37,7 @@ TEAM_DATA_RE = re.compile(rf'<script type="application/json" id="{DATA_ID}">(.*?
 PROTECTED_ROOTS = tuple(root.strip("/") for root in (*ROOTS.values(), FEED_ROOT))
 # every kind of image a browser or a camera makes: the photo inputs and then some
 IMAGE_SUFFIXES = PHOTO_SUFFIXES | {".avif", ".gif", ".tif", ".tiff", ".bmp", ".svg", ".jxl"}
-TEXT_SUFFIXES = {".html", ".atom", ".xml", ".txt", ".css", ".js", ".json", ".ics"}
+TEXT_SUFFIXES = {".html", ".atom", ".xml", ".txt", ".css", ".js", ".json", ".csv", ".ics"}
 LINKED_SUFFIXES = (".html", ".atom", ".ics")  # files whose links are checked
 TOKEN_RE = re.compile(r"[a-z0-9]{16,40}")
 PHOTO_NAME_RE = re.compile(r"^[0-9a-f]{20}-\d+\.(?:jpg|webp)$")
@@ -140,7 +140,7 @@ def _url_problems(rel: str, text: str, section: Section, sections: SectionMap,
         path = unquote(parts.path) or "/"
         target = posixpath.normpath(path) + ("/" if path.endswith("/") else "")
         other = sections.for_path(target)
-        root_link = other.kind in ("school", "group") and target in (
+        root_link = other.kind in ("school", "group", "staff") and target in (
             other.prefix, other.prefix.rstrip("/"))
         # a staff member's team page shows their own posts: every reader may read those
         readable = section.kind == "team" and section.readers <= other.readers

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from pelican.generators import Generator
 
-from . import agenda_output, family_threads, team_pages
+from . import agenda_output, family_threads, signup_pages, team_pages
 from .agenda import DAYS
 from .notice_prefs import preference, read_prefs
 from .public_pages import render_login_assets
@@ -49,8 +49,8 @@ class SectionPagesGenerator(Generator):
         self._team(writer, base, sections, roster)
         titles = {s.name: s.title for s in sections}
         for section in sections.protected:
-            if section.kind == "team":
-                continue
+            if section.kind in ("team", "staff"):
+                continue  # their own pages: plugins.team_pages, plugins.signup_pages
             articles = by_section.get(section.prefix, [])
             # Everything a section's pages show besides the build's context goes in as keyword
             # arguments: the incremental writer reuses the pages when none of it changed.
@@ -122,4 +122,8 @@ class SectionPagesGenerator(Generator):
             agenda_sources=[f"/{s.dir}/{agenda_output.JSON_NAME}" for s in (
                 sections.get("school", "school"), *(sections.get("group", g) for g in groups),
                 section)],
+            signups=signup_pages.family_view(
+                roster, section.key, self.settings.get("SCHOOLPLEIN_SIGNUPS", {}),
+                signup_pages.read_state(self.settings["SCHOOLPLEIN_PRIVATE"]),
+                self.settings["SCHOOLPLEIN_NOW"]),
         )

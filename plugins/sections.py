@@ -19,9 +19,12 @@ from .roster import Role, Roster
 if TYPE_CHECKING:
     from .calendar_feeds import FeedAddress
 
-KINDS = ("public", "school", "group", "family", "team", "feed")
+KINDS = ("public", "school", "group", "family", "team", "staff", "feed")
 # URL roots of the protected kinds. Servers and checks derive their rules from these.
-ROOTS = {"school": "/school/", "group": "/groep/", "family": "/gezin/", "team": "/team/"}
+# "staff": /personeel/<group>/, the group's sign-up lists for its teachers and the directie
+# only (plugins/signup_pages.py).
+ROOTS = {"school": "/school/", "group": "/groep/", "family": "/gezin/", "team": "/team/",
+         "staff": "/personeel/"}
 SCHOOL_WRITER = "school"  # in personeel.csv's groepen: this teacher may also post school news
 # A family's calendar feed: no login (a phone's calendar app cannot send one), an unguessable
 # address instead (plugins.calendar_feeds); the servers serve exactly the known ones.
@@ -170,6 +173,17 @@ def _team_sections(roster: Roster) -> list[Section]:
     return sections
 
 
+def _staff_sections(roster: Roster) -> list[Section]:
+    """/personeel/<group>/: who signed up and who booked which conference slot in that group.
+    Never a parent: the group's teachers and the directie only. Its own root, not a folder
+    under /groep/<slug>/: a parent's group cookie (CloudFront) covers everything below it."""
+    mt = roster.management()
+    return [Section("staff", slug, f"{ROOTS['staff']}{slug}/", f"Personeel · {group.name}",
+                    roster.teachers_of(slug) | mt,
+                    frozenset(c.id for c in roster.children_in(slug)))
+            for slug, group in sorted(roster.groups.items())]
+
+
 def build_section_map(roster: Roster, school_name: str,
                       feeds: Mapping[str, FeedAddress] | None = None) -> SectionMap:
     """Derive every section and its readers from the roster (and the families' feed addresses).
@@ -197,6 +211,7 @@ def build_section_map(roster: Roster, school_name: str,
                                 frozenset(family.parents) | teachers | mt,
                                 frozenset(family.children)))
     sections += _team_sections(roster)
+    sections += _staff_sections(roster)
     homes = {p.id: f"{ROOTS['family']}{p.family}/" for p in roster.parents.values()}
     homes.update({s.id: f"{ROOTS['team']}{s.id}/" for s in roster.staff.values()})
     return with_feeds(SectionMap(tuple(sections), homes), roster, feeds)

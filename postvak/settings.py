@@ -42,6 +42,7 @@ class PostvakSettings:
     digest_at: time = time.fromisoformat(default("SCHOOLPLEIN_DIGEST_TIME"))  # summaries (news.py)
     school_name: str = default("SCHOOLPLEIN_SCHOOL_NAME")
     school_phone: str = default("SCHOOLPLEIN_SCHOOL_PHONE")  # in mails: "bel dan de school"
+    content: Path | None = None  # content/: the sign-ups posts declare (None: no sign-ups)
 
     @property
     def mailbox(self) -> Path:
@@ -64,7 +65,7 @@ class PostvakSettings:
                    admin_email=s.admin_email, directie_email=s.directie_email,
                    consent_default=s.consent_default, daylist_at=s.daylist_time,
                    digest_at=s.digest_time,
-                   school_name=s.school_name, school_phone=s.school_phone)
+                   school_name=s.school_name, school_phone=s.school_phone, content=s.content)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, root: Path = ROOT) -> PostvakSettings:

@@ -4,7 +4,8 @@
     accounts    accounts
     publishing  publish --target nginx|cloudfront (publish.targets)
     keys        keys, provision, rotate-keys, cloudfront-letters (the CloudFront target)
-    inbox       postvak (what parents send: absences, messages, photo consent), beeldgebruik
+    inbox       postvak (what parents send: absences, messages, photo consent, sign-ups),
+                beeldgebruik, verlof (the directie decides a leave request)
     notices     meldingen (summaries of what is new), rapport (the staff report)
 
 Every task is registered here and nowhere else; names stay flat (`invoke build`).
@@ -17,6 +18,6 @@ from . import accounts, inbox, keys, notices, publishing, website
 ns = Collection()
 for task in (website.build_site, website.check, website.serve, website.demo, accounts.accounts,
              publishing.publish, keys.keys, keys.provision, keys.rotate_keys,
-             keys.cloudfront_letters, inbox.postvak, inbox.beeldgebruik, notices.meldingen,
-             notices.rapport):
+             keys.cloudfront_letters, inbox.postvak, inbox.beeldgebruik, inbox.verlof,
+             notices.meldingen, notices.rapport):
     ns.add_task(task)

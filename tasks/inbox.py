@@ -149,3 +149,74 @@ def _write_units(cfg: Settings, folder: Path, target: str) -> None:
         print(f"geschreven: {folder / name}")
     print("Installeer ze in /etc/systemd/system/ en zet de timers aan: "
           "systemctl enable --now schoolplein-postvak.timer schoolplein-daglijst.timer")
+
+
+@admin_task(help={
+    "aanvraag": "kenmerk van de aanvraag (de eerste tekens zijn genoeg); leeg = toon alle "
+                "aanvragen / the request's id (a prefix will do); empty: list them",
+    "besluit": "toegekend of afgewezen / granted or refused",
+    "door": "wie namens de directie besluit (komt in het logboek) / who decides, for the audit",
+    "toelichting": "uitleg voor de ouders op hun gezinspagina / a note for the parents",
+    "target": "waar de site staat: " + " of ".join(targets.names())})
+def verlof(c, aanvraag="", besluit="", door="", toelichting="", target="nginx"):
+    """Verlofaanvragen tonen en beslissen; alle ouders van het kind krijgen bericht / List and
+    decide leave requests (every linked parent is told; the decision shows on Mijn gezin)."""
+    import postvak
+    from plugins.roster import load_roster
+    from postvak import leave
+    from postvak.notices import period
+
+    cfg = settings()
+    pv = postvak.PostvakSettings.from_settings(cfg)
+    kids = load_roster(cfg.roster).children
+
+    def name(child: str) -> str:  # the directie reads the pupil's full name, as in the register
+        return kids[child].full_name if child in kids else child
+
+    if not aanvraag or not besluit:
+        found = leave.requests(pv)
+        if not found:
+            print("Geen verlofaanvragen.")
+        for r in found:
+            state = r.decision or "OPEN"
+            extra = ", werkgeversverklaring wordt ingeleverd" if r.employer else ""
+            print(f"{r.id[:8]}  {state:10s} {name(r.child)}: {period(r.start, r.end)}, "
+                  f"{leave.LEAVE_REASONS[r.reason]}{extra} (ontvangen "
+                  f"{r.received_at.astimezone(SCHOOL_TZ):%d-%m-%Y %H:%M})"
+                  + (f"\n          toelichting: {r.note}" if r.note else ""))
+        if aanvraag and not besluit:
+            raise SchoolpleinError(Problem("invoke verlof", None, "besluit ontbreekt",
+                                           "geef --besluit toegekend of --besluit afgewezen"))
+        return
+    decided = leave.decide(pv, aanvraag, besluit, door, toelichting)
+    print(f"Verlof voor {name(decided.child)} ({period(decided.start, decided.end)}): {besluit} "
+          "(in het logboek; alle ouders van het kind krijgen bericht).")
+    build_and_publish(cfg, targets.target(target))
+    print("Gepubliceerd: het besluit staat op de gezinspagina.")
+
+
+DEMO_LEAVE_ID = "7e1f0c2a-5b3d-4c8e-9a10-2f6d8b4c0e91"  # the demo's one leave request
+
+
+def seed_demo_leave(cfg: Settings, parent_id: str = "ouder-001") -> None:
+    """The demo has a leave request waiting for the directie (sent once, as the demo parent)."""
+    import json
+    from datetime import timedelta
+
+    import postvak
+    from plugins.roster import load_roster
+    from postvak import store
+
+    roster = load_roster(cfg.roster)
+    parent = roster.parents.get(parent_id)
+    if parent is None or store.known_envelope(cfg.private, DEMO_LEAVE_ID) is not None:
+        return
+    now = datetime.now(UTC)
+    start = (now + timedelta(weeks=10)).astimezone(SCHOOL_TZ).date()
+    start += timedelta(days=(7 - start.weekday()) % 7)  # a Monday
+    body = {"v": 1, "soort": "verlof", "kind": parent.children[-1], "van": start.isoformat(),
+            "tot": (start + timedelta(days=4)).isoformat(), "reden": "vakantie",
+            "werkgeversverklaring": True,
+            "toelichting": "Mijn werkgever (bollenteelt) geeft in de zomer geen vrij."}
+    postvak.intake(postvak.Received(DEMO_LEAVE_ID, parent.family, parent.email, now,
+                                    json.dumps(body).encode(), "demo"), cfg.private)

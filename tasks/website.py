@@ -177,4 +177,7 @@ def demo(c, port=None, postvak=5):
         "Leerkracht: open /mijn/ en tik op 'Nieuw bericht' (ook op de telefoon); de rondes "
         "plaatsen het in content/ zonder git-commit (weghalen: git clean content/).")
     # the demo's content/ is the project's own: teachers' demo posts are written, not committed
+    from .inbox import seed_demo_leave
+
+    seed_demo_leave(cfg)  # a leave request for the directie to decide (invoke verlof)
     serve_site(cfg, port, banner, postvak_every=float(postvak), demo_git=False)

@@ -72,14 +72,16 @@ def test_readers_follow_the_school_rules(school):
                 may = {"school": True,
                        "group": any(roster.children[k].group == section.key for k in kids),
                        "family": roster.parents[pid].family == section.key,
-                       "team": False}[section.kind]  # parents never read staff pages
+                       "team": False,
+                       "staff": False}[section.kind]  # parents never read staff pages
             elif pid in teaches:
                 fam_groups = ({roster.children[k].group
                                for k in roster.families[section.key].children}
                               if section.kind == "family" else set())
                 may = {"school": True, "group": section.key in teaches[pid],
                        "family": bool(fam_groups & teaches[pid]),
-                       "team": section.key in ("team", pid)}[section.kind]
+                       "team": section.key in ("team", pid),
+                       "staff": section.key in teaches[pid]}[section.kind]
             else:
                 may = True  # directie
             assert (pid in section.readers) == may, (pid, section.prefix)

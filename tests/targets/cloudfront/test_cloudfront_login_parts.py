@@ -65,7 +65,8 @@ def test_a_teacher_of_a_large_group_gets_complete_qr_sized_parts(big_school, set
     link = login_link(roster.person("lk-01"), section_map, settings,
                       load_private_key(settings.private_key_file))
     prefixes = cookie_prefixes("lk-01", section_map, link.home)
-    assert len(prefixes) == 3 + CHILDREN  # the own team page, school, the group, every family
+    # the own team page, school, the group, its sign-up list (/personeel/), every family
+    assert len(prefixes) == 4 + CHILDREN and "/personeel/groep-8/" in prefixes
     assert len(link.url.encode()) > 3 * QR_PART_MAX_BYTES  # far too long for one code
     parts = link.parts
     assert 1 < len(parts) <= 5, [len(p.url) for p in parts]
