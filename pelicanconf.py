@@ -101,5 +101,6 @@ PHOTO_CONSENT_DEFAULT = _S.consent_default
 PHOTO_STRICT = _S.strict
 PHOTO_CACHE_DIR = str(_S.photo_cache)
 PHOTO_AUDIT_DIR = str(_S.audit)
+SCHOOLPLEIN_RETENTION_MONTHS = _S.retention_months
 SCHOOLPLEIN_SITE_HOSTS = sorted(_S.site_hosts)
 PAGINATED_TEMPLATES = {"section": None}

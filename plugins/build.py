@@ -18,6 +18,8 @@ from pathlib import Path
 from pelican import signals
 
 from . import incremental, output_check, roster_changes, routing, section_pages
+from .archive import FOLDER as ARCHIVE
+from .archive import load_archives, photo_roster
 from .photos.audit import private_dir
 from .roster import Consent, load_roster
 from .sections import build_section_map
@@ -35,14 +37,30 @@ if hasattr(log, "disable_filter"):  # Pelican's LimitLogger shows a message once
 def _load(pelican, state: BuildState) -> None:
     settings = pelican.settings
     roster = load_roster(settings["SCHOOLPLEIN_ROSTER"])
+    archives = load_archives(settings["SCHOOLPLEIN_ROSTER"], settings.get(
+        "SCHOOLPLEIN_RETENTION_MONTHS", int(default("SCHOOLPLEIN_RETENTION_MONTHS"))))
     settings["SCHOOLPLEIN_ROSTER_OBJ"] = roster
-    settings["SCHOOLPLEIN_SECTIONS"] = build_section_map(roster, settings["SITENAME"])
+    settings["SCHOOLPLEIN_SECTIONS"] = build_section_map(roster, settings["SITENAME"],
+                                                         archives.live)
+    settings["SCHOOLPLEIN_PHOTO_ROSTER"] = photo_roster(roster, archives.live)
+    _leave_out(settings, archives.expired)
     settings["PHOTO_CONSENT_DEFAULT"] = Consent(settings.get(
         "PHOTO_CONSENT_DEFAULT", default("SCHOOLPLEIN_PHOTO_CONSENT_DEFAULT")))
     _compare_roster(settings, roster)
     state.watch_errors()
     if settings.get("SCHOOLPLEIN_PREVIOUS_OUTPUT"):
         state.incremental = incremental.Incremental(settings)
+
+
+def _leave_out(settings, expired) -> None:
+    """Posts of an archive past its retention are never read (the next publish deletes them)."""
+    if not expired:
+        return
+    settings["ARTICLE_EXCLUDES"] = [*settings.get("ARTICLE_EXCLUDES", []),
+                                    *(f"{ARCHIVE}/{a.year}" for a in expired)]
+    for archive in expired:
+        log.warning("archief %s: bewaartermijn verlopen (tot en met %s); niet gebouwd, de "
+                    "volgende 'invoke publish' verwijdert het", archive.year, archive.until)
 
 
 def _snapshot_dir(settings) -> Path:

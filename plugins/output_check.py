@@ -112,7 +112,7 @@ def _url_problems(rel: str, text: str, section: Section, sections: SectionMap,
         path = unquote(parts.path) or "/"
         target = posixpath.normpath(path) + ("/" if path.endswith("/") else "")
         other = sections.for_path(target)
-        root_link = other.kind in ("school", "group") and target in (
+        root_link = other.kind in ("school", "group", "archive") and target in (
             other.prefix, other.prefix.rstrip("/"))
         if other != section and other.protected and not root_link:
             yield (f"pagina van '{section.title}' verwijst naar inhoud van een andere sectie "

@@ -15,9 +15,9 @@ from pathlib import PurePosixPath
 from .errors import Problem, SchoolpleinError
 from .roster import Roster
 
-KINDS = ("public", "school", "group", "family")
+KINDS = ("public", "school", "group", "family", "archive")
 # URL roots of the protected kinds. Servers and checks derive their rules from these.
-ROOTS = {"school": "/school/", "group": "/groep/", "family": "/gezin/"}
+ROOTS = {"school": "/school/", "group": "/groep/", "family": "/gezin/", "archive": "/archief/"}
 
 
 @dataclass(frozen=True)
@@ -70,11 +70,11 @@ class SectionMap:
     def for_path(self, path: str) -> Section:
         """The section an output path (URL path or file path) belongs to.
 
-        Prefixes are at most two folders deep, so a dict lookup beats a scan
-        over hundreds of family sections on every file of a large build.
+        Prefixes are at most three folders deep (/archief/<year>/<group>/), so a
+        dict lookup beats a scan over hundreds of family sections on every file.
         """
         parts = path.lstrip("/").split("/")
-        for depth in (2, 1):
+        for depth in (3, 2, 1):
             if len(parts) > depth:
                 found = self._by_prefix.get("/" + "/".join(parts[:depth]) + "/")
                 if found is not None:
@@ -97,6 +97,11 @@ class SectionMap:
             return self._lookup("family", parts[1], where, "content/gezin/<gezin-id>/", [])
         if parts and parts[0] == "publiek":
             return self.get("public", "public")
+        if len(parts) >= 3 and parts[0] == "archief":
+            return self._lookup("archive", f"{parts[1]}-{parts[2]}", where,
+                                "content/archief/<schooljaar>/<groep>/",
+                                [s.dir.removeprefix("archief/") for s in self.sections
+                                 if s.kind == "archive"])
         raise SchoolpleinError(Problem(
             where, None,
             f"onbekende map '{parts[0] if parts else relpath}': de map bepaalt wie het bericht ziet",
@@ -115,8 +120,9 @@ class SectionMap:
             )) from None
 
 
-def build_section_map(roster: Roster, school_name: str) -> SectionMap:
-    """Derive every section and its readers from the roster."""
+def build_section_map(roster: Roster, school_name: str, archives=()) -> SectionMap:
+    """Derive every section and its readers from the roster (and the kept archives:
+    plugins.archive, whose readers are frozen in the roster's archief/ folder)."""
     mt = roster.management()
     all_parents = frozenset(roster.parents)
     all_staff = frozenset(roster.staff)
@@ -136,6 +142,10 @@ def build_section_map(roster: Roster, school_name: str) -> SectionMap:
         sections.append(Section("family", fam_id, f"{ROOTS['family']}{fam_id}/", "Gezinspagina",
                                 frozenset(family.parents) | teachers | mt,
                                 frozenset(family.children)))
+    shelved = [s for archive in archives for s in archive.sections()]
+    sections.extend(shelved)
     homes = {p.id: f"{ROOTS['family']}{p.family}/" for p in roster.parents.values()}
     homes.update({s.id: ROOTS["school"] for s in roster.staff.values()})
+    for section in reversed(shelved):  # someone who left: their newest archive
+        homes.update({pid: section.prefix for pid in section.readers if pid not in homes})
     return SectionMap(tuple(sections), homes)

@@ -26,7 +26,7 @@ import cf from 'cloudfront';
 //  5. /dir/ -> /dir/index.html; /dir -> 301 to /dir/ (cookie paths end in /).
 
 const revoked = cf.kvs();
-const PROTECTED = /^\/(school|groep|gezin)\//;
+const PROTECTED = /^\/(school|groep|gezin|archief)\//;
 const BAD_ESCAPE = /%(?:2f|5c|2e|00|25)|%(?![0-9a-f]{2})/i;
 const BAD_CHAR = /[\\\u0000-\u001f\u007f]/;
 const POSTVAK = /^\/gezin\/[a-z0-9]{16,40}\/postvak(\/|$)/;
