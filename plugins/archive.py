@@ -215,3 +215,17 @@ def photo_roster(roster: Roster, archives: Iterable[Archive]) -> Roster:
         children[cid] = replace(rows[-1], group="", consent=min(recorded, key=order.index)
                                 if recorded else None)
     return replace(roster, children=children) if left else roster
+
+
+def account_roster(roster: Roster, archives: Iterable[Archive]) -> Roster:
+    """Today's roster plus the parents who left but still read a kept archive (their logins)."""
+    former = former_parents(roster, archives)
+    if not former:
+        return roster
+    families = dict(roster.families)
+    for arch in archives:
+        for fid, family in arch.roster.families.items():
+            kept = tuple(p for p in family.parents if p in former)
+            if kept and fid not in roster.families:
+                families[fid] = replace(family, parents=kept)
+    return replace(roster, parents={**former, **roster.parents}, families=families)

@@ -21,6 +21,7 @@ import math
 import os
 import secrets
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -112,7 +113,7 @@ def _save(private: Path, accounts: dict[str, Account]) -> None:
 
 def sync_accounts(roster: Roster, private: Path, rounds: int = BCRYPT_COST,
                   reset: tuple[str, ...] = (), school: str = "", site_url: str = "",
-                  letters: bool = True) -> AccountsChange:
+                  letters: bool = True, homes: Mapping[str, str] | None = None) -> AccountsChange:
     """Create missing accounts, reset the named people, drop people who left.
 
     `reset` takes person ids or e-mail addresses. Logins follow the roster's
@@ -145,16 +146,18 @@ def sync_accounts(roster: Roster, private: Path, rounds: int = BCRYPT_COST,
                                           hash_passphrase(phrase, rounds), now)
             issued.append(Issued(person.id, person.email, phrase))
     _save(private, accounts)
-    written = write_letters(roster, issued, private, school, site_url) \
+    written = write_letters(roster, issued, private, school, site_url, homes) \
         if issued and letters else None
     return AccountsChange(tuple(issued), removed, written)
 
 
 def write_letters(roster: Roster, issued: list[Issued], private: Path, school: str,
-                  site_url: str = "") -> Path:
+                  site_url: str = "", homes: Mapping[str, str] | None = None) -> Path:
     """One printable page per family (both parents on it) or staff member.
 
     The family page's address is only in this letter: nothing public links it.
+    `homes` (the section map's): where each person lands; a parent who left
+    reads only the archive.
     """
     pages: dict[str, list[tuple[str, Issued]]] = {}
     for item in issued:
@@ -165,6 +168,9 @@ def write_letters(roster: Roster, issued: list[Issued], private: Path, school: s
     for key, entries in pages.items():
         home = f"{site_url}/gezin/{key}/" if key in roster.families else f"{site_url}/school/"
         where = "Uw gezinspagina" if key in roster.families else "Start"
+        landing = (homes or {}).get(entries[0][1].person_id, "")
+        if landing and not landing.startswith(("/gezin/", "/school/")):
+            home, where = f"{site_url}{landing}", "Archief"
         rows = "".join(
             f"<tr><td>{html.escape(name)}</td><td><code>{html.escape(i.login)}</code></td>"
             f"<td><code>{html.escape(i.passphrase)}</code></td></tr>"

@@ -50,13 +50,20 @@ def settings() -> Settings:
     return load_settings()
 
 
-def roster_and_sections(cfg: Settings):
-    """The roster and the section map derived from it (who may read what)."""
+def roster_and_sections(cfg: Settings, with_former: bool = False):
+    """The roster and the section map derived from it (who may read what).
+
+    `with_former`: the roster also holds the parents who left but still read a
+    kept archive (plugins.archive), for their logins and letters.
+    """
+    from plugins.archive import account_roster, load_archives
     from plugins.roster import load_roster
     from plugins.sections import build_section_map
 
     roster = load_roster(cfg.roster)
-    return roster, build_section_map(roster, cfg.school_name)
+    archives = load_archives(cfg.roster, cfg.retention_months).live
+    sections = build_section_map(roster, cfg.school_name, archives)
+    return (account_roster(roster, archives) if with_former else roster), sections
 
 
 def incremental_overrides(cfg: Settings, target: Path) -> dict:

@@ -1,0 +1,60 @@
+"""School-year tasks: the yearly rollover, and a family's data on request (AVG)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .common import admin_task, roster_and_sections, settings
+
+
+@admin_task(help={
+    "export": "map met de export van de leerlingenadministratie voor het nieuwe jaar "
+              "(groepen.csv, leerlingen.csv, ouders.csv, personeel.csv) / the new year's export; "
+              "zonder: een voorstel (iedereen een groep verder) / without: a proposed move-up",
+    "toepassen": "schrijf het nieuwe jaar weg (zonder: alleen het overzicht) / write it"})
+def schooljaar(c, export=None, toepassen=False):
+    """Start het nieuwe schooljaar: eerst het overzicht, dan --toepassen / Roll over the year."""
+    from plugins.archive import kept_until, next_year
+    from records import rollover
+
+    cfg = settings()
+    if export is None:
+        year = rollover.current_year(*_roster(cfg))
+        export = cfg.private / "schooljaar" / f"voorstel-{next_year(year)}"
+        for line in rollover.propose(cfg.roster, export):
+            print(line)
+    plan = rollover.plan_rollover(cfg.roster, Path(export))
+    for line in plan.lines(kept_until(plan.old_year, cfg.retention_months)):
+        print(line)
+    if not toepassen:
+        print("\nEr is nog niets veranderd. Klopt het? Voer dan uit: invoke schooljaar "
+              f"--export {export} --toepassen")
+        return
+    _, before = roster_and_sections(cfg)
+    for line in rollover.apply(plan, cfg.roster, cfg.content, cfg.private):
+        print(line)
+    _, after = roster_and_sections(cfg)
+    _revoke_links(cfg, rollover.lost_access(before, after))
+    print("\nVolgende stappen: 'invoke accounts' (inloggegevens voor de nieuwe ouders), "
+          "'invoke build' om te controleren, dan 'invoke publish'.")
+
+
+def _roster(cfg):
+    from plugins.roster import load_roster
+
+    return load_roster(cfg.roster), cfg.roster
+
+
+def _revoke_links(cfg, people: list[str]) -> None:
+    """CloudFront: login links still carry last year's cookie paths; revoke them now."""
+    from publish.targets.cloudfront.revocation import REGISTRY_NAME, LinkRegistry
+
+    if not people or not (cfg.private / REGISTRY_NAME).exists():
+        return
+    registry = LinkRegistry.load(cfg.private)
+    revoked = [p for p in people if registry.revoke(p)]
+    registry.save()
+    if revoked:
+        print(f"CloudFront: de inloglinks van {len(revoked)} personen openen minder dan vorig "
+              "jaar en zijn ingetrokken (vanaf de volgende publicatie); 'invoke accounts' "
+              "schrijft hun nieuwe brieven.")
