@@ -18,5 +18,5 @@ ns = Collection()
 for task in (website.build_site, website.check, website.serve, website.demo, accounts.accounts,
              publishing.publish, keys.keys, keys.provision, keys.rotate_keys,
              keys.cloudfront_letters, inbox.postvak, inbox.beeldgebruik,
-             schoolyear.schooljaar):
+             schoolyear.schooljaar, schoolyear.inzage, schoolyear.vergeet):
     ns.add_task(task)

@@ -116,7 +116,14 @@ def build(cfg: Settings, strict: bool = False, output: Path | None = None,
 
 
 def build_and_publish(cfg: Settings, target, strict: bool = False) -> None:
-    """Build with production settings into output/ and hand it to the target."""
+    """Build with production settings into output/ and hand it to the target.
+
+    First, archives past their retention are deleted (records.retention): the
+    publish then takes them off the target too.
+    """
+    from records.retention import sweep
+
+    sweep(cfg)
     built = build(cfg, strict, production=True)
     target.publish(cfg, cfg.output, built["SCHOOLPLEIN_SECTIONS"])
 

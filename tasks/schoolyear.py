@@ -58,3 +58,31 @@ def _revoke_links(cfg, people: list[str]) -> None:
         print(f"CloudFront: de inloglinks van {len(revoked)} personen openen minder dan vorig "
               "jaar en zijn ingetrokken (vanaf de volgende publicatie); 'invoke accounts' "
               "schrijft hun nieuwe brieven.")
+
+
+@admin_task(help={"uit": "waar de zip komt / where the zip goes (standaard private/inzage/)"})
+def inzage(c, gezin, uit=None):
+    """Eén zip met alle gegevens van een gezin, met een brief (AVG) / A family's data as a zip."""
+    from records import family_data
+
+    from .common import build
+
+    cfg = settings()
+    built = build(cfg)  # the photos in it are the ones published now
+    path = family_data.export(cfg, gezin.lower(), built["SCHOOLPLEIN_SECTIONS"],
+                              Path(uit) if uit else None)
+    print(f"Inzage voor gezin {gezin}: {path}\nPrivé: geef het alleen aan de ouders van dit gezin "
+          "en verwijder het daarna.")
+
+
+@admin_task(help={"nu": "ook als het gezin het archief nog mag lezen: het gezin vroeg het zelf / "
+                        "also while the family still reads an archive (their own request)"})
+def vergeet(c, gezin, nu=False):
+    """Wis een vertrokken gezin overal; er blijft één regel zonder persoonsgegevens / Erase a family."""
+    from records import family_data
+
+    cfg = settings()
+    counts = family_data.forget(cfg, gezin.lower(), now=nu)
+    print("Gewist: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    print(f"Vastgelegd zonder persoonsgegevens in {cfg.private / family_data.ERASED_LOG}. "
+          "Publiceer opnieuw ('invoke publish') om het ook van de server te halen.")
