@@ -27,6 +27,7 @@ private/vergeten.csv.
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
 import os
@@ -46,6 +47,8 @@ from plugins.settings import Settings
 from .rollover import PARKED
 
 ERASED_LOG = "vergeten.csv"
+FORGOTTEN = "vergeten"  # who a revoked login link was issued to, once erased
+LETTER = '<section class="letter">'  # one printed page per family (publish.accounts)
 OTHER_HOUSEHOLD = "ander huishouden"
 
 
@@ -282,7 +285,6 @@ def forget(cfg: Settings, family: str, *, reason: str = "op verzoek", now: bool 
     asked) while one of its parents may still read a kept archive.
     """
     from postvak import store
-    from publish import accounts
 
     archives = archives or archive.load_archives(cfg.roster, cfg.retention_months)
     known = find(cfg, family, archives)
@@ -299,6 +301,17 @@ def forget(cfg: Settings, family: str, *, reason: str = "op verzoek", now: bool 
             f"{reading[-1].year} (bewaard tot en met {reading[-1].until})",
             "wacht tot de bewaartermijn voorbij is (de publicatie daarna wist het gezin vanzelf), "
             "of gebruik --nu als het gezin zelf vraagt om vergeten te worden"))
+    with store.locked(cfg.private):  # no postvak round rewrites the thread meanwhile
+        counts = _erase(cfg, known)
+    _log(cfg, reason, counts)
+    return counts
+
+
+def _erase(cfg: Settings, known: Known) -> dict[str, int]:
+    from postvak import store
+    from publish import accounts
+
+    family = known.family
     counts = {"ouders": len(known.parents), "kinderen": 0, "archiefjaren": len(known.years)}
     for year in known.years:
         counts["kinderen"] += _erase_from_archive(archive.folder(cfg.roster, year.year),
@@ -330,8 +343,48 @@ def forget(cfg: Settings, family: str, *, reason: str = "op verzoek", now: bool 
         store.remove(path)
     counts["beeldgebruik"] = _erase_consent_trail(cfg, known)
     counts["fotoverslagen"] = _erase_photo_audits(cfg, known.children)
-    _log(cfg, reason, counts)
+    counts["brieven"] = _erase_letters(cfg, known)
     return counts
+
+
+def _logins(known: Known) -> set[str]:
+    rosters = [y.roster for y in known.years] + ([known.current] if known.current else [])
+    return {r.parents[p].email for r in rosters for p in known.parents if p in r.parents}
+
+
+def _erase_letters(cfg: Settings, known: Known) -> int:
+    """The printed letters: the family's pages go from each letters file (a file with no page
+    left goes), its CloudFront letter goes, and its login links are revoked under no name."""
+    from publish.targets.cloudfront.revocation import REGISTRY_NAME, LinkRegistry
+
+    needles = {f"/gezin/{known.family}/", *(html.escape(e) for e in _logins(known))}
+    gone = 0
+    for path in sorted((Path(cfg.private) / "letters").glob("*.html")):
+        head, *blocks = path.read_text(encoding="utf-8").removesuffix("</html>").split(LETTER)
+        kept = [b for b in blocks if not any(n in b for n in needles)]
+        if len(kept) == len(blocks):
+            continue
+        gone += len(blocks) - len(kept)
+        if not kept:
+            path.unlink()
+            continue
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_text(head + "".join(LETTER + b for b in kept) + "</html>", encoding="utf-8")
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    cloudfront = Path(cfg.private) / "brieven-cloudfront" / f"gezin-{known.family}.html"
+    if cloudfront.exists():
+        cloudfront.unlink()
+        gone += 1
+    if (Path(cfg.private) / REGISTRY_NAME).exists():
+        registry = LinkRegistry.load(cfg.private)
+        for pid in known.parents:  # their seconds stay on the deny-list, without their id
+            registry.revoke(pid)
+            registry.issued.pop(pid, None)
+        registry.revoked = {e: FORGOTTEN if p in known.parents else p
+                            for e, p in registry.revoked.items()}
+        registry.save()
+    return gone
 
 
 def _erase_from_archive(folder: Path, frozen: Roster, known: Known) -> int:
