@@ -5,47 +5,21 @@ from __future__ import annotations
 
 import os
 import re
-import sys
 from datetime import date
 from pathlib import Path
-
-import pytest
 
 from plugins.roster import load_roster
 from publish.targets import basic_auth
 from publish.targets.basic_auth import local_server
-from tests.helpers import ROOT, demo_school, passphrase, run_invoke
+from tests.helpers import demo_school, passphrase, run_invoke
 from tests.http_client import Client
 
-sys.path.insert(0, str(ROOT / "tests" / "targets" / "cloudfront"))
-from cf_helpers import REGION  # noqa: E402
-from moto.server import ThreadedMotoServer  # noqa: E402
+from .conftest import bucket_env, keys
 
 # A year whose archive is past 12 months of retention whatever today is, and kept with 1200.
 START = date.today().year - 3
 OLD, NEW = f"{START}-{START + 1}", f"{START + 1}-{START + 2}"
-
-
-@pytest.fixture
-def moto_bucket():
-    import boto3
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    url = f"http://127.0.0.1:{server.get_host_and_port()[1]}"
-    s3 = boto3.client("s3", region_name=REGION, endpoint_url=url, aws_access_key_id="testing",
-                      aws_secret_access_key="testing")
-    s3.create_bucket(Bucket="schoolplein-test",
-                     CreateBucketConfiguration={"LocationConstraint": REGION})
-    try:
-        yield url, s3
-    finally:
-        server.stop()
-
-
-def keys(s3) -> set[str]:
-    pages = s3.get_paginator("list_objects_v2").paginate(Bucket="schoolplein-test")
-    return {o["Key"] for page in pages for o in page.get("Contents", [])}
+BUCKET = "schoolplein-test"
 
 
 def invoke(env, *args) -> str:
@@ -54,14 +28,12 @@ def invoke(env, *args) -> str:
     return done.stdout + done.stderr
 
 
-def test_archive_served_to_last_years_readers_then_gone_after_retention(tmp_path, moto_bucket):
-    url, s3 = moto_bucket
+def test_archive_served_to_last_years_readers_then_gone_after_retention(tmp_path, moto_url):
     port = local_server.free_port()
     env = demo_school(tmp_path, SCHOOLPLEIN_LISTEN=f"127.0.0.1:{port}",
                       SCHOOLPLEIN_WEB_USER=os.environ.get("USER", "root"),
-                      SCHOOLPLEIN_RETENTION_MONTHS="1200", SCHOOLPLEIN_S3_BUCKET="schoolplein-test",
-                      AWS_ENDPOINT_URL=url, AWS_REGION=REGION, AWS_ACCESS_KEY_ID="testing",
-                      AWS_SECRET_ACCESS_KEY="testing")
+                      SCHOOLPLEIN_RETENTION_MONTHS="1200",
+                      **bucket_env(moto_url, BUCKET))
     groups = tmp_path / "roster" / "groepen.csv"
     groups.write_text(groups.read_text(encoding="utf-8").replace("2026-2027", OLD),
                       encoding="utf-8")
@@ -81,7 +53,7 @@ def test_archive_served_to_last_years_readers_then_gone_after_retention(tmp_path
 
     invoke(env, "publish", "--target", "nginx")
     invoke(env, "publish", "--target", "cloudfront")
-    archived = sorted(k for k in keys(s3) if k.startswith(f"archief/{OLD}/"))
+    archived = sorted(k for k in keys(moto_url, BUCKET) if k.startswith(f"archief/{OLD}/"))
     assert any("/fotos/" in k for k in archived) and f"archief/{OLD}/groep-8/index.html" in archived
     deploy = basic_auth.Deploy(tmp_path / "deploy" / "nginx")
     proc = local_server.start(deploy, port)
@@ -104,7 +76,7 @@ def test_archive_served_to_last_years_readers_then_gone_after_retention(tmp_path
     assert re.search(rf"Bewaartermijn verlopen \(archief {OLD}.*Verwijderd: 6 groepen met \d+ "
                      r"berichten en \d+ foto's", said), said
     invoke(env, "publish", "--target", "cloudfront")
-    assert not [k for k in keys(s3) if k.startswith("archief/")]  # nothing stored in the bucket
+    assert not [k for k in keys(moto_url, BUCKET) if k.startswith("archief/")]  # bucket: nothing
     proc = local_server.start(deploy, port)
     try:
         web = Client(f"http://127.0.0.1:{port}")
