@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
@@ -17,7 +14,7 @@ from plugins.site import build
 from publish import accounts
 from publish.targets import basic_auth
 from publish.targets.basic_auth import local_server
-from tests.helpers import APACHE, ROOT
+from tests.helpers import APACHE, ROOT, apache_serving
 
 
 @pytest.fixture(scope="session")
@@ -77,26 +74,8 @@ def apache_site(demo_build, sections, demo_accounts):
     deploy = basic_auth.publish(output, base / "deploy", sections,
                                 accounts.load_accounts(private), listen,
                                 web_user="www-data" if os.geteuid() == 0 else None)
-    run = base / "run"
-    run.mkdir()
-    os.chmod(run, 0o777)
-    conf = run / "httpd.conf"
-    conf.write_text(basic_auth.apache_main(deploy.apache_conf, run, listen))
-    check = subprocess.run([APACHE, "-t", "-f", str(conf)], capture_output=True, text=True)
-    assert check.returncode == 0, check.stderr
-    proc = subprocess.Popen([APACHE, "-DFOREGROUND", "-f", str(conf)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            assert proc.poll() is None and time.monotonic() < deadline, (
-                proc.stderr.read() if proc.poll() is not None else "apache start timeout")
-            time.sleep(0.05)
     try:
-        yield f"http://{listen}", run / "error.log"
+        with apache_serving(deploy, base / "run", listen) as error_log:
+            yield f"http://{listen}", error_log
     finally:
-        local_server.stop(proc)
         shutil.rmtree(base, ignore_errors=True)

@@ -5,8 +5,11 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
+import time
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,3 +48,33 @@ def demo_site(tmp_path: Path, port: int) -> tuple[dict[str, str], str]:
     accounts = run_invoke("accounts", env=env)
     assert accounts.returncode == 0, accounts.stderr
     return env, next((tmp_path / "private" / "letters").glob("*.html")).read_text()
+
+
+@contextmanager
+def apache_serving(deploy, run: Path, listen: str):
+    """Real Apache serving a published basic-auth release on `listen`; yields its error log."""
+    from publish.targets import basic_auth
+    from publish.targets.basic_auth import local_server
+
+    run.mkdir()
+    os.chmod(run, 0o777)
+    conf = run / "httpd.conf"
+    conf.write_text(basic_auth.apache_main(deploy.apache_conf, run, listen))
+    check = subprocess.run([APACHE, "-t", "-f", str(conf)], capture_output=True, text=True)
+    assert check.returncode == 0, check.stderr
+    proc = subprocess.Popen([APACHE, "-DFOREGROUND", "-f", str(conf)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    host, port = listen.rsplit(":", 1)
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            socket.create_connection((host, int(port)), timeout=0.2).close()
+            break
+        except OSError:
+            assert proc.poll() is None and time.monotonic() < deadline, (
+                proc.stderr.read() if proc.poll() is not None else "apache start timeout")
+            time.sleep(0.05)
+    try:
+        yield run / "error.log"
+    finally:
+        local_server.stop(proc)

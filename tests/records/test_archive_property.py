@@ -1,12 +1,14 @@
-"""Random two-year schools on the real targets: real nginx serves each archive section to exactly
-last year's readers of that group, and after the retention date nothing of the archive is served
+"""Random two-year schools on the real targets: real nginx and Apache serve each archive section
+to exactly last year's readers of that group, and after the retention date nothing of the archive is served
 by nginx or stored in the bucket (moto server)."""
 
 from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from datetime import date
+from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -14,11 +16,11 @@ from hypothesis import strategies as st
 from plugins.archive import account_roster, load_archives
 from plugins.roster import load_roster
 from plugins.sections import build_section_map
-from publish.accounts import sync_accounts
+from publish.accounts import load_accounts, sync_accounts
 from publish.targets import basic_auth
 from publish.targets.basic_auth import local_server
 from records.rollover import apply, plan_rollover
-from tests.helpers import ROOT, run_invoke
+from tests.helpers import ROOT, apache_serving, run_invoke
 from tests.http_client import get_many
 from tests.photos.conftest import group_photo
 
@@ -44,6 +46,23 @@ def school_files(base, rows) -> None:
         group_photo(post / "groep.jpg", [], colour=(30 * len(slug), 90, 60))
         kids = [c[0] for c in rows["children"] if c[3] == slug]
         (post / "fotos.txt").write_text(f"groep.jpg: {', '.join(kids)}\n", encoding="utf-8")
+
+
+def apache_answers(base, archives, requests) -> list[int]:
+    """The same output and accounts published for real Apache (its workers run as www-data, so
+    the release lives in a world-traversable folder, as on a server); the statuses it answers."""
+    sections = build_section_map(load_roster(base / "roster"), "School", archives)
+    where = Path(tempfile.mkdtemp(prefix="sp-archief-apache-", dir="/tmp"))
+    os.chmod(where, 0o755)
+    listen = f"127.0.0.1:{local_server.free_port()}"
+    try:
+        deploy = basic_auth.publish(base / "output", where / "deploy", sections,
+                                    load_accounts(base / "private"), listen,
+                                    web_user="www-data" if os.geteuid() == 0 else None)
+        with apache_serving(deploy, where / "run", listen):
+            return get_many(f"http://{listen}", requests)
+    finally:
+        shutil.rmtree(where, ignore_errors=True)
 
 
 def publish(env, target: str) -> str:
@@ -94,6 +113,8 @@ def test_real_targets_serve_the_archive_to_exactly_last_years_readers_until_rete
         local_server.stop(proc)
     expected = [200 if reads else 403 for _path, _pid, reads in asked] + [403] * len(former)
     assert got == expected, [(a, g) for a, g in zip(asked, got, strict=False)]
+    assert apache_answers(base, archives, [(path, login[pid]) for path, pid, _ in asked]
+                          + [("/school/", login[pid]) for pid in sorted(former)]) == expected
 
     env["SCHOOLPLEIN_RETENTION_MONTHS"] = "12"
     assert f"Bewaartermijn verlopen (archief {OLD}" in publish(env, "nginx")
