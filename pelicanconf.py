@@ -103,4 +103,7 @@ PHOTO_CACHE_DIR = str(_S.photo_cache)
 PHOTO_AUDIT_DIR = str(_S.audit)
 SCHOOLPLEIN_RETENTION_MONTHS = _S.retention_months
 SCHOOLPLEIN_SITE_HOSTS = sorted(_S.site_hosts)
+# The publish target the build is for (its texts differ: password letter or login link);
+# tasks.common.build passes the target's name, the local default is nginx.
+SCHOOLPLEIN_TARGET = "nginx"
 PAGINATED_TEMPLATES = {"section": None}

@@ -34,6 +34,18 @@ worker_rss_mb is the peak RSS (VmHWM) of a fresh worker process (its own
 interpreter) that encodes one photo through the pipeline's worker function;
 worker_encode_mb is that peak minus its RSS after imports.
 
+Alternatives (cpu_ms per photo, one core, the same photos and output sizes and
+settings, each with its PSNR in dB against the previous pipeline's large JPEG):
+pipeline_v1 (draft, reduce, LANCZOS: the pipeline before version 2), pipeline
+(today: bicubic last step), webp_method0 (today with WebP method 0), and pyvips
+(libvips with shrink-on-load, thumbnail from the large image, metadata stripped)
+when `pyvips` is installed (`pip install "pyvips[binary]"`; not a dependency).
+school_year_min: 7,800 photos extrapolated from the pool's wall time per photo
+(pool) and from the one-core CPU time over the cores (cpu: what two free cores
+would take); a measured full year is `benchmarks/build.py --scale --scale-photos
+7800`. pool_peak_mb: this process plus the largest worker's peak RSS times the
+workers, an upper bound on the cold build's photo memory.
+
 Ratios: per_core_over_floor (pipeline overhead on one core; target <= 1.2),
 naive_over_per_core (the method, like for like), cold_over_warm (pool cold
 over warm: what the cache saves), pool_speedup (one worker over the pool).
@@ -45,7 +57,9 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import math
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -56,23 +70,23 @@ from collections.abc import Callable
 from pathlib import Path
 
 import tqdm  # noqa: F401 - encode_all imports it on first use: not inside the first timed run
-from PIL import Image, ImageOps
+from PIL import Image, ImageChops, ImageOps, ImageStat
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from plugins.photos.cache import PhotoCache, SourceIndex  # noqa: E402
-from plugins.photos.encode import _fit, _shrink, encode_all  # noqa: E402
+from plugins.photos.encode import _decode, _encode_one, _fit, _shrink, encode, encode_all  # noqa: E402
 from plugins.photos.settings import PhotoSettings  # noqa: E402
 
 SIZE = (4000, 3000)
 
 
-def make_photo(path: Path, seed: int) -> None:
+def make_photo(path: Path, seed: int, size: tuple[int, int] = SIZE) -> None:
     """Noise blended with two gradients: photo-like entropy, distinct per seed."""
-    noise = Image.effect_noise(SIZE, 40 + seed * 3).convert("L")
-    horiz = Image.linear_gradient("L").rotate(90).resize(SIZE)
-    vert = Image.linear_gradient("L").resize(SIZE)
+    noise = Image.effect_noise(size, 40 + seed * 3).convert("L")
+    horiz = Image.linear_gradient("L").rotate(90).resize(size)
+    vert = Image.linear_gradient("L").resize(size)
     rgb = Image.merge("RGB", (Image.blend(horiz, noise, 0.35), Image.blend(vert, noise, 0.3),
                               Image.blend(noise, horiz.transpose(Image.Transpose.FLIP_LEFT_RIGHT),
                                           0.5 + seed / 40)))
@@ -111,6 +125,77 @@ def floor(path: Path, cfg: PhotoSettings) -> dict[tuple[int, int, str], bytes]:
     thumb = _shrink(im, _fit(SIZE, cfg.thumb_size))
     return {(*img.size, fmt): _save(img, fmt, cfg) for img in (large, thumb)
             for fmt in cfg.formats}
+
+
+def psnr(a: Image.Image, b: Image.Image) -> float:
+    stat = ImageStat.Stat(ImageChops.difference(a.convert("RGB"), b.convert("RGB")))
+    mse = sum(stat.sum2) / (a.width * a.height * 3)
+    return 99.0 if mse == 0 else round(10 * math.log10(255 ** 2 / mse), 1)
+
+
+def pipeline_v1(data: bytes, cfg: PhotoSettings) -> dict[str, bytes]:
+    """The pipeline before version 2: the same, with LANCZOS as the last resize step."""
+    im, _icc, original = _decode(data, cfg)
+    out = {}
+    for size in (cfg.large_size, cfg.thumb_size):
+        target = _fit(original, size)
+        small, factor = im, int(min(im.width / target[0], im.height / target[1]) / 2)
+        if factor >= 2:
+            small = small.reduce(factor)
+        small = small.resize(target, Image.Resampling.LANCZOS)
+        for fmt in cfg.formats:
+            out[f"{size}.{fmt}"] = _encode_one(small, fmt, cfg)
+    return out
+
+
+def today(data: bytes, cfg: PhotoSettings) -> dict[str, bytes]:
+    return {f"{o.name.split('-')[1].split('.')[0]}.{o.format}": blob
+            for o, blob in encode(data, cfg)}
+
+
+def with_pyvips(data: bytes, cfg: PhotoSettings) -> dict[str, bytes]:
+    """libvips: shrink-on-load to the large size, thumbnail from it, no metadata kept."""
+    import pyvips
+
+    large = pyvips.Image.thumbnail_buffer(data, cfg.large_size, height=cfg.large_size,
+                                          size="down").copy_memory()
+    out = {}
+    for size, im in ((cfg.large_size, large), (cfg.thumb_size, large.thumbnail_image(
+            cfg.thumb_size, height=cfg.thumb_size))):
+        out[f"{size}.jpeg"] = im.jpegsave_buffer(Q=cfg.jpeg_quality, interlace=True,
+                                                 subsample_mode="on", keep="none")
+        out[f"{size}.webp"] = im.webpsave_buffer(Q=cfg.webp_quality, effort=cfg.webp_method,
+                                                 keep="none")
+    return out
+
+
+def alternatives(paths: list[Path], cfg: PhotoSettings, runs: int) -> dict:
+    """CPU ms per photo (median of runs) and PSNR of the large JPEG against pipeline_v1's."""
+    variants = {"pipeline_v1": lambda d: pipeline_v1(d, cfg), "pipeline": lambda d: today(d, cfg),
+                "webp_method0": lambda d: today(d, cfg.with_(webp_method=0))}
+    try:
+        import pyvips
+
+        pyvips.cache_set_max(0)
+        variants["pyvips"] = lambda d: with_pyvips(d, cfg)
+    except ImportError:
+        pass
+    datas = [p.read_bytes() for p in paths]
+    key = f"{cfg.large_size}.jpeg"
+    reference = [Image.open(io.BytesIO(pipeline_v1(d, cfg)[key])) for d in datas]
+    result = {}
+    for name, fn in variants.items():
+        times, outputs = [], []
+        for _ in range(runs):
+            start = time.process_time()
+            outputs = [fn(d) for d in datas]
+            times.append((time.process_time() - start) * 1000 / len(datas))
+        larges = [Image.open(io.BytesIO(o[key])) for o in outputs]
+        assert all(a.size == b.size for a, b in zip(larges, reference, strict=True)), name
+        result[name] = {"cpu_ms": round(statistics.median(times), 1),
+                        "psnr_db": min(psnr(a, b) for a, b in zip(larges, reference, strict=True)),
+                        "bytes": sum(len(b) for o in outputs for b in o.values()) // len(datas)}
+    return result
 
 
 def pipeline(paths: list[Path], cfg: PhotoSettings, out: Path) -> int:
@@ -191,6 +276,9 @@ def main(argv: list[str] | None = None) -> int:
             for d in (one.cache_dir, pool.cache_dir, out, *tmp.glob(f"*-{run}")):
                 shutil.rmtree(d, ignore_errors=True)
         rss, encode_rss = worker_memory(paths[0], tmp / "cache-rss")
+        workers_peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        own_peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        alt = alternatives(paths, PhotoSettings(audit_dir=tmp / "audit"), args.runs)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -207,6 +295,11 @@ def main(argv: list[str] | None = None) -> int:
         "cold_over_warm": round(med["pool"] / max(med["warm"], 0.001), 1),
         "pool_speedup": round(med["per_core"] / med["pool"], 2),
         "worker_rss_mb": rss, "worker_encode_mb": encode_rss,
+        "pool_peak_mb": round(own_peak_mb + workers_peak_mb * (os.cpu_count() or 1)),
+        "school_year_min": {"pool": round(7800 * med["pool"] / 60000, 1),
+                            "cpu": round(7800 * cpu_med["per_core"] / (os.cpu_count() or 1)
+                                         / 60000, 1)},
+        "alternatives": alt,
         "spread": spread,
     }))
     return 0

@@ -102,6 +102,14 @@ def folder(roster_dir: Path | str, year: str) -> Path:
     return Path(roster_dir) / FOLDER / year
 
 
+def kept_years(roster_dir: Path | str, months: int, on: date | None = None) -> tuple[str, ...]:
+    """The years under roster/archief/ still kept on `on` (today), by folder name alone."""
+    base = Path(roster_dir) / FOLDER
+    on = on or today()
+    return tuple(sorted(p.name for p in base.iterdir() if valid_year(p.name)
+                        and on <= kept_until(p.name, months))) if base.is_dir() else ()
+
+
 def load_archives(roster_dir: Path | str, months: int, on: date | None = None) -> Archives:
     """Every frozen year under roster/archief/, split into kept and expired on `on` (today)."""
     base = Path(roster_dir) / FOLDER

@@ -5,7 +5,8 @@ On start it loads the roster and derives the section map; everything else
 section map stays the single source of truth for access. It also compares the
 roster with the last good build's and warns about every change that shows a
 child to more people (plugins.roster_changes); that snapshot is replaced at
-the end of a build that passed its output check and logged no error.
+the end of a build that passed its output check and logged no error (never by
+a throwaway build: SCHOOLPLEIN_RECORD_ROSTER False, as `invoke check` sets it).
 Each receiver acts only for builds that enabled this plugin, with that build's
 state (plugins.state).
 """
@@ -17,12 +18,11 @@ from pathlib import Path
 
 from pelican import signals
 
-from . import incremental, output_check, roster_changes, routing, section_pages
+from . import incremental, output_check, roster_cache, roster_changes, routing, section_pages
 from .archive import FOLDER as ARCHIVE
-from .archive import load_archives, photo_roster
+from .archive import photo_roster
 from .photos.audit import private_dir
-from .roster import Consent, load_roster
-from .sections import build_section_map
+from .roster import Consent
 from .settings import default
 from .state import BuildState, receiver
 
@@ -36,12 +36,11 @@ if hasattr(log, "disable_filter"):  # Pelican's LimitLogger shows a message once
 @on_build
 def _load(pelican, state: BuildState) -> None:
     settings = pelican.settings
-    roster = load_roster(settings["SCHOOLPLEIN_ROSTER"])
-    archives = load_archives(settings["SCHOOLPLEIN_ROSTER"], settings.get(
-        "SCHOOLPLEIN_RETENTION_MONTHS", int(default("SCHOOLPLEIN_RETENTION_MONTHS"))))
+    roster, sections, archives = roster_cache.load_with_archives(
+        settings["SCHOOLPLEIN_ROSTER"], settings["SITENAME"], settings.get("SCHOOLPLEIN_BUILD_CACHE"),
+        settings.get("SCHOOLPLEIN_RETENTION_MONTHS", int(default("SCHOOLPLEIN_RETENTION_MONTHS"))))
     settings["SCHOOLPLEIN_ROSTER_OBJ"] = roster
-    settings["SCHOOLPLEIN_SECTIONS"] = build_section_map(roster, settings["SITENAME"],
-                                                         archives.live)
+    settings["SCHOOLPLEIN_SECTIONS"] = sections  # with the kept archives (plugins.archive)
     settings["SCHOOLPLEIN_PHOTO_ROSTER"] = photo_roster(roster, archives.live)
     _leave_out(settings, archives.expired)
     settings["PHOTO_CONSENT_DEFAULT"] = Consent(settings.get(
@@ -50,6 +49,7 @@ def _load(pelican, state: BuildState) -> None:
     state.watch_errors()
     if settings.get("SCHOOLPLEIN_PREVIOUS_OUTPUT"):
         state.incremental = incremental.Incremental(settings)
+        incremental.cache_templates(settings)
 
 
 def _leave_out(settings, expired) -> None:
@@ -116,8 +116,9 @@ def _finish(pelican, state: BuildState) -> None:
         output_check.check_pelican(pelican)
     else:
         files = inc.finish()
-        output_check.check_pelican(pelican, only=inc.unchecked(files))
-    if errors == 0 and "SCHOOLPLEIN_ROSTER_STATE" in settings:
+        output_check.check_pelican(pelican, only=inc.unchecked(files), files=files)
+    if errors == 0 and "SCHOOLPLEIN_ROSTER_STATE" in settings and settings.get(
+            "SCHOOLPLEIN_RECORD_ROSTER", True):  # False: a throwaway build (invoke check)
         roster_changes.save_snapshot(_snapshot_dir(settings), settings["SCHOOLPLEIN_ROSTER_STATE"])
     if errors == 0 and inc is not None:
         inc.save(files)

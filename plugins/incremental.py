@@ -45,7 +45,7 @@ SETTING_KEYS = ("SITENAME", "SITESUBTITLE", "SITEURL", "FEED_DOMAIN", "TIMEZONE"
                 "DEFAULT_DATE_FORMAT", "DEFAULT_PAGINATION", "PAGINATION_PATTERNS", "MARKDOWN",
                 "DIRECTIE_EMAIL", "SCHOOL_PHONE", "MIN_CHILDREN_PER_PHOTO", "PHOTO_CONSENT_DEFAULT",
                 "PHOTO_STRICT", "THEME", "PATH", "FEED_MAX_ITEMS", "SCHOOLPLEIN_SITE_HOSTS",
-                "DEFAULT_LANG", "PLUGINS")
+                "DEFAULT_LANG", "PLUGINS", "SCHOOLPLEIN_TARGET")
 # A write_file call may be reused only when everything its template shows besides the build's
 # context is in its keyword arguments: Pelican's article and page writes, and section_pages
 # (which passes its section's data as `section_page`).
@@ -73,6 +73,22 @@ def context_fingerprint(settings) -> str:
     # (a family's postvak thread is not here: its page passes it as a keyword argument)
     h.update(json.dumps({k: str(settings.get(k)) for k in SETTING_KEYS}, sort_keys=True).encode())
     return h.hexdigest()
+
+
+def cache_templates(settings) -> None:
+    """Keep Jinja's compiled templates in the build cache (a warm build compiles none).
+
+    Jinja checks each entry against its template's source; the folder is keyed by
+    Jinja's version and the environment options, which change what a source compiles to.
+    """
+    import jinja2
+
+    env = dict(settings.get("JINJA_ENVIRONMENT") or {})
+    key = hashlib.sha256(repr((jinja2.__version__, sorted(env.items(), key=str))).encode())
+    folder = Path(settings["SCHOOLPLEIN_BUILD_CACHE"]) / "jinja" / key.hexdigest()[:16]
+    folder.mkdir(parents=True, exist_ok=True)
+    settings["JINJA_ENVIRONMENT"] = {**env, "bytecode_cache": jinja2.FileSystemBytecodeCache(
+        str(folder))}
 
 
 @dataclass
@@ -127,6 +143,9 @@ class Incremental:
         self.new = Manifest(self.context)
         self.reused = self.rendered = 0
         self._source_hashes: dict[str, str] = {}
+        self._contents: dict[int, object] = {}  # id(Content) -> its digest, for this build
+        self._made: set[str] = set()  # output folders made by reuse()
+        self._files: dict[str, list] | None = None  # finish(), once
 
     # --- fingerprints ------------------------------------------------------------------------
 
@@ -138,11 +157,11 @@ class Incremental:
     def _digest(self, value) -> object:
         """A JSON-able summary of a rendering input; UNKNOWN when it cannot be summed up safely."""
         if isinstance(value, Content):
-            if not value.source_path or any(m in (value._content or "") for m in INTRASITE):
-                return UNKNOWN
-            return ["content", self._source(value.source_path), value.url, value.save_as,
-                    str(getattr(value, "status", "")), repr(getattr(value, "photos", [])),
-                    getattr(getattr(value, "section", None), "name", "")]
+            # every index page lists its section's posts: sum each post up once per build
+            # (a post's inputs are fixed once the photos are set, before anything is written)
+            if id(value) not in self._contents:
+                self._contents[id(value)] = self._content_digest(value)
+            return self._contents[id(value)]
         if isinstance(value, Section):
             return ["section", value.name, value.title, value.prefix]
         if isinstance(value, URLWrapper):  # a category, tag or author: its name
@@ -157,6 +176,13 @@ class Incremental:
             return value
         return UNKNOWN  # anything else: render it, never guess
 
+    def _content_digest(self, value: Content) -> object:
+        if not value.source_path or any(m in (value._content or "") for m in INTRASITE):
+            return UNKNOWN
+        return ["content", self._source(value.source_path), value.url, value.save_as,
+                str(getattr(value, "status", "")), repr(getattr(value, "photos", [])),
+                getattr(getattr(value, "section", None), "name", "")]
+
     def fingerprint(self, kind: str, name: str, values: dict) -> str | None:
         digest = self._digest(values)
         if digest is UNKNOWN:
@@ -169,7 +195,7 @@ class Incremental:
     def _unchanged(self, rel: str) -> bool:
         """The previous build's file is still there as it left it (stat, else bytes)."""
         known = self.old.files.get(rel)
-        old = self.previous / rel
+        old = os.path.join(self.previous, rel)  # plain strings: this runs for every output file
         try:
             st = os.lstat(old)
         except OSError:
@@ -178,7 +204,7 @@ class Incremental:
             return False
         if [st.st_size, st.st_mtime_ns, st.st_ino] == known[1:]:
             return True
-        return st.st_size == known[1] and hash_file(old) == known[0]
+        return st.st_size == known[1] and hash_file(Path(old)) == known[0]
 
     def reuse(self, key: str, fp: str | None) -> bool:
         """Link the previous build's files of this group into the output, if all still fit."""
@@ -188,9 +214,12 @@ class Incremental:
         if not all(self._unchanged(rel) for rel in group["files"]):
             return False
         for rel in group["files"]:
-            target = self.output / rel
-            os.makedirs(target.parent, exist_ok=True)
-            os.link(self.previous / rel, target)
+            target = os.path.join(self.output, rel)
+            folder = os.path.dirname(target)
+            if folder not in self._made:
+                os.makedirs(folder, exist_ok=True)
+                self._made.add(folder)
+            os.link(os.path.join(self.previous, rel), target)
         self.new.groups[key] = group
         self.reused += 1
         return True
@@ -208,23 +237,30 @@ class Incremental:
 
         A file that came out as the previous build left it is replaced by a link to
         that file, so it keeps its inode and mtime (rsync and the S3 sync skip it).
+        Done once per build: the output check and the photo leak check read this
+        listing instead of walking the output again.
         """
+        if self._files is not None:
+            return self._files
         by_stat = {tuple(v[1:]): v[0] for v in self.old.files.values()}
         found: dict[str, list] = {}
-        for folder, _dirs, names in os.walk(self.output):
+        root = os.fspath(self.output)
+        for folder, _dirs, names in os.walk(root):
+            base = os.path.relpath(folder, root).replace(os.sep, "/")
             for name in names:
-                path = Path(folder) / name
-                rel = path.relative_to(self.output).as_posix()
+                path = os.path.join(folder, name)
+                rel = name if base == "." else f"{base}/{name}"
                 st = os.lstat(path)
                 linked = by_stat.get((st.st_size, st.st_mtime_ns, st.st_ino))
-                sha = linked or hash_file(path)
+                sha = linked or hash_file(Path(path))
                 known = self.old.files.get(rel)
                 if not linked and known and known[0] == sha and self._unchanged(rel):
-                    tmp = path.with_name(f".{name}.link")
-                    os.link(self.previous / rel, tmp)
+                    tmp = os.path.join(folder, f".{name}.link")
+                    os.link(os.path.join(self.previous, rel), tmp)
                     os.replace(tmp, path)
                     st = os.lstat(path)
                 found[rel] = [sha, st.st_size, st.st_mtime_ns, st.st_ino]
+        self._files = found
         return found
 
     def unchecked(self, files: dict[str, list]) -> set[str]:

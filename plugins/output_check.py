@@ -130,12 +130,13 @@ def _public_names(roster: Roster | None, allowed_email: str) -> list[str]:
 
 def check_output(output: Path, sections: SectionMap, hosts: Iterable[str] = (),
                  roster: Roster | None = None, directie_email: str = "",
-                 only: set[str] | None = None) -> None:
+                 only: set[str] | None = None, files: Iterable[str] | None = None) -> None:
     """Raise SchoolpleinError for every file that escapes its section.
 
     `only` (relative paths): read just these; the others passed this check before
     with the same bytes under the same section map, roster and settings
-    (plugins.incremental). Every file is still placed in a section.
+    (plugins.incremental). Every file is still placed in a section. `files`: every
+    file of the output (relative paths) when the caller has just listed it.
     """
     problems: list[Problem] = []
     hosts = frozenset(h.lower() for h in hosts if h)
@@ -145,39 +146,43 @@ def check_output(output: Path, sections: SectionMap, hosts: Iterable[str] = (),
     def bad(rel: str, message: str, fix: str) -> None:
         problems.append(Problem(f"output/{rel}", None, message, fix))
 
-    for dirpath, _dirs, files in os.walk(output):
-        for name in files:
-            path = Path(dirpath) / name
-            rel = path.relative_to(output).as_posix()
-            section = _section_of(rel, sections)
-            if section is None:
-                bad(rel, "bestand valt buiten iedere bekende sectie",
-                    "zet de inhoud in een bestaande groeps- of gezinsmap")
-                continue
-            if path.suffix.lower() in IMAGE_SUFFIXES and not _is_published_photo(rel, section):
-                bad(rel, "foto in het openbare deel" if section.kind == "public"
-                    else "afbeelding buiten de fotomap van de sectie",
-                    "foto's komen alleen via het fotofilter in <sectie>/fotos/")
-            if path.suffix not in TEXT_SUFFIXES or (only is not None and rel not in only):
-                continue
-            text = path.read_text(encoding="utf-8", errors="replace")
-            if path.suffix == ".atom":
-                text = html.unescape(text)  # entries carry their HTML escaped
-            if any(token in family_ids and family_ids[token] != section
-                   for token in set(TOKEN_RE.findall(text))):
-                bad(rel, "pagina noemt het id van een gezinspagina die er niet bij hoort",
-                    "gezin-id's staan alleen op de eigen gezinspagina")
-            if section.kind == "public":
-                for person in (n for n in public_names if n in text):
-                    bad(rel, f"openbare pagina noemt iemand uit de leerlingenadministratie "
-                             f"({person})", "openbare pagina's noemen geen leerlingen of ouders")
-            if path.suffix in (".html", ".atom"):
-                for message in _url_problems(rel, text, section, sections, hosts):
-                    bad(rel, message, "verwijder of herschrijf de link: elke sectie toont alleen "
-                        "haar eigen inhoud, foto's komen uit de berichtmap en het platform haalt "
-                        "nooit iets bij andere websites op (gewone links naar websites mogen)")
+    for rel in _listing(output) if files is None else files:
+        suffix = posixpath.splitext(rel)[1]  # strings: this runs for every output file
+        section = _section_of(rel, sections)
+        if section is None:
+            bad(rel, "bestand valt buiten iedere bekende sectie",
+                "zet de inhoud in een bestaande groeps- of gezinsmap")
+            continue
+        if suffix.lower() in IMAGE_SUFFIXES and not _is_published_photo(rel, section):
+            bad(rel, "foto in het openbare deel" if section.kind == "public"
+                else "afbeelding buiten de fotomap van de sectie",
+                "foto's komen alleen via het fotofilter in <sectie>/fotos/")
+        if suffix not in TEXT_SUFFIXES or (only is not None and rel not in only):
+            continue
+        text = (output / rel).read_text(encoding="utf-8", errors="replace")
+        if suffix == ".atom":
+            text = html.unescape(text)  # entries carry their HTML escaped
+        if any(token in family_ids and family_ids[token] != section
+               for token in set(TOKEN_RE.findall(text))):
+            bad(rel, "pagina noemt het id van een gezinspagina die er niet bij hoort",
+                "gezin-id's staan alleen op de eigen gezinspagina")
+        if section.kind == "public":
+            for person in (n for n in public_names if n in text):
+                bad(rel, f"openbare pagina noemt iemand uit de leerlingenadministratie "
+                         f"({person})", "openbare pagina's noemen geen leerlingen of ouders")
+        if suffix in (".html", ".atom"):
+            for message in _url_problems(rel, text, section, sections, hosts):
+                bad(rel, message, "verwijder of herschrijf de link: elke sectie toont alleen "
+                    "haar eigen inhoud, foto's komen uit de berichtmap en het platform haalt "
+                    "nooit iets bij andere websites op (gewone links naar websites mogen)")
     if problems:
         raise SchoolpleinError(problems)
+
+
+def _listing(output: Path) -> Iterator[str]:
+    for dirpath, _dirs, names in os.walk(output):
+        base = Path(dirpath).relative_to(output).as_posix()
+        yield from (name if base == "." else f"{base}/{name}" for name in names)
 
 
 def site_hosts(settings) -> set[str]:
@@ -191,8 +196,9 @@ def site_hosts(settings) -> set[str]:
     return {urlsplit(c).netloc for c in candidates if urlsplit(c).netloc} | set(known)
 
 
-def check_pelican(pelican, only: set[str] | None = None) -> None:
+def check_pelican(pelican, only: set[str] | None = None,
+                  files: Iterable[str] | None = None) -> None:
     settings = pelican.settings
     check_output(Path(pelican.output_path), settings["SCHOOLPLEIN_SECTIONS"],
                  site_hosts(settings), settings.get("SCHOOLPLEIN_ROSTER_OBJ"),
-                 settings.get("DIRECTIE_EMAIL", ""), only)
+                 settings.get("DIRECTIE_EMAIL", ""), only, files)

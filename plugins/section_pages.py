@@ -67,10 +67,11 @@ class SectionPagesGenerator(Generator):
                     feed_title=f"{self.settings['SITENAME']} – {section.title}",
                 )
         writer.write_file("index.html", self.get_template("landing"), base)
-        for status in (401, 404):
-            writer.write_file(f"{status}.html", self.get_template(str(status)), base)
-        # /login/, /uitloggen/, /mijn/ (CloudFront login) and 403.html: public, no personal data.
-        render_login_assets(self.output_path, school_name=self.settings["SITENAME"])
+        writer.write_file("404.html", self.get_template("404"), base)
+        # /login/, /uitloggen/, /mijn/, 401.html and 403.html, in the target's variant: public, no
+        # personal data.
+        render_login_assets(self.output_path, school_name=self.settings["SITENAME"],
+                            target=self.settings["SCHOOLPLEIN_TARGET"])
         robots = Path(self.output_path) / "robots.txt"
         robots.write_text(ROBOTS_TXT, encoding="utf-8")
 

@@ -58,10 +58,11 @@ class SectionMap:
         return tuple(s for s in self.sections if s.protected)
 
     def get(self, kind: str, key: str) -> Section:
-        for s in self.sections:
-            if s.kind == kind and s.key == key:
-                return s
-        raise KeyError((kind, key))
+        return self._by_key[(kind, key)]  # KeyError((kind, key)) when there is none
+
+    @cached_property
+    def _by_key(self) -> dict[tuple[str, str], Section]:
+        return {(s.kind, s.key): s for s in reversed(self.sections)}  # the first one wins
 
     @cached_property
     def _by_prefix(self) -> dict[str, Section]:
@@ -91,10 +92,9 @@ class SectionMap:
         if parts and parts[0] == "school":
             return self.get("school", "school")
         if len(parts) >= 2 and parts[0] == "groep":
-            return self._lookup("group", parts[1], where, "content/groep/<groep>/",
-                                [s.key for s in self.sections if s.kind == "group"])
+            return self._lookup("group", parts[1], where, "content/groep/<groep>/", True)
         if len(parts) >= 2 and parts[0] == "gezin":
-            return self._lookup("family", parts[1], where, "content/gezin/<gezin-id>/", [])
+            return self._lookup("family", parts[1], where, "content/gezin/<gezin-id>/", False)
         if parts and parts[0] == "publiek":
             return self.get("public", "public")
         if len(parts) >= 3 and parts[0] == "archief":
@@ -109,10 +109,11 @@ class SectionMap:
             "content/gezin/<gezin-id>/",
         ))
 
-    def _lookup(self, kind, key, where, pattern, known) -> Section:
+    def _lookup(self, kind, key, where, pattern, list_known: bool) -> Section:
         try:
             return self.get(kind, key)
         except KeyError:
+            known = [s.key for s in self.sections if s.kind == kind] if list_known else []
             hint = f" (bekend: {', '.join(sorted(known))})" if known else ""
             raise SchoolpleinError(Problem(
                 where, None, f"onbekende map '{key}' in {pattern}{hint}",

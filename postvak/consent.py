@@ -1,6 +1,6 @@
 """Photo consent across households: the rule, the roster update and the audit trail.
 
-The rule is fail-closed (most restrictive wins):
+The rule is fail-closed (most restrictive wins; README, "Beeldgebruik bij twee gezinnen"):
 - a narrower choice by any parent linked to the child applies at once;
 - a wider one applies only when every linked parent's latest recorded choice
   allows it (the new consent is the narrowest of those choices), or when the
@@ -92,11 +92,12 @@ def read_audit(private: Path) -> list[dict[str, str]]:
 def recorded_choices(private: Path, child: str, current: Consent) -> dict[str, Consent]:
     """Each parent's latest choice for the child since the consent last became narrower.
 
-    A choice made before a narrowing (a parent's withdrawal, the school's decision)
-    or before the admin changed the roster cell by hand no longer counts toward a
-    wider consent: after that, every parent must choose again (fail closed).
-    `current` is the effective consent now; when it differs from what the trail
-    last set, the cell was edited by hand and no earlier choice counts.
+    The README's rule (Beeldgebruik bij twee gezinnen, points 3 and 4): a choice
+    made before a narrowing (a parent's withdrawal), before a school decision or
+    before the admin changed the roster cell by hand no longer counts toward a
+    wider consent: after that, every parent must choose again (fail closed). A
+    hand edit shows as a line whose old value is not what the line before it set,
+    or as a `current` that differs from what the trail last set.
     """
     latest: dict[str, Consent] = {}
     last_set: Consent | None = None
@@ -108,7 +109,8 @@ def recorded_choices(private: Path, child: str, current: Consent) -> dict[str, C
         except ValueError:
             continue
         school = row["door"].startswith(SCHOOL)
-        if school or rank(new) < rank(old):
+        edited = last_set is not None and old != last_set  # the cell changed outside the trail
+        if school or edited or rank(new) < rank(old):
             latest = {}
         if not school:
             latest[row["door"]] = chosen

@@ -12,7 +12,7 @@ from the authenticated request and the path, never from the body. Three kinds:
              weekend); tot: optional, default van. At most 7 days back, at most a
              year ahead, at most 14 school days. toelichting: optional, <= 500
              characters. Received after 08:30 (Europe/Amsterdam) on or after the
-             first day: accepted and marked late.
+             first school day of the period: accepted and marked late.
 
     {"v": 1, "soort": "bericht", "aan": "<medewerker-id>" | "directie", "tekst": "..."}
 
@@ -29,7 +29,6 @@ this family write to that teacher) happen in `process`.
 
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -39,7 +38,9 @@ from plugins.family_threads import DIRECTIE as DIRECTIE  # the one definition; r
 from plugins.roster import Consent
 from plugins.settings import SCHOOL_TZ
 
-MAX_BODY = 16 * 1024
+from . import parentjson
+from .parentjson import MAX_BODY as MAX_BODY  # the one limit; re-exported here
+
 MAX_NOTE = 500
 MAX_TEXT = 2000
 MAX_SCHOOL_DAYS = 14
@@ -60,6 +61,7 @@ class Rejected(Exception):
     """A submission that cannot be applied; `reason` is what the admin reads (Dutch)."""
 
     def __init__(self, reason: str):
+        reason = parentjson.safe_text(reason)  # never a lone surrogate or a page of parent text
         super().__init__(reason)
         self.reason = reason
 
@@ -109,18 +111,10 @@ def next_school_day(day: date) -> date:
 
 def parse(body: bytes, received_at: datetime) -> Submission:
     """The submission in `body`, or Rejected with the reason the admin reads."""
-    if len(body) > MAX_BODY:
-        raise Rejected(f"te groot: {len(body)} bytes (hoogstens {MAX_BODY})")
     try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError:
-        raise Rejected("geen UTF-8 tekst") from None
-    try:
-        data = json.loads(text, object_pairs_hook=_no_duplicates)
-    except _Duplicate as exc:
-        raise Rejected(f"veld '{exc}' staat er twee keer in") from None
-    except (ValueError, RecursionError):
-        raise Rejected("geen geldige JSON") from None
+        data = parentjson.load(body)  # bounded and total: the one reader of a parent's bytes
+    except parentjson.Unreadable as exc:
+        raise Rejected(exc.reason) from None
     if not isinstance(data, dict):
         raise Rejected("geen JSON-object")
     if type(data.get("v")) is not int or data["v"] != 1:
@@ -134,7 +128,7 @@ def parse(body: bytes, received_at: datetime) -> Submission:
         raise Rejected(f"{kind}: veld ontbreekt: {', '.join(missing)}")
     extra = sorted(data.keys() - required - optional)
     if extra:
-        raise Rejected(f"{kind}: onbekend veld: {', '.join(extra)}")
+        raise Rejected(f"{kind}: onbekend veld: {', '.join(parentjson.shown(k) for k in extra[:5])}")
     if kind == "afwezigheid":
         return _absence(data, received_at)
     if kind == "bericht":
@@ -166,7 +160,9 @@ def _absence(data: dict, received_at: datetime) -> Absence:
     if not isinstance(reason, str) or reason not in REASONS:
         raise Rejected(f"afwezigheid: onbekende reden {reason!r} (ziek, arts of anders)")
     note = _text(data, "toelichting", MAX_NOTE, required=False)
-    late = local > datetime.combine(start, DEADLINE, SCHOOL_TZ)
+    # 08:30 on the first *school* day: a weekend report for a period that starts on Saturday
+    # and runs into Monday is in time for Monday.
+    late = local > datetime.combine(next_school_day(start), DEADLINE, SCHOOL_TZ)
     return Absence(_word(data, "kind"), start, end, reason, note, late)
 
 
@@ -200,16 +196,3 @@ def _date(data: dict, key: str) -> date | None:
         return date.fromisoformat(value)
     except ValueError:
         raise Rejected(f"afwezigheid: '{key}' bestaat niet: {value}") from None
-
-
-class _Duplicate(ValueError):
-    pass
-
-
-def _no_duplicates(pairs: list[tuple[str, object]]) -> dict:
-    seen: dict = {}
-    for key, value in pairs:
-        if key in seen:
-            raise _Duplicate(key)
-        seen[key] = value
-    return seen

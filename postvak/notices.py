@@ -26,8 +26,8 @@ from .messages import DIRECTIE, REASONS, Absence, Message
 from .settings import PostvakSettings
 
 DAYS = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag")
-FOOTER = ("\n\n-- \nDit is een automatisch bericht van Schoolplein ({school}). Antwoorden op deze "
-          "e-mail komen niet aan.")
+FOOTER = ("\n\n-- \nDeze e-mail is automatisch verstuurd door het ouderplatform van {school}. "
+          "U kunt er niet op antwoorden; met vragen kunt u terecht bij de school.")
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,8 @@ def period(start: date, end: date) -> str:
 
 
 def hh_mm(moment: datetime) -> str:
-    return moment.astimezone(SCHOOL_TZ).strftime("%H:%M")
+    """'09.12 uur': how a Dutch school writes a time."""
+    return moment.astimezone(SCHOOL_TZ).strftime("%H.%M uur")
 
 
 def family_link(settings: PostvakSettings, family_id: str) -> str:
@@ -88,33 +89,34 @@ def absence_notices(roster: Roster, settings: PostvakSettings, family_id: str,
     group = roster.groups[child.group].name
     reason = REASONS[absence.reason]
     when = period(absence.start, absence.end)
-    late = (f"\nLet op: gemeld om {hh_mm(received_at)}, na 08:30." if absence.late else "")
+    late = (f"\nLet op: gemeld om {hh_mm(received_at)}, na 08.30 uur." if absence.late else "")
     link = family_link(settings, family_id)
-    staff_subject = f"Afwezig: {short_name(roster, child)} ({group}), {when}"
-    staff_body = (f"Er is een afwezigheid gemeld voor {short_name(roster, child)} uit {group}.\n\n"
+    staff_subject = f"Afgemeld: {short_name(roster, child)} ({group}), {when}"
+    staff_body = (f"{short_name(roster, child)} uit {group} is afgemeld.\n\n"
                   f"Wanneer: {when}\nReden: {reason}{late}\n\n"
-                  f"Meer op de gezinspagina (na inloggen): {link}")
+                  f"Een eventuele toelichting van de ouders leest u op de gezinspagina (na "
+                  f"inloggen): {link}")
     notices = [Notice(f"leerkracht:{t.email}", "leerkracht", t.name, t.email, staff_subject,
                       _finish(staff_body, settings))
                for t in teachers_of_child(roster, child.id)]
     notices += [Notice(f"directie:{email}", "directie", name, email, staff_subject,
                        _finish(staff_body, settings)) for name, email in _directie(roster, settings)]
     if settings.admin_email:
-        body = (f"Afwezigheid gemeld via Schoolplein.\n\nLeerling: {child.full_name} ({group})\n"
+        body = (f"Afmelding via het ouderplatform.\n\nLeerling: {child.full_name} ({group})\n"
                 f"Wanneer: {when}\nReden: {reason}\n"
                 f"Gemeld: {long_date(received_at.astimezone(SCHOOL_TZ).date())} om {hh_mm(received_at)}"
-                f"{' (na 08:30)' if absence.late else ''}")
+                f"{' (na 08.30 uur)' if absence.late else ''}")
         notices.append(Notice(f"administratie:{settings.admin_email}", "administratie", "",
                               settings.admin_email,
-                              f"Afwezigheid {child.full_name} ({group}), {when}",
+                              f"Afmelding {child.full_name} ({group}), {when}",
                               _finish(body, settings)))
     for parent in roster.parents_of(child.id):
-        body = (f"Beste {parent.name},\n\nDe afwezigheid van {child.first_name} is doorgegeven aan "
-                f"de school.\n\nWanneer: {when}\nReden: {reason}{late}\n\n"
-                "Is dit niet juist? Bel dan de school.\n"
+        body = (f"Beste {parent.name},\n\nDe school heeft de afmelding van {child.first_name} "
+                f"ontvangen.\n\nWanneer: {when}\nReden: {reason}{late}\n\n"
+                f"Klopt er iets niet? Bel dan de school: {settings.school_phone}.\n"
                 f"Uw gezinspagina: {family_link(settings, parent.family)}")
         notices.append(Notice(f"ouder:{parent.email}", "ouder", parent.name, parent.email,
-                              f"Afwezigheid van {child.first_name} doorgegeven",
+                              f"Afmelding van {child.first_name} ontvangen",
                               _finish(body, settings)))
     return _unique(notices)
 
@@ -126,8 +128,8 @@ def message_notices(roster: Roster, settings: PostvakSettings, family_id: str, s
     who = "de directie" if message.to == DIRECTIE else "u"
     notices = []
     for name, email in recipient_addresses(roster, message.to, settings.directie_email):
-        body = (f"Er staat een nieuw bericht voor {who} van {sender.name} op hun gezinspagina:\n"
-                f"{link}\n\nLees en beantwoord het bericht daar (na inloggen).")
+        body = (f"{sender.name} heeft een bericht gestuurd aan {who}. U leest en beantwoordt het "
+                f"op de gezinspagina van het gezin (na inloggen):\n{link}")
         notices.append(Notice(f"ontvanger:{email}", "ontvanger", name, email,
                               f"Nieuw bericht van {sender.name}", _finish(body, settings)))
     return _unique(notices)
@@ -138,23 +140,24 @@ def consent_notices(roster: Roster, settings: PostvakSettings, child: Child, out
     """Every parent linked to the child hears what now applies, in both households."""
     name = child.first_name
     if by_school:
-        what = (f"De school heeft besloten over het beeldgebruik van {name}: voortaan "
-                f"{DESCRIBE[outcome.new]}.")
+        what = (f"De school heeft besloten over het beeldgebruik van {name}: {name} staat "
+                f"voortaan {DESCRIBE[outcome.new]}.")
     elif outcome.new != outcome.old:
-        what = (f"Het beeldgebruik van {name} is aangepast door een ouder: voortaan "
-                f"{DESCRIBE[outcome.new]} (was: {DESCRIBE[outcome.old]}).")
+        what = (f"Een ouder heeft het beeldgebruik van {name} aangepast: {name} staat voortaan "
+                f"{DESCRIBE[outcome.new]} (tot nu toe: {DESCRIBE[outcome.old]}).")
         if outcome.widened:
             what += " Alle ouders van " + name + " hebben hiermee ingestemd."
     elif outcome.pending:
-        what = (f"Een ouder van {name} heeft gevraagd om meer toestemming: "
+        what = (f"Een ouder van {name} heeft gekozen voor ruimer beeldgebruik: "
                 f"{DESCRIBE[outcome.choice]}. Dat gaat pas in als alle ouders van {name} "
-                "dat op hun gezinspagina kiezen, of als de school een besluit neemt. Tot dan "
-                f"blijft: {DESCRIBE[outcome.new]}.")
+                "dat op hun gezinspagina kiezen, of als de school een besluit neemt. Tot die "
+                f"tijd staat {name} {DESCRIBE[outcome.new]}.")
     else:
-        what = f"De keuze voor het beeldgebruik van {name} is vastgelegd: {DESCRIBE[outcome.new]}."
+        what = (f"De keuze voor het beeldgebruik van {name} is vastgelegd; er verandert niets: "
+                f"{name} staat {DESCRIBE[outcome.new]}.")
     if outcome.narrowed:
-        what += f"\n\nFoto's waarop {name} staat en die dit niet meer toestaat, haalt de school " \
-                "direct van de site."
+        what += (f"\n\nFoto's van {name} die hier niet meer bij passen, haalt de school meteen "
+                 "van de site, ook oudere.")
     notices = []
     for parent in roster.parents_of(child.id):
         body = (f"Beste {parent.name},\n\n{what}\n\nU kunt de keuze zien en wijzigen op uw "
@@ -169,13 +172,14 @@ def daylist_notice(roster: Roster, settings: PostvakSettings, teacher: Staff, da
     groups = [roster.groups[g].name for g in teacher.groups if g in roster.groups]
     lines = []
     for child, absence in sorted(entries, key=lambda e: (e[0].group, e[0].first_name)):
-        late = ", te laat gemeld" if absence.late else ""
+        late = ", gemeld na 08.30 uur" if absence.late else ""
         lines.append(f"- {short_name(roster, child)} ({roster.groups[child.group].name}): "
                      f"{REASONS[absence.reason]}{late}")
-    listing = "\n".join(lines) if lines else "Er is voor vandaag niemand afwezig gemeld."
-    body = (f"Goedemorgen {teacher.name},\n\nAfwezig gemeld via Schoolplein voor {long_date(day)} "
-            f"({', '.join(groups)}):\n\n{listing}\n\nTelefonische afmeldingen staan niet in deze "
-            "lijst. Wie later nog wordt afgemeld, krijgt u apart gemaild.")
+    listing = "\n".join(lines) if lines else "Voor vandaag is niemand afgemeld."
+    body = (f"Goedemorgen {teacher.name},\n\nAfmeldingen via het ouderplatform voor "
+            f"{long_date(day)} ({', '.join(groups)}):\n\n{listing}\n\nAfmeldingen per telefoon "
+            "staan niet in deze lijst. Wordt er later nog iemand afgemeld, dan krijgt u daarover "
+            "een aparte mail.")
     return Notice(f"daglijst:{teacher.email}", "daglijst", teacher.name, teacher.email,
-                  f"Afwezig vandaag, {long_date(day)}", _finish(body, settings))
+                  f"Afmeldingen voor vandaag, {long_date(day)}", _finish(body, settings))
 

@@ -23,7 +23,7 @@ from plugins.errors import Problem, SchoolpleinError
 from plugins.roster import Consent, Parent, Roster, Staff, load_roster
 from plugins.settings import SCHOOL_TZ
 
-from . import consent, notices, store
+from . import consent, notices, parentjson, store
 from .households import person_for_login, recipients
 from .mail import Delivery, Mail, deliver, mail_id, to_eml
 from .messages import Absence, ConsentChoice, Message, Rejected, is_submission_id, parse
@@ -45,64 +45,129 @@ class Urgent:
 
 @dataclass(frozen=True)
 class Summary:
+    """What one round did; `text` is the one place its counts are put into words."""
+
     applied: tuple[str, ...]  # submission ids applied in this run
-    quarantined: tuple[QuarantineItem, ...]  # rejected in this run, with the reason
+    quarantined: tuple[QuarantineItem, ...]  # rejected in this round (intake too), with the reason
     urgent: tuple[Urgent, ...]  # every withdrawal not yet acknowledged: rebuild and publish now
     mail: Delivery
-    stuck: tuple[str, ...] = ()  # journaled but not applied (the roster file cannot be edited)
+    stuck: tuple[str, ...] = ()  # not applied because of the roster (a cell or the whole file)
+    waiting: int = 0  # everything in quarantine, for the admin to look at
+    resent: int = 0  # mails held back by an SMTP outage that went out in this run
+    problems: tuple[str, ...] = ()  # items this run could not handle at all (it went on)
+    collected: int = 0  # handed over by the target in this round
+    roster_error: str = ""  # the roster could not be read: nothing was processed
+
+    @property
+    def eventful(self) -> bool:
+        """Worth a line on the console (a quiet round prints nothing)."""
+        return bool(self.collected or self.applied or self.quarantined or self.stuck
+                    or self.resent or self.problems or self.roster_error)
 
     def text(self) -> str:
         """What the admin's task prints (Dutch)."""
         def at(moment: datetime) -> str:
             return moment.astimezone(SCHOOL_TZ).strftime("%d-%m %H:%M")
 
-        lines = [f"Postvak: {len(self.applied)} verwerkt, {len(self.quarantined)} in quarantaine."]
+        lines = [f"Postvak: {self.collected} opgehaald, {len(self.applied)} verwerkt, "
+                 f"{len(self.quarantined)} in quarantaine (er staan er nu {self.waiting} in "
+                 "private/postvak/quarantaine/)."]
         lines += [f"  quarantaine: {at(q.received_at)} van {q.sender} (gezin {q.family}): {q.reason}"
                   for q in self.quarantined]
+        if self.roster_error:
+            lines.append("  Het rooster is onleesbaar; er is niets verwerkt:\n" + self.roster_error)
         lines += [f"  SPOED: beeldgebruik van {u.child} beperkt (ingestuurd {at(u.received_at)}): "
                   "publiceer opnieuw" for u in self.urgent]
         lines += [f"  NIET TOEGEPAST, herstel het rooster: {s}" for s in self.stuck]
+        lines += [f"  NIET VERWERKT (de ronde ging door): {p}" for p in self.problems]
         m = self.mail
         lines.append(f"Mails: {m.sent} verstuurd, {m.queued} wachten op de mailserver, "
                      f"{m.failed} geweigerd" + (f" ({m.error})" if m.error else "") + ".")
+        if self.resent:
+            lines.append(f"Mailserver weer bereikbaar: {self.resent} mail(s) verstuurd die "
+                         "tijdens de storing waren blijven wachten.")
         return "\n".join(lines)
 
 
-def process(settings: PostvakSettings, now: datetime | None = None) -> Summary:
-    """Process the inbox; returns what happened. Raises only when the roster is unreadable.
+def process(settings: PostvakSettings, now: datetime | None = None,
+            quarantine_before: frozenset[str] | None = None, collected: int = 0) -> Summary:
+    """Process the inbox; returns what happened. Never raises for one submission.
 
     A record that cannot be applied because leerlingen.csv cannot be edited stays
     journaled and unapplied (it is retried every run, and listed in `stuck`); the
-    other submissions go on.
+    other submissions go on. A roster that cannot be read at all processes
+    nothing: every waiting consent choice is listed in `stuck` (it is a pending
+    withdrawal), and mails already queued still go out. `quarantine_before`: the
+    quarantine's names before this round's intake, so its count includes what
+    intake refused (one count, in `Summary.quarantined`).
     """
     private = settings.private
+    applied, problems, stuck, roster_error = [], [], [], ""
     with store.locked(private):
+        before = (store.quarantine_names(private) if quarantine_before is None
+                  else quarantine_before)
+        held = {p.stem for p in store.outbox(private)}  # queued by an earlier run
         store.sweep(private, settings.roster)
-        roster = load_roster(settings.roster)
-        state = _State(settings, roster, now)
-        applied, rejected = [], []
-        for envelope in store.inbox(private):
-            try:
-                record = _evaluate(envelope, state)
-            except Rejected as exc:
-                rejected.append(_reject(private, envelope, exc.reason, now))
-                continue
-            except Exception as exc:  # a bug must not stop the queue: keep it for the admin
-                reason = f"interne fout ({type(exc).__name__}: {exc}); meld dit aan de beheerder"
-                rejected.append(_reject(private, envelope, reason, now))
-                continue
-            if record is None:  # already journaled by a killed run: only the copy was left
-                store.remove(store.folder(private, store.INBOX) / f"{envelope.id}.json")
-                continue
-            try:
-                state.journal(record)
-            except SchoolpleinError as exc:
-                state.stuck.append(f"{envelope.id}: {exc.render()}")
-                continue
-            applied.append(envelope.id)
+        try:
+            roster = load_roster(settings.roster)
+        except SchoolpleinError as exc:
+            roster, roster_error = None, exc.render()
+            stuck = _waiting_choices(private)
+        if roster is not None:
+            state = _State(settings, roster, now)
+            stuck = state.stuck
+            for envelope in store.inbox(private):
+                try:
+                    ident = _one(envelope, state, now)
+                except Exception as exc:  # even quarantining failed: report it, go on
+                    problems.append(f"{envelope.id}: {type(exc).__name__}: {exc}"[:300])
+                    continue
+                if ident:
+                    applied.append(ident)
         delivery = deliver(settings)
-    return Summary(tuple(applied), tuple(rejected), pending_urgent(settings), delivery,
-                   tuple(state.stuck))
+        resent = sum(1 for ident in held if store.was_sent(private, ident))
+        everything = store.quarantine_list(private)
+    return Summary(tuple(applied), tuple(q for q in everything if q.name not in before),
+                   pending_urgent(settings), delivery, tuple(stuck), len(everything), resent,
+                   tuple(problems), collected, roster_error)
+
+
+def _one(envelope: Received, state: _State, now) -> str:
+    """Handle one stored submission; returns its id when applied ('' when not)."""
+    private = state.private
+    try:
+        record = _evaluate(envelope, state)
+    except Rejected as exc:
+        _reject(private, envelope, exc.reason, now)
+        return ""
+    except Exception as exc:  # a bug must not stop the queue: keep it for the admin
+        reason = f"interne fout ({type(exc).__name__}: {exc}); meld dit aan de beheerder"
+        _reject(private, envelope, reason, now)
+        return ""
+    if record is None:  # already journaled by a killed run: only the copy was left
+        store.remove(store.folder(private, store.INBOX) / f"{envelope.id}.json")
+        return ""
+    try:
+        state.journal(record)
+    except SchoolpleinError as exc:
+        state.stuck.append(f"{envelope.id}: {exc.render()}")
+        return ""
+    return envelope.id
+
+
+def _waiting_choices(private) -> list[str]:
+    """Consent choices that wait because the roster cannot be read (each may be a withdrawal)."""
+    found = []
+    for envelope in store.inbox(private):
+        try:
+            data = parentjson.load(envelope.body)
+        except parentjson.Unreadable:
+            continue
+        if isinstance(data, dict) and data.get("soort") == "beeldgebruik":
+            child = parentjson.shown(data.get("kind"))
+            found.append(f"{envelope.id}: beeldgebruik van {child} wacht tot het rooster "
+                         "leesbaar is (zie hierboven)")
+    return found
 
 
 def record_admin_decision(settings: PostvakSettings, child: str, decision: Consent | str, by: str,
@@ -155,10 +220,39 @@ def acknowledge_urgent(settings: PostvakSettings, ids: tuple[str, ...] | list[st
         store.remove(store.folder(settings.private, store.URGENT) / f"{ident}.json")
 
 
-def _reject(private, envelope: Received, reason: str, now) -> QuarantineItem:
-    path = store.quarantine(private, envelope, reason, now=now)
+@dataclass(frozen=True)
+class Pending:
+    """What waits for a publish: withdrawals (spoed/) and other changes that reach a page."""
+
+    urgent: tuple[Urgent, ...]
+    markers: frozenset[str]  # names in publiceren/
+
+    def __bool__(self) -> bool:
+        return bool(self.urgent or self.markers)
+
+
+def pending_publish(settings: PostvakSettings) -> Pending:
+    """Take this before the build reads anything: a publish acknowledges only what it holds.
+
+    Every marker is written after the change it announces is on disk (or, for the
+    threads, under the same site lock the publish holds), so whatever is listed
+    here is in the build that follows.
+    """
+    folder = store.folder(settings.private, store.TO_PUBLISH)
+    return Pending(pending_urgent(settings),
+                   frozenset(p.name for p in folder.iterdir() if not p.name.startswith(".")))
+
+
+def acknowledge_published(settings: PostvakSettings, pending: Pending) -> None:
+    """Call once the publish that followed `pending_publish` is live: those changes are done."""
+    acknowledge_urgent(settings, [u.submission for u in pending.urgent])
+    for name in pending.markers:
+        store.remove(store.folder(settings.private, store.TO_PUBLISH) / name)
+
+
+def _reject(private, envelope: Received, reason: str, now) -> None:
+    store.quarantine(private, envelope, reason, now=now)
     store.remove(store.folder(private, store.INBOX) / f"{envelope.id}.json")
-    return store.quarantine_item(path)
 
 
 class _State:
@@ -213,6 +307,9 @@ class _State:
             mail = Mail(m["id"], m["to"], m["subject"], m["body"], datetime.fromisoformat(m["date"]))
             store.queue_mail(self.private, mail.id, to_eml(mail, self.settings.sender))
         store.sync_outbox(self.private)
+        # every record shows on a family page (and a consent change on photos): durable
+        # "needs publishing" before the record counts as applied
+        store.mark_to_publish(self.private, record["id"])
         store.mark_applied(self.private, record["id"])
 
     def mails(self, ident: str, items: list[notices.Notice], when: datetime) -> list[dict]:

@@ -24,6 +24,7 @@ from .messages import DEADLINE, Absence
 from .notices import daylist_notice
 from .process import Summary, process
 from .settings import PostvakSettings
+from .store import intake
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,8 @@ def daylist_due(settings: PostvakSettings, now: datetime) -> date | None:
 
 
 def send_daylists(settings: PostvakSettings, now: datetime | None = None) -> Delivery | None:
-    """Queue and send today's lists when due (once per teacher per day); None when not due."""
+    """Queue and send today's lists when due (once per teacher per day); None when not due
+    (or when the roster cannot be read: then it is still due at the next round)."""
     now = now or datetime.now(UTC)
     if daylist_due(settings, now) is None:
         return None
@@ -69,7 +71,10 @@ def send_daylists(settings: PostvakSettings, now: datetime | None = None) -> Del
         day = daylist_due(settings, now)
         if day is None:
             return None
-        roster = load_roster(settings.roster)
+        try:
+            roster = load_roster(settings.roster)
+        except SchoolpleinError:
+            return None  # the round reports the roster; the list goes out once it is readable
         absent = absences_on(private, roster, day)
         for teacher in sorted(roster.staff.values(), key=lambda s: s.id):
             if teacher.role is not Role.TEACHER:
@@ -85,9 +90,14 @@ def send_daylists(settings: PostvakSettings, now: datetime | None = None) -> Del
         return deliver(settings)
 
 
-def tick(settings: PostvakSettings, now: datetime | None = None) -> Tick:
-    """One round: process the inbox, then the day list when it is due."""
-    summary = process(settings, now)
+def tick(settings: PostvakSettings, now: datetime | None = None,
+         collect: Callable[[Callable], int] | None = None) -> Tick:
+    """One round: take what the target collected (`collect(store)`), process the inbox,
+    then the day list when it is due. The summary counts everything the round
+    quarantined, intake's refusals included."""
+    before = store.quarantine_names(settings.private)
+    collected = collect(lambda received: intake(received, settings.private)) if collect else 0
+    summary = process(settings, now, quarantine_before=before, collected=collected)
     return Tick(summary, send_daylists(settings, now))
 
 
@@ -96,8 +106,8 @@ def watch(cycle: Callable[[], object], every: float = 30.0, *,
           report: Callable[[str], None] = print) -> int:
     """Run `cycle` (collect, tick, publish when urgent) every `every` seconds until `stop()`.
 
-    A failing round is reported and the next one runs anyway: a roster typo or a
-    full disk must not silence the postvak for the rest of the day. Returns the
+    A failing round is reported and the next one runs anyway: a roster typo, a
+    full disk or a bug must not silence the postvak for the rest of the day. Returns the
     number of rounds.
     """
     rounds = 0
@@ -109,6 +119,9 @@ def watch(cycle: Callable[[], object], every: float = 30.0, *,
             report(f"Postvak: ronde mislukt, volgende over {every:g} s.\n{exc.render()}")
         except OSError as exc:
             report(f"Postvak: ronde mislukt ({exc}), volgende over {every:g} s.")
+        except Exception as exc:  # a bug in one round must not stop the rounds after it
+            report(f"Postvak: ronde mislukt door een fout in de software ({type(exc).__name__}: "
+                   f"{exc}); meld dit aan de beheerder. Volgende over {every:g} s.")
         rounds += 1
         if stop():
             break

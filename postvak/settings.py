@@ -40,6 +40,7 @@ class PostvakSettings:
     consent_default: Consent = Consent(default("SCHOOLPLEIN_PHOTO_CONSENT_DEFAULT"))
     daylist_at: time = time.fromisoformat(default("SCHOOLPLEIN_DAYLIST_TIME"))  # Amsterdam time
     school_name: str = default("SCHOOLPLEIN_SCHOOL_NAME")
+    school_phone: str = default("SCHOOLPLEIN_SCHOOL_PHONE")  # in mails: "bel dan de school"
 
     @property
     def mailbox(self) -> Path:
@@ -61,7 +62,7 @@ class PostvakSettings:
                    sender=s.smtp_from or f"Schoolplein <noreply@{domain}>", smtp=smtp,
                    admin_email=s.admin_email, directie_email=s.directie_email,
                    consent_default=s.consent_default, daylist_at=s.daylist_time,
-                   school_name=s.school_name)
+                   school_name=s.school_name, school_phone=s.school_phone)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, root: Path = ROOT) -> PostvakSettings:

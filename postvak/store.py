@@ -9,6 +9,7 @@
       verzonden/<mail-id>.eml  accepted by the SMTP server (or written to the local mailbox)
       mislukt/<mail-id>.eml    refused for good by the SMTP server (+ .reden.txt)
       spoed/<id>.json          consent withdrawals applied but not yet published
+      publiceren/<name>        marker: a change that reaches a page, not yet published live
       daglijst/<date>          marker: that day's lists for the teachers are queued
       gezinnen/<family>.json   each family's thread for its page (thread.export_threads)
       binnenkomst/             a server's spool pulled over rsync, before intake
@@ -37,9 +38,11 @@ from pathlib import Path
 from plugins.errors import Problem, SchoolpleinError
 
 from .messages import MAX_BODY, is_submission_id
+from .parentjson import safe_text
 
 INBOX, JOURNAL, APPLIED, QUARANTINE = "ontvangen", "journaal", "toegepast", "quarantaine"
 OUTBOX, SENT, FAILED, URGENT, DAYLIST = "uit", "verzonden", "mislukt", "spoed", "daglijst"
+TO_PUBLISH = "publiceren"
 REPLAY = "al ontvangen"
 
 
@@ -201,6 +204,11 @@ def intake(received: Received, private_dir: Path) -> Path:
     """
     if received.received_at.utcoffset() is None:
         raise ValueError("received_at must be timezone-aware")
+    # What the collector took from a path or a header is text we store and print again:
+    # never a lone surrogate (an undecodable file name) or a page of it.
+    received = Received(*(safe_text(v, 300) for v in (received.id, received.family,
+                                                      received.sender)),
+                        received.received_at, received.body, safe_text(received.origin, 1000))
     with locked(private_dir):
         return _intake(received, private_dir)
 
@@ -240,10 +248,28 @@ def known_envelope(private: Path, ident: str) -> tuple[Path, Received] | None:
 
 
 def inbox(private: Path) -> list[Received]:
-    """Stored submissions not yet processed, oldest first."""
-    items = [Received.from_json(read_json(p))
-             for p in sorted(folder(private, INBOX).glob("*.json"))]
+    """Stored submissions not yet processed, oldest first.
+
+    A stored file that cannot be read back (a disk fault, a hand edit) goes to
+    quarantine as it is, with the reason, so it never stops a round.
+    """
+    items = []
+    for path in sorted(folder(private, INBOX).glob("*.json")):
+        try:
+            items.append(Received.from_json(read_json(path)))
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            _quarantine_unreadable(private, path, exc)
     return sorted(items, key=lambda r: (r.received_at, r.id))
+
+
+def _quarantine_unreadable(private: Path, path: Path, exc: Exception) -> None:
+    with path.open("rb") as fh:
+        raw = fh.read(MAX_BODY)
+    moment = datetime.fromtimestamp(path.stat().st_mtime).astimezone()
+    kept = Received(safe_text(path.stem, 60), "", "", moment, raw, f"{INBOX}/{path.name}")
+    quarantine(private, kept, safe_text(f"opgeslagen inzending onleesbaar ({type(exc).__name__}); "
+                                        "het bestand is bewaard zoals het was"), suffix=True)
+    remove(path)
 
 
 # --- quarantine -------------------------------------------------------------------------------
@@ -262,16 +288,27 @@ def quarantine(private: Path, received: Received, reason: str, suffix: bool = Fa
 
 
 def quarantine_item(path: Path) -> QuarantineItem:
-    data = read_json(path)
-    env = Received.from_json(data["envelope"])
-    return QuarantineItem(path.stem, env.id, env.family, env.sender, env.received_at, env.origin,
-                          data["reason"], datetime.fromisoformat(data["quarantined_at"]), env.body)
+    """One quarantined submission; a record that cannot be read is listed as such, never raised."""
+    try:
+        data = read_json(path)
+        env = Received.from_json(data["envelope"])
+        return QuarantineItem(path.stem, env.id, env.family, env.sender, env.received_at,
+                              env.origin, str(data["reason"]),
+                              datetime.fromisoformat(data["quarantined_at"]), env.body)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        moment = datetime.fromtimestamp(path.stat().st_mtime).astimezone()
+        return QuarantineItem(path.stem, "", "", "", moment, str(path),
+                              f"quarantainebestand onleesbaar ({type(exc).__name__})", moment, b"")
 
 
 def quarantine_list(private: Path) -> list[QuarantineItem]:
     """Everything in quarantine with its reason, oldest first (for the admin)."""
     items = [quarantine_item(p) for p in folder(private, QUARANTINE).glob("*.json")]
     return sorted(items, key=lambda q: (q.received_at, q.name))
+
+
+def quarantine_names(private: Path) -> frozenset[str]:
+    return frozenset(p.stem for p in folder(private, QUARANTINE).glob("*.json"))
 
 
 # --- journal ----------------------------------------------------------------------------------
@@ -296,6 +333,13 @@ def applied_ids(private: Path) -> set[str]:
 
 def mark_applied(private: Path, ident: str) -> None:
     write_file(folder(private, APPLIED) / ident, b"")
+
+
+# --- what must be published -------------------------------------------------------------------
+
+def mark_to_publish(private: Path, name: str) -> None:
+    """A change that reaches a page waits for a publish (removed once one that holds it is live)."""
+    write_file(folder(private, TO_PUBLISH) / name, b"")
 
 
 # --- outbox -----------------------------------------------------------------------------------

@@ -15,15 +15,16 @@ page reads. Call it after every run that can change a status: `process`,
 
 from __future__ import annotations
 
-import json
 import re
+import uuid
+from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 
 from plugins.family_threads import FOLDER, ThreadItem, encode, thread_file
 from plugins.roster import Consent, Roster
 
-from . import store
+from . import parentjson, store
 from .consent import DESCRIBE
 from .households import person_for_login
 from .messages import REASONS, SHAPES
@@ -38,63 +39,101 @@ def family_thread(private: Path, roster: Roster, family_id: str) -> tuple[Thread
     return threads(private, roster).get(family_id, ())
 
 
-def threads(private: Path, roster: Roster) -> dict[str, tuple[ThreadItem, ...]]:
-    """Every family's thread in one pass over the postvak (oldest first)."""
+def threads(private: Path, roster: Roster,
+            problems: list[str] | None = None) -> dict[str, tuple[ThreadItem, ...]]:
+    """Every family's thread in one pass over the postvak (oldest first).
+
+    An entry that cannot be shown (a bug, a damaged record) is left out and
+    named in `problems`; the other entries and families are exported anyway.
+    """
     found: dict[str, list[ThreadItem]] = {fid: [] for fid in roster.families}
+    problems = [] if problems is None else problems
+
+    def add(family_id: str, make) -> None:
+        try:
+            item = make()
+        except Exception as exc:  # one entry must never stop every family page
+            problems.append(f"gezin {family_id}: onderdeel weggelaten ({type(exc).__name__}: "
+                            f"{exc})"[:300])
+            return
+        if item is not None:
+            found[family_id].append(_clean(item))
+
     for record in store.journal(private):
-        if record["kind"] == ADMIN_KIND:
-            item = _decision(roster, record)
+        if record.get("kind") == ADMIN_KIND:
             for fid in roster.households_of(record["data"]["kind"]):
-                found[fid].append(item)
+                if fid in found:
+                    add(fid, lambda record=record: _decision(roster, record))
             continue
         envelope = Received.from_json(record["envelope"])
         if envelope.family in found:
-            found[envelope.family].append(_item(private, roster, record, envelope))
+            add(envelope.family, lambda r=record, e=envelope: _item(private, roster, r, e))
     for entry in store.quarantine_list(private):
-        if entry.reason.startswith(store.REPLAY):
-            continue  # the first one is in the thread already
-        name = _own_parent(roster, entry.family, entry.sender)
-        if name:
-            found[entry.family].append(ThreadItem(
-                entry.name, _kind(entry.body), entry.received_at, name,
-                "Niet verwerkt", "", f"niet verwerkt: {parent_reason(entry.reason)}"))
+        if entry.family in found:
+            add(entry.family, lambda e=entry: _refused(private, roster, e))
     for envelope in store.inbox(private):
-        name = _own_parent(roster, envelope.family, envelope.sender)
-        if name:
-            kind = _kind(envelope.body)
-            found[envelope.family].append(ThreadItem(envelope.id, kind, envelope.received_at, name,
-                                                     kind.capitalize(), "", RECEIVED))
+        if envelope.family in found:
+            add(envelope.family, lambda e=envelope: _waiting(roster, e))
     return {fid: tuple(sorted(items, key=lambda i: (i.at, i.id))) for fid, items in found.items()}
 
 
-def export_threads(private: Path, roster: Roster) -> list[Path]:
+def _clean(item: ThreadItem) -> ThreadItem:
+    """Every field as valid UTF-8 text, whatever a record holds (the page writes it out)."""
+    return replace(item, **{f: parentjson.safe_text(getattr(item, f), 10_000)
+                            for f in ("id", "kind", "sender", "summary", "text", "status")})
+
+
+def _refused(private: Path, roster: Roster, entry) -> ThreadItem | None:
+    if entry.reason.startswith(store.REPLAY) and _first_family(private, entry.id) == entry.family:
+        return None  # the first one is in this thread already; another family's never hides it
+    name = _own_parent(roster, entry.family, entry.sender)
+    if not name:
+        return None
+    return ThreadItem(entry.name, _kind(entry.body), entry.received_at, name, "Niet verwerkt", "",
+                      f"niet verwerkt: {parent_reason(entry.reason)}")
+
+
+def _waiting(roster: Roster, envelope: Received) -> ThreadItem | None:
+    name = _own_parent(roster, envelope.family, envelope.sender)
+    if not name:
+        return None
+    kind = _kind(envelope.body)
+    return ThreadItem(envelope.id, kind, envelope.received_at, name, kind.capitalize(), "",
+                      RECEIVED)
+
+
+def export_threads(private: Path, roster: Roster, problems: list[str] | None = None) -> list[Path]:
     """Write every family's thread for the build: `private/postvak/gezinnen/<family-id>.json`.
 
     One file per family in the roster (an empty thread too, so a missing file
     means "not exported yet"), each written whole (temp file, fsync, rename) and
     only when its content changed; files of families no longer in the roster are
-    removed. Holds the postvak lock, so it sees no half-processed submission:
-    call it after `process` returned, never inside it. Returns the files written or
-    removed.
+    removed. Before the first file changes, a marker in `publiceren/` says the
+    site must be published again, so a round killed after the export still
+    publishes at the next run. Holds the postvak lock, so it sees no
+    half-processed submission: call it after `process` returned, never inside it
+    (the publish does, under the site lock). Returns the files written or removed;
+    entries it had to leave out are added to `problems`.
     """
     with store.locked(private):
-        found = threads(private, roster)
+        found = threads(private, roster, problems)
         folder = Path(private) / FOLDER
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        written = []
+        changed = {}
         for family_id, items in found.items():
             path = thread_file(private, family_id)
             data = encode(family_id, items)
-            if path.exists() and path.read_bytes() == data:
-                continue
+            if not (path.exists() and path.read_bytes() == data):
+                changed[path] = data
+        stale = [p for p in folder.glob("*.json") if p.stem not in found]
+        if changed or stale:
+            store.mark_to_publish(private, f"gezinnen-{uuid.uuid4()}")
+        for path, data in changed.items():
             store.write_file(path, data, sync_dir=False)
-            written.append(path)
-        for stale in folder.glob("*.json"):
-            if stale.stem not in found:
-                stale.unlink()
-                written.append(stale)
+        for path in stale:
+            path.unlink()
         store.fsync_dir(folder)
-    return written
+    return [*changed, *stale]
 
 
 # Reasons about the parent's own input (dates, lengths): shown as they are. Anything about
@@ -111,6 +150,12 @@ def parent_reason(reason: str) -> str:
     return first if OWN_INPUT.match(first) else GENERIC
 
 
+def _first_family(private: Path, ident: str) -> str:
+    """The family of the first submission stored under `ident` ('' when none is left)."""
+    known = store.known_envelope(private, ident)
+    return known[1].family if known else ""
+
+
 def _own_parent(roster: Roster, family_id: str, login: str) -> str:
     """The sender's name if they are a parent of that family; '' hides the item."""
     family = roster.families.get(family_id)
@@ -121,10 +166,12 @@ def _own_parent(roster: Roster, family_id: str, login: str) -> str:
 
 
 def _kind(body: bytes) -> str:
+    """What kind a stored body claims to be, read again through the one bounded parser."""
     try:
-        kind = json.loads(body).get("soort")
-    except (ValueError, AttributeError):
+        data = parentjson.load(body)
+    except parentjson.Unreadable:
         return "onbekend"
+    kind = data.get("soort") if isinstance(data, dict) else None
     return kind if isinstance(kind, str) and kind in SHAPES else "onbekend"
 
 

@@ -3,7 +3,8 @@
 The store lives in the private folder (outside git and outside the site):
 `accounts.csv` with person id, login (e-mail) and bcrypt hash. New
 passphrases go into a printable letters file for the admin, one page per
-family or staff member; they are never stored anywhere else.
+person (each parent their own, with only their own passphrase; a family's
+pages follow each other); they are never stored anywhere else.
 
 Why bcrypt at its lowest cost (4): the web server checks the hash on every
 request (every photo too), and a slow hash exists to protect *guessable*
@@ -153,36 +154,41 @@ def sync_accounts(roster: Roster, private: Path, rounds: int = BCRYPT_COST,
 
 def write_letters(roster: Roster, issued: list[Issued], private: Path, school: str,
                   site_url: str = "", homes: Mapping[str, str] | None = None) -> Path:
-    """One printable page per family (both parents on it) or staff member.
+    """One printable page per person, with only that person's passphrase.
 
-    The family page's address is only in this letter: nothing public links it.
-    `homes` (the section map's): where each person lands; a parent who left
-    reads only the archive.
+    Each parent gets a letter of their own (one login per person is what makes the postvak's
+    sender and the consent audit's "who" mean something); a family's letters are printed one
+    after the other. The family page's address is only in these letters: nothing public links it.
+    `homes` (the section map's): where each person lands; a parent who left reads only the
+    archive.
     """
-    pages: dict[str, list[tuple[str, Issued]]] = {}
-    for item in issued:
+    def order(item: Issued) -> tuple:
         person = roster.person(item.person_id)
-        key = person.family if isinstance(person, Parent) else person.id
-        pages.setdefault(key, []).append((person.name, item))
+        return (0, person.family, person.id) if isinstance(person, Parent) else (1, "", person.id)
+
     blocks = []
-    for key, entries in pages.items():
-        home = f"{site_url}/gezin/{key}/" if key in roster.families else f"{site_url}/school/"
-        where = "Uw gezinspagina" if key in roster.families else "Start"
-        landing = (homes or {}).get(entries[0][1].person_id, "")
+    for item in sorted(issued, key=order):
+        person = roster.person(item.person_id)
+        family = isinstance(person, Parent) and person.family in roster.families
+        home = f"{site_url}/gezin/{person.family}/" if family else f"{site_url}/school/"
+        where = "Uw gezinspagina" if family else "Start"
+        landing = (homes or {}).get(person.id, "")
         if landing and not landing.startswith(("/gezin/", "/school/")):
             home, where = f"{site_url}{landing}", "Archief"
-        rows = "".join(
-            f"<tr><td>{html.escape(name)}</td><td><code>{html.escape(i.login)}</code></td>"
-            f"<td><code>{html.escape(i.passphrase)}</code></td></tr>"
-            for name, i in entries
-        )
+        own = ("Iedere ouder krijgt een eigen brief met een eigen wachtwoord; geef deze brief niet "
+               "aan de andere ouder." if isinstance(person, Parent) else
+               "Deze gegevens zijn alleen voor u.")
         blocks.append(
-            f'<section class="letter"><h1>Welkom bij het ouderplatform van {html.escape(school)}'
-            f"</h1><p>Hieronder staan uw persoonlijke inloggegevens. Bewaar deze brief goed en "
-            f"deel uw wachtwoord met niemand.</p><table><tr><th>Naam</th><th>Inlognaam</th>"
-            f"<th>Wachtwoord</th></tr>{rows}</table><p>{where}: <code>{html.escape(home)}"
-            f"</code> (bewaar deze link als bladwijzer).</p><p>Uw browser vraagt één keer om "
-            f"deze gegevens en onthoudt ze voor alle pagina's die bij u horen.</p></section>"
+            f'<section class="letter"><p><strong>Vertrouwelijk – alleen voor '
+            f"{html.escape(person.name)}</strong></p><h1>Welkom bij het ouderplatform van "
+            f"{html.escape(school)}</h1><p>Beste {html.escape(person.name)},</p><p>Hieronder "
+            f"staan uw persoonlijke inloggegevens. Bewaar deze brief goed en deel uw wachtwoord "
+            f"met niemand. {own}</p><table><tr><th>Inlognaam (uw e-mailadres)</th>"
+            f"<th>Wachtwoord</th></tr><tr><td><code>{html.escape(item.login)}</code></td>"
+            f"<td><code>{html.escape(item.passphrase)}</code></td></tr></table>"
+            f"<p>{where}: <code>{html.escape(home)}</code> (bewaar deze link als bladwijzer).</p>"
+            f"<p>Uw browser vraagt één keer om deze gegevens en onthoudt ze voor alle pagina's "
+            f"die bij u horen, tot u uitlogt.</p></section>"
         )
     out = Path(private) / "letters"
     out.mkdir(parents=True, exist_ok=True, mode=0o700)

@@ -15,7 +15,9 @@ What the platform keeps about a family, and where:
 
 All reading of the postvak's files goes through the postvak's own helpers
 (postvak.store, postvak.thread, postvak.consent), here and nowhere else in
-this package.
+this package; the bytes parents sent are read only by postvak.thread, through
+the postvak's one bounded parser (postvak.parentjson). What this module takes
+from the journal is what processing wrote after validating it.
 
 `export` writes one zip for the family's parents (`invoke inzage`); it holds
 nothing about another family beyond what this family may read on the site

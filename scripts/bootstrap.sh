@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set up everything Schoolplein needs on a fresh Debian machine with Python 3.11:
-# system packages (nginx, Chromium, exiftool, Apache, rsync, node) via apt when missing, and a .venv
-# with the Python dependencies. Safe to run again: it only does what is missing.
+# system packages (nginx, Chromium, exiftool, Apache, rsync, node, npm) via apt when missing, a .venv
+# with the Python dependencies and Lighthouse (npm ci in tools/lighthouse). Safe to run again: it
+# only does what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +13,7 @@ command -v exiftool >/dev/null 2>&1 || need_apt+=(libimage-exiftool-perl)
 [ -x /usr/sbin/apache2 ] || need_apt+=(apache2-bin)
 command -v rsync >/dev/null 2>&1 || need_apt+=(rsync)
 command -v node >/dev/null 2>&1 || need_apt+=(nodejs)  # runs the CloudFront Function in tests
+command -v npm >/dev/null 2>&1 || need_apt+=(npm)  # installs Lighthouse (tools/lighthouse)
 command -v systemd-analyze >/dev/null 2>&1 || need_apt+=(systemd)  # checks the postvak's units
 if [ ${#need_apt[@]} -gt 0 ]; then
     echo "Installeren met apt-get: ${need_apt[*]}"
@@ -38,4 +40,12 @@ if [ ! -f "$stamp" ]; then
     .venv/bin/python -m pip install -q -e ".[test]"
     rm -f .venv/.installed-*
     touch "$stamp"
+fi
+
+# Lighthouse for tests/site/test_lighthouse.py, exactly as locked (it drives /usr/bin/chromium and
+# downloads no browser of its own).
+lh_stamp=tools/lighthouse/node_modules/.installed-$(sha256sum tools/lighthouse/package-lock.json | cut -c1-16)
+if [ ! -f "$lh_stamp" ]; then
+    npm ci --prefix tools/lighthouse --no-audit --no-fund --loglevel=error >/dev/null
+    touch "$lh_stamp"
 fi

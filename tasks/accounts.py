@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from publish import accounts as store
-
 from .common import admin_task, roster_and_sections, settings
 
 
@@ -11,6 +9,7 @@ from .common import admin_task, roster_and_sections, settings
     "reset": "nieuw wachtwoord voor deze persoon (id of e-mail), mag vaker / reset one person"})
 def accounts(c, reset=None):
     """Maak accounts voor nieuwe ouders en medewerkers, verwijder vertrokkenen / Sync accounts."""
+    from publish import accounts as store
     from publish.targets.cloudfront.settings import CloudFrontSettings
 
     from .keys import write_letters

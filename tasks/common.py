@@ -11,11 +11,14 @@ import functools
 import shutil
 import sys
 import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from invoke import task
 
-from plugins.errors import SchoolpleinError
+from plugins.errors import Problem, SchoolpleinError
 from plugins.settings import Settings, load_settings
 
 STRICT_HELP = "stop bij iedere weggelaten foto / fail on any dropped photo"
@@ -51,19 +54,19 @@ def settings() -> Settings:
 
 
 def roster_and_sections(cfg: Settings, with_former: bool = False):
-    """The roster and the section map derived from it (who may read what).
+    """The roster and the section map derived from it (who may read what), parsed once per
+    roster (plugins.roster_cache: keyed by its bytes, so any change is parsed anew).
 
-    `with_former`: the roster also holds the parents who left but still read a
-    kept archive (plugins.archive), for their logins and letters.
+    The section map holds the kept archives (plugins.archive). `with_former`: the roster
+    also holds the parents who left but still read a kept archive, for their logins and
+    letters.
     """
-    from plugins.archive import account_roster, load_archives
-    from plugins.roster import load_roster
-    from plugins.sections import build_section_map
+    from plugins import roster_cache
+    from plugins.archive import account_roster
 
-    roster = load_roster(cfg.roster)
-    archives = load_archives(cfg.roster, cfg.retention_months).live
-    sections = build_section_map(roster, cfg.school_name, archives)
-    return (account_roster(roster, archives) if with_former else roster), sections
+    roster, sections, archives = roster_cache.load_with_archives(
+        cfg.roster, cfg.school_name, cfg.build_cache, cfg.retention_months)
+    return (account_roster(roster, archives.live) if with_former else roster), sections
 
 
 def incremental_overrides(cfg: Settings, target: Path) -> dict:
@@ -80,13 +83,16 @@ def incremental_overrides(cfg: Settings, target: Path) -> dict:
 
 
 def build(cfg: Settings, strict: bool = False, output: Path | None = None,
-          production: bool = False, incremental: bool = True) -> dict:
+          production: bool = False, throwaway: bool = False, for_target: str = "nginx") -> dict:
     """Build into a fresh staging folder, then move it into place: no half outputs.
 
     What did not change since the previous build into `output` is reused from
     it (plugins.incremental), so unchanged files keep their bytes and mtimes.
-    A throwaway build (`invoke check`) passes incremental=False: it leaves no
-    manifest or reader cache behind for a folder that is about to vanish.
+    A throwaway build (`invoke check`) leaves no manifest or reader cache behind
+    for a folder that is about to vanish, and does not record the roster as the
+    last good build's (audit/rooster-stand.json): a check on a temporary roster
+    must not use up the warning the next real build gives.
+    `for_target` names the publish target: its public pages get that target's texts.
     """
     from plugins.site import build as pelican_build
 
@@ -99,7 +105,9 @@ def build(cfg: Settings, strict: bool = False, output: Path | None = None,
         built = pelican_build(config, output_path=str(staging), schoolplein_roster=str(cfg.roster),
                               path=str(cfg.content), photo_cache_dir=str(cfg.photo_cache),
                               photo_audit_dir=str(cfg.audit), schoolplein_private=str(cfg.private),
-                              **(incremental_overrides(cfg, target) if incremental else {}),
+                              schoolplein_target=for_target,
+                              **({"schoolplein_record_roster": False} if throwaway
+                                 else incremental_overrides(cfg, target)),
                               **overrides)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -115,17 +123,78 @@ def build(cfg: Settings, strict: bool = False, output: Path | None = None,
     return built
 
 
-def build_and_publish(cfg: Settings, target, strict: bool = False) -> None:
-    """Build with production settings into output/ and hand it to the target.
+MAX_BUILDS = 5  # inputs that change during every one of these builds: stop and say so
 
-    First, archives past their retention are deleted (records.retention): the
-    publish then takes them off the target too.
+
+@dataclass(frozen=True)
+class Published:
+    """A publish that went live: what it held and when."""
+
+    urgent: tuple  # postvak.Urgent: withdrawals this publish removed from the site
+    at: datetime  # when it was live (server clock)
+
+
+def publish_site(cfg: Settings, make: Callable[[], dict], release: Callable[[dict, Callable], None],
+                 *, only_if_pending: bool = False, out: Callable[[str], None] = print,
+                 ) -> Published | None:
+    """Build and put live under the one site lock, never with inputs older than on disk.
+
+    Under the lock: export the family threads, note what waits for a publish
+    (postvak.pending_publish), delete the archives past retention (records.retention),
+    fingerprint the inputs, build (`make`), check the
+    fingerprint, and let `release(built, fresh)` switch, which calls `fresh()`
+    right before its switch and raises freshness.Stale when the inputs changed.
+    A change during the build means: build again. Only after the switch are the
+    noted withdrawals and changes acknowledged, so each stays pending until a
+    publish that includes it is live. `only_if_pending`: a postvak round, which
+    publishes only when something waits.
     """
+    import postvak
+    from plugins.roster import load_roster
+    from publish import freshness
     from records.retention import sweep
 
-    sweep(cfg)
-    built = build(cfg, strict, production=True)
-    target.publish(cfg, cfg.output, built["SCHOOLPLEIN_SECTIONS"])
+    pv = postvak.PostvakSettings.from_settings(cfg)
+    with freshness.site_lock(cfg, out):
+        for _attempt in range(MAX_BUILDS):
+            left_out: list[str] = []
+            postvak.export_threads(cfg.private, load_roster(cfg.roster), left_out)
+            for problem in left_out:  # one entry that cannot be shown never stops the publish
+                out(f"  NIET OP DE GEZINSPAGINA (de publicatie ging door): {problem}")
+            pending = postvak.pending_publish(pv)
+            if only_if_pending and not pending:
+                return None
+            sweep(cfg, out=out)  # archives past retention go now, so this publish removes them
+            before = freshness.fingerprint(cfg)
+
+            def fresh(before=before) -> bool:
+                return freshness.fingerprint(cfg) == before
+
+            built = make()
+            try:
+                if not fresh():
+                    raise freshness.Stale
+                release(built, fresh)
+            except freshness.Stale:
+                out("Rooster, inhoud of postvak veranderde tijdens het bouwen: opnieuw bouwen.")
+                continue
+            live = datetime.now(UTC)
+            postvak.acknowledge_published(pv, pending)
+            return Published(pending.urgent, live)
+    raise SchoolpleinError(Problem(
+        str(cfg.roster), None, f"de invoer veranderde tijdens elk van {MAX_BUILDS} builds; er is "
+        "niets gepubliceerd", "wacht tot niemand het rooster of de inhoud bewerkt en publiceer "
+        "opnieuw (de wachtende wijzigingen blijven staan)"))
+
+
+def build_and_publish(cfg: Settings, target, strict: bool = False, only_if_pending: bool = False,
+                      out: Callable[[str], None] = print) -> Published | None:
+    """Build with production settings into output/ and hand it to the target (publish_site)."""
+    return publish_site(
+        cfg, lambda: build(cfg, strict, production=True, for_target=target.name),
+        lambda built, fresh: target.publish(cfg, cfg.output, built["SCHOOLPLEIN_SECTIONS"],
+                                            fresh=fresh),
+        only_if_pending=only_if_pending, out=out)
 
 
 def remove_later(folder: Path) -> None:

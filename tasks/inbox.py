@@ -21,31 +21,41 @@ from .common import admin_task, build_and_publish, settings
 
 
 def collect_and_process(cfg: Settings, collect, publish, out=print) -> None:
-    """One round; `collect(store)` hands over submissions, `publish()` rebuilds and publishes."""
+    """One round. `collect(store)` hands over submissions; `publish()` builds and publishes
+    when something waits for it (tasks.common.publish_site with only_if_pending) and returns
+    what went live, or None."""
     import postvak
 
     pv = postvak.PostvakSettings.from_settings(cfg)
-    collected = collect(lambda received: postvak.intake(received, cfg.private))
-    tick = postvak.tick(pv)
+    tick = postvak.tick(pv, collect=collect)
     summary = tick.summary
-    from plugins.roster import load_roster
-
-    # what the family pages show: a status can change without anything new applied
-    # (a delayed mail went out, something was quarantined)
-    threads_changed = postvak.export_threads(cfg.private, load_roster(cfg.roster))
-    if collected or summary.applied or summary.quarantined or summary.stuck:
-        out(f"Postvak: {collected} opgehaald.\n{summary.text()}")
+    if summary.eventful:
+        out(summary.text())
     if tick.daylist is not None:
         out(f"Daglijst voor de leerkrachten: {tick.daylist.sent} verstuurd.")
-    if summary.applied or summary.urgent or threads_changed:
-        publish()
-        gone = datetime.now(UTC)
-        for urgent in summary.urgent:
-            seconds = (gone - urgent.received_at).total_seconds()
-            out(f"Beeldgebruik van {urgent.child} beperkt: ingestuurd om "
-                f"{urgent.received_at.astimezone(SCHOOL_TZ):%H:%M:%S}, foto's weg om "
-                f"{gone.astimezone(SCHOOL_TZ):%H:%M:%S} ({seconds:.1f} s).")
-        postvak.acknowledge_urgent(pv, [u.submission for u in summary.urgent])
+    if summary.roster_error:  # nothing processed, nothing can be built: say it, fail loudly
+        raise SchoolpleinError(Problem(
+            str(cfg.roster), None,
+            "het rooster is onleesbaar, dus er is niets verwerkt en niets gepubliceerd"
+            + (f"; {len(summary.stuck)} keuze(s) voor beeldgebruik wachten (NIET TOEGEPAST)"
+               if summary.stuck else "")
+            + (f"; {len(summary.urgent)} beperking(en) van beeldgebruik staan nog op de site"
+               if summary.urgent else ""),
+            "herstel het rooster zoals hierboven staat (sla het op als 'CSV UTF-8 (door "
+            "komma's gescheiden)'); de volgende ronde verwerkt en publiceert alles alsnog"))
+    reported: set[str] = set()
+    published = publish()
+    # gone: acknowledged by this publish, or by another one this round waited for
+    still = {u.submission for u in postvak.pending_urgent(pv)}
+    live = published.at if published is not None else datetime.now(UTC)
+    for urgent in (*summary.urgent, *(published.urgent if published else ())):
+        if urgent.submission in still or urgent.submission in reported:
+            continue
+        reported.add(urgent.submission)
+        seconds = (live - urgent.received_at).total_seconds()
+        out(f"Beeldgebruik van {urgent.child} beperkt: ingestuurd om "
+            f"{urgent.received_at.astimezone(SCHOOL_TZ):%H:%M:%S}, foto's weg om "
+            f"{live.astimezone(SCHOOL_TZ):%H:%M:%S} ({seconds:.1f} s).")
     if summary.stuck:  # fail loudly: a withdrawal that is not in the roster is not on the site
         raise SchoolpleinError(Problem(
             str(cfg.roster), None,
@@ -78,7 +88,7 @@ def postvak(c, target="nginx", watch=0, daglijst=False, systemd=""):
 
     def cycle() -> None:
         collect_and_process(cfg, lambda store: chosen.collect(cfg, store),
-                            lambda: build_and_publish(cfg, chosen))
+                            lambda: build_and_publish(cfg, chosen, only_if_pending=True))
 
     if watch:
         print(f"Postvak: iedere {watch} s kijken (Ctrl+C om te stoppen).")
@@ -88,10 +98,6 @@ def postvak(c, target="nginx", watch=0, daglijst=False, systemd=""):
             print("\nGestopt.")
     else:
         cycle()
-        waiting = pv_module.quarantine_list(cfg.private)
-        if waiting:
-            print(f"In quarantaine (bekijk en verwijder in {cfg.private / 'postvak'}): "
-                  f"{len(waiting)}")
 
 
 @admin_task(help={
@@ -118,10 +124,7 @@ def beeldgebruik(c, kind, keuze, door, target="nginx"):
     outcome = postvak.record_admin_decision(pv, kind, keuze, door)
     print(f"Beeldgebruik van {kind}: {outcome.old.value} -> {outcome.new.value} "
           "(in het logboek; de ouders krijgen bericht).")
-    postvak.export_threads(cfg.private, load_roster(cfg.roster))
-    urgent = postvak.pending_urgent(pv)
-    build_and_publish(cfg, chosen)
-    postvak.acknowledge_urgent(pv, [u.submission for u in urgent])
+    build_and_publish(cfg, chosen)  # exports the threads and acknowledges what it published
     print("Gepubliceerd." + (f" Foto's met {kind} staan niet meer op de site."
                              if outcome.narrowed else ""))
 

@@ -1,14 +1,27 @@
-"""Key, stack and letter tasks of the S3 + CloudFront target."""
+"""Key, stack and letter tasks of the S3 + CloudFront target.
+
+The CloudFront code (boto3, cryptography, qrcode) is imported inside the tasks: every
+`invoke` start registers these tasks, and `invoke build` needs none of it.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from publish.targets.cloudfront import aws_client
-from publish.targets.cloudfront.settings import CloudFrontSettings
-
 from .common import admin_task, roster_and_sections
 from .common import settings as load
+
+
+def cloudfront_settings(cfg, require=()):
+    from publish.targets.cloudfront.settings import CloudFrontSettings
+
+    return CloudFrontSettings.from_settings(cfg, require)
+
+
+def aws_client(service, settings):
+    from publish.targets.cloudfront import aws_client as client
+
+    return client(service, settings)
 
 
 @admin_task(help={"pad": "waar de privésleutel komt, buiten git (standaard "
@@ -17,7 +30,7 @@ def keys(c, pad=""):
     """Maak een sleutelpaar voor de CloudFront-inloglinks. / Make the CloudFront key pair."""
     from publish.targets.cloudfront.signing import generate_key_pair
 
-    settings = CloudFrontSettings.from_settings(load())
+    settings = cloudfront_settings(load())
     path = Path(pad) if pad else settings.private_key_file
     pem = generate_key_pair(path)
     print(f"Privésleutel geschreven naar {path} (alleen leesbaar voor jou; nooit in git).")
@@ -34,7 +47,7 @@ def rotate_keys(c, brieven=""):
     from publish.targets.cloudfront.rotation import rotate_keys as rotate
 
     cfg = load()
-    settings = CloudFrontSettings.from_settings(cfg, (
+    settings = cloudfront_settings(cfg, (
         "CLOUDFRONT_DOMAIN", "CLOUDFRONT_PRIVATE_KEY_FILE"))
     roster, section_map = roster_and_sections(cfg)
     return rotate(settings, roster, section_map, aws_client("cloudformation", settings),
@@ -51,7 +64,7 @@ def provision(c, domein="", certificaat="", zonder_domein=False, bewaardagen=Non
     / Create or update the CloudFormation stack."""
     from publish.targets.cloudfront.provision import provision as apply_stack
 
-    settings = CloudFrontSettings.from_settings(load(), ("SCHOOLPLEIN_S3_BUCKET",))
+    settings = cloudfront_settings(load(), ("SCHOOLPLEIN_S3_BUCKET",))
     return apply_stack(settings, aws_client("cloudformation", settings), domain_name=domein,
                        certificate_arn=certificaat, remove_domain=zonder_domein,
                        log_days=int(bewaardagen) if bewaardagen else None)
@@ -73,9 +86,11 @@ def write_letters(cfg, folder=None, renew=()):
     """The CloudFront letters (personal links with QR codes) for everyone in the roster."""
     from publish.targets.cloudfront.links import write_cloudfront_letters
 
-    cloudfront = CloudFrontSettings.from_settings(cfg, ("CLOUDFRONT_DOMAIN",
+    cloudfront = cloudfront_settings(cfg, ("CLOUDFRONT_DOMAIN",
                                                         "CLOUDFRONT_KEY_PAIR_ID"))
     roster, section_map = roster_and_sections(cfg, with_former=True)
     written = write_cloudfront_letters(roster, section_map, cloudfront, folder, renew=renew)
-    print(f"{len(written)} brieven geschreven in {written[0].parent if written else '-'}.")
+    print(f"{len(written)} brieven geschreven (één per persoon) in "
+          f"{written[0].parent if written else '-'}; alles in één bestand om af te drukken: "
+          f"{written[0].parent / 'afdrukken.html' if written else '-'}.")
     return written

@@ -24,7 +24,7 @@ def publish(c, target="nginx", dry_run=False, strict=False):
         sweep(cfg, dry_run=True)
         with tempfile.TemporaryDirectory() as tmp:
             output = Path(tmp) / "output"
-            built = build(cfg, strict, output, production=True)
+            built = build(cfg, strict, output, production=True, for_target=chosen.name)
             chosen.plan(cfg, output, built["SCHOOLPLEIN_SECTIONS"])
         return
     build_and_publish(cfg, chosen, strict)

@@ -1,4 +1,8 @@
-"""Site tasks: build, check, serve and the demo school."""
+"""Site tasks: build, check, serve and the demo school.
+
+`invoke build` is what a teacher waits for: the server and account code (nginx config,
+bcrypt, the postvak) is imported only by the tasks that serve.
+"""
 
 from __future__ import annotations
 
@@ -11,12 +15,8 @@ from pathlib import Path
 
 from plugins.errors import SchoolpleinError
 from plugins.settings import Settings
-from publish import accounts
-from publish.targets import basic_auth
-from publish.targets.basic_auth import local_server
-from publish.targets.basic_auth.inbox import collect_spool
 
-from .common import STRICT_HELP, admin_task, build, roster_and_sections, settings
+from .common import STRICT_HELP, admin_task, build, publish_site, roster_and_sections, settings
 
 DEMO_LOGINS = ("ouder-001", "lk-02", "mt-01")  # a parent of two groups, a teacher, the directie
 PORT_HELP = "poort op 127.0.0.1 / port (standaard 8000)"
@@ -26,8 +26,11 @@ PORT_HELP = "poort op 127.0.0.1 / port (standaard 8000)"
                                 "output": "uitvoermap / output folder (standaard output/)"})
 def build_site(c, strict=False, output=None):
     """Bouw de site uit roster/ en content/ / Build the site."""
+    from publish.freshness import site_lock
+
     cfg = settings()
-    build(cfg, strict, Path(output) if output else None)
+    with site_lock(cfg):  # output/ is what every publish releases: one build at a time
+        build(cfg, strict, Path(output) if output else None)
     print(f"Klaar: site gebouwd in {output or cfg.output}")
 
 
@@ -36,16 +39,19 @@ def check(c):
     """Controleer roster en content zonder te publiceren / Validate roster and content."""
     cfg = settings()
     with tempfile.TemporaryDirectory() as tmp:
-        build(cfg, output=Path(tmp) / "out", incremental=False)
+        build(cfg, output=Path(tmp) / "out", throwaway=True)
     print("Alles in orde.")
 
 
-def _local_release(cfg: Settings, listen: str, sections=None):
+def _local_release(cfg: Settings, listen: str, sections=None, fresh=None):
     """A local release of the last build, with the current accounts (no web-user check)."""
+    from publish import accounts
+    from publish.targets import basic_auth
+
     if sections is None:
         sections = roster_and_sections(cfg)[1]
     return basic_auth.publish(cfg.output, cfg.deploy / "local", sections,
-                              accounts.load_accounts(cfg.private), listen, cfg.hsts)
+                              accounts.load_accounts(cfg.private), listen, cfg.hsts, fresh=fresh)
 
 
 def serve_site(cfg: Settings, port: int, banner: str = "", postvak_every: float = 0) -> None:
@@ -54,6 +60,10 @@ def serve_site(cfg: Settings, port: int, banner: str = "", postvak_every: float 
     With `postvak_every` (the demo) what parents send is processed beside the server every
     that many seconds, and the site is rebuilt when something was applied.
     """
+    from publish import accounts
+    from publish.targets.basic_auth import local_server
+    from publish.targets.basic_auth.inbox import collect_spool
+
     from .inbox import collect_and_process
 
     listen = f"127.0.0.1:{port}"
@@ -66,10 +76,16 @@ def serve_site(cfg: Settings, port: int, banner: str = "", postvak_every: float 
           "ziet u de nieuwe versie door de pagina te verversen.", flush=True)
     watched = local_server.Watch([cfg.output, accounts.store_path(cfg.private)])
 
-    def rebuild() -> None:
-        _local_release(cfg, listen, build(cfg)["SCHOOLPLEIN_SECTIONS"])
-        local_server.reload(proc)
-        watched.changed()  # already live: the loop below need not do it again
+    def rebuild():
+        """The demo's postvak publish: under the site lock, only when something waits."""
+        published = publish_site(
+            cfg, lambda: build(cfg),
+            lambda built, fresh: _local_release(cfg, listen, built["SCHOOLPLEIN_SECTIONS"], fresh),
+            only_if_pending=True, out=lambda text: print(text, flush=True))
+        if published is not None:
+            local_server.reload(proc)
+            watched.changed()  # already live: the loop below need not do it again
+        return published
 
     next_postvak = 0.0
     try:
@@ -120,6 +136,8 @@ def _demo_role(roster, person_id: str) -> str:
                              "process the postvak every N seconds"})
 def demo(c, port=None, postvak=5):
     """Demo-school: nieuwe wachtwoorden, brieven, bouwen en serveren / Build and serve the demo."""
+    from publish import accounts
+
     cfg = settings()
     port = int(port or cfg.port)
     cfg = dataclasses.replace(cfg, site_url=f"http://127.0.0.1:{port}")  # links in the demo mails

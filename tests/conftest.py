@@ -1,4 +1,5 @@
-"""Fixtures shared by every test folder: the demo roster and school, accounts, nginx, Apache."""
+"""Fixtures shared by every test folder: the demo roster and school, accounts, nginx, Apache,
+Chromium."""
 
 from __future__ import annotations
 
@@ -14,7 +15,15 @@ from plugins.site import build
 from publish import accounts
 from publish.targets import basic_auth
 from publish.targets.basic_auth import local_server
+from tests.chromium import chromium
 from tests.helpers import APACHE, ROOT, apache_serving
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium (Playwright, the system's /usr/bin/chromium), one per test module."""
+    with chromium() as started:
+        yield started
 
 
 @pytest.fixture(scope="session")

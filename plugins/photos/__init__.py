@@ -133,14 +133,16 @@ def on_finalized(pelican, state: BuildState) -> None:
     hashes, sizes = state.photo_hashes, state.photo_sizes
     if not hashes:
         return
-    leaks = []
-    for root, _dirs, files in os.walk(output):
-        for name in files:
-            path = Path(root) / name
-            if path.stat().st_size in sizes and hash_file(path) in hashes:
-                leaks.append(Problem(display_path(path), None,
-                                     "origineel van een foto staat in de uitvoer",
-                                     "controleer STATIC_PATHS: originelen horen niet in de site"))
+    if state.incremental is not None:  # it has every output file's sha256 already
+        found = [Path(output, rel) for rel, entry in state.incremental.finish().items()
+                 if entry[0] in hashes]
+    else:
+        found = [Path(root, name) for root, _dirs, files in os.walk(output) for name in files
+                 if os.stat(os.path.join(root, name)).st_size in sizes
+                 and hash_file(Path(root, name)) in hashes]
+    leaks = [Problem(display_path(path), None, "origineel van een foto staat in de uitvoer",
+                     "controleer STATIC_PATHS: originelen horen niet in de site")
+             for path in found]
     if leaks:
         raise SchoolpleinError(leaks)
 

@@ -23,8 +23,7 @@ from .audit import (
     loose_summary,
     write_audit,
 )
-from .cache import PhotoCache, SourceIndex
-from .encode import encode_all
+from .cache import Manifest, PhotoCache, SourceIndex
 from .rules import DEFAULT_FIX, FIXES, Decision, Probe, decide
 from .settings import PHOTO_DIR, PhotoSettings
 from .tags import PhotoTags, read_post_tags
@@ -123,10 +122,10 @@ def process_posts(posts: list[tuple[Path, Section]], roster: Roster, settings,
                 sources.setdefault(item.digest, photo)
             pending.append(item)
         plan.append((folder, section, pending, loose))
-    run = encode_all(sources, settings, progress)
+    by_hash, encoded = _manifests(sources, settings, progress)
     if prune:
         index.forget_except({item.photo for _, _, pending, _ in plan for item in pending})
-        PhotoCache(settings).prune({d for d, m in run.manifests.items() if m.ok})
+        PhotoCache(settings).prune({d for d, m in by_hash.items() if m.ok})
     index.save()
 
     results = []
@@ -134,7 +133,7 @@ def process_posts(posts: list[tuple[Path, Section]], roster: Roster, settings,
         manifests = []
         for item in pending:
             if item.decision.publish:
-                m = run.manifests[item.digest]
+                m = by_hash[item.digest]
                 if not m.ok:
                     item.decision = decide(item.tags, roster, section, settings,
                                            Probe(False, m.error_code, m.error_detail))
@@ -160,9 +159,26 @@ def process_posts(posts: list[tuple[Path, Section]], roster: Roster, settings,
         problems = tuple(loose) + tuple(p for i in pending for p in i.decision.problems)
         results.append(PostResult(
             folder, section, tuple(published[i.photo] for i in pending if i.photo in published),
-            reports, problems, sum(1 for i in pending if i.digest in run.encoded),
+            reports, problems, sum(1 for i in pending if i.digest in encoded),
             tuple(written), frozenset(i.digest for i in pending), tuple(loose)))
     return results
+
+
+def _manifests(sources: dict[str, Path], settings: PhotoSettings, progress: bool | None
+               ) -> tuple[dict[str, Manifest], frozenset[str]]:
+    """Every source's manifest, and which were encoded now.
+
+    A warm build finds them all in the cache and never imports the encoder (Pillow,
+    pillow-heif, the process pool): a teacher's `invoke build` does not pay for them.
+    """
+    cache = PhotoCache(settings)
+    found = {digest: cache.lookup(digest) for digest in sources}
+    if all(found.values()):
+        return found, frozenset()
+    from .encode import encode_all
+
+    run = encode_all(sources, settings, progress)
+    return run.manifests, run.encoded
 
 
 def strict_problems(results: list[PostResult], audit: Audit | None = None) -> list[Problem]:

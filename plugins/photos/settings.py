@@ -20,7 +20,7 @@ from ..settings import default
 
 # Bump when the encoder output changes for the same settings (new step, bug fix):
 # it is part of the cache key, so every cached photo is re-encoded once.
-PIPELINE_VERSION = 1
+PIPELINE_VERSION = 2  # 2: bicubic last resize step (was LANCZOS)
 
 # The one list of photo files a post folder may hold (lower case); pelicanconf's
 # IGNORE_FILES and the fotos.txt reader are derived from it.

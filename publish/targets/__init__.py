@@ -2,13 +2,15 @@
 
 A target is a package under publish/targets/ exposing `TARGET` with
 `name`, `title`, `plan(settings, output, sections)` (print the plan, change
-nothing), `publish(settings, output, sections)`, and
+nothing), `publish(settings, output, sections, fresh=None)` (calls `fresh()`
+right before its first change goes live and raises publish.freshness.Stale
+when it says False), and
 `collect(settings, store) -> int`: hand every new postvak submission (what
 parents PUT to /gezin/<id>/postvak/<uuid>.json) to `store` as a
 `postvak.Received`, and remove it from the transport only after `store`
 returned (the submission is then durable in the private folder). The build
 before a publish is the same for every target (tasks/publishing.py); a new
-target is a new package here and one line in `_table`.
+target is a new package here, one line in `_table` and its name in `NAMES`.
 """
 
 from __future__ import annotations
@@ -24,9 +26,14 @@ class Target(Protocol):
 
     def plan(self, settings, output, sections) -> None: ...
 
-    def publish(self, settings, output, sections) -> None: ...
+    def publish(self, settings, output, sections, fresh=None) -> None: ...
 
     def collect(self, settings, store) -> int: ...
+
+
+# The targets' names without importing them (boto3, the CloudFront and mail code): the task
+# help texts need them at every `invoke` start. A test holds them equal to `_table()`.
+NAMES = ("nginx", "cloudfront")
 
 
 def _table() -> dict[str, Target]:
@@ -46,4 +53,4 @@ def target(name: str) -> Target:
 
 
 def names() -> tuple[str, ...]:
-    return tuple(_table())
+    return NAMES

@@ -31,6 +31,18 @@ def test_on_a_weekend_the_default_is_the_next_school_day():
     assert got.start == got.end == date(2026, 11, 16) and not got.late
 
 
+@pytest.mark.parametrize("van", ["2026-11-14", "2026-11-15"])  # Saturday or Sunday, through Monday
+def test_a_weekend_report_for_monday_is_not_late(van):
+    """08:30 counts on the first school day of the period, not on a weekend day in it."""
+    saturday = datetime(2026, 11, 14, 20, 0, tzinfo=SCHOOL_TZ)
+    got = parse(body(soort="afwezigheid", kind="zoe-devries", reden="ziek", van=van,
+                     tot="2026-11-16"), saturday)
+    assert not got.late
+    monday = datetime(2026, 11, 16, 9, 0, tzinfo=SCHOOL_TZ)  # reported on Monday after 08:30
+    assert parse(body(soort="afwezigheid", kind="zoe-devries", reden="ziek", van="2026-11-15",
+                      tot="2026-11-16"), monday).late
+
+
 @pytest.mark.parametrize(("hour", "minute", "late"), [(8, 29, False), (8, 30, False), (8, 31, True)])
 @pytest.mark.parametrize("day", [date(2026, 11, 10), date(2026, 7, 7)])  # winter and summer time
 def test_after_0830_amsterdam_time_it_is_accepted_and_marked_late(hour, minute, late, day):
@@ -59,7 +71,17 @@ def test_a_consent_choice():
 
 BAD = [
     (b"{niet json", "geen geldige JSON"),
-    (b"\xff\xfe{}", "geen UTF-8"),
+    (b"\xff{}", "geen UTF-8"),
+    (b"\xff\xfe{\x00}\x00", "BOM"),  # UTF-16
+    (b"\xef\xbb\xbf" + body(soort="bericht", aan="lk-3", tekst="x"), "BOM"),
+    (b'{"v": 1, "soort": "bericht", "aan": "lk-3", "tekst": "\xed\xa0\x80"}', "geen UTF-8"),
+    (b"[" * 5000 + b"]" * 5000, "te diep genest"),
+    (b'{"v": 1, "x": ' + b'{"a": ' * 4 + b"1" + b"}" * 4 + b"}", "te diep genest"),
+    (b'{"v": NaN}', "NaN"),
+    (b'{"v": -Infinity}', "Infinity"),
+    (b'{"v": 1e999}', "buiten bereik"),
+    (b'{"v": ' + b"9" * 5000 + b"}", "getal te lang"),
+    (b'{"v": 1, "\\ud800": 1, "\\ud800": 2}', "twee keer"),
     (b"[1, 2]", "geen JSON-object"),
     (b'{"v": 1, "v": 1, "soort": "bericht"}', "twee keer"),
     (body(soort="feest"), "onbekende soort"),
@@ -69,12 +91,12 @@ BAD = [
      "onbekende versie"),
     (body(soort=["bericht"]), "onbekende soort"),
     (body(soort="bericht", aan="lk-3"), "veld ontbreekt: tekst"),
-    (body(soort="bericht", aan="lk-3", tekst="x", afzender="ouder-a1"), "onbekend veld: afzender"),
+    (body(soort="bericht", aan="lk-3", tekst="x", afzender="ouder-a1"), "onbekend veld: 'afzender'"),
     (body(soort="bericht", aan="lk-3", tekst="   "), "leeg"),
     (body(soort="bericht", aan="lk-3", tekst="x" * 2001), "te lang: 2001"),
     (body(soort="bericht", aan="../../etc", tekst="x"), "geen geldig id"),
     (body(soort="bericht", aan="lk-3", tekst="a\x00b"), "stuurtekens"),
-    (b'{"v": 1, "soort": "bericht", "aan": "lk-3", "tekst": "\\ud800"}', "stuurtekens"),
+    (b'{"v": 1, "soort": "bericht", "aan": "lk-3", "tekst": "\\ud800"}', "losse surrogaat"),
     (body(soort="afwezigheid", kind="zoe-devries", reden="griep"), "onbekende reden"),
     (body(soort="afwezigheid", kind="zoe-devries", reden="ziek", toelichting="x" * 501),
      "te lang: 501"),
@@ -101,6 +123,7 @@ def test_bad_input_gets_a_dutch_reason(data, reason):
     with pytest.raises(Rejected) as info:
         parse(data, TUESDAY)
     assert reason in info.value.reason
+    info.value.reason.encode("utf-8")  # always storable and printable
 
 
 @settings(max_examples=300, deadline=None)

@@ -55,7 +55,7 @@ def test_a_late_report_is_accepted_and_flagged(school, inbox):
               at=MORNING.replace(hour=9, minute=12))
     assert len(process(school).applied) == 1
     mirjam = by_recipient(school)[MIRJAM][0]
-    assert "09:12, na 08:30" in text_of(mirjam)
+    assert "09.12 uur, na 08.30 uur" in text_of(mirjam)
     assert "Sem K." in text_of(mirjam)  # two Sems in groep 3
     assert journal(school.private)[0]["data"]["te_laat"] is True
 

@@ -35,7 +35,7 @@ def absences(inbox):
 
 def daylists(smtp_server) -> dict[str, str]:
     return {m["To"]: m.get_content().replace("\r\n", "\n") for m in smtp_server.parsed()
-            if m["Subject"].startswith("Afwezig vandaag")}
+            if m["Subject"].startswith("Afmeldingen voor vandaag")}
 
 
 def test_each_teacher_gets_one_day_list_for_their_groups(school, inbox, smtp_server):
@@ -49,7 +49,7 @@ def test_each_teacher_gets_one_day_list_for_their_groups(school, inbox, smtp_ser
     lists = daylists(smtp_server)
     assert set(lists) == {MIRJAM, "pieter.bos@school.example.nl", "anne.smit@school.example.nl"}
     mirjam = lists[MIRJAM]
-    assert "- Daan (Groep 3): ziek, te laat gemeld" in mirjam
+    assert "- Daan (Groep 3): ziek, gemeld na 08.30 uur" in mirjam
     assert "- Sem K. (Groep 3): ziek\n" in mirjam
     assert "Zoë" not in mirjam and "Lotte" not in mirjam  # Zoë is absent tomorrow
     assert lists["pieter.bos@school.example.nl"].count("Lotte (Groep 5/6): arts/tandarts") == 1
@@ -71,7 +71,7 @@ def test_each_teacher_gets_one_day_list_for_their_groups(school, inbox, smtp_ser
 def test_a_day_without_reports_says_so(school, smtp_server):
     settings = with_smtp(school, smtp_server.port)
     tick(settings, TUESDAY_0835)
-    assert all("niemand afwezig" in text for text in daylists(smtp_server).values())
+    assert all("niemand afgemeld" in text for text in daylists(smtp_server).values())
 
 
 def test_tick_processes_then_sends_the_list_when_due(school, inbox):
@@ -91,10 +91,13 @@ def test_watch_keeps_going_after_a_failed_round():
             raise SchoolpleinError(Problem("roster/ouders.csv", 4, "ongeldig e-mailadres"))
         if len(rounds) == 3:
             raise OSError("schijf vol")
+        if len(rounds) == 4:
+            raise KeyError("een fout in de code")  # a bug must not silence the postvak either
 
-    done = watch(cycle, 30, stop=lambda: len(rounds) >= 4, sleep=naps.append, report=said.append)
-    assert done == 4 and len(naps) == 3 and all(0 <= n <= 30 for n in naps)
+    done = watch(cycle, 30, stop=lambda: len(rounds) >= 5, sleep=naps.append, report=said.append)
+    assert done == 5 and len(naps) == 4 and all(0 <= n <= 30 for n in naps)
     assert "ouders.csv:4" in said[0] and "schijf vol" in said[1]
+    assert "KeyError" in said[2] and "een fout in de code" in said[2]
 
 
 def test_systemd_units_verify_and_run_every_minute_and_at_the_day_list_time(tmp_path):

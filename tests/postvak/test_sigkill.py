@@ -12,12 +12,14 @@ run that was never interrupted.
 from __future__ import annotations
 
 import json
+import os
 import random
 import shutil
 import signal
 import subprocess
 import sys
 import time
+import uuid
 from collections import Counter
 from datetime import date, timedelta
 from pathlib import Path
@@ -144,3 +146,92 @@ def test_killed_anywhere_and_run_again_equals_one_clean_run(school, inbox, smtp_
     got = outcome(killed)
     assert got == expected and got["left"] == [] and got["temp"] == []
     assert kills >= 5
+
+
+# --- a whole round (`invoke postvak`) killed at every step -----------------------------------
+
+ROUND_STEPS = [
+    "postvak.schedule:intake:after:2",  # two of three stored, the spool not yet emptied
+    "postvak.store:mark_to_publish:before:1",  # first record applied, no marker yet
+    "postvak.store:mark_applied:before:2",
+    "postvak.process:deliver:before:1",  # processed, no mail sent
+    "postvak.schedule:send_daylists:before:1",
+    "postvak:export_threads:before:1",  # under the site lock, before the threads
+    "postvak.store:mark_to_publish:after:4",  # the export's marker, no thread file yet
+    "tasks.common:build:after:1",  # built, not released
+    "publish.targets.basic_auth.releases:_fsync_tree:after:1",  # release written, not live
+    "publish.targets.basic_auth.releases:_prune:before:1",  # live, not acknowledged
+]
+TEXT = "Kunnen we donderdag even bellen over de excursie?"
+
+
+@pytest.fixture(scope="module")
+def published_school(tmp_path_factory):
+    """The demo school, published once to the nginx target (copied for every kill)."""
+    from tests.helpers import demo_school, run_invoke
+
+    tmp = tmp_path_factory.mktemp("round")
+    env = demo_school(tmp, SCHOOLPLEIN_WEB_USER=os.environ.get("USER", "root"))
+    assert run_invoke("accounts", env=env).returncode == 0
+    assert run_invoke("publish", "--target", "nginx", env=env).returncode == 0
+    (tmp / "env.json").write_text(json.dumps(env))
+    return tmp
+
+
+def spool_submissions(spool: Path, parent) -> dict[str, str]:
+    """What nginx would have stored for three PUTs of one parent; returns id -> kind."""
+    bodies = [{"soort": "beeldgebruik", "kind": "zoe-devries", "keuze": "geen"},
+              {"soort": "bericht", "aan": "lk-02", "tekst": TEXT},
+              {"soort": "afwezigheid", "kind": "omer-devries", "reden": "ziek"}]
+    ids = {}
+    for n, body in enumerate(bodies):
+        ident = str(uuid.uuid4())
+        folder = (spool / parent.email / f"{time.time() + n:.3f}" / "gezin" / parent.family
+                  / "postvak")
+        folder.mkdir(parents=True)
+        (folder / f"{ident}.json").write_text(json.dumps({"v": 1, **body}))
+        ids[ident] = body["soort"]
+    return ids
+
+
+@pytest.mark.parametrize("step", ROUND_STEPS,
+                         ids=[f"{s.split(':')[1]}-{s.split(':')[2]}-{s.split(':')[3]}"
+                              for s in ROUND_STEPS])
+def test_a_round_killed_at_any_step_publishes_everything_at_the_next_run(published_school,
+                                                                        tmp_path, roster, step):
+    from tests.helpers import ROOT as REPO
+    from tests.helpers import run_invoke
+
+    school = tmp_path / "school"
+    shutil.copytree(published_school, school, symlinks=True)
+    env = {k: v.replace(str(published_school), str(school))
+           for k, v in json.loads((published_school / "env.json").read_text()).items()}
+    release = (school / "deploy" / "nginx" / "current").resolve()
+    audit = json.loads(max((school / "audit").glob("fotos-*.json")).read_text())["fotos"]
+    zoe = [url for p in audit if p["published"] and "zoe-devries" in
+           {t["child"] for t in p.get("tags", ())} for url in p["outputs"]]
+    assert zoe and all((release / url.lstrip("/")).exists() for url in zoe)
+    parent = roster.parents["ouder-001"]
+    ids = spool_submissions(school / "deploy" / "nginx" / "postvak", parent)
+
+    killed = subprocess.run([sys.executable, str(REPO / "tests" / "run_task.py"), f"{step}:kill",
+                             "postvak", "--target", "nginx"], cwd=REPO,
+                            env=dict(os.environ, **env), capture_output=True, text=True,
+                            timeout=300)
+    assert killed.returncode == -signal.SIGKILL, killed.stdout + killed.stderr
+
+    again = run_invoke("postvak", "--target", "nginx", env=env)
+    assert again.returncode == 0, again.stdout + again.stderr
+    private = school / "private" / "postvak"
+    assert {p.stem for p in (private / "journaal").glob("*.json")} == set(ids)
+    live = (school / "deploy" / "nginx" / "current").resolve()
+    page = (live / "gezin" / parent.family / "index.html").read_text()
+    assert TEXT in page  # the message reached the family page
+    assert not [url for url in zoe if (live / url.lstrip("/")).exists()]  # photos gone
+    assert not list((private / "spoed").glob("*")) and not list((private / "publiceren").glob("*"))
+    mails = [p.read_bytes() for p in (school / "private" / "mail").glob("*.eml")]
+    teacher = roster.staff["lk-02"].email.encode()
+    assert sum(teacher in m and b"Subject:" in m for m in mails) >= 1  # the teacher was told
+    assert len({m for m in mails}) == len(mails)
+    quiet = run_invoke("postvak", "--target", "nginx", env=env)
+    assert quiet.returncode == 0 and "Gepubliceerd" not in quiet.stdout, quiet.stdout

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from plugins.errors import SchoolpleinError
@@ -103,3 +105,64 @@ def test_a_password_is_never_sent_unencrypted_and_bad_values_are_named(tmp_path)
                                       "25", "SCHOOLPLEIN_SMTP_USER": "x",
                                       "SCHOOLPLEIN_SMTP_STARTTLS": "nee"}, root=tmp_path)
     assert relay.smtp.port == 25 and not relay.smtp.starttls
+
+
+def _round_settings(school, port: int):
+    from dataclasses import replace
+
+    from plugins.settings import load_settings
+    from tests.helpers import ROOT
+
+    return replace(load_settings(ROOT, {}), private=school.private, roster=school.roster,
+                   smtp_host="127.0.0.1", smtp_port=port, smtp_starttls=False, smtp_user="")
+
+
+def test_a_round_after_an_smtp_outage_says_the_held_mails_went_out(school, inbox, smtp_server):
+    from tasks.inbox import collect_and_process
+
+    inbox.put(FAM_V, "marieke.devries@example.nl", {"soort": "afwezigheid", "kind": "zoe-devries",
+                                                     "reden": "ziek"})
+    printed: list[str] = []
+    collect_and_process(_round_settings(school, free_port()), lambda store: 0, lambda: None,
+                        printed.append)
+    assert re.search(r"Mails: 0 verstuurd, [1-9]\d* wachten op de mailserver", "\n".join(printed))
+    held = len(list((school.private / "postvak" / "uit").glob("*.eml")))  # (+ a day list)
+    printed.clear()
+    collect_and_process(_round_settings(school, smtp_server.port), lambda store: 0, lambda: None,
+                        printed.append)
+    text = "\n".join(printed)
+    assert f"Mailserver weer bereikbaar: {held} mail(s) verstuurd die tijdens de storing waren " \
+           "blijven wachten." in text, text
+    assert len(smtp_server.messages) == held
+    printed.clear()
+    collect_and_process(_round_settings(school, smtp_server.port), lambda store: 0, lambda: None,
+                        printed.append)
+    assert printed == []  # a quiet round says nothing
+
+
+def test_a_replay_round_counts_its_quarantine_once_and_the_same_everywhere(school, inbox,
+                                                                          smtp_server):
+    """Issue 15 §4: the summary said 0 in quarantine while intake had put two there."""
+    from dataclasses import replace
+    from datetime import timedelta
+
+    from tasks.inbox import collect_and_process
+
+    first = inbox.put(FAM_V, "marieke.devries@example.nl", {"soort": "bericht", "aan": "lk-3",
+                                                             "tekst": "Hallo"})
+    cfg = _round_settings(school, smtp_server.port)
+    collect_and_process(cfg, lambda store: 0, lambda: None, lambda _: None)
+    replays = [replace(first, received_at=first.received_at + timedelta(minutes=n),
+                       body=f'{{"v": 1, "soort": "bericht", "aan": "lk-3", "tekst": "{n}"}}'.encode())
+               for n in (1, 2)]
+    printed: list[str] = []
+
+    def collect(store) -> int:
+        for received in replays:
+            store(received)
+        return len(replays)
+
+    collect_and_process(cfg, collect, lambda: None, printed.append)
+    text = "\n".join(printed)
+    assert "Postvak: 2 opgehaald, 0 verwerkt, 2 in quarantaine (er staan er nu 2 in" in text, text
+    assert text.count("quarantaine: ") == 2 and text.count("al ontvangen") == 2

@@ -144,3 +144,49 @@ def test_a_parent_sees_why_for_their_own_input_but_not_what_exists_at_school():
                    "bericht: 'lk-09' is geen leerkracht van de kinderen van dit gezin",
                    "interne fout (KeyError: 'x')", "onbekende afzender 'x@y.nl'"):
         assert parent_reason(secret) == GENERIC
+
+
+def test_submissions_are_handed_over_by_receipt_time_and_a_reused_id_hides_nothing(school,
+                                                                                   tmp_path):
+    """Across logins the spool is handed over by the server's clock, not by path: Marieke's
+    message (received first) is the one applied, and the later one with the same id from
+    another family shows as not processed in its own thread, never hiding hers."""
+    from postvak import intake
+    from publish.targets.basic_auth.inbox import collect_spool
+
+    ident = "1b9d6bcd-bbfd-4b2d-9b5d-ab8dfbbd4bed"
+    spool = tmp_path / "spool"
+    # "dennis" sorts before "marieke", but Marieke's PUT came first
+    for login, family, msec, text in (("marieke.jansen@example.nl", FAM_A, "1762754400.100", "Eerst"),
+                                      ("dennis.kok@example.nl", "kkkk2345mmmm2345nnnn",
+                                       "1762754460.200", "Later")):
+        folder = spool / login / msec / "gezin" / family / "postvak"
+        folder.mkdir(parents=True)
+        (folder / f"{ident}.json").write_text(json.dumps(
+            {"v": 1, "soort": "bericht", "aan": "directie", "tekst": text}))
+    order = []
+
+    def store(received):
+        order.append(received.sender)
+        intake(received, school.private)
+
+    assert collect_spool(spool, store) == 2
+    assert order == ["marieke.jansen@example.nl", "dennis.kok@example.nl"]
+    summary = process(school)
+    assert summary.applied == (ident,)
+    found = threads(school.private, load_roster(school.roster))
+    assert [i.text for i in found[FAM_A]] == ["Eerst"]
+    [other] = found["kkkk2345mmmm2345nnnn"]
+    assert other.status.startswith("niet verwerkt")
+
+
+def test_a_reused_id_from_another_family_shows_in_its_own_thread_whatever_came_first(school,
+                                                                                       inbox):
+    first = inbox.put("kkkk2345mmmm2345nnnn", "dennis.kok@example.nl",
+                      {"soort": "bericht", "aan": "directie", "tekst": "Eerst"})
+    inbox.put(FAM_A, "marieke.jansen@example.nl",
+              {"soort": "bericht", "aan": "directie", "tekst": "Later"}, ident=first.id)
+    process(school)
+    found = threads(school.private, load_roster(school.roster))
+    assert [i.status.startswith("niet verwerkt") for i in found[FAM_A]] == [True]
+    assert [i.text for i in found["kkkk2345mmmm2345nnnn"]] == ["Eerst"]

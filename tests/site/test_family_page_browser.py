@@ -1,72 +1,34 @@
 """Mijn gezin on a phone (390x844): the postvak's forms in real Chromium against real nginx.
 
-The page's requests are checked as the browser makes them (CDP Fetch.requestPaused); some are
-answered by the test (every status the server can give, a dropped connection), and one goes all
-the way: real nginx DAV, `invoke postvak`, the rebuilt page listing it with its status.
+The page's PUTs are held as the browser makes them (Playwright routes); some are answered by
+the test (every status the server can give, a dropped connection), and one goes all the way:
+real nginx DAV, `invoke postvak`, the rebuilt page listing it with its status.
 """
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import re
-import time
 import uuid
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-import websocket
 
 from plugins.filters import datum
 from plugins.roster import load_roster
 from plugins.settings import SCHOOL_TZ
 from postvak import Received, intake
 from publish.targets.basic_auth import Deploy, local_server
-from tests.browser import Browser
+from tests.chromium import capture_errors, phone
 from tests.helpers import demo_site, passphrase, run_invoke
-from tests.site.test_pages_browser import FOCUS_JS, press_tab
+from tests.site.test_pages_browser import FOCUS_JS
 
 UUID4 = r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"
 EVIL = "<img src=http://evil.example/p.gif> " + "https://example.com/" + "x" * 150
 SCREENSHOTS = os.environ.get("SCHOOLPLEIN_SCREENSHOTS")  # a folder: keep what the phone showed
-
-
-class Phone(Browser):
-    """Chromium at 390x844 that keeps the Fetch events and script errors it sees."""
-
-    def __init__(self, user_data_dir: Path):
-        super().__init__(user_data_dir)
-        self.events: list[dict] = []
-
-    def _keep(self, message: dict) -> None:
-        if message.get("method", "").startswith(("Fetch.", "Runtime.exceptionThrown")):
-            self.events.append(message)
-
-    def event(self, method: str, timeout: float = 10) -> dict:
-        deadline = time.monotonic() + timeout
-        while True:
-            for message in self.events:
-                if message["method"] == method:
-                    self.events.remove(message)
-                    return message["params"]
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise TimeoutError(method)
-            self.ws.settimeout(remaining)
-            try:
-                self._keep(json.loads(self.ws.recv()))
-            except websocket.WebSocketTimeoutException:
-                raise TimeoutError(method) from None
-            finally:
-                self.ws.settimeout(10)
-
-    def errors(self) -> list[dict]:
-        return [m["params"] for m in self.events if m["method"] == "Runtime.exceptionThrown"]
-
-    def js(self, expression: str):
-        return json.loads(self.evaluate(f"JSON.stringify({expression})"))
 
 
 @pytest.fixture(scope="module")
@@ -97,64 +59,93 @@ def school(tmp_path_factory):
         local_server.stop(proc)
 
 
-@pytest.fixture(scope="module")
-def phone(school, tmp_path_factory):
-    browser = Phone(tmp_path_factory.mktemp("chromium"))
+@contextmanager
+def own_phone(school, browser, **options):
+    """A fresh phone profile on which the demo parent logged in; closed afterwards."""
+    context = phone(browser, login=(school["parent"].email, school["password"]), **options)
     try:
-        browser.basic_auth(school["parent"].email, school["password"])
-        browser.as_phone()
-        browser.send("Runtime.enable")
-        yield browser
+        yield context.new_page()
     finally:
-        browser.close()
+        context.close()
+
+
+@pytest.fixture(scope="module")
+def device(school, browser):
+    """The demo parent's phone: logged in (basic auth, as typed), one tab."""
+    context = phone(browser, login=(school["parent"].email, school["password"]))
+    try:
+        device = context.new_page()
+        device.errors = capture_errors(device)
+        yield device
+    finally:
+        context.close()
+
+
+class Held:
+    """The page's PUTs to its postvak, held by the browser until the test answers them."""
+
+    def __init__(self, page):
+        self.page, self.routes = page, []
+        page.route("**/postvak/*", self._keep)
+
+    def _keep(self, route) -> None:
+        self.routes.append(route)  # not answered yet: the browser waits
+
+    def next(self, timeout: float = 10):
+        waited = 0
+        while not self.routes:
+            if waited > timeout * 1000:
+                raise TimeoutError("no PUT")
+            self.page.wait_for_timeout(25)  # lets the browser's events in
+            waited += 25
+        return self.routes.pop(0)
+
+    def close(self) -> None:
+        self.page.unroute("**/postvak/*", self._keep)
 
 
 @pytest.fixture
-def page(school, phone):
+def page(school, device):
     """The family page, fresh, with nothing remembered on the device; PUTs are held."""
-    phone.load(school["page"])
-    phone.evaluate("localStorage.clear()")
-    phone.load(school["page"])
-    phone.send("Fetch.enable", patterns=[{"urlPattern": "*/postvak/*", "requestStage": "Request"}])
-    phone.events.clear()
-    yield phone
-    phone.send("Fetch.disable")
-    assert phone.errors() == []
+    device.goto(school["page"])
+    device.evaluate("localStorage.clear()")
+    device.goto(school["page"])
+    device.errors.clear()
+    device.held = Held(device)
+    yield device
+    device.held.close()
+    assert [e for e in device.errors if e.startswith("script")] == []
 
 
-def choose(phone, form: str, name: str, value: str) -> None:
+def choose(page, form: str, name: str, value: str) -> None:
     """Tap the label of a radio button, as a finger would."""
-    phone.evaluate(f"document.querySelector('{form} input[name=\"{name}\"][value=\"{value}\"]')"
-                   ".closest('label').click()")
+    page.locator(f"{form} label.choice:has(input[name='{name}'][value='{value}'])").click()
 
 
-def type_into(phone, selector: str, text: str) -> None:
-    phone.evaluate(f"document.querySelector('{selector}').focus()")
-    phone.send("Input.insertText", text=text)
+def type_into(page, selector: str, text: str) -> None:
+    page.locator(selector).fill(text)
 
 
-def submit(phone, form: str) -> None:
-    phone.evaluate(f"document.querySelector('{form} button[type=submit]').click()")
+def submit(page, form: str) -> None:
+    page.locator(f"{form} button[type=submit]").click()
 
 
-def held(phone) -> dict:
+def held(page):
     """The next PUT the page makes, held by the browser until the test answers it."""
-    return phone.event("Fetch.requestPaused")
+    return page.held.next()
 
 
-def answer(phone, paused: dict, status: int, headers: dict | None = None) -> None:
-    phone.send("Fetch.fulfillRequest", requestId=paused["requestId"], responseCode=status,
-               responseHeaders=[{"name": k, "value": v} for k, v in (headers or {}).items()],
-               body="")
+def answer(route, status: int, headers: dict | None = None) -> None:
+    route.fulfill(status=status, headers=headers or {}, body="")
 
 
-def check_put(paused: dict, school) -> tuple[str, dict]:
-    request = paused["request"]
-    match = re.fullmatch(re.escape(school["page"]) + f"postvak/({UUID4})\\.json", request["url"])
-    assert match, request["url"]
-    assert request["method"] == "PUT"
-    assert request["headers"]["Content-Type"] == "application/json"
-    return match.group(1), json.loads(request["postData"])
+def check_put(route, school) -> tuple[str, dict]:
+    request = route.request
+    match = re.fullmatch(re.escape(school["page"]) + f"postvak/({UUID4})\\.json", request.url)
+    assert match, request.url
+    assert request.method == "PUT"
+    assert request.headers["content-type"] == "application/json"
+    return match.group(1), json.loads(request.post_data)
 
 
 def first_day() -> str:
@@ -170,20 +161,27 @@ SERVER_DATE = "Tue, 24 Nov 2026 06:12:07 GMT"  # 07:12 in Amsterdam (CET)
 RECEIPT = "Ontvangen door de school op dinsdag 24 november 2026 om 07.12 uur."
 
 
-def receipt(phone, form: str) -> str:
-    phone.wait_for(f"document.querySelector('{form} .receipt').textContent !== ''")
-    return phone.evaluate(f"document.querySelector('{form} .receipt').textContent")
+
+def receipt(page, form: str) -> str:
+    shown = page.locator(f"{form} .receipt")
+    shown.filter(has_text=re.compile(".")).wait_for()
+    return shown.inner_text()
 
 
-def error(phone, form: str) -> str:
-    phone.wait_for(f"document.querySelector('{form} .error').textContent !== ''")
-    return phone.evaluate(f"document.querySelector('{form} .error').textContent")
+def error(page, form: str) -> str:
+    shown = page.locator(f"{form} .error")
+    shown.filter(has_text=re.compile(".")).wait_for()
+    return shown.inner_text()
 
 
-def pending(phone) -> list[dict]:
-    return phone.js("[...document.querySelectorAll('[data-thread] [data-pending]')].map(li => ("
-                    "{id: li.dataset.id, text: [...li.querySelectorAll('p')].map("
-                    "p => p.textContent).join('\\n')}))")
+def pending(page) -> list[dict]:
+    return page.evaluate("[...document.querySelectorAll('[data-thread] [data-pending]')].map("
+                         "li => ({id: li.dataset.id, text: [...li.querySelectorAll('p')].map("
+                         "p => p.textContent).join('\\n')}))")
+
+
+def remembered(page, school) -> str | None:
+    return page.evaluate(f"localStorage.getItem('schoolplein.postvak:{school['parent'].family}')")
 
 
 def test_an_absence_is_one_put_of_the_right_json_and_the_receipt_shows_the_servers_time(
@@ -191,21 +189,20 @@ def test_an_absence_is_one_put_of_the_right_json_and_the_receipt_shows_the_serve
     choose(page, "#afwezigheid", "kind", "zoe-devries")
     choose(page, "#afwezigheid", "reden", "ziek")
     type_into(page, "#afwezigheid-toelichting", "Koorts, blijft thuis")
-    assert page.evaluate("document.getElementById('afwezigheid-teller').textContent") == \
-        "Nog 480 tekens"
+    assert page.locator("#afwezigheid-teller").inner_text() == "Nog 480 tekens"
     submit(page, "#afwezigheid")
-    paused = held(page)
-    assert page.evaluate("document.querySelector('#afwezigheid button').disabled")
-    ident, body = check_put(paused, school)
+    route = held(page)
+    assert page.locator("#afwezigheid button").is_disabled()
+    ident, body = check_put(route, school)
     assert body == {"v": 1, "soort": "afwezigheid", "kind": "zoe-devries", "reden": "ziek",
                     "toelichting": "Koorts, blijft thuis"}  # today: the server's date counts
-    answer(page, paused, 201, {"Date": SERVER_DATE})
+    answer(route, 201, {"Date": SERVER_DATE})
     assert receipt(page, "#afwezigheid").startswith(RECEIPT)
     assert pending(page) == [{"id": ident, "text": "Verstuurd vanaf dit apparaat · dinsdag 24 "
                               f"november 2026 om 07.12 uur\nAfwezigheid Zoë: {first_day()}\n"
                               "Status: ontvangen, nog niet verwerkt"}]
-    assert not page.evaluate("document.querySelector('#afwezigheid button').disabled")
-    assert page.evaluate("document.getElementById('afwezigheid-toelichting').value") == ""
+    assert page.locator("#afwezigheid button").is_enabled()
+    assert page.locator("#afwezigheid-toelichting").input_value() == ""
 
 
 def test_a_period_sends_its_first_and_last_day(school, page):
@@ -213,49 +210,45 @@ def test_a_period_sends_its_first_and_last_day(school, page):
     monday = today + timedelta(days=7 - today.weekday())
     choose(page, "#afwezigheid", "kind", "omer-devries")
     choose(page, "#afwezigheid", "wanneer", "periode")
-    assert page.evaluate("document.querySelector('#afwezigheid [data-period]').hidden") is False
-    page.evaluate(f"document.querySelector('#afwezigheid [name=van]').value = '{monday}';"
-                  f"document.querySelector('#afwezigheid [name=tot]').value = "
-                  f"'{monday + timedelta(days=2)}'")
+    assert page.locator("#afwezigheid [data-period]").is_visible()
+    page.locator("#afwezigheid [name=van]").fill(str(monday))
+    page.locator("#afwezigheid [name=tot]").fill(str(monday + timedelta(days=2)))
     choose(page, "#afwezigheid", "reden", "arts")
     submit(page, "#afwezigheid")
-    paused = held(page)
-    _, body = check_put(paused, school)
+    route = held(page)
+    _, body = check_put(route, school)
     assert body == {"v": 1, "soort": "afwezigheid", "kind": "omer-devries", "reden": "arts",
                     "van": str(monday), "tot": str(monday + timedelta(days=2))}
-    answer(page, paused, 201, {"Date": SERVER_DATE})
+    answer(route, 201, {"Date": SERVER_DATE})
     assert receipt(page, "#afwezigheid").startswith(RECEIPT)
     label = f"Afwezigheid Ömer: maandag {datum(monday).rsplit(' ', 1)[0]} t/m woensdag"
     assert label in pending(page)[0]["text"]
-    assert "arts" not in page.evaluate("localStorage.getItem("
-                                       f"'schoolplein.postvak:{school['parent'].family}')")
+    assert "arts" not in remembered(page, school)
 
 
 def test_a_message_goes_to_the_chosen_teacher_exactly_as_typed(school, page):
     text = "Mag Zoë vrijdag eerder weg?\n<b>Groet</b> & dank"
-    page.evaluate("const s = document.getElementById('bericht-aan'); s.value = 'lk-02';"
-                  "s.dispatchEvent(new Event('change', {bubbles: true}))")
+    page.select_option("#bericht-aan", "lk-02")
     type_into(page, "#bericht-tekst", text)
-    assert page.evaluate("document.getElementById('bericht-teller').textContent") == \
-        f"Nog {2000 - len(text)} tekens"
+    assert page.locator("#bericht-teller").inner_text() == f"Nog {2000 - len(text)} tekens"
     submit(page, "#bericht")
-    paused = held(page)
-    _, body = check_put(paused, school)
+    route = held(page)
+    _, body = check_put(route, school)
     assert body == {"v": 1, "soort": "bericht", "aan": "lk-02", "tekst": text}
-    answer(page, paused, 201, {"Date": SERVER_DATE})
+    answer(route, 201, {"Date": SERVER_DATE})
     assert receipt(page, "#bericht").startswith(RECEIPT)
     assert "Bericht aan Meester Pieter Bos" in pending(page)[0]["text"]
 
 
 def test_photo_consent_sends_the_childs_choice(school, page):
     form = "#beeldgebruik form[data-kind=\"zoe-devries\"]"
-    assert page.evaluate(f"document.querySelector('{form} input:checked').value") == "school"
+    assert page.locator(f"{form} input:checked").get_attribute("value") == "school"
     choose(page, form, "keuze", "geen")
     submit(page, form)
-    paused = held(page)
-    _, body = check_put(paused, school)
+    route = held(page)
+    _, body = check_put(route, school)
     assert body == {"v": 1, "soort": "beeldgebruik", "kind": "zoe-devries", "keuze": "geen"}
-    answer(page, paused, 201, {"Date": SERVER_DATE})
+    answer(route, 201, {"Date": SERVER_DATE})
     assert receipt(page, form).startswith(RECEIPT)
     assert "Beeldgebruik Zoë: Geen foto's" in pending(page)[0]["text"]
 
@@ -266,10 +259,9 @@ def test_missing_choices_are_said_before_anything_is_sent(page):
     assert page.evaluate("document.activeElement.name") == "kind"
     submit(page, "#bericht")
     assert error(page, "#bericht") == "Kies aan wie het bericht is."
-    assert page.evaluate("document.querySelector('#bericht .error').getAttribute('role')") == \
-        "alert"
-    time.sleep(0.3)
-    assert not [e for e in page.events if e["method"] == "Fetch.requestPaused"]
+    assert page.locator("#bericht .error").get_attribute("role") == "alert"
+    page.wait_for_timeout(300)
+    assert page.held.routes == []
 
 
 @pytest.mark.parametrize("status, says", [
@@ -283,52 +275,50 @@ def test_missing_choices_are_said_before_anything_is_sent(page):
     (0, "geen verbinding met de school"),
 ])
 def test_every_refusal_is_explained_and_the_text_stays(page, status, says):
-    page.evaluate("const s = document.getElementById('bericht-aan'); s.value = 'directie'")
+    page.select_option("#bericht-aan", "directie")
     type_into(page, "#bericht-tekst", "Vraag over de ouderbijdrage")
     submit(page, "#bericht")
-    paused = held(page)
+    route = held(page)
     if status:
-        answer(page, paused, status)
+        answer(route, status)
     else:
-        page.send("Fetch.failRequest", requestId=paused["requestId"],
-                  errorReason="InternetDisconnected")
+        route.abort("internetdisconnected")
     assert says in error(page, "#bericht")
-    assert page.evaluate("document.querySelector('#bericht .receipt').textContent") == ""
-    assert page.evaluate("document.getElementById('bericht-tekst').value") == \
-        "Vraag over de ouderbijdrage"
-    assert not page.evaluate("document.querySelector('#bericht button').disabled")
+    assert page.locator("#bericht .receipt").inner_text() == ""
+    assert page.locator("#bericht-tekst").input_value() == "Vraag over de ouderbijdrage"
+    assert page.locator("#bericht button").is_enabled()
     if status in (429, 500, 0):
-        assert page.evaluate("document.querySelector('#bericht .error a[href^=\"tel:\"]') "
-                             "!== null")
+        assert page.locator("#bericht .error a[href^='tel:']").is_visible()
     assert pending(page) == []
 
 
 def test_a_retry_keeps_its_id_so_nothing_arrives_twice(school, page):
     """The connection dropped after sending: the same text again reuses the id, and the
     server's "that name exists" (409) then means the first try did arrive."""
-    page.evaluate("document.getElementById('bericht-aan').value = 'lk-07'")
+    page.select_option("#bericht-aan", "lk-07")
     type_into(page, "#bericht-tekst", "Tot morgen")
     submit(page, "#bericht")
     first = held(page)
-    page.send("Fetch.failRequest", requestId=first["requestId"], errorReason="ConnectionReset")
+    first_id = check_put(first, school)[0]
+    first.abort("connectionreset")
     error(page, "#bericht")
     submit(page, "#bericht")
     second = held(page)
-    assert check_put(second, school)[0] == check_put(first, school)[0]
-    answer(page, second, 409)
+    assert check_put(second, school)[0] == first_id
+    answer(second, 409)
     assert receipt(page, "#bericht").startswith("Dit was al goed aangekomen bij de school.")
     assert len(pending(page)) == 1
 
 
 def test_a_double_tap_sends_once(school, page):
-    choose(page, "#beeldgebruik form[data-kind=\"omer-devries\"]", "keuze", "groep")
-    for _ in range(3):
-        submit(page, "#beeldgebruik form[data-kind=\"omer-devries\"]")
-    paused = held(page)
+    form = "#beeldgebruik form[data-kind=\"omer-devries\"]"
+    choose(page, form, "keuze", "groep")
+    page.locator(f"{form} button[type=submit]").click(click_count=3)
+    route = held(page)
     with pytest.raises(TimeoutError):
-        page.event("Fetch.requestPaused", timeout=0.5)
-    answer(page, paused, 201, {"Date": SERVER_DATE})
-    receipt(page, "#beeldgebruik form[data-kind=\"omer-devries\"]")
+        page.held.next(timeout=0.5)
+    answer(route, 201, {"Date": SERVER_DATE})
+    receipt(page, form)
     assert len(pending(page)) == 1
 
 
@@ -340,46 +330,40 @@ def test_after_a_reload_the_device_shows_what_the_page_does_not_list_yet(school,
              {"id": waiting, "label": "Afwezigheid Zoë: vandaag, ziek", "at": now}]
     page.evaluate(f"localStorage.setItem('schoolplein.postvak:{school['parent'].family}', "
                   f"{json.dumps(json.dumps(saved))})")
-    page.load(school["page"])
+    page.reload()
     assert [p["id"] for p in pending(page)] == [waiting]
     assert "ontvangen, nog niet verwerkt" in pending(page)[0]["text"]
-    kept = page.js(f"JSON.parse(localStorage.getItem('schoolplein.postvak:{school['parent'].family}'))"
-                   ".map(r => r.id)")
+    kept = [r["id"] for r in json.loads(remembered(page, school))]
     assert kept == [waiting]  # the page lists the other one: forgotten on the device
 
 
 def test_logging_out_forgets_the_remembered_receipts(school, page):
-    choose(page, "#beeldgebruik form[data-kind=\"omer-devries\"]", "keuze", "geen")
-    submit(page, "#beeldgebruik form[data-kind=\"omer-devries\"]")
-    answer(page, held(page), 201, {"Date": SERVER_DATE})
-    receipt(page, "#beeldgebruik form[data-kind=\"omer-devries\"]")
-    key = f"schoolplein.postvak:{school['parent'].family}"
-    assert page.evaluate(f"localStorage.getItem('{key}')")
+    form = "#beeldgebruik form[data-kind=\"omer-devries\"]"
+    choose(page, form, "keuze", "geen")
+    submit(page, form)
+    answer(held(page), 201, {"Date": SERVER_DATE})
+    receipt(page, form)
+    assert remembered(page, school)
     page.evaluate("localStorage.setItem('schoolplein.ander', 'blijft')")
-    # /uitloggen/ answers the login with 401: press "cancel", as the header link does.
-    page.send("Fetch.enable", handleAuthRequests=True,
-              patterns=[{"urlPattern": "*/uitloggen/", "resourceType": "Document"}])
-    page._fire("Page.navigate", url=school["base"] + "/uitloggen/")
-    page.send("Fetch.continueRequest", requestId=page.event("Fetch.requestPaused")["requestId"])
-    page.send("Fetch.continueWithAuth", requestId=page.event("Fetch.authRequired")["requestId"],
-              authChallengeResponse={"response": "CancelAuth"})
-    page.wait_for("document.getElementById('status').textContent.includes('U bent uitgelogd')")
-    assert page.evaluate(f"localStorage.getItem('{key}')") is None
+    page.locator("header a[href='/uitloggen/']").click()
+    page.locator("#status", has_text="U bent uitgelogd").wait_for()
+    assert remembered(page, school) is None
     assert page.evaluate("localStorage.getItem('schoolplein.ander')") == "blijft"
 
 
 def test_the_thread_shows_the_parents_words_as_text(school, page):
-    items = page.js("[...document.querySelectorAll('[data-thread] [data-id]')].map(li => ("
-                    "{id: li.dataset.id, said: (li.querySelector('.said') || {}).textContent}))")
+    items = page.evaluate("[...document.querySelectorAll('[data-thread] [data-id]')].map(li => ("
+                          "{id: li.dataset.id, said: (li.querySelector('.said') || {})"
+                          ".textContent}))")
     assert [i["id"] for i in items] == school["seeded"]  # oldest first
     assert items[0]["said"] == EVIL
-    assert page.evaluate("document.querySelectorAll('main img').length") == 0
-    assert "Status: doorgestuurd aan Meester Pieter Bos" in page.evaluate(
-        "document.querySelector('[data-thread]').innerText")
+    assert page.locator("main img").count() == 0
+    assert "Status: doorgestuurd aan Meester Pieter Bos" in \
+        page.locator("[data-thread]").inner_text()
 
 
 # Everything a finger uses on this page, and the forms' own controls.
-CONTROLS_JS = """[...document.querySelectorAll(
+CONTROLS_JS = """() => [...document.querySelectorAll(
     'main a, main button, main select, main textarea, main input[type=date], label.choice')]
   .filter(e => e.offsetParent !== null && !e.closest('p:not(.meta), li.turn .content'))
   .map(e => { const r = e.getBoundingClientRect();
@@ -389,26 +373,23 @@ CONTROLS_JS = """[...document.querySelectorAll(
 
 def test_on_a_phone_everything_fits_is_big_enough_and_shows_focus(school, page):
     choose(page, "#afwezigheid", "wanneer", "periode")  # the date fields too
-    small = [c for c in page.js(CONTROLS_JS) if c["w"] < 44 or c["h"] < 44]
+    small = [c for c in page.evaluate(CONTROLS_JS) if c["w"] < 44 or c["h"] < 44]
     assert not small, small
-    assert page.js("document.documentElement.scrollWidth") <= 390
-    heights = page.js("[...document.querySelectorAll('.screen')].map(s => ("
-                      "{id: s.id, h: s.getBoundingClientRect().height}))")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    heights = page.evaluate("[...document.querySelectorAll('.screen')].map(s => ("
+                            "{id: s.id, h: s.getBoundingClientRect().height}))")
     for screen in heights[:2]:  # absence and message: each one screen on a phone
         assert screen["h"] <= 844, heights
-    labels = page.js("[...document.querySelectorAll('main textarea, main select, "
-                     "main input')].filter(i => !i.labels || i.labels.length === 0)"
-                     ".map(i => i.name)")
+    labels = page.evaluate("[...document.querySelectorAll('main textarea, main select, "
+                           "main input')].filter(i => !i.labels || i.labels.length === 0)"
+                           ".map(i => i.name)")
     assert labels == []
-    page.evaluate("document.getElementById('afwezigheid').scrollIntoView();"
-                  "document.querySelector('#afwezigheid input[name=kind]').focus();"
-                  "document.activeElement.blur()")
-    page.evaluate("document.querySelector('#afwezigheid-kop').setAttribute('tabindex', '-1');"
-                  "document.querySelector('#afwezigheid-kop').focus()")
+    page.evaluate("const h = document.querySelector('#afwezigheid-kop');"
+                  "h.setAttribute('tabindex', '-1'); h.focus()")
     seen = set()
     for _ in range(24):  # a date field takes three tabs (day, month, year)
-        press_tab(page)
-        focus = json.loads(page.evaluate(FOCUS_JS))
+        page.keyboard.press("Tab")
+        focus = page.evaluate(FOCUS_JS)
         tag = page.evaluate("document.activeElement.tagName + ' ' + (document.activeElement.name"
                             " || document.activeElement.textContent.trim().slice(0, 20))")
         seen.add(tag)
@@ -416,46 +397,44 @@ def test_on_a_phone_everything_fits_is_big_enough_and_shows_focus(school, page):
         assert focus["ratio"] >= 3, (tag, focus)
     assert {"INPUT kind", "INPUT reden", "TEXTAREA toelichting", "BUTTON Afwezigheid versture",
             "SELECT aan"} <= seen, seen
-    if SCREENSHOTS:  # one per screen, as the phone shows it
+    if SCREENSHOTS:  # one per screen, as the phone shows it, and the whole page
+        page.screenshot(path=Path(SCREENSHOTS, "mijn-gezin-390-hele-pagina.png"), full_page=True)
         for name in ("inhoud", "afwezigheid", "bericht", "beeldgebruik", "gesprek"):
             page.evaluate(f"document.getElementById('{name}').scrollIntoView()")
-            shot = page.send("Page.captureScreenshot", format="png")
-            Path(SCREENSHOTS, f"mijn-gezin-390x844-{name}.png").write_bytes(
-                base64.b64decode(shot["data"]))
+            page.screenshot(path=Path(SCREENSHOTS, f"mijn-gezin-390x844-{name}.png"))
 
 
-def test_without_javascript_the_page_says_how_to_reach_the_school(school, phone):
-    phone.send("Emulation.setScriptExecutionDisabled", value=True)
-    try:
-        phone.load(school["page"])
-        state = phone.js("""({
+def test_without_javascript_the_page_says_how_to_reach_the_school(school, browser):
+    with own_phone(school, browser, java_script_enabled=False) as page:
+        page.goto(school["page"])
+        state = page.evaluate("""() => ({
             forms: document.querySelector('[data-postvak-forms]').offsetParent !== null,
             nav: document.getElementById('postvak').offsetParent !== null,
             text: document.querySelector('main').innerText,
             tel: [...document.querySelectorAll('main a[href^="tel:"]')]
                    .filter(a => a.offsetParent !== null).length,
             overflow: document.documentElement.scrollWidth > 390})""")
-    finally:
-        phone.send("Emulation.setScriptExecutionDisabled", value=False)
     assert not state["forms"] and not state["nav"] and not state["overflow"]
     assert "werkt op deze pagina alleen met JavaScript" in state["text"]
     assert "directie@kcdematrix.example.nl" in state["text"] and state["tel"] >= 2
     assert "Gesprek met school" in state["text"]  # the thread is readable without script
 
 
-def test_a_message_through_real_nginx_and_invoke_postvak_shows_up_with_its_status(school, phone):
+def test_a_message_through_real_nginx_and_invoke_postvak_shows_up_with_its_status(school,
+                                                                                  device):
     """No test answers here: nginx's DAV stores it, the receipt shows nginx's Date, `invoke
     postvak` processes it and republishes, and the page lists it; the device forgets it."""
-    phone.load(school["page"])
-    phone.evaluate("localStorage.clear()")
-    phone.load(school["page"])
-    phone.evaluate("document.getElementById('bericht-aan').value = 'lk-02'")
-    type_into(phone, "#bericht-tekst", "Via de echte server <b>dank</b>")
+    device.goto(school["page"])
+    device.evaluate("localStorage.clear()")
+    device.goto(school["page"])
+    device.errors.clear()
+    device.select_option("#bericht-aan", "lk-02")
+    type_into(device, "#bericht-tekst", "Via de echte server <b>dank</b>")
     before = datetime.now(UTC).replace(microsecond=0)
-    submit(phone, "#bericht")
-    shown = receipt(phone, "#bericht")
+    submit(device, "#bericht")
+    shown = receipt(device, "#bericht")
     after = datetime.now(UTC)
-    (ident,) = [p["id"] for p in pending(phone)]
+    (ident,) = [p["id"] for p in pending(device)]
     spooled = list((school["tmp"] / "deploy").rglob(f"{ident}.json"))
     assert len(spooled) == 1 and json.loads(spooled[0].read_bytes())["tekst"] == \
         "Via de echte server <b>dank</b>"
@@ -467,12 +446,70 @@ def test_a_message_through_real_nginx_and_invoke_postvak_shows_up_with_its_statu
     assert match.group(2) in {f"{t:%H.%M}" for t in local}, shown
     processed = run_invoke("postvak", "--target", "nginx", env=school["env"])
     assert processed.returncode == 0 and "1 verwerkt" in processed.stdout, processed
-    phone.load(school["page"])
-    item = phone.js(f"(li => li && {{pending: li.hasAttribute('data-pending'), text: li.innerText}})"
-                    f"(document.querySelector('[data-thread] [data-id=\"{ident}\"]'))")
-    assert item and not item["pending"], item
-    assert "Via de echte server <b>dank</b>" in item["text"]
-    assert "Status: doorgestuurd aan Meester Pieter Bos" in item["text"]
-    assert phone.js(f"localStorage.getItem('schoolplein.postvak:{school['parent'].family}')") == \
-        "[]"
-    assert phone.errors() == []
+    device.reload()
+    item = device.locator(f"[data-thread] [data-id='{ident}']")
+    assert item.get_attribute("data-pending") is None
+    assert "Via de echte server <b>dank</b>" in item.inner_text()
+    assert "Status: doorgestuurd aan Meester Pieter Bos" in item.inner_text()
+    assert remembered(device, school) == "[]"
+    assert device.errors == []
+
+
+# Every layout shift the page makes while it loads and its script starts (no input involved).
+LAYOUT_SHIFT_JS = """
+window.__shifts = [];
+new PerformanceObserver(list => {
+  for (const entry of list.getEntries()) {
+    if (!entry.hadRecentInput) window.__shifts.push(entry.value);
+  }
+}).observe({type: 'layout-shift', buffered: true});
+"""
+
+
+def test_on_a_phone_the_absence_form_and_the_newest_item_are_one_tap_away(school, page):
+    page.evaluate("window.scrollTo(0, 0)")
+    newest = page.locator("[data-thread] > li").last
+    for target in ("#afwezigheid", f"#{newest.get_attribute('id')}"):
+        link = page.locator(f"main a[href='{target}']").first
+        box = link.bounding_box()
+        assert box and box["y"] + box["height"] <= 844, (target, box)  # on the first screen
+        link.click()
+        page.wait_for_function(f"document.querySelector('{target}').getBoundingClientRect()"
+                               ".top < 200")
+        top = page.evaluate(f"document.querySelector('{target}').getBoundingClientRect().top")
+        assert -1 <= top < 200, (target, top)  # what the tap opened is at the top of the screen
+        page.evaluate("window.scrollTo(0, 0)")
+    times = page.eval_on_selector_all("[data-thread] > li time", "ts => ts.map(t => t.dateTime)")
+    assert newest.locator("time").get_attribute("datetime") == max(times)  # the newest item
+
+
+def test_the_family_page_does_not_jump_while_it_loads(school, browser):
+    with own_phone(school, browser) as page:
+        page.add_init_script(LAYOUT_SHIFT_JS)  # (an init script runs without the page's CSP)
+        # A phone on a slow connection: the page is painted before its script arrives, so
+        # whatever the script changes moves what was already shown. The test holds the script
+        # back until the page has been on the screen for a while.
+        scripts = []
+        page.route("**/*.js", lambda route: scripts.append(route))
+        page.goto(school["page"], wait_until="commit")
+        page.wait_for_timeout(800)
+        assert page.evaluate("performance.getEntriesByType('paint').length")
+        for route in scripts:
+            route.continue_()
+        page.wait_for_load_state("load")
+        page.wait_for_timeout(500)
+        shifts = page.evaluate("window.__shifts")
+    assert sum(shifts) <= 0.1, shifts  # Lighthouse's "good" cumulative layout shift
+
+
+@pytest.mark.parametrize("script", [True, False])
+def test_the_directies_address_is_shown_where_the_page_refers_to_it(school, browser, script):
+    with own_phone(school, browser, java_script_enabled=script) as page:
+        page.goto(school["page"])
+        text = page.locator("main").inner_text()
+        mails = [a for a in page.locator("main a[href='mailto:directie@kcdematrix.example.nl']")
+                 .all() if a.is_visible()]
+        assert mails and mails[0].inner_text() == "directie@kcdematrix.example.nl"
+        assert "hierboven" not in text
+        if script:  # the message form's hint names the address itself
+            assert page.locator("#bericht-uitleg a[href^='mailto:']").is_visible()

@@ -1,50 +1,51 @@
-"""What a parent sees on a phone: real nginx, real headless Chromium."""
+"""What a parent sees on a phone: real nginx, real headless Chromium (Playwright)."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
-from tests.browser import Browser
+from tests.chromium import capture_errors, phone
 
 POST = "/groep/groep-3/2026-10-02-kinderboerderij/"
 
 
 @pytest.fixture(scope="module")
-def parent_browser(nginx_site, roster, demo_accounts, tmp_path_factory):
+def parent(nginx_site, roster, demo_accounts, browser):
+    """A phone on which the demo parent (children in groep 3 and groep 5/6) logged in."""
     base, _ = nginx_site
     _, passwords = demo_accounts
-    parent = roster.parents["ouder-001"]
-    browser = Browser(tmp_path_factory.mktemp("chromium"))
+    person = roster.parents["ouder-001"]
+    context = phone(browser, login=(person.email, passwords[person.id]))
     try:
-        browser.basic_auth(parent.email, passwords[parent.id])
-        browser.as_phone()
-        yield base, browser
+        yield base, context.new_page()
     finally:
-        browser.close()
+        context.close()
 
 
-def test_post_with_photos_renders_on_a_phone_without_javascript_needs(parent_browser):
-    base, browser = parent_browser
-    browser.send("Emulation.setScriptExecutionDisabled", value=True)
+def test_post_with_photos_renders_on_a_phone_without_javascript_needs(nginx_site, roster,
+                                                                      demo_accounts, browser):
+    base, _ = nginx_site
+    person = roster.parents["ouder-001"]
+    context = phone(browser, login=(person.email, demo_accounts[1][person.id]),
+                    java_script_enabled=False)
     try:
-        browser.load(base + POST)
-        browser.send("Emulation.setScriptExecutionDisabled", value=False)
-        # Lazy images below the fold: scroll through the gallery, then wait for every image.
-        browser.evaluate("document.querySelectorAll('.gallery img').forEach("
-                         "i => i.loading = 'eager')")
-        browser.wait_for("[...document.images].every(i => i.complete)")
-        state = json.loads(browser.evaluate("""JSON.stringify({
+        page = context.new_page()
+        errors = capture_errors(page)
+        page.goto(base + POST)
+        # Lazy images below the fold: scroll through the gallery until every image loaded.
+        for image in page.locator(".gallery ul img").all():
+            image.scroll_into_view_if_needed()
+        page.wait_for_function("[...document.images].every(i => i.complete)")
+        state = page.evaluate("""() => ({
             title: document.title,
             images: [...document.querySelectorAll('.gallery ul img')].map(i => ({
                 src: i.currentSrc, w: i.naturalWidth, alt: i.alt})),
             resources: performance.getEntriesByType('resource').map(r => r.name),
             overflow: document.documentElement.scrollWidth > window.innerWidth,
-            report: !!document.querySelector('.report a[href^="mailto:"]'),
-        })"""))
+        })""")
+        assert page.locator(".report a[href^='mailto:']").is_visible()
     finally:
-        browser.send("Emulation.setScriptExecutionDisabled", value=False)
+        context.close()
     assert "kinderboerderij" in state["title"]
     assert len(state["images"]) >= 3
     for image in state["images"]:
@@ -53,40 +54,36 @@ def test_post_with_photos_renders_on_a_phone_without_javascript_needs(parent_bro
         assert image["alt"].startswith("Foto ")
     assert all(r.startswith(base + "/") for r in state["resources"]), state["resources"]
     assert not state["overflow"]
-    assert state["report"]
+    assert errors == []
 
 
-def test_lightbox_opens_as_a_plain_link(parent_browser):
-    base, browser = parent_browser
-    browser.load(base + POST + "#foto-1")
-    shown = browser.evaluate(
-        "getComputedStyle(document.getElementById('foto-1')).display !== 'none'")
-    hidden = browser.evaluate(
-        "getComputedStyle(document.getElementById('foto-2')).display === 'none'")
-    assert shown and hidden
+def test_lightbox_opens_as_a_plain_link(parent):
+    base, page = parent
+    page.goto(base + POST)
+    page.locator(".gallery ul a[href='#foto-1']").click()
+    assert page.locator("#foto-1").is_visible()
+    assert not page.locator("#foto-2").is_visible()
 
 
-def test_family_home_links_the_two_groups(parent_browser, roster):
-    base, browser = parent_browser
-    family = roster.parents["ouder-001"].family
-    browser.load(f"{base}/gezin/{family}/")
-    links = json.loads(browser.evaluate(
-        "JSON.stringify([...document.querySelectorAll('.tiles a')].map(a => a.textContent))"))
-    assert links == ["Schoolnieuws", "Groep 3", "Groep 5/6"]
+def test_family_home_links_the_two_groups(parent, roster):
+    base, page = parent
+    page.goto(f"{base}/gezin/{roster.parents['ouder-001'].family}/")
+    assert page.locator(".tiles a").all_text_contents() == ["Schoolnieuws", "Groep 3",
+                                                            "Groep 5/6"]
 
 
 PAGES = ["/", "/school/", POST, "/groep/groep-3/", "/hulp/", "/groep/groep-4/"]  # last: 403
 
 # Links a finger taps (header, footer, tiles, lists, pager, gallery); links inside running
 # text are exempt, as in WCAG's target-size rule.
-TARGETS_JS = """JSON.stringify([...document.querySelectorAll(
+TARGETS_JS = """() => [...document.querySelectorAll(
     'header a, footer a, .tiles a, ul.posts a, .pager a, .crumbs a, .report a, .gallery ul a')]
   .filter(a => a.offsetParent !== null)
   .map(a => { const r = a.getBoundingClientRect();
-              return {text: a.textContent.trim().slice(0, 30), w: r.width, h: r.height}; }))"""
+              return {text: a.textContent.trim().slice(0, 30), w: r.width, h: r.height}; })"""
 
 # Contrast of the focus ring against the background it is drawn on.
-FOCUS_JS = """(() => {
+FOCUS_JS = """() => {
   const lum = c => { const [r, g, b] = c.match(/[0-9.]+/g).slice(0, 3).map(v => {
       v = v / 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
     return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
@@ -94,34 +91,27 @@ FOCUS_JS = """(() => {
       .backgroundColor; if (!/rgba\\(.*, 0\\)$/.test(c) && c !== 'transparent') return c; }
     return 'rgb(255, 255, 255)'; };
   const el = document.activeElement, s = getComputedStyle(el);
-  if (el === document.body) return JSON.stringify({text: ""});
+  if (el === document.body) return {text: ""};
   const a = lum(s.outlineColor), b = lum(bg(el.parentElement));
-  return JSON.stringify({text: el.textContent.trim().slice(0, 30), style: s.outlineStyle,
-                         width: parseFloat(s.outlineWidth),
-                         ratio: (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05)});
-})()"""
-
-
-def press_tab(browser) -> None:
-    for kind in ("rawKeyDown", "keyUp"):
-        browser.send("Input.dispatchKeyEvent", type=kind, key="Tab", code="Tab",
-                     windowsVirtualKeyCode=9)
+  return {text: el.textContent.trim().slice(0, 30), style: s.outlineStyle,
+          width: parseFloat(s.outlineWidth),
+          ratio: (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05)};
+}"""
 
 
 @pytest.mark.parametrize("path", PAGES)
-def test_every_page_leads_home_with_big_tap_targets_and_visible_focus(parent_browser, path):
-    base, browser = parent_browser
-    browser.load(base + path)
-    nav = json.loads(browser.evaluate(
-        "JSON.stringify([...document.querySelectorAll('header nav a')].map("
-        "a => [a.textContent.trim(), a.getAttribute('href')]))"))
+def test_every_page_leads_home_with_big_tap_targets_and_visible_focus(parent, path):
+    base, page = parent
+    page.goto(base + path)
+    nav = page.eval_on_selector_all("header nav a", "links => links.map("
+                                    "a => [a.textContent.trim(), a.getAttribute('href')])")
     assert ["Mijn gezin", "/mijn/"] in nav and ["Schoolnieuws", "/school/"] in nav, nav
-    small = [t for t in json.loads(browser.evaluate(TARGETS_JS)) if t["w"] < 44 or t["h"] < 44]
+    small = [t for t in page.evaluate(TARGETS_JS) if t["w"] < 44 or t["h"] < 44]
     assert not small, small
     checked = 0
     for _ in range(8):
-        press_tab(browser)
-        focus = json.loads(browser.evaluate(FOCUS_JS))
+        page.keyboard.press("Tab")
+        focus = page.evaluate(FOCUS_JS)
         if focus["text"] == "":
             continue  # nothing focused yet
         checked += 1
@@ -130,51 +120,27 @@ def test_every_page_leads_home_with_big_tap_targets_and_visible_focus(parent_bro
     assert checked >= 5
 
 
-def test_a_group_the_parent_may_not_open_says_so_and_leads_home(parent_browser):
-    base, browser = parent_browser
-    browser.load(base + "/groep/groep-4/")
-    assert "U heeft geen toegang tot deze groep" in browser.evaluate("document.body.innerText")
-    browser.evaluate("document.querySelector('main a[href=\"/mijn/\"]').click()")
-    browser.wait_for("location.pathname.startsWith('/gezin/')")
+def test_a_group_the_parent_may_not_open_says_so_and_leads_home(parent, roster):
+    base, page = parent
+    answer = page.goto(base + "/groep/groep-4/")
+    assert answer.status == 403
+    assert page.get_by_role("heading", level=1).inner_text() == \
+        "U heeft geen toegang tot deze pagina"
+    page.locator("main a[href='/mijn/']").first.click()
+    page.wait_for_url(f"{base}/gezin/{roster.parents['ouder-001'].family}/")
+    assert page.get_by_role("heading", level=1).inner_text() == "Mijn gezin"
 
 
-def test_landing_page_does_not_offer_groups(parent_browser):
-    base, browser = parent_browser
-    browser.load(base + "/")
-    hrefs = json.loads(browser.evaluate(
-        "JSON.stringify([...document.querySelectorAll('main a')].map(a => a.getAttribute('href')))"))
+def test_landing_page_does_not_offer_groups(parent):
+    base, page = parent
+    page.goto(base + "/")
+    hrefs = page.eval_on_selector_all("main a", "links => links.map(a => a.getAttribute('href'))")
     assert "/mijn/" in hrefs and not [h for h in hrefs if h.startswith("/groep/")], hrefs
 
 
-def test_family_page_calls_the_school_with_one_tap(parent_browser, roster):
-    base, browser = parent_browser
-    browser.load(f"{base}/gezin/{roster.parents['ouder-001'].family}/")
-    assert browser.evaluate("document.querySelector('a[href^=\"tel:\"]').getAttribute('href')") \
-        == "tel:0101234567"
-    assert browser.evaluate("!!document.querySelector('header a[href=\"/uitloggen/\"]')")
-
-
-def test_uitloggen_makes_the_browser_forget_the_login(nginx_site, roster, demo_accounts,
-                                                     tmp_path):
-    """Basic auth has no session: /uitloggen/ refuses every password, so the browser drops the
-    login it kept; the next protected page asks again (401) instead of showing content."""
-    base, deploy = nginx_site
-    _, passwords = demo_accounts
-    parent = roster.parents["ouder-001"]
-    browser = Browser(tmp_path / "chromium")
-    try:
-        browser.as_phone()
-        browser.goto_answering_login(f"{base}/school/", parent.email, passwords[parent.id])
-        browser.wait_for("document.title.startsWith('Kc de Matrix')")
-        assert browser.evaluate("!!document.querySelector('header a[href=\"/uitloggen/\"]')")
-        browser.goto_answering_login(f"{base}/uitloggen/", None)  # as the header link does
-        browser.wait_for("document.body.innerText.includes('uitgelogd')")
-        log = deploy.root / "run" / "access.log"
-        before = len(log.read_text().splitlines())
-        browser.goto_answering_login(f"{base}/school/", None)
-        school = [line for line in log.read_text().splitlines()[before:] if "GET /school/ " in line]
-        assert school and all(" 401 " in line for line in school), school  # no login sent
-        assert "Schoolnieuws" not in browser.evaluate("document.querySelector('main') ? "
-                                                      "document.querySelector('main').innerText : ''")
-    finally:
-        browser.close()
+def test_family_page_calls_the_school_with_one_tap(parent, roster):
+    base, page = parent
+    page.goto(f"{base}/gezin/{roster.parents['ouder-001'].family}/")
+    call = page.locator("a[href^='tel:']").first
+    assert call.is_visible() and call.get_attribute("href") == "tel:0101234567"
+    assert page.locator("header a[href='/uitloggen/']").is_visible()

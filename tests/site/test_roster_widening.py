@@ -135,3 +135,19 @@ def test_a_wider_school_default_is_reported_for_every_child_without_a_choice(sch
     no_choice = {c.id for c in roster.children.values() if c.consent is None}
     reported = {w.split()[2].rstrip(":") for w in caplog.messages if w.startswith("rooster:")}
     assert reported == no_choice
+
+
+def test_invoke_check_leaves_the_warning_for_the_next_build(tmp_path):
+    """A check on a temporary roster must not record it: the publish after still warns."""
+    from tests.helpers import demo_school, run_invoke
+
+    env = demo_school(tmp_path)
+    assert run_invoke("build", env=env).returncode == 0
+    snapshot = (tmp_path / "audit" / SNAPSHOT_NAME).read_bytes()
+    edit(tmp_path / "roster", "children", lambda rows: set_cell(rows, "eliska-novakova", 4, "school"))
+    checked = run_invoke("check", env=env)
+    assert checked.returncode == 0, checked.stderr
+    assert "leerling eliska-novakova: beeldgebruik ruimer" in checked.stdout + checked.stderr
+    assert (tmp_path / "audit" / SNAPSHOT_NAME).read_bytes() == snapshot
+    built = run_invoke("build", env=env)
+    assert "leerling eliska-novakova: beeldgebruik ruimer" in built.stdout + built.stderr

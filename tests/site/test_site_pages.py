@@ -66,9 +66,10 @@ def test_nginx_accepts_the_generated_config_with_hsts(tmp_path):
                                 "127.0.0.1:9", hsts=True)
     conf = deploy.nginx_conf.read_text()
     assert "Strict-Transport-Security" in conf
-    # one password file for every section (one realm), /mijn/ included
+    # one password file for every section (one realm), /mijn/ and the three section roots
+    # (unknown groups and families) included
     assert conf.count(f"auth_basic_user_file {deploy.password_file};") == \
-        len(sections.protected) + 1
+        len(sections.protected) + 1 + 3
     run = tmp_path / "run"
     run.mkdir()
     main = run / "nginx.conf"

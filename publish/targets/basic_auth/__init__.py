@@ -43,11 +43,16 @@ class BasicAuthTarget:
             for name in files[:50]:
                 print(f"  {label:10s} {name}")
 
-    def publish(self, settings: Settings, output: Path, sections: SectionMap) -> None:
-        """A new release from the checked output; with SCHOOLPLEIN_RSYNC_DEST, onto the server."""
+    def publish(self, settings: Settings, output: Path, sections: SectionMap,
+                fresh=None) -> None:
+        """A new release from the checked output; with SCHOOLPLEIN_RSYNC_DEST, onto the server.
+
+        `fresh()` is asked right before the switch (publish.freshness): False raises Stale.
+        """
         deploy = publish(output, self.deploy_root(settings), sections,
                          load_accounts(settings.private), settings.listen, settings.hsts,
-                         server_root=settings.server_root, web_user=settings.web_user)
+                         server_root=settings.server_root, web_user=settings.web_user,
+                         fresh=fresh)
         print(f"Gepubliceerd in {deploy.root} (nginx: {deploy.nginx_conf}, "
               f"Apache: {deploy.apache_conf})")
         if settings.rsync_dest:

@@ -20,6 +20,7 @@ PASSWORD_FILE = "schoolplein.htpasswd"  # every login, one realm
 GROUP_FILE = "schoolplein.groups"  # Apache: section name -> logins that may read it
 HOMES_FILE = "schoolplein.homes"  # Apache RewriteMap: login -> own pages (/mijn/)
 NOBODY_FILE = "uitloggen.htpasswd"  # no logins: /uitloggen/ refuses every password
+NOBODY_GROUP = "niemand"  # Apache: a group nobody is in (unknown groups and families)
 GROUP_LINE_LOGINS = 40  # Apache reads at most 8 kB per line of a group file
 
 

@@ -63,15 +63,19 @@ def _apache_senders(spool: Path) -> dict[tuple[str, str], tuple[str, datetime]]:
 
 
 def collect_spool(spool: Path, store: Callable) -> int:
-    """Hand every submission in a local spool to `store`, then remove it; returns the count."""
+    """Hand every submission in a local spool to `store`, then remove it; returns the count.
+
+    In the order the server received them (its clock, across every login), not by path:
+    the first of two submissions with one id is the one applied.
+    """
     from postvak import Received  # the postvak's own record; publish never imports it at load
 
     spool = Path(spool)
     if not spool.is_dir():
         return 0
     apache = None
-    handed = 0
-    for path in sorted(p for p in spool.rglob("*.json") if p.is_file()):
+    found: list[tuple[datetime, str, Path, str, str, str, bool]] = []
+    for path in (p for p in spool.rglob("*.json") if p.is_file()):
         rel = path.relative_to(spool).as_posix()
         if match := _NGINX_PARTS.match(rel):
             ident, family, sender = match["id"], match["family"], match["login"]
@@ -91,12 +95,13 @@ def collect_spool(spool: Path, store: Callable) -> int:
             ident, family, sender = path.stem, "", ""
             at = datetime.fromtimestamp(path.stat().st_mtime, UTC)
             prune = False
+        found.append((at, rel, path, ident, family, sender, prune))
+    for at, _rel, path, ident, family, sender, prune in sorted(found, key=lambda f: f[:2]):
         store(Received(ident, family, sender, at, _read(path), f"spool:{path}"))
         path.unlink()
-        handed += 1
         if prune:
             _prune_empty(path.parent, spool)
-    return handed
+    return len(found)
 
 
 def _run(command: list[str], allowed: tuple[int, ...] = (0,)) -> None:

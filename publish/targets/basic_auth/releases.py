@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import grp
+import gzip
 import os
 import re
 import shutil
@@ -21,12 +22,14 @@ from datetime import datetime
 from pathlib import Path
 
 from plugins.errors import Problem, SchoolpleinError
+from plugins.photos.settings import PHOTO_DIR
 from plugins.sections import SectionMap
 from publish.accounts import Account
+from publish.freshness import Stale
 
 from . import permissions
 from .access import PASSWORD_FILE, Access, write_password_files
-from .servers import APACHE_DIR, apache_login_hook, apache_vhost, nginx_server, write_htaccess
+from .servers import APACHE_DIR, COMPRESSED, apache_login_hook, apache_vhost, nginx_server, write_htaccess
 
 RELEASE_RE = re.compile(r"^\d{8}-\d{6}-\d{6}$")  # a complete release: its final name
 PARTIAL_PREFIX = ".partial-"  # a release being written; never served, rsynced or kept
@@ -71,7 +74,7 @@ class Deploy:
 
 def _files(root: Path) -> dict[str, Path]:
     return {p.relative_to(root).as_posix(): p for p in root.rglob("*")
-            if p.is_file() and p.name != ".htaccess"}
+            if p.is_file() and p.name != ".htaccess" and p.suffix != ".gz"}
 
 
 def plan(output: Path, deploy_root: Path) -> tuple[list[str], list[str], list[str]]:
@@ -92,6 +95,16 @@ def _copy_tree(src: Path, dst: Path) -> None:
         except OSError:
             shutil.copy2(a, b)
     shutil.copytree(src, dst, copy_function=link_or_copy)
+
+
+def _precompress(root: Path) -> None:
+    """A .gz beside every page, style, script and feed, for nginx's gzip_static: compressed
+    once per publish at the highest level instead of per request (photos are compressed)."""
+    for path in root.rglob("*"):
+        if path.suffix in COMPRESSED and path.is_file():
+            packed = gzip.compress(path.read_bytes(), compresslevel=9, mtime=0)
+            if len(packed) < path.stat().st_size:
+                path.with_name(path.name + ".gz").write_bytes(packed)
 
 
 def _make_readable(root: Path) -> None:
@@ -202,6 +215,26 @@ def _prune(releases: Path, live: Path, previous: Path | None, keep: int) -> None
         shutil.rmtree(leftover)
 
 
+def _drop_withdrawn_photos(releases: Path, live: Path) -> None:
+    """Every kept release loses the photos the live one no longer has, at this publish.
+
+    A withdrawn (or dropped) photo must not wait on disk in the release before,
+    nor on the server: rsync --delete removes it there in the same run. A
+    rollback to the kept release then shows its pages without those photos.
+    """
+    def photos(release: Path) -> dict[str, Path]:
+        return {p.relative_to(release).as_posix(): p
+                for p in release.glob(f"**/{PHOTO_DIR}/*") if p.is_file() or p.is_symlink()}
+
+    wanted = photos(live).keys()
+    for kept in (p for p in releases.iterdir() if p != live and RELEASE_RE.match(p.name)):
+        gone = [path for rel, path in photos(kept).items() if rel not in wanted]
+        for path in gone:
+            path.unlink()
+        for folder in {path.parent for path in gone}:
+            _fsync(folder)
+
+
 def _write_atomic(path: Path, text: str) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(text)
@@ -219,7 +252,8 @@ def rsync_command(deploy_root: Path, dest: str) -> list[str]:
 def publish(output: Path, deploy_root: Path, sections: SectionMap,
             accounts: dict[str, Account], listen: str, hsts: bool = False,
             keep: int = 2, server_root: Path | None = None, web_user: str | None = None,
-            out: Callable[[str], None] = print) -> Deploy:
+            out: Callable[[str], None] = print,
+            fresh: Callable[[], bool] | None = None) -> Deploy:
     """Make a new release from a checked build output and switch to it atomically.
 
     The release is written as `releases/.partial-<stamp>`, made readable, synced
@@ -228,7 +262,10 @@ def publish(output: Path, deploy_root: Path, sections: SectionMap,
     `web_user` (production), everything the web server reads is checked for
     that user first (publish.permissions); a problem stops the publish before
     `current` moves. `server_root` is where the deploy folder lives on the web
-    server (rsync target); the generated configs name paths there.
+    server (rsync target); the generated configs name paths there. `fresh`
+    (publish.freshness) is asked right before the switch: False removes the new
+    release, keeps the live one and raises Stale (the caller builds again).
+    After the switch every kept release loses the photos the new one dropped.
     """
     deploy = Deploy(Path(deploy_root).resolve())
     served = Deploy(Path(server_root) if server_root else deploy.root)
@@ -241,9 +278,10 @@ def publish(output: Path, deploy_root: Path, sections: SectionMap,
         partial, release = releases / (PARTIAL_PREFIX + stamp), releases / stamp
         try:
             _copy_tree(Path(output), partial)
+            _precompress(partial)
             access = Access.derive(sections, accounts)
             write_password_files(access, deploy.htpasswd)
-            write_htaccess(sections, partial, served.htpasswd, hsts)
+            write_htaccess(sections, partial, served.htpasswd)
             _make_readable(partial)
             user = permissions.WebUser.find(web_user) if web_user else None
             _make_spool(deploy, user, sections)
@@ -265,8 +303,11 @@ def publish(output: Path, deploy_root: Path, sections: SectionMap,
         os.chmod(deploy.apache_login_hook, 0o644)  # Apache's workers read it (a 077 umask won't do)
         _write_atomic(deploy.apache_conf, apache_vhost(listen, served.current, served.htpasswd,
                                                        sections, served.spool / APACHE_DIR,
-                                                       served.apache_login_hook))
+                                                       served.apache_login_hook, hsts))
         previous = deploy.current.resolve() if deploy.current.is_symlink() else None
+        if fresh is not None and not fresh():  # the inputs changed since the build read them
+            shutil.rmtree(release)
+            raise Stale
         link = deploy.root / "current.tmp"
         if link.is_symlink() or link.exists():
             link.unlink()
@@ -274,4 +315,5 @@ def publish(output: Path, deploy_root: Path, sections: SectionMap,
         os.replace(link, deploy.current)
         _fsync(deploy.root)
         _prune(releases, release, previous, keep)
+        _drop_withdrawn_photos(releases, release)
     return deploy

@@ -18,7 +18,7 @@ from plugins.sections import ROOTS, SectionMap
 from publish import headers
 from publish.accounts import BCRYPT_COST
 
-from .access import GROUP_FILE, HOMES_FILE, NOBODY_FILE, PASSWORD_FILE, REALM, Access
+from .access import GROUP_FILE, HOMES_FILE, NOBODY_FILE, NOBODY_GROUP, PASSWORD_FILE, REALM, Access
 
 TEMPLATES = Path(__file__).parent / "templates"
 AUTH_DELAY_MS = 200  # nginx: every failed login waits this long (see nginx-server.conf.j2)
@@ -28,6 +28,9 @@ APACHE_DIR, APACHE_LOG = "apache", "ontvangen.log"  # Apache's part of the spool
 # a test holds them equal (publish never imports postvak to write a config).
 UUID_RE = "[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"  # lower-case UUID4
 MAX_BODY = 16 * 1024  # bytes
+# What goes out compressed (suffix -> type): text; photos are compressed already.
+COMPRESSED = {".html": "text/html", ".css": "text/css", ".js": "application/javascript",
+              ".svg": "image/svg+xml", ".atom": "application/atom+xml", ".txt": "text/plain"}
 CACHE = {"cache_photo": headers.CACHE_PHOTO, "cache_page": headers.CACHE_PAGE,
          "cache_protected": headers.CACHE_PROTECTED_PAGE, "photo_dir": PHOTO_DIR}
 
@@ -57,7 +60,8 @@ def nginx_server(access: Access, root: Path, password_file: Path, listen: str, s
         auth_delay_ms=AUTH_DELAY_MS, nobody_file=password_file.with_name(NOBODY_FILE),
         spool=spool, uuid_re=UUID_RE, max_body=MAX_BODY,
         postvak_per_minute=POSTVAK_PER_MINUTE,
-        map_hash_max_size=max(2048, 2 * entries), **CACHE,
+        map_hash_max_size=max(2048, 2 * entries), compressed=sorted(set(COMPRESSED.values())),
+        **CACHE,
     )
 
 
@@ -71,7 +75,7 @@ def nginx_main(server_conf: Path, run_dir: Path) -> str:
 
 APACHE_MODULES = ("mpm_event", "authz_core", "authn_core", "authn_file", "auth_basic",
                   "authz_user", "authz_groupfile", "dir", "mime", "headers", "rewrite", "alias",
-                  "dav", "dav_fs", "lua")  # mod_log_config is built into Debian's apache2
+                  "dav", "dav_fs", "lua", "deflate", "setenvif")  # mod_log_config: built in
 
 
 def apache_main(vhost: Path, run_dir: Path, listen: str) -> str:
@@ -85,12 +89,13 @@ def apache_main(vhost: Path, run_dir: Path, listen: str) -> str:
 
 
 def apache_vhost(listen: str, root: Path, htpasswd: Path, sections: SectionMap,
-                 apache_spool: Path, login_hook: Path) -> str:
+                 apache_spool: Path, login_hook: Path, hsts: bool = False) -> str:
     return _env().get_template("apache-vhost.conf.j2").render(
         listen=listen, root=root, htpasswd=htpasswd, homes=htpasswd / HOMES_FILE,
-        login_hook=login_hook,
+        login_hook=login_hook, headers=headers.headers(hsts),
         spool=apache_spool, log=APACHE_LOG, uuid_re=UUID_RE, max_body=MAX_BODY, realm=REALM,
         password_file=htpasswd / PASSWORD_FILE, group_file=htpasswd / GROUP_FILE,
+        nobody_file=htpasswd / NOBODY_FILE, nobody_group=NOBODY_GROUP,
         families=[s for s in sections.protected if s.kind == "family"])
 
 
@@ -100,18 +105,22 @@ def apache_login_hook(htpasswd: Path) -> str:
         password_file=htpasswd / PASSWORD_FILE, cost=BCRYPT_COST)
 
 
-def write_htaccess(sections: SectionMap, site: Path, htpasswd: Path, hsts: bool) -> None:
+def write_htaccess(sections: SectionMap, site: Path, htpasswd: Path) -> None:
     env = _env()
     auth = {"realm": REALM, "password_file": htpasswd / PASSWORD_FILE,
-            "group_file": htpasswd / GROUP_FILE, "nobody_file": htpasswd / NOBODY_FILE}
+            "group_file": htpasswd / GROUP_FILE, "nobody_group": NOBODY_GROUP}
     (site / ".htaccess").write_text(env.get_template("htaccess-root.j2").render(
-        headers=headers.headers(hsts), roots=[r.strip("/") for r in ROOTS.values()],
-        **CACHE))
+        roots=[r.strip("/") for r in ROOTS.values()], **CACHE))
+    for root in ROOTS.values():
+        if root != ROOTS["school"]:  # /groep/ and /gezin/: only the section map's live there
+            folder = site / root.strip("/")
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / ".htaccess").write_text(env.get_template("htaccess-unknown.j2").render(
+                **auth))
     for section in sections.protected:
         folder = site / section.dir
         folder.mkdir(parents=True, exist_ok=True)
         (folder / ".htaccess").write_text(env.get_template("htaccess-section.j2").render(
             section=section, **auth))
-    for folder, template in (("mijn", "htaccess-mijn.j2"), ("uitloggen", "htaccess-uitloggen.j2")):
-        (site / folder).mkdir(exist_ok=True)
-        (site / folder / ".htaccess").write_text(env.get_template(template).render(**auth))
+    (site / "mijn").mkdir(exist_ok=True)
+    (site / "mijn" / ".htaccess").write_text(env.get_template("htaccess-mijn.j2").render(**auth))

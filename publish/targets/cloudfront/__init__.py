@@ -13,6 +13,7 @@ from pathlib import Path
 from plugins.roster import Roster, load_roster
 from plugins.sections import SectionMap
 from plugins.settings import Settings
+from publish.freshness import Stale
 
 from . import sync as sync_module
 from .journal import InvalidationJournal
@@ -91,7 +92,12 @@ class CloudFrontTarget:
         publish_cloudfront(output, sections, CloudFrontSettings.from_settings(
             settings, ("SCHOOLPLEIN_S3_BUCKET",)), dry_run=True)
 
-    def publish(self, settings: Settings, output: Path, sections: SectionMap) -> None:
+    def publish(self, settings: Settings, output: Path, sections: SectionMap,
+                fresh=None) -> None:
+        """Sync the checked output; `fresh()` (publish.freshness) is asked before the first
+        change to the bucket: False raises Stale and nothing is uploaded or deleted."""
+        if fresh is not None and not fresh():
+            raise Stale
         publish_cloudfront(output, sections, CloudFrontSettings.from_settings(
             settings, ("SCHOOLPLEIN_S3_BUCKET",)))
 

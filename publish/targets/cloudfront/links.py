@@ -36,6 +36,7 @@ from .signing import CookieSet, load_private_key, sign_prefix
 
 TEMPLATES = Path(__file__).parent / "templates"
 QR_PART_MAX_BYTES = 1200  # about QR version 25 (117 modules): scans from paper at 6 cm
+PRINT_FILE = "afdrukken.html"  # every letter of one run in one file, one page per person
 
 
 @dataclass(frozen=True)
@@ -188,8 +189,11 @@ def write_cloudfront_letters(roster: Roster, section_map: SectionMap,
                              settings: CloudFrontSettings, out_dir: Path | str | None = None,
                              *, site_output: Path | str = "output",
                              renew: Iterable[str] = ()) -> list[Path]:
-    """One private, printable HTML letter file per family and per staff member.
+    """One private, printable HTML letter per person, with only that person's link.
 
+    Each parent gets their own (their link is their login: the postvak's sender and the
+    consent audit's "who"), as `brief-<person id>.html`. `PRINT_FILE` beside them holds
+    the same letters in one file for printing, one page each, a family's one after another.
     Letters hold working links: they go to a private folder (mode 0700), never
     into the site output. `renew` (person ids) revokes those people's current
     links and writes only their letters with new ones; the old links stop
@@ -213,26 +217,30 @@ def write_cloudfront_letters(roster: Roster, section_map: SectionMap,
         registry.revoke(person_id)
     links = login_links(roster, section_map, settings, registry=registry)
     registry.save()
-    groups: dict[str, list[str]] = {}
-    for family in roster.families.values():
-        groups[f"gezin-{family.id}.html"] = list(family.parents)
-    for member in roster.staff.values():
-        groups[f"personeel-{member.id}.html"] = [member.id]
+    people = [pid for family in sorted(roster.families.values(), key=lambda f: f.id)
+              for pid in family.parents] + sorted(roster.staff)
     template = _env().get_template("letter.html")
+    school_name = section_map.get("school", "school").title
     until = settings.access_until.strftime("%d-%m-%Y")
-    written = []
-    for filename, ids in sorted(groups.items()):
-        if renew and not renew & set(ids):
+    written, letters = [], []
+    for person_id in people:
+        if renew and person_id not in renew:
             continue
-        letters = [{"name": links[i].name, "link": links[i].url,
-                    "sections": links[i].section_titles,
-                    "parts": [{"number": part.number, "of": part.of, "url": part.url,
-                               "titles": part.titles, "qr_svg": qr_svg(part.url)}
-                              for part in links[i].parts]} for i in ids]
-        path = out / filename
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(template.render(letters=letters, school_name=section_map.get(
-                "school", "school").title, until=until))
-        written.append(path)
+        link = links[person_id]
+        letter = {"name": link.name, "link": link.url, "sections": link.section_titles,
+                  "parts": [{"number": part.number, "of": part.of, "url": part.url,
+                             "titles": part.titles, "qr_svg": qr_svg(part.url)}
+                            for part in link.parts]}
+        letters.append(letter)
+        written.append(_write_private(out / f"brief-{person_id}.html", template.render(
+            letters=[letter], school_name=school_name, until=until)))
+    _write_private(out / PRINT_FILE, template.render(letters=letters, school_name=school_name,
+                                                     until=until))
     return written
+
+
+def _write_private(path: Path, text: str) -> Path:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    return path

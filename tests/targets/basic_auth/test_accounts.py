@@ -32,8 +32,8 @@ def test_creates_everyone_once_with_bcrypt_hashes_only(roster, tmp_path):
     letters = change.letters.read_text()
     assert all(i.passphrase in letters for i in change.issued)
     assert stat.S_IMODE(change.letters.stat().st_mode) == 0o600
-    # one printable page per family or staff member, with the family page's address
-    assert letters.count('class="letter"') == len(roster.families) + len(roster.staff)
+    # one printable page per person (parents and staff), with the family page's address
+    assert letters.count('class="letter"') == len(people)
     assert all(f"/gezin/{fam}/" in letters for fam in roster.families)
 
     again = accounts.sync_accounts(roster, tmp_path, rounds=4)
@@ -64,3 +64,29 @@ def test_people_who_left_lose_their_account(roster, tmp_path):
     change = accounts.sync_accounts(smaller, tmp_path, rounds=4)
     assert change.removed == ("ouder-003",)
     assert "ouder-003" not in rows(tmp_path)
+
+
+def test_each_person_gets_a_letter_with_only_their_own_passphrase(roster, tmp_path):
+    """Both parents of a family on one page could act as each other, and the consent audit's
+    'who' would mean nothing: one letter (page) per person, the family's printed together."""
+    import re
+
+    change = accounts.sync_accounts(roster, tmp_path, rounds=4, school="Kc de Matrix",
+                                    site_url="https://ouders.example.nl")
+    pages = re.findall(r'<section class="letter"[^>]*>(.*?)</section>', change.letters.read_text(),
+                       re.S)
+    issued = {i.person_id: i for i in change.issued}
+    assert len(pages) == len(issued)
+    order = []
+    for page in pages:
+        own = [i for i in issued.values() if i.passphrase in page]
+        assert len(own) == 1, "a letter with more than one passphrase"
+        person = roster.person(own[0].person_id)
+        assert person.name in page and own[0].login in page
+        others = [p.name for p in roster.people() if p.name in page and p.id != person.id]
+        assert others == [], others  # nobody else is named on it
+        order.append(getattr(person, "family", None))
+    families = [f for f in order if f]
+    # a family's letters follow each other, so they come off the printer together
+    assert all(families.index(f) + families.count(f) - 1 == len(families) - 1 - families[::-1]
+               .index(f) for f in set(families))

@@ -95,3 +95,29 @@ def test_a_school_decision_is_recorded_told_and_published_at_once(school):
     # published and acknowledged: the next postvak round has nothing urgent left
     again = run_invoke("postvak", "--target", "nginx", env=env)
     assert again.returncode == 0 and "foto's weg" not in again.stdout, again.stdout
+
+
+def test_an_unreadable_roster_is_a_pending_withdrawal_and_the_round_fails_loudly(school):
+    """Excel's semicolon export cannot be read at all: the withdrawal waits, the round says
+    NIET TOEGEPAST, exits non-zero and never claims to have published."""
+    tmp, env, parent, login, client = school
+    shown = photos_of(tmp, "zoe-devries")
+    kids = tmp / "roster" / "leerlingen.csv"
+    good = kids.read_bytes()
+    kids.write_bytes(good.replace(b",", b";"))
+    status, _, _ = client.request(
+        "PUT", f"/gezin/{parent.family}/postvak/{uuid.uuid4()}.json", login,
+        json.dumps({"v": 1, "soort": "beeldgebruik", "kind": "zoe-devries",
+                    "keuze": "geen"}).encode(), {"Content-Type": "application/json"})
+    assert status == 201
+    for _ in range(2):  # every round says so until the roster is repaired
+        result = run_invoke("postvak", "--target", "nginx", env=env)
+        printed = result.stdout + result.stderr
+        assert result.returncode == 1, printed
+        assert "NIET TOEGEPAST" in printed and "zoe-devries" in printed, printed
+        assert "Gepubliceerd" not in printed and "foto's weg" not in printed, printed
+    kids.write_bytes(good)
+    fixed = run_invoke("postvak", "--target", "nginx", env=env)
+    assert fixed.returncode == 0, fixed.stdout + fixed.stderr
+    assert "foto's weg om" in fixed.stdout
+    assert all(client.get(url, login)[0] == 404 for url in shown)

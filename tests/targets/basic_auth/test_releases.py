@@ -218,6 +218,35 @@ def test_rsync_sends_only_complete_releases(tmp_path, demo_build, sections, demo
     assert not (server / basic_auth.LOCK_NAME).exists()
 
 
+def test_a_withdrawn_photo_leaves_every_kept_release_and_the_server_at_the_first_publish(
+        tmp_path, demo_build, sections, demo_accounts):
+    """The release before keeps its pages (a rollback still works) but not the photos the
+    new release dropped, and rsync --delete takes them off the server copy in the same run."""
+    deploy = tmp_path / "deploy"
+    server = tmp_path / "server"
+    publish(demo_build, sections, demo_accounts, deploy)
+    subprocess.run(basic_auth.rsync_command(deploy, str(server)), check=True)
+    output = tmp_path / "output"
+    shutil.copytree(demo_build[0], output)
+    photos = sorted(output.glob("groep/*/fotos/*"))
+    withdrawn = {p.relative_to(output).as_posix() for p in photos[:3]}
+    kept = {p.relative_to(output).as_posix() for p in photos[3:]}
+    assert withdrawn and kept
+    for rel in withdrawn:
+        (output / rel).unlink()
+    private, _ = demo_accounts
+    basic_auth.publish(output, deploy, sections, accounts.load_accounts(private),
+                       "127.0.0.1:8080", out=lambda _: None)
+    subprocess.run(basic_auth.rsync_command(deploy, str(server)), check=True)
+    for root in (deploy, server):
+        assert len(releases(root)) == 2
+        for name in releases(root):
+            release = root / "releases" / name
+            assert not [rel for rel in withdrawn if (release / rel).exists()], (root, name)
+            assert all((release / rel).exists() for rel in kept)
+            assert (release / "index.html").exists()
+
+
 # --- SIGKILL while writing a release, real nginx ---------------------------------------------
 
 PUBLISH = """

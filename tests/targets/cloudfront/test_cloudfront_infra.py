@@ -172,7 +172,7 @@ def test_rotate_keys_is_two_stack_updates_and_no_drift(settings, roster, section
     assert cfn.key_group() == ["K2TESTKEY"] == [cfn.outputs()["PublicKeyId"]]
     assert result.key_pair_id == "K2TESTKEY" and result.removed_key_ids == ("K1TESTKEY",)
     assert result.slot == "B" and first["PublicKeyPemB"] != old_pem
-    letter = (tmp_path / "brieven" / "gezin-68amruh9btpfys3dk9wr.html").read_text()
+    letter = (tmp_path / "brieven" / "brief-ouder-001.html").read_text()
     assert "k=K2TESTKEY" in letter and "k=K1TESTKEY" not in letter
 
     again = dataclasses.replace(settings, key_pair_id="K2TESTKEY",
@@ -205,7 +205,7 @@ def test_a_rotation_that_stopped_half_way_is_finished(settings, roster, section_
                          letters_dir=tmp_path / "brieven", out=lambda _: None)
     assert cfn.updates() == [{"PublicKeyPem": ""}]
     assert cfn.key_group() == ["K2TESTKEY"] and result.key_pair_id == "K2TESTKEY"
-    assert "k=K2TESTKEY" in (tmp_path / "brieven" / "gezin-68amruh9btpfys3dk9wr.html").read_text()
+    assert "k=K2TESTKEY" in (tmp_path / "brieven" / "brief-ouder-001.html").read_text()
 
 
 def test_letters_are_private_and_outside_the_site(settings, roster, section_map, tmp_path):
@@ -214,19 +214,27 @@ def test_letters_are_private_and_outside_the_site(settings, roster, section_map,
                                  site_output=tmp_path / "output")
     roster = small(roster)
     written = write_cloudfront_letters(roster, section_map, settings, tmp_path / "brieven")
-    assert len(written) == 3 + 2
-    letter = (tmp_path / "brieven" / "gezin-68amruh9btpfys3dk9wr.html").read_text()
-    assert "Marieke de Vries" in letter and "Youssef de Vries" in letter
-    assert letter.count("https://ouders.kcdematrix.example.nl/login/#") == 2
-    assert "<svg" in letter  # QR code for parents
-    assert stat.S_IMODE(os.stat(written[0]).st_mode) == 0o600
+    people = list(roster.people())
+    assert sorted(p.name for p in written) == sorted(f"brief-{p.id}.html" for p in people)
+    for person in people:  # one letter per person, with only their own link
+        letter = (tmp_path / "brieven" / f"brief-{person.id}.html").read_text()
+        assert letter.count("https://ouders.kcdematrix.example.nl/login/#") == 1
+        assert [p.name for p in people if p.name in letter] == [person.name]
+        assert "<svg" in letter  # QR code
+    together = (tmp_path / "brieven" / "afdrukken.html").read_text()  # printed in one go
+    assert together.count('class="letter"') == len(people)
+    family = [roster.person(pid).name for pid in roster.families["68amruh9btpfys3dk9wr"].parents]
+    assert family == ["Marieke de Vries", "Youssef de Vries"]
+    assert together.index(family[1]) - together.index(family[0]) < together.index(family[1])
+    assert all(stat.S_IMODE(os.stat(p).st_mode) == 0o600 for p in [*written,
+                                                                 tmp_path / "brieven" / "afdrukken.html"])
 
 
 def test_login_assets_have_no_inline_script_or_secret(tmp_path):
-    written = render_login_assets(tmp_path, school_name="Kc de Matrix")
+    written = render_login_assets(tmp_path, school_name="Kc de Matrix", target="cloudfront")
     assert {p.relative_to(tmp_path).as_posix() for p in written} == {
         "login/index.html", "login/login.js", "uitloggen/index.html", "uitloggen/uitloggen.js",
-        "mijn/index.html", "mijn/mijn.js", "403.html"}
+        "mijn/index.html", "mijn/mijn.js", "401.html", "403.html"}
     for folder in ("login", "uitloggen", "mijn"):
         page = (tmp_path / folder / "index.html").read_text()
         assert f'<script src="/{folder}/{folder}.js" defer></script>' in page

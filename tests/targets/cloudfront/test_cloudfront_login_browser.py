@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import shutil
 import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
@@ -12,17 +11,13 @@ from cf_helpers import cf_settings
 
 from plugins.public_pages import render_login_assets
 from publish.targets.cloudfront.links import link_fragment, login_link
-from tests.browser import CHROMIUM, Browser
-
-# Chromium is a required test dependency (scripts/bootstrap.sh installs it): no skip.
-assert shutil.which(CHROMIUM), "chromium ontbreekt: voer scripts/bootstrap.sh uit"
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     """Rendered login assets and stub pages, served on 127.0.0.1 with a request log."""
     root = tmp_path_factory.mktemp("site")
-    render_login_assets(root, school_name="Kc de Matrix")
+    render_login_assets(root, school_name="Kc de Matrix", target="cloudfront")
     for home in ("gezin/68amruh9btpfys3dk9wr", "school"):
         (root / home).mkdir(parents=True)
         (root / home / "index.html").write_text("<!doctype html><title>Thuis</title>thuis")
@@ -47,32 +42,33 @@ def settings(tmp_path_factory):
 
 
 @pytest.fixture
-def browser(tmp_path):
-    chromium = Browser(tmp_path / "profile")
+def page(browser):
+    """A fresh browser profile: no cookies yet."""
+    context = browser.new_context()
     try:
-        yield chromium
+        yield context.new_page()
     finally:
-        chromium.close()
+        context.close()
 
 
 def local_url(base: str, link_url: str) -> str:
     return base + "/login/#" + link_url.split("#", 1)[1]
 
 
-def test_parent_link_sets_cookie_set_per_readable_section(site, settings, browser, roster,
+def test_parent_link_sets_cookie_set_per_readable_section(site, settings, page, roster,
                                                           section_map):
     base, log = site
     parent = roster.person("ouder-001")  # children in groep-3 and groep-5-6
     link = login_link(parent, section_map, settings)
     log.clear()
-    browser.goto(local_url(base, link.url))
-    browser.wait_for("location.pathname === '/gezin/68amruh9btpfys3dk9wr/'")
+    page.goto(local_url(base, link.url))
+    page.wait_for_url(base + "/gezin/68amruh9btpfys3dk9wr/")
+    assert page.locator("body").inner_text() == "thuis"
 
-    cookies = browser.cookies()
     by_path: dict[str, dict[str, str]] = {}
-    for c in cookies:
+    for c in page.context.cookies():
         by_path.setdefault(c["path"], {})[c["name"]] = c["value"]
-        assert c["secure"] and c["sameSite"] == "Lax" and not c["session"]
+        assert c["secure"] and c["sameSite"] == "Lax" and c["expires"] > 0  # kept, not a session one
     expected = {s.prefix for s in section_map.readable_by("ouder-001") if s.protected}
     assert expected == {"/school/", "/groep/groep-3/", "/groep/groep-5-6/",
                         "/gezin/68amruh9btpfys3dk9wr/"}
@@ -83,27 +79,27 @@ def test_parent_link_sets_cookie_set_per_readable_section(site, settings, browse
     assert log, "the server saw no requests"
     assert not [line for line in log if "#" in line or "CloudFront-" in line
                 or "Signature" in line]
-    assert browser.evaluate("location.hash") == ""
+    assert page.evaluate("location.hash") == ""
 
 
-def test_broken_and_expired_links_explain_in_dutch(site, settings, browser, roster,
+def test_broken_and_expired_links_explain_in_dutch(site, settings, page, roster,
                                                    section_map):
     base, _ = site
     link = login_link(roster.person("ouder-003"), section_map, settings)
-    browser.goto(local_url(base, link.url)[:-40])  # signature cut off
-    browser.wait_for("document.getElementById('status').className === 'error'")
-    assert "niet compleet of beschadigd" in browser.evaluate(
-        "document.getElementById('status').textContent")
+    page.goto(local_url(base, link.url)[:-40])  # signature cut off
+    status = page.locator("#status.error")
+    status.wait_for()
+    assert "niet compleet of beschadigd" in status.inner_text()
 
     expired = [s.__class__(s.prefix, s.policy, s.signature, s.key_pair_id, 1500000000)
                for s in link.cookie_sets]
-    browser.goto(base + "/login/#" + link_fragment(settings.domain, link.home, tuple(expired)))
-    browser.wait_for("document.getElementById('status').textContent.includes('verlopen')")
-    assert browser.evaluate("location.hash") == ""
-    assert browser.cookies() == []
+    page.goto(base + "/login/#" + link_fragment(settings.domain, link.home, tuple(expired)))
+    page.locator("#status", has_text="verlopen").wait_for()
+    assert page.evaluate("location.hash") == ""
+    assert page.context.cookies() == []
 
 
-def test_directie_gets_one_cookie_set_for_the_whole_site(site, settings, browser, roster,
+def test_directie_gets_one_cookie_set_for_the_whole_site(site, settings, page, roster,
                                                          section_map):
     from publish.targets.cloudfront.links import cookie_prefixes
 
@@ -111,7 +107,7 @@ def test_directie_gets_one_cookie_set_for_the_whole_site(site, settings, browser
     assert "/" not in cookie_prefixes("lk-07", section_map)
     base, _ = site
     link = login_link(roster.person("mt-01"), section_map, settings)
-    browser.goto(local_url(base, link.url))
-    browser.wait_for("location.pathname === '/school/'")
-    cookies = {(c["path"], c["name"]): c["value"] for c in browser.cookies()}
+    page.goto(local_url(base, link.url))
+    page.wait_for_url(base + "/school/")
+    cookies = {(c["path"], c["name"]): c["value"] for c in page.context.cookies()}
     assert cookies == {("/", name): value for name, value in link.cookie_sets[0].cookies.items()}

@@ -96,7 +96,7 @@ def test_the_teachers_letter_shows_every_part(big_school, settings, tmp_path):
     roster, section_map = big_school
     (letter,) = [p for p in write_cloudfront_letters(roster, section_map, settings,
                                                      tmp_path / "brieven")
-                 if p.name == "personeel-lk-01.html"]
+                 if p.name == "brief-lk-01.html"]
     text = letter.read_text()
     parts = text.count("<h2>Deel ")
     assert parts > 1 and text.count("<svg") == parts

@@ -6,7 +6,6 @@ pages as CloudFront does without a valid signed cookie set.
 
 from __future__ import annotations
 
-import shutil
 import time
 
 import pytest
@@ -16,9 +15,8 @@ from signed_cookie_site import SignedCookieSite
 from plugins.public_pages import render_login_assets
 from publish.targets.cloudfront.links import login_link
 from publish.targets.cloudfront.signing import load_private_key
-from tests.browser import CHROMIUM, Browser
+from tests.chromium import capture_errors, phone
 
-assert shutil.which(CHROMIUM), "chromium ontbreekt: voer scripts/bootstrap.sh uit"
 KEY_ID = "K2PHONETEST"
 FAMILY = "/gezin/68amruh9btpfys3dk9wr/"
 
@@ -31,7 +29,7 @@ def settings(tmp_path_factory):
 @pytest.fixture(scope="module")
 def site(tmp_path_factory, settings, section_map):
     root = tmp_path_factory.mktemp("site")
-    render_login_assets(root, school_name="Kc de Matrix")
+    render_login_assets(root, school_name="Kc de Matrix", target="cloudfront")
     (root / "index.html").write_text("<!doctype html><title>Voorpagina</title>voorpagina")
     for section in section_map.protected:
         (root / section.dir).mkdir(parents=True, exist_ok=True)
@@ -44,84 +42,86 @@ def site(tmp_path_factory, settings, section_map):
 
 
 @pytest.fixture
-def phone(tmp_path):
-    browser = Browser(tmp_path / "profile")
+def page(browser):
+    context = phone(browser, device_scale_factor=3)
     try:
-        browser.as_phone(scale=3)
-        yield browser
+        yield context.new_page()
     finally:
-        browser.close()
+        context.close()
 
 
-def login_cookies(phone, expect_none: bool = False) -> list[dict]:
+def login_cookies(page, expect_none: bool = False) -> list[dict]:
     """CloudFront cookies in the browser's store (which lags document.cookie a little)."""
     deadline = time.monotonic() + 5
     while True:
-        found = [c for c in phone.cookies() if c["name"].startswith("CloudFront-")]
+        found = [c for c in page.context.cookies() if c["name"].startswith("CloudFront-")]
         if not (expect_none and found) or time.monotonic() > deadline:
             return found
-        time.sleep(0.05)
+        page.wait_for_timeout(50)
 
 
-def open_link(phone, site, url: str) -> None:
-    phone.goto(site.url + "/login/#" + url.split("#", 1)[1])
+def open_link(page, site, url: str) -> None:
+    page.goto(site.url + "/login/#" + url.split("#", 1)[1])
 
 
-def heading(phone) -> str:
-    return phone.evaluate("document.querySelector('h1') && document.querySelector('h1')"
-                          ".textContent") or ""
+def heading(page, text: str) -> None:
+    page.locator("h1", has_text=text).wait_for()
 
 
-def test_parent_logs_in_finds_their_family_and_logs_out(phone, site, settings, roster,
+def refused(page, site, path: str) -> None:
+    """`path` answers with the 403 page: not logged in (any more)."""
+    answer = page.goto(site.url + path)
+    assert answer.status == 403
+    assert "Niet (meer) ingelogd" in page.locator("main").inner_text()
+
+
+def test_parent_logs_in_finds_their_family_and_logs_out(page, site, settings, roster,
                                                         section_map):
+    errors = capture_errors(page)
     link = login_link(roster.person("ouder-001"), section_map, settings)
-    open_link(phone, site, link.url)
-    phone.wait_for(f"location.pathname === '{FAMILY}'")
-    phone.wait_for(f"document.querySelector('h1').textContent === '{FAMILY}'")
+    open_link(page, site, link.url)
+    page.wait_for_url(site.url + FAMILY)
+    heading(page, FAMILY)
 
-    phone.goto(site.url + "/groep/groep-3/")  # another of the family's sections
-    phone.wait_for("document.querySelector('h1').textContent === '/groep/groep-3/'")
-    phone.goto(site.url + "/")
-    phone.wait_for("document.title === 'Voorpagina'")
-    phone.goto(site.url + "/mijn/")  # "Mijn gezin" from anywhere
-    phone.wait_for(f"location.pathname === '{FAMILY}'")
-    phone.wait_for(f"document.querySelector('h1').textContent === '{FAMILY}'")
+    page.goto(site.url + "/groep/groep-3/")  # another of the family's sections
+    heading(page, "/groep/groep-3/")
+    page.goto(site.url + "/")
+    assert page.title() == "Voorpagina"
+    page.goto(site.url + "/mijn/")  # "Mijn gezin" from anywhere
+    page.wait_for_url(site.url + FAMILY)
+    heading(page, FAMILY)
 
-    phone.goto(site.url + "/uitloggen/")
-    phone.wait_for("document.getElementById('status').textContent.includes('U bent uitgelogd')")
-    assert phone.evaluate("window.innerWidth") == 390  # the theme's page, phone layout
-    assert login_cookies(phone, expect_none=True) == []
-    phone.goto(site.url + FAMILY)
-    phone.wait_for("document.body && document.body.textContent.includes("
-                   "'Niet (meer) ingelogd')")
+    page.goto(site.url + "/uitloggen/")
+    page.locator("#status", has_text="U bent uitgelogd").wait_for()
+    assert page.evaluate("window.innerWidth") == 390  # the theme's page, phone layout
+    assert login_cookies(page, expect_none=True) == []
+    refused(page, site, FAMILY)
     assert (FAMILY, 403) in site.log
-    phone.goto(site.url + "/mijn/")
-    phone.wait_for("document.getElementById('status').className === 'info'")
-    assert "niet (meer) ingelogd" in phone.evaluate(
-        "document.getElementById('status').textContent")
-    assert phone.evaluate("location.pathname") == "/mijn/"
+    page.goto(site.url + "/mijn/")
+    status = page.locator("#status.info")
+    status.wait_for()
+    assert "niet (meer) ingelogd" in status.inner_text()
+    assert page.evaluate("location.pathname") == "/mijn/"
+    assert [e for e in errors if e.startswith("script")] == []  # (the stub site has no theme)
 
 
-def test_teacher_scans_every_part_and_logging_out_clears_them_all(phone, site, settings,
+def test_teacher_scans_every_part_and_logging_out_clears_them_all(page, site, settings,
                                                                    roster, section_map):
     link = login_link(roster.person("lk-02"), section_map, settings)
     assert len(link.parts) > 1
     families = [s.prefix for s in section_map.readable_by("lk-02") if s.kind == "family"]
     for part in link.parts[:-1]:
-        open_link(phone, site, part.url)
-        phone.wait_for("document.getElementById('status').textContent.includes("
-                       f"'Deel {part.number} van {part.of} is gelukt')")
-    open_link(phone, site, link.parts[-1].url)
-    phone.wait_for("location.pathname === '/school/'")
-    paths = {c["path"] for c in login_cookies(phone)}
+        open_link(page, site, part.url)
+        page.locator("#status", has_text=f"Deel {part.number} van {part.of} is gelukt").wait_for()
+    open_link(page, site, link.parts[-1].url)
+    page.wait_for_url(site.url + "/school/")
+    paths = {c["path"] for c in login_cookies(page)}
     assert paths == {c.prefix for c in link.cookie_sets}
-    phone.goto(site.url + families[-1])  # a family page from the last part
-    phone.wait_for(f"document.querySelector('h1').textContent === '{families[-1]}'")
+    page.goto(site.url + families[-1])  # a family page from the last part
+    heading(page, families[-1])
 
-    phone.goto(site.url + "/uitloggen/")
-    phone.wait_for("document.getElementById('status').textContent.includes('U bent uitgelogd')")
-    assert login_cookies(phone, expect_none=True) == []
+    page.goto(site.url + "/uitloggen/")
+    page.locator("#status", has_text="U bent uitgelogd").wait_for()
+    assert login_cookies(page, expect_none=True) == []
     for path in ("/school/", families[0], families[-1]):
-        phone.goto(site.url + path)
-        phone.wait_for("document.body && document.body.textContent.includes("
-                       "'Niet (meer) ingelogd')")
+        refused(page, site, path)

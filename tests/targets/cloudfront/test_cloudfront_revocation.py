@@ -129,7 +129,7 @@ def test_a_lost_letter_renews_one_person(roster, settings, kvs, tmp_path):
     old = LinkRegistry.load(settings.private_dir).expiry_for("ouder-003", settings.expires_epoch)
     (renewed,) = write_cloudfront_letters(school, section_map, settings, tmp_path / "nieuw",
                                           renew={"ouder-003"})
-    assert renewed.name == f"gezin-{school.parents['ouder-003'].family}.html"
+    assert renewed.name == "brief-ouder-003.html"
     registry = LinkRegistry.load(settings.private_dir)
     new = registry.expiry_for("ouder-003", settings.expires_epoch)
     assert new != old and f"e={new}" in renewed.read_text() and f"e={old}" not in (

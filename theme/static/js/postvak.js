@@ -438,8 +438,6 @@
       }
     });
     counters();
-    root.hidden = false;
-    document.querySelector('[data-postvak-forms]').hidden = false;
     restore();
   }
 

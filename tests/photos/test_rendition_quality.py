@@ -1,0 +1,55 @@
+"""A faster pipeline publishes the same renditions: sizes, no metadata, and the same pixels to
+the eye (PSNR against the previous pipeline's renditions and against an ideal resize)."""
+
+from __future__ import annotations
+
+import io
+import math
+
+from PIL import Image, ImageChops, ImageStat
+
+from benchmarks.photos import make_photo
+from plugins.photos import encode
+from plugins.photos.settings import PhotoSettings
+
+
+def psnr(a: Image.Image, b: Image.Image) -> float:
+    assert a.size == b.size
+    stat = ImageStat.Stat(ImageChops.difference(a.convert("RGB"), b.convert("RGB")))
+    mse = sum(stat.sum2) / (a.width * a.height * 3)
+    return 99.0 if mse == 0 else 10 * math.log10(255 ** 2 / mse)
+
+
+def previous_pipeline(data: bytes, cfg: PhotoSettings) -> dict[tuple[str, str], Image.Image]:
+    """Pipeline version 1, as it was: draft decode, reduce(), LANCZOS; the same encoders."""
+    im, _icc, original = encode._decode(data, cfg)
+    out = {}
+    for role, size in (("large", cfg.large_size), ("thumb", cfg.thumb_size)):
+        target = encode._fit(original, size)
+        small = im
+        factor = int(min(im.width / target[0], im.height / target[1]) / 2)
+        if factor >= 2:
+            small = small.reduce(factor)
+        small = small.resize(target, Image.Resampling.LANCZOS)
+        out[(role, "jpeg")] = Image.open(io.BytesIO(encode._encode_one(small, "jpeg", cfg)))
+    return out
+
+
+def test_renditions_match_the_previous_pipeline_and_an_ideal_resize(tmp_path):
+    source = tmp_path / "foto.jpg"
+    make_photo(source, 5, (3200, 2400))  # drafted to 1/2 on decode, like a 12 MP photo
+    cfg = PhotoSettings(cache_dir=tmp_path / "cache", audit_dir=tmp_path / "audit", workers=1)
+    data = source.read_bytes()
+    now = {(o.role, o.format): Image.open(io.BytesIO(blob)) for o, blob in encode.encode(data, cfg)}
+    before = previous_pipeline(data, cfg)
+    full = Image.open(source).convert("RGB")
+    for role in ("large", "thumb"):
+        new, old = now[(role, "jpeg")], before[(role, "jpeg")]
+        assert new.size == old.size == encode._fit(full.size, getattr(cfg, f"{role}_size"))
+        assert psnr(new, old) >= 38, role  # the same photo to the eye
+        ideal = full.resize(new.size, Image.Resampling.LANCZOS, reducing_gap=None)
+        assert psnr(new, ideal) >= psnr(old, ideal) - 0.5, role  # no less faithful
+        assert now[(role, "webp")].size == new.size
+    for im in now.values():  # still nothing but pixels
+        assert not im.info.get("exif") and not im.info.get("icc_profile")
+        assert not im.info.get("xmp") and "XML:com.adobe.xmp" not in im.info
