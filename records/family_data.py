@@ -50,7 +50,7 @@ from .rollover import PARKED
 
 ERASED_LOG = "vergeten.csv"
 FORGOTTEN = "vergeten"  # who a revoked login link was issued to, once erased
-LETTER = '<section class="letter">'  # one printed page per family (publish.accounts)
+LETTER = '<section class="letter">'  # one printed page per person (both kinds of letters)
 OTHER_HOUSEHOLD = "ander huishouden"
 
 
@@ -374,10 +374,7 @@ def _erase_letters(cfg: Settings, known: Known) -> int:
         tmp.write_text(head + "".join(LETTER + b for b in kept) + "</html>", encoding="utf-8")
         os.chmod(tmp, 0o600)
         os.replace(tmp, path)
-    cloudfront = Path(cfg.private) / "brieven-cloudfront" / f"gezin-{known.family}.html"
-    if cloudfront.exists():
-        cloudfront.unlink()
-        gone += 1
+    gone += _erase_cloudfront_letters(Path(cfg.private) / "brieven-cloudfront", known)
     if (Path(cfg.private) / REGISTRY_NAME).exists():
         registry = LinkRegistry.load(cfg.private)
         for pid in known.parents:  # their seconds stay on the deny-list, without their id
@@ -387,6 +384,34 @@ def _erase_letters(cfg: Settings, known: Known) -> int:
                             for e, p in registry.revoked.items()}
         registry.save()
     return gone
+
+
+def _erase_cloudfront_letters(folder: Path, known: Known) -> int:
+    """Each parent's own letter (`brief-<id>.html`) and their pages in the print file of that
+    run (publish.targets.cloudfront.links: the same page, rendered once for both)."""
+    from publish.targets.cloudfront.links import PRINT_FILE
+
+    pages = []
+    for pid in sorted(known.parents):
+        own = folder / f"brief-{pid}.html"
+        if own.exists():
+            text = own.read_text(encoding="utf-8")
+            pages += [LETTER + b.split("</section>", 1)[0] + "</section>"
+                      for b in text.split(LETTER)[1:]]
+            own.unlink()
+    together = folder / PRINT_FILE
+    if pages and together.exists():
+        text = together.read_text(encoding="utf-8")
+        for page in pages:
+            text = text.replace(page, "")
+        if LETTER in text:
+            tmp = together.with_name(f".{together.name}.tmp")
+            tmp.write_text(text, encoding="utf-8")
+            os.chmod(tmp, 0o600)
+            os.replace(tmp, together)
+        else:
+            together.unlink()
+    return len(pages)
 
 
 def _erase_from_archive(folder: Path, frozen: Roster, known: Known) -> int:

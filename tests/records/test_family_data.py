@@ -53,6 +53,24 @@ def school(tmp_path):
     return tmp_path, env, cfg
 
 
+def cloudfront_letters(tmp, cfg):
+    """Every person's CloudFront letter (and the print file), as the letters task writes them."""
+    from publish.targets.cloudfront.links import write_cloudfront_letters
+    from publish.targets.cloudfront.settings import CloudFrontSettings
+    from publish.targets.cloudfront.signing import generate_key_pair
+    from tasks.common import roster_and_sections
+
+    key = tmp / "keys" / "cloudfront.pem"
+    generate_key_pair(key)
+    settings = CloudFrontSettings.from_env({
+        "CLOUDFRONT_DOMAIN": "ouders.example.nl", "CLOUDFRONT_KEY_PAIR_ID": "K2TEST",
+        "CLOUDFRONT_PRIVATE_KEY_FILE": str(key), "SCHOOLPLEIN_ACCESS_UNTIL": "2099-07-31",
+        "SCHOOLPLEIN_PRIVATE": str(cfg.private)})
+    roster, sections = roster_and_sections(cfg)
+    write_cloudfront_letters(roster, sections, settings, site_output=cfg.output)
+    return settings.letters_dir
+
+
 def zip_text(path) -> dict[str, bytes]:
     with zipfile.ZipFile(path) as zf:
         return {name: zf.read(name) for name in zf.namelist()}
@@ -96,9 +114,12 @@ def test_inzage_holds_the_familys_own_data_and_only_photos_they_can_open(school)
 
 def test_vergeet_erases_a_family_that_left_and_keeps_a_line_without_personal_data(school):
     tmp, env, cfg = school
+    roster_before = load_roster(cfg.roster)
     refused = run_invoke("vergeet", FAMILY, env=env)
     assert refused.returncode == 1 and "staat nog in het rooster" in refused.stderr
     assert run_invoke("accounts", env=env).returncode == 0
+    cloudfront = cloudfront_letters(tmp, cfg)
+    assert {"brief-ouder-001.html", "afdrukken.html"} <= {p.name for p in cloudfront.iterdir()}
     export = tmp / "export"
     rollover.propose(cfg.roster, export)
     for name, column in (("leerlingen.csv", 0), ("ouders.csv", 3)):  # the family leaves
@@ -127,6 +148,11 @@ def test_vergeet_erases_a_family_that_left_and_keeps_a_line_without_personal_dat
     assert "kaakchirurg" in kept  # the other family's record stays
     letters = "".join(p.read_text(encoding="utf-8") for p in (cfg.private / "letters").glob("*"))
     assert "anouk.bakker3@example.nl" in letters and letters.endswith("</html>")  # others' stay
+    parents = set(roster_before.families[FAMILY].parents)
+    assert not {f"brief-{pid}.html" for pid in parents} & {p.name for p in cloudfront.iterdir()}
+    printed = (cloudfront / "afdrukken.html").read_text(encoding="utf-8")
+    assert "Anouk Bakker" in printed and printed.count('<section class="letter">') == len(
+        list(cloudfront.glob("brief-*.html")))  # the others' pages stay, whole
     erased = (cfg.private / family_data.ERASED_LOG).read_text(encoding="utf-8").splitlines()
     assert len(erased) == 2 and "op verzoek" in erased[1] and "ouders=2" in erased[1]
     assert run_invoke("build", env=env).returncode == 0  # the archive is still a valid year
