@@ -382,6 +382,10 @@ def _erase_letters(cfg: Settings, known: Known) -> int:
             registry.issued.pop(pid, None)
         registry.revoked = {e: FORGOTTEN if p in known.parents else p
                             for e, p in registry.revoked.items()}
+        page, nameless = f"/gezin/{known.family}/", f"/gezin/{FORGOTTEN}/"
+        for pid, paths in registry.access.items():  # teachers' links opened the family page:
+            if page in paths:  # still a narrowing at the next publish, but without the id
+                registry.access[pid] = sorted({nameless if p == page else p for p in paths})
         registry.save()
     return gone
 
