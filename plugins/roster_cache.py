@@ -91,6 +91,15 @@ def load_with_archives(roster_dir: Path | str, school_name: str, cache_dir: Path
     return value
 
 
+def login_roster(roster_dir: Path | str, school_name: str, cache_dir: Path | str | None,
+                 retention_months: int | None = None) -> Roster:
+    """Everyone who may log in today: the roster plus the parents who left but still read a
+    kept archive (plugins.archive.account_roster), for their accounts and login links."""
+    roster, _sections, archives = load_with_archives(roster_dir, school_name, cache_dir,
+                                                     retention_months)
+    return archive.account_roster(roster, archives.live)
+
+
 def _store(entry: Path, value) -> None:
     """Atomically, owner-only; the entries of earlier rosters go."""
     entry.parent.mkdir(parents=True, exist_ok=True)

@@ -414,16 +414,3 @@ def apply(plan: Plan, roster_dir: Path, content_dir: Path, private_dir: Path) ->
 def _mkdir(path: Path) -> Path:
     path.mkdir(parents=True, exist_ok=True)
     return path
-
-
-def lost_access(before, after) -> list[str]:
-    """People who may read fewer sections than before (their old login links must go)."""
-    def prefixes(sections):
-        found = defaultdict(set)
-        for s in sections.protected:
-            for pid in s.readers:
-                found[pid].add(s.prefix)
-        return found
-
-    old, new = prefixes(before), prefixes(after)
-    return sorted(pid for pid, paths in old.items() if paths - new.get(pid, set()))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .common import admin_task, roster_and_sections, settings
+from .common import admin_task, settings
 
 
 @admin_task(help={
@@ -30,34 +30,18 @@ def schooljaar(c, export=None, toepassen=False):
         print("\nEr is nog niets veranderd. Klopt het? Voer dan uit: invoke schooljaar "
               f"--export {export} --toepassen")
         return
-    _, before = roster_and_sections(cfg)
     for line in rollover.apply(plan, cfg.roster, cfg.content, cfg.private):
         print(line)
-    _, after = roster_and_sections(cfg)
-    _revoke_links(cfg, rollover.lost_access(before, after))
     print("\nVolgende stappen: 'invoke accounts' (inloggegevens voor de nieuwe ouders), "
-          "'invoke build' om te controleren, dan 'invoke publish'.")
+          "'invoke build' om te controleren, dan 'invoke publish'. Met CloudFront trekt die "
+          "publicatie de inloglinks in die meer openen dan dit jaar mag, en schrijft ze nieuwe "
+          "brieven.")
 
 
 def _roster(cfg):
     from plugins.roster import load_roster
 
     return load_roster(cfg.roster), cfg.roster
-
-
-def _revoke_links(cfg, people: list[str]) -> None:
-    """CloudFront: login links still carry last year's cookie paths; revoke them now."""
-    from publish.targets.cloudfront.revocation import REGISTRY_NAME, LinkRegistry
-
-    if not people or not (cfg.private / REGISTRY_NAME).exists():
-        return
-    registry = LinkRegistry.load(cfg.private)
-    revoked = [p for p in people if registry.revoke(p)]
-    registry.save()
-    if revoked:
-        print(f"CloudFront: de inloglinks van {len(revoked)} personen openen minder dan vorig "
-              "jaar en zijn ingetrokken (vanaf de volgende publicatie); 'invoke accounts' "
-              "schrijft hun nieuwe brieven.")
 
 
 @admin_task(help={"uit": "waar de zip komt / where the zip goes (standaard private/inzage/)"})
