@@ -1,7 +1,8 @@
 """The Pelican plugin that wires Schoolplein into the build (signals only).
 
-On start it loads the roster and derives the section map; everything else
-(routing, section pages, output checks) reads them from the settings, so the
+On start it refuses every symlink in what the build reads (plugins.sources),
+loads the roster and derives the section map; everything else (routing,
+section pages, output checks) reads them from the settings, so the
 section map stays the single source of truth for access. It also compares the
 roster with the last good build's and warns about every change that shows a
 child to more people (plugins.roster_changes); that snapshot is replaced at
@@ -18,7 +19,7 @@ from pathlib import Path
 
 from pelican import signals
 
-from . import incremental, output_check, roster_cache, roster_changes, routing, section_pages
+from . import incremental, output_check, roster_cache, roster_changes, routing, section_pages, sources
 from .archive import FOLDER as ARCHIVE
 from .archive import photo_roster
 from .photos.audit import private_dir
@@ -36,6 +37,7 @@ if hasattr(log, "disable_filter"):  # Pelican's LimitLogger shows a message once
 @on_build
 def _load(pelican, state: BuildState) -> None:
     settings = pelican.settings
+    sources.refuse_symlinks(settings)  # before anything is read: Pelican follows links
     roster, sections, archives = roster_cache.load_with_archives(
         settings["SCHOOLPLEIN_ROSTER"], settings["SITENAME"], settings.get("SCHOOLPLEIN_BUILD_CACHE"),
         settings.get("SCHOOLPLEIN_RETENTION_MONTHS", int(default("SCHOOLPLEIN_RETENTION_MONTHS"))))

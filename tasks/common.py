@@ -7,10 +7,14 @@ traceback, and exits non-zero.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import functools
+import os
+import re
+import secrets
 import shutil
 import sys
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -18,7 +22,7 @@ from pathlib import Path
 
 from invoke import task
 
-from plugins.errors import Problem, SchoolpleinError
+from plugins.errors import DISK_ERRNOS, Problem, SchoolpleinError, disk_problem
 from plugins.settings import Settings, load_settings
 
 STRICT_HELP = "stop bij iedere weggelaten foto / fail on any dropped photo"
@@ -40,12 +44,26 @@ def admin_task(*args, **kwargs):
                 return fn(c, *a, **kw)
             except SchoolpleinError as exc:
                 fail(exc)
+            except OSError as exc:  # a full disk, a read-only target: the admin's to fix
+                if exc.errno not in DISK_ERRNOS:
+                    raise
+                fail(SchoolpleinError(disk_problem(exc, written_folders())))
 
         return task(body, **kwargs)
 
     if args and callable(args[0]):
         return wrap(args[0])
     return wrap
+
+
+def written_folders() -> list[Path]:
+    """The folders a task writes to, for a message about a full disk."""
+    try:
+        cfg = settings()
+    except SchoolpleinError:
+        return []
+    return [cfg.output.parent, cfg.build_cache, cfg.photo_cache, cfg.deploy, cfg.private,
+            cfg.audit]
 
 
 def settings() -> Settings:
@@ -98,10 +116,9 @@ def build(cfg: Settings, strict: bool = False, output: Path | None = None,
 
     target = Path(output or cfg.output)
     target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".build-", dir=target.parent))
     config = cfg.root / ("publishconf.py" if production else "pelicanconf.py")
     overrides = {"photo_strict": True} if strict else {}  # else SCHOOLPLEIN_STRICT decides
-    try:
+    with staging_folder(cfg, target) as staging:
         built = pelican_build(config, output_path=str(staging), schoolplein_roster=str(cfg.roster),
                               path=str(cfg.content), photo_cache_dir=str(cfg.photo_cache),
                               photo_audit_dir=str(cfg.audit), schoolplein_private=str(cfg.private),
@@ -109,18 +126,92 @@ def build(cfg: Settings, strict: bool = False, output: Path | None = None,
                               **({"schoolplein_record_roster": False} if throwaway
                                  else incremental_overrides(cfg, target)),
                               **overrides)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    old = None
-    if target.exists():
-        old = target.with_name(f"{staging.name}-vorige")
-        target.rename(old)
-    staging.rename(target)
+        old = None
+        if target.exists():
+            old = staging.with_name(f"{staging.name}-vorige")
+            target.rename(old)
+        staging.rename(target)
     if old is not None:
         remove_later(old)
     built["OUTPUT_PATH"] = str(target)
     return built
+
+
+STAGING = "staging"  # under the build cache: never committed (cache/ is git-ignored), never served
+STAGING_BESIDE = ".schoolplein-bouw"  # beside the output when the cache is on another disk
+ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789_"
+LEFTOVER_RE = re.compile(r"^(?:\.build-|bouw-)[A-Za-z0-9_]{8}(?:-vorige)?$")
+
+
+def staging_root(cfg: Settings, target: Path) -> Path:
+    """Where a build stages: the build cache, or (another file system: a folder can only be
+    renamed within one) a hidden folder beside the output, also git-ignored."""
+    inside = cfg.build_cache / STAGING
+    inside.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if os.stat(inside).st_dev == os.stat(target.parent).st_dev:
+        return inside
+    beside = target.parent / STAGING_BESIDE
+    beside.mkdir(exist_ok=True, mode=0o700)
+    return beside
+
+
+@contextlib.contextmanager
+def staging_folder(cfg: Settings, target: Path):
+    """A fresh, locked staging folder; what a killed build left is removed first.
+
+    Each build holds a lock on `<folder>.lock` while it runs, so a second build
+    at the same time (`invoke serve` rebuilding beside `invoke build`) never
+    removes the other's folder. Leftovers of builds from before the staging
+    moved (`.build-*` beside the output) go too.
+    """
+    root = staging_root(cfg, target)
+    clean_leftovers(root, target.parent)
+    while True:  # the lock before the folder: a folder without a held lock is a leftover
+        staging = root / ("bouw-" + "".join(secrets.choice(ALPHABET) for _ in range(8)))
+        try:
+            lock = os.open(f"{staging}.lock", os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            continue
+        break
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    try:
+        staging.mkdir(mode=0o700)
+        yield staging
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    finally:
+        os.unlink(f"{staging}.lock")
+        os.close(lock)
+
+
+def clean_leftovers(root: Path, beside: Path) -> None:
+    """Remove staging folders no running build holds (a killed build's), here and beside."""
+    for folder in (root, beside):
+        for entry in folder.iterdir():
+            name = entry.name.removesuffix(".lock")
+            if entry.is_symlink() or not LEFTOVER_RE.match(name):
+                continue
+            if name.endswith("-vorige"):
+                remove_later(entry)
+                continue
+            lock_path = entry.with_name(name + ".lock")
+            if entry.name.endswith(".lock") and entry.with_name(name).exists():
+                continue  # dealt with beside its folder
+            try:
+                fd = os.open(lock_path, os.O_RDWR)
+            except FileNotFoundError:
+                shutil.rmtree(entry, ignore_errors=True)
+                continue
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                continue  # a build that is running now
+            else:
+                shutil.rmtree(entry.with_name(name), ignore_errors=True)
+                lock_path.unlink(missing_ok=True)
+            finally:
+                os.close(fd)
 
 
 MAX_BUILDS = 5  # inputs that change during every one of these builds: stop and say so
@@ -150,12 +241,16 @@ def publish_site(cfg: Settings, make: Callable[[], dict], release: Callable[[dic
     publishes only when something waits.
     """
     import postvak
+    from plugins import sources
     from plugins.roster import load_roster
     from publish import freshness
     from records.retention import sweep
 
     pv = postvak.PostvakSettings.from_settings(cfg)
     with freshness.site_lock(cfg, out):
+        # before the export reads the postvak store (the build checks the rest again)
+        sources.refuse_symlinks_in([cfg.content, cfg.roster, cfg.root / "theme", sources.PLUGIN_ROOT,
+                                    cfg.private / "postvak"])
         for _attempt in range(MAX_BUILDS):
             left_out: list[str] = []
             postvak.export_threads(cfg.private, load_roster(cfg.roster), left_out)
@@ -202,6 +297,5 @@ def remove_later(folder: Path) -> None:
     seconds on some file systems); a deletion that was cut off is finished next time."""
     import subprocess
 
-    for leftover in folder.parent.glob(".build-*-vorige"):
-        subprocess.Popen(["rm", "-rf", "--", str(leftover)], start_new_session=True,
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.Popen(["rm", "-rf", "--", str(folder)], start_new_session=True,
+                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -46,10 +46,12 @@ def check(c):
 def _local_release(cfg: Settings, listen: str, sections=None, fresh=None):
     """A local release of the last build, with the current accounts (no web-user check)."""
     from publish import accounts
+    from publish.secret_scan import refuse_secrets
     from publish.targets import basic_auth
 
     if sections is None:
         sections = roster_and_sections(cfg)[1]
+    refuse_secrets(cfg.output, cfg)
     return basic_auth.publish(cfg.output, cfg.deploy / "local", sections,
                               accounts.load_accounts(cfg.private), listen, cfg.hsts, fresh=fresh)
 

@@ -27,11 +27,15 @@ def demo_school(tmp_path: Path, **extra: str) -> dict[str, str]:
     """A private copy of the demo school's roster and content, and the .env that points at it."""
     for name in ("roster", "content"):
         shutil.copytree(ROOT / name, tmp_path / name)
-    env = {f"SCHOOLPLEIN_{key.upper()}": str(tmp_path / folder) for key, folder in (
+    return {**school_env(tmp_path), **extra}
+
+
+def school_env(folder: Path) -> dict[str, str]:
+    """The .env that puts every folder of a school (roster, content, private, …) in `folder`."""
+    return {f"SCHOOLPLEIN_{key.upper()}": str(folder / name) for key, name in (
         ("roster", "roster"), ("content", "content"), ("private", "private"),
         ("output", "output"), ("deploy", "deploy"), ("photo_cache", "cache"),
         ("build_cache", "build-cache"), ("audit", "audit"))}
-    return {**env, **extra}
 
 
 def passphrase(letters: str, email_address: str) -> str:
@@ -88,3 +92,32 @@ def cache_cases(output: Path, family: str) -> list[str]:
     return [f"/groep/groep-3/fotos/{photo}", "/groep/groep-3/", "/groep/groep-3/feed.atom",
             "/school/", f"/school/{post}/", f"/gezin/{family}/", "/", "/hulp/", "/login/",
             "/uitloggen/", "/theme/css/site.css", "/robots.txt", "/404.html"]
+
+
+PROJECT_PARTS = ("pelicanconf.py", "publishconf.py", "plugins", "publish", "postvak", "tasks",
+                 "theme", "roster", "content")
+
+
+def project_copy(tmp_path: Path, **extra: str) -> tuple[Path, dict[str, str]]:
+    """A copy of the whole project (code, theme, demo school) to change files the build reads
+    (theme/, plugins/) without touching the worktree; its env points every folder inside it."""
+    root = tmp_path / "project"
+    root.mkdir()
+    for part in PROJECT_PARTS:
+        src = ROOT / part
+        if src.is_dir():
+            shutil.copytree(src, root / part, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(src, root / part)
+    # the editable install maps `plugins`, `publish`, … to the worktree: the copy's come first
+    return root, {**school_env(root), "PYTHONPATH": str(root), **extra}
+
+
+def family_id(n: int) -> str:
+    """The n-th family id of a generated test roster: random-looking (the roster's rule),
+    the same in every run."""
+    import random
+
+    from plugins.roster import new_family_id
+
+    return new_family_id(choice=random.Random(f"gezin-{n}").choice)

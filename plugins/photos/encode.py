@@ -6,12 +6,19 @@ WebP with no EXIF/GPS, XMP, IPTC, ICC or comment. Output names are the content
 hash of the output bytes, so browsers and CDNs may cache them forever and a
 changed photo gets a new URL.
 
+The same decode gives the photo's pixel key (`pixel_key`): a hash of the
+decoded, upright pixels, the same for a copy under another name, in another
+post or another format (a PNG of the same pixels, a JPEG stripped of its
+metadata). photos.posts joins the tags of every copy of a picture by it.
+Every photo gets one, so every photo is decoded in full once (a draft decode
+at 1/2 or 1/8 scale would give different pixels for a JPEG than for a PNG of
+it); keys and renditions are cached by source hash, so only new photos pay.
+
 Speed matters because a school year has thousands of photos:
-* JPEG DCT scaling (`Image.draft`) decodes a 12 MP photo at 1/2, 1/4 or 1/8
-  size directly, which is most of the saving over a naive full decode;
+* one full decode per new photo serves both the key and the renditions;
 * `reduce()` (box filter by an integer factor) then a bicubic `resize()`;
 * cold work runs in a process pool (one worker per core);
-* only what the cache (photos.cache) lacks is encoded.
+* only what the cache (photos.cache) lacks is decoded or encoded.
 """
 
 from __future__ import annotations
@@ -21,14 +28,14 @@ import io
 import sys
 import warnings
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 
 from PIL import Image, ImageCms, ImageFile, ImageOps
 
-from .cache import Manifest, Output, PhotoCache
+from ..errors import DISK_ERRNOS
+from .cache import EncodeRun, Manifest, Output, PhotoCache, PixelIndex
 from .rules import Probe
-from .settings import PhotoSettings
+from .settings import PIXEL_KEY_VERSION, PhotoSettings
 
 try:  # HEIC/HEIF from iPhones
     import pillow_heif
@@ -93,17 +100,18 @@ def _fit(size: tuple[int, int], long_edge: int) -> tuple[int, int]:
     return max(1, round(w * scale)), max(1, round(h * scale))
 
 
-# The last resize step. Measured (benchmarks/photos.py, alternatives): after the DCT-scaled
-# decode and reduce() a bicubic filter gives the same fidelity to a full-size LANCZOS
-# resize as LANCZOS itself (PSNR ~40 dB both, ~48 dB to each other) at ~60 % of its CPU.
+# The last resize step. Measured on a 12 MP noise-and-gradient photo (the photo of
+# tests/photos/test_rendition_quality.py): from the full decode, reduce() down to >= 1.25x
+# oversampling then bicubic is as faithful to an ideal full-size LANCZOS resize as pipeline
+# version 1's draft decode + reduce + LANCZOS (PSNR ~38.5 dB both) at ~75 % of its resize CPU.
 RESAMPLE = Image.Resampling.BICUBIC
 
 
 def _shrink(im: Image.Image, target: tuple[int, int]) -> Image.Image:
-    """reduce() by the integer factor that keeps >= 2x oversampling, then RESAMPLE."""
+    """reduce() by the integer factor that keeps >= 1.25x oversampling, then RESAMPLE."""
     if im.size == target:
         return im
-    factor = int(min(im.width / target[0], im.height / target[1]) / 2)
+    factor = int(min(im.width / target[0], im.height / target[1]) / 1.25)
     if factor >= 2:
         im = im.reduce(factor)
     return im.resize(target, RESAMPLE)
@@ -153,25 +161,17 @@ def _flatten(im: Image.Image) -> Image.Image:
 
 def _decode(data: bytes, settings: PhotoSettings
             ) -> tuple[Image.Image, bytes | None, tuple[int, int]]:
-    """Decoded, upright, flattened; with the ICC profile and the upright original size.
-
-    The JPEG is decoded at the smallest DCT scale that still covers the large
-    size; the original size is returned so output sizes do not depend on the
-    rounding of that scale.
-    """
+    """Decoded in full, upright, flattened; with the ICC profile and the upright size."""
     im = _open(data, settings)
     icc = im.info.get("icc_profile")
     original = im.size
     try:
-        if im.format == "JPEG":
-            im.draft("RGB" if im.mode == "RGB" else None, _fit(im.size, settings.large_size))
-        drafted = im.size
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             im.load()
-        ImageOps.exif_transpose(im, in_place=True)  # not in place: a 12 MB copy when upright
-        if im.size != drafted:  # rotated by 90 or 270 degrees
-            original = original[::-1]
+        ImageOps.exif_transpose(im, in_place=True)  # not in place: a 36 MB copy when upright
+        if im.size != original:  # rotated by 90 or 270 degrees
+            original = im.size
         im = _flatten(im)
     except PhotoDecodeError:
         raise
@@ -201,9 +201,34 @@ def _encode_one(im: Image.Image, fmt: str, settings: PhotoSettings) -> bytes:
     return buf.getvalue()
 
 
+def pixel_key(im: Image.Image) -> str:
+    """The picture's identity: a hash of its decoded, upright, flattened pixels in RGB.
+
+    Hashed after a 4x box reduction (`reduce`, exact integer arithmetic), since
+    hashing the 36 MB of a 12 MP photo costs more than decoding it. Equal
+    pixels always give equal keys; two pictures that differ in a few pixels
+    may share one, which only joins their tags (fail closed).
+    """
+    rgb = im if im.mode == "RGB" else im.convert("RGB")
+    small = rgb.reduce(4) if min(rgb.size) >= 4 else rgb
+    h = hashlib.sha256(f"schoolplein-pixels-{PIXEL_KEY_VERSION}|{rgb.width}x{rgb.height}|"
+                       .encode())
+    h.update(small.tobytes())
+    return h.hexdigest()
+
+
+def decoded_key(data: bytes, settings: PhotoSettings) -> str:
+    """The pixel key of a photo's bytes (PhotoDecodeError when they do not decode)."""
+    return pixel_key(_decode(data, settings)[0])
+
+
 def encode(data: bytes, settings: PhotoSettings) -> list[tuple[Output, bytes]]:
     """All outputs for one source: (Output, bytes) for large and thumb in every format."""
-    im, icc, original = _decode(data, settings)
+    return _renditions(*_decode(data, settings), settings)
+
+
+def _renditions(im: Image.Image, icc: bytes | None, original: tuple[int, int],
+                settings: PhotoSettings) -> list[tuple[Output, bytes]]:
     try:
         transform = _srgb_transform(im, icc)
         # both from the decoded image: the thumbnail's reduce() step is then a cheap 2x/4x box
@@ -211,7 +236,6 @@ def encode(data: bytes, settings: PhotoSettings) -> list[tuple[Output, bytes]]:
         thumb = _to_srgb(_shrink(im, _fit(original, settings.thumb_size)), transform)
     except Exception as exc:
         raise PhotoDecodeError("undecodable", f"{type(exc).__name__}: {exc}") from None
-    del im  # the decoded photo (12 MB for 12 MP) is not needed while encoding
     outputs = []
     for role, img, size in (("large", large, settings.large_size),
                             ("thumb", thumb, settings.thumb_size)):
@@ -222,67 +246,99 @@ def encode(data: bytes, settings: PhotoSettings) -> list[tuple[Output, bytes]]:
     return outputs
 
 
-def _encode_job(path: str, source_hash: str, settings: PhotoSettings) -> Manifest:
-    """Worker: read, encode, store in the cache; errors become a cached error manifest."""
+def _photo_job(path: str, source_hash: str, settings: PhotoSettings, renditions: bool
+               ) -> tuple[str | None, Manifest | None]:
+    """Worker: read and decode once; (pixel key, Manifest when `renditions`), cached.
+
+    The key is "" for a photo that does not decode, None when the file could
+    not be read as it was hashed (not cached: the next build tries again).
+    """
     cache = PhotoCache(settings)
     try:
         data = Path(path).read_bytes()
         if hashlib.sha256(data).hexdigest() != source_hash:
-            raise PhotoDecodeError("undecodable", "bestand veranderde tijdens de build")
-        blobs = encode(data, settings)
+            raise OSError("bestand veranderde tijdens de build")
+        im, icc, original = _decode(data, settings)
+        key = pixel_key(im)
+        if not renditions:
+            return key, None
+        blobs = _renditions(im, icc, original, settings)
         manifest = Manifest(source_hash, tuple(o for o, _ in blobs))
     except PhotoDecodeError as exc:
-        blobs, manifest = [], Manifest(source_hash, (), exc.code, exc.detail)
-    except (OSError, MemoryError) as exc:
-        return Manifest(source_hash, (), "undecodable", f"{type(exc).__name__}: {exc}")
-    cache.store(manifest, blobs)
-    return manifest
-
-
-@dataclass(frozen=True)
-class EncodeRun:
-    manifests: dict[str, Manifest]  # by source hash
-    encoded: frozenset[str]  # source hashes encoded cold in this run (empty when warm)
+        key, blobs, manifest = "", [], Manifest(source_hash, (), exc.code, exc.detail)
+        if not renditions:
+            return key, None
+    except (OSError, MemoryError) as exc:  # the source, not the cache: nothing written yet
+        return None, Manifest(source_hash, (), "undecodable", f"{type(exc).__name__}: {exc}")
+    cache.store(manifest, blobs)  # a full or read-only cache stops the build (DISK_ERRNOS)
+    return key, manifest
 
 
 def encode_all(sources: dict[str, Path], settings: PhotoSettings,
-               progress: bool | None = None) -> EncodeRun:
-    """Manifests for all sources (hash -> path), encoding only what the cache lacks."""
-    cache = PhotoCache(settings)
+               progress: bool | None = None, publish: set[str] | None = None) -> EncodeRun:
+    """Pixel keys for all sources (hash -> path) and manifests for those in `publish` (default
+    all), decoding only what the cache lacks: one decode per photo serves both."""
+    cache, index = PhotoCache(settings), PixelIndex(settings.cache_dir)
+    publish = set(sources) if publish is None else publish & set(sources)
     manifests: dict[str, Manifest] = {}
-    todo: list[tuple[str, Path]] = []
+    keys: dict[str, str] = {}
+    todo: list[tuple[str, Path, bool]] = []
     for digest, path in sources.items():
-        hit = cache.lookup(digest)
+        key = index.get(digest)
+        if key is not None:
+            keys[digest] = key
+        hit = cache.lookup(digest) if digest in publish else None
         if hit is not None:
             manifests[digest] = hit
-        else:
-            todo.append((digest, path))
-    if not todo:
-        return EncodeRun(manifests, frozenset())
+        if key is None or (digest in publish and hit is None):
+            todo.append((digest, path, digest in publish and hit is None))
+    if todo:
+        _run(todo, settings, progress, manifests, keys)
+        for digest, _path, _want in todo:
+            if keys.get(digest) is not None:
+                index.set(digest, keys[digest])
+        index.save()
+    encoded = frozenset(d for d, _p, want in todo if want)
+    return EncodeRun(manifests, encoded, {d: k for d, k in keys.items() if k is not None})
+
+
+def _run(todo: list[tuple[str, Path, bool]], settings: PhotoSettings, progress: bool | None,
+         manifests: dict[str, Manifest], keys: dict[str, str | None]) -> None:
+    """Run the photo jobs, one worker per core, filling `manifests` and `keys`."""
     show = sys.stderr.isatty() and len(todo) >= 8 if progress is None else progress
     from tqdm import tqdm
+
+    def done(digest: str, want: bool, key: str | None, manifest: Manifest | None) -> None:
+        keys[digest] = key
+        if want and manifest is not None:
+            manifests[digest] = manifest
 
     bar = tqdm(total=len(todo), desc="foto's", unit="foto", file=sys.stderr, disable=not show)
     workers = min(settings.worker_count, len(todo))
     try:
         if workers <= 1:
-            for digest, path in todo:
-                manifests[digest] = _encode_job(str(path), digest, settings)
+            for digest, path, want in todo:
+                done(digest, want, *_photo_job(str(path), digest, settings, want))
                 bar.update()
         else:
             with ProcessPoolExecutor(max_workers=workers) as pool:
-                futures = {pool.submit(_encode_job, str(p), d, settings): d for d, p in todo}
+                futures = {pool.submit(_photo_job, str(p), d, settings, want): (d, want)
+                           for d, p, want in todo}
                 for fut in _as_completed(futures):
-                    digest = futures[fut]
+                    digest, want = futures[fut]
                     try:
-                        manifests[digest] = fut.result()
+                        done(digest, want, *fut.result())
+                    except OSError as exc:
+                        if exc.errno in DISK_ERRNOS:  # the cache's disk: the admin's to fix
+                            raise
+                        done(digest, want, None, Manifest(digest, (), "undecodable",
+                                                          f"{type(exc).__name__}: {exc}"))
                     except Exception as exc:  # a crashed worker drops the photo, not the build
-                        manifests[digest] = Manifest(digest, (), "undecodable",
-                                                     f"{type(exc).__name__}: {exc}")
+                        done(digest, want, None, Manifest(digest, (), "undecodable",
+                                                          f"{type(exc).__name__}: {exc}"))
                     bar.update()
     finally:
         bar.close()
-    return EncodeRun(manifests, frozenset(d for d, _ in todo))
 
 
 def _as_completed(futures):

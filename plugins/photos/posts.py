@@ -23,7 +23,7 @@ from .audit import (
     loose_summary,
     write_audit,
 )
-from .cache import Manifest, PhotoCache, SourceIndex
+from .cache import EncodeRun, PhotoCache, PixelIndex, SourceIndex
 from .rules import DEFAULT_FIX, FIXES, Decision, Probe, decide
 from .settings import PHOTO_DIR, PhotoSettings
 from .tags import PhotoTags, read_post_tags
@@ -68,6 +68,7 @@ class PostResult:
 @dataclass
 class _Pending:
     photo: Path
+    section: Section
     tags: PhotoTags
     decision: Decision
     digest: str = ""
@@ -104,41 +105,48 @@ def process_posts(posts: list[tuple[Path, Section]], roster: Roster, settings,
     output_dir = Path(output_dir)
     index = SourceIndex(settings.cache_dir)
     plan: list[tuple[Path, Section, list[_Pending], tuple[Problem, ...]]] = []
-    sources: dict[str, Path] = {}
-    all_hashes: set[str] = set()
+    sources: dict[str, Path] = {}  # every photo: each gets its pixel key
     for folder, section in posts:
         folder = Path(folder)
         tags, loose = read_post_tags(folder)
-        photos = list(tags)
         pending = []
-        for photo in photos:
+        for photo in tags:
             # a symlink could pull in a photo from another group's folder: never followed
             link = Probe(False, "symlink") if photo.is_symlink() else None
-            decision = decide(tags[photo], roster, section, settings, link)
-            item = _Pending(photo, tags[photo], decision)
-            item.digest = index.hash_of(photo)
-            all_hashes.add(item.digest)
-            if decision.publish:
+            item = _Pending(photo, section, tags[photo],
+                            decide(tags[photo], roster, section, settings, link))
+            if link is None:
+                item.digest = index.hash_of(photo)
                 sources.setdefault(item.digest, photo)
             pending.append(item)
         plan.append((folder, section, pending, loose))
-    by_hash, encoded = _manifests(sources, settings, progress)
+    items = [item for _, _, pending, _ in plan for item in pending]
+    # one decode per new photo: its pixel key, and its renditions when its own tags publish it
+    run = _encode_run(sources, settings, progress,
+                     publish={i.digest for i in items if i.decision.publish})
+    _join_copies(items, run.keys, roster, settings)
+    later = {i.digest: i.photo for i in items
+             if i.decision.publish and i.digest not in run.manifests}
+    if later:  # published only through the tags of another copy
+        more = _encode_run(later, settings, progress)
+        run = EncodeRun({**run.manifests, **more.manifests}, run.encoded | more.encoded, run.keys)
+    for item in items:
+        if item.decision.publish and not run.manifests[item.digest].ok:
+            m = run.manifests[item.digest]
+            item.decision = decide(item.tags, roster, item.section, settings,
+                                   Probe(False, m.error_code, m.error_detail))
     if prune:
-        index.forget_except({item.photo for _, _, pending, _ in plan for item in pending})
-        PhotoCache(settings).prune({d for d, m in by_hash.items() if m.ok})
+        index.forget_except({item.photo for item in items})
+        pixels = PixelIndex(settings.cache_dir)
+        pixels.forget_except(set(sources))
+        pixels.save()
+        PhotoCache(settings).prune({i.digest for i in items if i.decision.publish})
     index.save()
 
     results = []
     for folder, section, pending, loose in plan:
-        manifests = []
-        for item in pending:
-            if item.decision.publish:
-                m = by_hash[item.digest]
-                if not m.ok:
-                    item.decision = decide(item.tags, roster, section, settings,
-                                           Probe(False, m.error_code, m.error_detail))
-                else:
-                    manifests.append((item, m))
+        manifests = [(item, run.manifests[item.digest]) for item in pending
+                     if item.decision.publish]
         dest = output_dir / section.dir / PHOTO_DIR
         cache = PhotoCache(settings)
         published: dict[Path, PublishedPhoto] = {}
@@ -159,26 +167,42 @@ def process_posts(posts: list[tuple[Path, Section]], roster: Roster, settings,
         problems = tuple(loose) + tuple(p for i in pending for p in i.decision.problems)
         results.append(PostResult(
             folder, section, tuple(published[i.photo] for i in pending if i.photo in published),
-            reports, problems, sum(1 for i in pending if i.digest in encoded),
+            reports, problems, sum(1 for i in pending if i.digest in run.encoded),
             tuple(written), frozenset(i.digest for i in pending), tuple(loose)))
     return results
 
 
-def _manifests(sources: dict[str, Path], settings: PhotoSettings, progress: bool | None
-               ) -> tuple[dict[str, Manifest], frozenset[str]]:
-    """Every source's manifest, and which were encoded now.
+def _encode_run(sources: dict[str, Path], settings: PhotoSettings, progress: bool | None,
+                publish: set[str] | None = None) -> EncodeRun:
+    """Pixel keys for every source and manifests for those to publish.
 
     A warm build finds them all in the cache and never imports the encoder (Pillow,
     pillow-heif, the process pool): a teacher's `invoke build` does not pay for them.
     """
-    cache = PhotoCache(settings)
-    found = {digest: cache.lookup(digest) for digest in sources}
-    if all(found.values()):
-        return found, frozenset()
+    publish = set(sources) if publish is None else publish & set(sources)
+    pixels, cache = PixelIndex(settings.cache_dir), PhotoCache(settings)
+    keys = {digest: pixels.get(digest) for digest in sources}
+    found = {digest: cache.lookup(digest) for digest in publish}
+    if all(keys.values()) and all(found.values()):
+        return EncodeRun(found, frozenset(), keys)
     from .encode import encode_all
 
-    run = encode_all(sources, settings, progress)
-    return run.manifests, run.encoded
+    return encode_all(sources, settings, progress, publish=publish)
+
+
+def _join_copies(items: list[_Pending], keys: dict[str, str], roster: Roster,
+                 settings: PhotoSettings) -> None:
+    """Decide every copy of a picture (the same pixel key) on the tags of all its copies."""
+    by_key: dict[str, list[_Pending]] = {}
+    for item in items:
+        if keys.get(item.digest):
+            by_key.setdefault(keys[item.digest], []).append(item)
+    for group in by_key.values():
+        if len(group) < 2:
+            continue
+        for item in group:
+            copies = [(o.tags, o.section) for o in group if o is not item]
+            item.decision = decide(item.tags, roster, item.section, settings, copies=copies)
 
 
 def strict_problems(results: list[PostResult], audit: Audit | None = None) -> list[Problem]:

@@ -18,6 +18,7 @@ from plugins.sections import build_section_map
 from plugins.site import build
 from publish.accounts import Account, login_spellings
 from publish.targets.basic_auth import htpasswd_lines
+from tests.helpers import family_id
 
 FIRST = ["Sem", "Zoë", "Ömer", "Eliška", "Noah", "Emma", "Daan", "Lotte"]
 
@@ -38,7 +39,7 @@ def schools(draw):
         families.setdefault(fam, []).append(cid)
     parents = []
     for fam, kids in families.items():
-        fam_id = f"{fam:04d}" + "q" * 16
+        fam_id = family_id(fam)
         for p in range(draw(st.integers(1, 2))):
             pid = f"ouder-{fam}-{p}"
             parents.append((pid, f"Ouder {pid}", f"{pid}@example.nl", fam_id, ";".join(kids)))

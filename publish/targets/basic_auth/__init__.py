@@ -16,6 +16,7 @@ from plugins.errors import Problem, SchoolpleinError
 from plugins.sections import SectionMap
 from plugins.settings import Settings
 from publish.accounts import load_accounts
+from publish.secret_scan import refuse_secrets
 
 from .access import htpasswd_lines
 from .inbox import collect_spool, pull_remote
@@ -36,6 +37,7 @@ class BasicAuthTarget:
 
     def plan(self, settings: Settings, output: Path, sections: SectionMap) -> None:
         """Print what a publish would add, change and remove; change nothing."""
+        refuse_secrets(output, settings)
         added, changed, removed = plan(output, self.deploy_root(settings))
         print(f"Plan (er verandert niets): {len(added)} nieuw, {len(changed)} gewijzigd, "
               f"{len(removed)} verwijderd.")
@@ -49,6 +51,7 @@ class BasicAuthTarget:
 
         `fresh()` is asked right before the switch (publish.freshness): False raises Stale.
         """
+        refuse_secrets(output, settings)  # before any live file is replaced
         deploy = publish(output, self.deploy_root(settings), sections,
                          load_accounts(settings.private), settings.listen, settings.hsts,
                          server_root=settings.server_root, web_user=settings.web_user,

@@ -14,6 +14,7 @@ from plugins.roster import Roster, load_roster
 from plugins.sections import SectionMap
 from plugins.settings import Settings
 from publish.freshness import Stale
+from publish.secret_scan import refuse_secrets
 
 from . import sync as sync_module
 from .journal import InvalidationJournal
@@ -108,6 +109,7 @@ class CloudFrontTarget:
     def plan(self, settings: Settings, output: Path, sections: SectionMap) -> None:
         """Print what a publish would upload, delete, invalidate, revoke and re-issue;
         change nothing."""
+        refuse_secrets(output, settings)
         publish_cloudfront(output, sections, CloudFrontSettings.from_settings(
             settings, ("SCHOOLPLEIN_S3_BUCKET",)), dry_run=True, roster=people_with_links(settings))
 
@@ -115,6 +117,7 @@ class CloudFrontTarget:
                 fresh=None) -> None:
         """Sync the checked output; `fresh()` (publish.freshness) is asked before the first
         change to the bucket: False raises Stale and nothing is uploaded or deleted."""
+        refuse_secrets(output, settings)  # before any request (revocations included)
         if fresh is not None and not fresh():
             raise Stale
         publish_cloudfront(output, sections, CloudFrontSettings.from_settings(
