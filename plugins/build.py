@@ -19,11 +19,22 @@ from pathlib import Path
 
 from pelican import signals
 
-from . import incremental, output_check, roster_cache, roster_changes, routing, section_pages, sources
+from . import (
+    agenda_output,
+    incremental,
+    output_check,
+    roster_cache,
+    roster_changes,
+    routing,
+    section_pages,
+    sources,
+)
 from .archive import FOLDER as ARCHIVE
 from .archive import photo_roster
+from .calendar_feeds import read_addresses
 from .photos.audit import private_dir
 from .roster import Consent
+from .sections import with_feeds
 from .settings import default
 from .state import BuildState, receiver
 
@@ -42,7 +53,8 @@ def _load(pelican, state: BuildState) -> None:
         settings["SCHOOLPLEIN_ROSTER"], settings["SITENAME"], settings.get("SCHOOLPLEIN_BUILD_CACHE"),
         settings.get("SCHOOLPLEIN_RETENTION_MONTHS", int(default("SCHOOLPLEIN_RETENTION_MONTHS"))))
     settings["SCHOOLPLEIN_ROSTER_OBJ"] = roster
-    settings["SCHOOLPLEIN_SECTIONS"] = sections  # with the kept archives (plugins.archive)
+    settings["SCHOOLPLEIN_SECTIONS"] = with_feeds(  # with the kept archives (plugins.archive)
+        sections, roster, read_addresses(settings["SCHOOLPLEIN_PRIVATE"]))
     settings["SCHOOLPLEIN_PHOTO_ROSTER"] = photo_roster(roster, archives.live)
     _leave_out(settings, archives.expired)
     settings["PHOTO_CONSENT_DEFAULT"] = Consent(settings.get(
@@ -122,6 +134,8 @@ def _finish(pelican, state: BuildState) -> None:
     if errors == 0 and "SCHOOLPLEIN_ROSTER_STATE" in settings and settings.get(
             "SCHOOLPLEIN_RECORD_ROSTER", True):  # False: a throwaway build (invoke check)
         roster_changes.save_snapshot(_snapshot_dir(settings), settings["SCHOOLPLEIN_ROSTER_STATE"])
+    if errors == 0:
+        agenda_output.save(settings, settings.get(agenda_output.SETTINGS_KEY))
     if errors == 0 and inc is not None:
         inc.save(files)
         log.info("incrementeel: %d groepen hergebruikt, %d opnieuw geschreven",

@@ -493,8 +493,8 @@ def load_roster(directory: Path | str) -> Roster:
             bad("staff", line, f"onbekende rol '{row['rol']}'", "gebruik leerkracht of directie")
             continue
         taught = _split(row["groepen"])
-        for slug in taught:
-            ok = known_group("staff", line, slug) and ok
+        for slug in taught:  # "school": may post school news (plugins.sections.SCHOOL_WRITER)
+            ok = (slug == "school" or known_group("staff", line, slug)) and ok
         if role is Role.TEACHER and not taught:
             bad("staff", line, f"leerkracht '{ident}' heeft geen groep",
                 "vul in de kolom groepen de groep(en) in, gescheiden door ';'")

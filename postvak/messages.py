@@ -22,6 +22,18 @@ from the authenticated request and the path, never from the body. Three kinds:
 
     {"v": 1, "soort": "beeldgebruik", "kind": "<leerling-id>", "keuze": "geen" | "groep" | "school"}
 
+    {"v": 1, "soort": "meldingen", "keuze": "direct" | "dagelijks" | "wekelijks" | "geen",
+     "dag": "maandag" .. "zondag"}
+
+        How often the sending parent (only them) gets mail about what is new; dag:
+        only with wekelijks (default vrijdag). See postvak/news.py.
+
+    {"v": 1, "soort": "agenda", "actie": "sturen" | "nieuw"}
+
+        sturen: mail the sending parent the family's calendar-feed address (made
+        when there is none); nieuw: a new address for the family, mailed to each of
+        its parents; the old one stops at the next publish (postvak/family_choices.py).
+
 Anything else (other or duplicate keys, wrong types, control characters) is
 rejected with a Dutch reason; the roster checks (is it this family's child, may
 this family write to that teacher) happen in `process`.
@@ -34,7 +46,10 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from plugins.agenda import DAYS
 from plugins.family_threads import DIRECTIE as DIRECTIE  # the one definition; re-exported here
+from plugins.notice_prefs import CHOICES as NOTICE_CHOICES
+from plugins.notice_prefs import DEFAULT_DAY
 from plugins.roster import Consent
 from plugins.settings import SCHOOL_TZ
 
@@ -54,7 +69,10 @@ SHAPES = {
     "afwezigheid": ({"v", "soort", "kind", "reden"}, {"van", "tot", "toelichting"}),
     "bericht": ({"v", "soort", "aan", "tekst"}, set()),
     "beeldgebruik": ({"v", "soort", "kind", "keuze"}, set()),
+    "meldingen": ({"v", "soort", "keuze"}, {"dag"}),
+    "agenda": ({"v", "soort", "actie"}, set()),
 }
+FEED_ACTIONS = ("sturen", "nieuw")
 
 
 class Rejected(Exception):
@@ -91,7 +109,18 @@ class ConsentChoice:
     choice: Consent
 
 
-Submission = Absence | Message | ConsentChoice
+@dataclass(frozen=True)
+class NoticeChoice:
+    choice: str  # one of plugins.notice_prefs.CHOICES
+    day: str  # for "wekelijks": the weekday (Dutch)
+
+
+@dataclass(frozen=True)
+class FeedRequest:
+    action: str  # "sturen" (mail me the address) or "nieuw" (a new one for the family)
+
+
+Submission = Absence | Message | ConsentChoice | NoticeChoice | FeedRequest
 
 
 def is_submission_id(text: str) -> bool:
@@ -121,7 +150,8 @@ def parse(body: bytes, received_at: datetime) -> Submission:
         raise Rejected(f"onbekende versie {data.get('v')!r} (verwacht \"v\": 1)")
     kind = data.get("soort")
     if not isinstance(kind, str) or kind not in SHAPES:
-        raise Rejected(f"onbekende soort {kind!r} (afwezigheid, bericht of beeldgebruik)")
+        raise Rejected(f"onbekende soort {kind!r} (afwezigheid, bericht, beeldgebruik, meldingen "
+                       "of agenda)")
     required, optional = SHAPES[kind]
     missing = sorted(required - data.keys())
     if missing:
@@ -133,6 +163,12 @@ def parse(body: bytes, received_at: datetime) -> Submission:
         return _absence(data, received_at)
     if kind == "bericht":
         return Message(_word(data, "aan"), _text(data, "tekst", MAX_TEXT, required=True))
+    if kind == "meldingen":
+        return _notice_choice(data)
+    if kind == "agenda":
+        if data["actie"] not in FEED_ACTIONS:
+            raise Rejected(f"agenda: onbekende actie {str(data['actie'])[:20]!r} (sturen of nieuw)")
+        return FeedRequest(data["actie"])
     choice = data["keuze"]
     if not isinstance(choice, str) or choice not in {c.value for c in Consent}:
         raise Rejected(f"beeldgebruik: onbekende keuze {choice!r} (geen, groep of school)")
@@ -164,6 +200,18 @@ def _absence(data: dict, received_at: datetime) -> Absence:
     # and runs into Monday is in time for Monday.
     late = local > datetime.combine(next_school_day(start), DEADLINE, SCHOOL_TZ)
     return Absence(_word(data, "kind"), start, end, reason, note, late)
+
+
+def _notice_choice(data: dict) -> NoticeChoice:
+    choice, day = data["keuze"], data.get("dag", DEFAULT_DAY)
+    if not isinstance(choice, str) or choice not in NOTICE_CHOICES:
+        raise Rejected(f"meldingen: onbekende keuze {str(choice)[:20]!r} "
+                       f"({', '.join(NOTICE_CHOICES)})")
+    if not isinstance(day, str) or day not in DAYS:
+        raise Rejected(f"meldingen: onbekende dag {str(day)[:20]!r} (maandag t/m zondag)")
+    if "dag" in data and choice != "wekelijks":
+        raise Rejected("meldingen: een dag hoort alleen bij 'wekelijks'")
+    return NoticeChoice(choice, day)
 
 
 def _word(data: dict, key: str) -> str:

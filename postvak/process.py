@@ -23,10 +23,19 @@ from plugins.errors import Problem, SchoolpleinError
 from plugins.roster import Consent, Parent, Roster, Staff, load_roster
 from plugins.settings import SCHOOL_TZ
 
-from . import consent, notices, parentjson, store
+from . import consent, family_choices, notices, parentjson, store
 from .households import person_for_login, recipients
 from .mail import Delivery, Mail, deliver, mail_id, to_eml
-from .messages import Absence, ConsentChoice, Message, Rejected, is_submission_id, parse
+from .messages import (
+    Absence,
+    ConsentChoice,
+    FeedRequest,
+    Message,
+    NoticeChoice,
+    Rejected,
+    is_submission_id,
+    parse,
+)
 from .settings import PostvakSettings
 from .store import QuarantineItem, Received
 
@@ -298,6 +307,7 @@ class _State:
                 consent.write_consent(self.settings.roster, effect["kind"], new)
                 self.cells[effect["kind"]] = new
             consent.append_audit(self.private, effect["audit"])
+        family_choices.apply(self.private, record)  # a parent's own settings (mails, agenda)
         if record["urgent"]:
             store.write_json(store.folder(self.private, store.URGENT) / f"{record['id']}.json",
                              {"id": record["id"], "child": effect["kind"],
@@ -372,6 +382,8 @@ def _evaluate(envelope: Received, state: _State) -> dict | None:
         data = {"aan": submission.to, "aan_naam": allowed[submission.to], "tekst": submission.text}
         items = notices.message_notices(roster, settings, family.id, person, submission)
         return dict(base, kind="bericht", data=data, mails=state.mails(envelope.id, items, when))
+    if isinstance(submission, NoticeChoice | FeedRequest):
+        return family_choices.evaluate(base, state, person, family, submission)
     assert isinstance(submission, ConsentChoice)
     return _consent(envelope, state, person, family.children, submission)
 

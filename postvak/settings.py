@@ -39,6 +39,7 @@ class PostvakSettings:
     directie_email: str = ""  # used when the roster names no directie
     consent_default: Consent = Consent(default("SCHOOLPLEIN_PHOTO_CONSENT_DEFAULT"))
     daylist_at: time = time.fromisoformat(default("SCHOOLPLEIN_DAYLIST_TIME"))  # Amsterdam time
+    digest_at: time = time.fromisoformat(default("SCHOOLPLEIN_DIGEST_TIME"))  # summaries (news.py)
     school_name: str = default("SCHOOLPLEIN_SCHOOL_NAME")
     school_phone: str = default("SCHOOLPLEIN_SCHOOL_PHONE")  # in mails: "bel dan de school"
 
@@ -62,6 +63,7 @@ class PostvakSettings:
                    sender=s.smtp_from or f"Schoolplein <noreply@{domain}>", smtp=smtp,
                    admin_email=s.admin_email, directie_email=s.directie_email,
                    consent_default=s.consent_default, daylist_at=s.daylist_time,
+                   digest_at=s.digest_time,
                    school_name=s.school_name, school_phone=s.school_phone)
 
     @classmethod

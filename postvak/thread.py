@@ -24,7 +24,7 @@ from pathlib import Path
 from plugins.family_threads import FOLDER, ThreadItem, encode, thread_file
 from plugins.roster import Consent, Roster
 
-from . import parentjson, store
+from . import family_choices, parentjson, store
 from .consent import DESCRIBE
 from .households import person_for_login
 from .messages import REASONS, SHAPES
@@ -202,6 +202,8 @@ def _item(private: Path, roster: Roster, record: dict, envelope: Received) -> Th
         teachers = _sent_to(private, record, "leerkracht")
         if teachers:
             status = "doorgestuurd aan " + " en ".join(teachers)
+    elif kind in family_choices.KINDS:
+        summary, status = family_choices.thread_summary(record)
     elif kind == "bericht":
         summary, text = f"Bericht aan {data['aan_naam']}", data["tekst"]
         if _sent_to(private, record, "ontvanger"):

@@ -73,7 +73,8 @@ def settings() -> Settings:
 
 def roster_and_sections(cfg: Settings, with_former: bool = False):
     """The roster and the section map derived from it (who may read what), parsed once per
-    roster (plugins.roster_cache: keyed by its bytes, so any change is parsed anew).
+    roster (plugins.roster_cache: keyed by its bytes, so any change is parsed anew), with the
+    families' calendar addresses (plugins.calendar_feeds).
 
     The section map holds the kept archives (plugins.archive). `with_former`: the roster
     also holds the parents who left but still read a kept archive, for their logins and
@@ -81,9 +82,12 @@ def roster_and_sections(cfg: Settings, with_former: bool = False):
     """
     from plugins import roster_cache
     from plugins.archive import account_roster
+    from plugins.calendar_feeds import read_addresses
+    from plugins.sections import with_feeds
 
     roster, sections, archives = roster_cache.load_with_archives(
         cfg.roster, cfg.school_name, cfg.build_cache, cfg.retention_months)
+    sections = with_feeds(sections, roster, read_addresses(cfg.private))
     return (account_roster(roster, archives.live) if with_former else roster), sections
 
 
@@ -284,12 +288,23 @@ def publish_site(cfg: Settings, make: Callable[[], dict], release: Callable[[dic
 
 def build_and_publish(cfg: Settings, target, strict: bool = False, only_if_pending: bool = False,
                       out: Callable[[str], None] = print) -> Published | None:
-    """Build with production settings into output/ and hand it to the target (publish_site)."""
-    return publish_site(
-        cfg, lambda: build(cfg, strict, production=True, for_target=target.name),
-        lambda built, fresh: target.publish(cfg, cfg.output, built["SCHOOLPLEIN_SECTIONS"],
-                                            fresh=fresh),
+    """Build with production settings into output/ and hand it to the target (publish_site).
+
+    Still under the site lock, what is new in what is now live is recorded and the at-once
+    notices queued; they are sent once the lock is free (a slow mail server never holds a
+    withdrawal's publish back). Neither ever fails the publish (tasks.notices)."""
+    from .notices import after_publish, send_waiting
+
+    def release(built, fresh) -> None:
+        target.publish(cfg, cfg.output, built["SCHOOLPLEIN_SECTIONS"], fresh=fresh)
+        after_publish(cfg, built, out=out, send=False)
+
+    published = publish_site(
+        cfg, lambda: build(cfg, strict, production=True, for_target=target.name), release,
         only_if_pending=only_if_pending, out=out)
+    if published is not None:
+        send_waiting(cfg, out=out)
+    return published
 
 
 def remove_later(folder: Path) -> None:

@@ -20,11 +20,16 @@ from publish import targets
 from .common import admin_task, build_and_publish, settings
 
 
-def collect_and_process(cfg: Settings, collect, publish, out=print) -> None:
-    """One round. `collect(store)` hands over submissions; `publish()` builds and publishes
-    when something waits for it (tasks.common.publish_site with only_if_pending) and returns
-    what went live, or None."""
+def collect_and_process(cfg: Settings, collect, publish, out=print, collect_team=None,
+                        team_git: bool = True, due_now: bool = False) -> None:
+    """One round. `collect(store)` hands over submissions, `collect_team(store)` the staff
+    postvak's files (tasks.team); `publish()` builds and publishes when something waits for
+    it (tasks.common.publish_site with only_if_pending) and returns what went live, or None.
+    `team_git` False writes teachers' posts without committing them (the demo); `due_now`
+    (the demo): summaries of what is new go out at once, not at their set time."""
     import postvak
+
+    from .team import process_team, publish_with_team
 
     pv = postvak.PostvakSettings.from_settings(cfg)
     tick = postvak.tick(pv, collect=collect)
@@ -43,8 +48,9 @@ def collect_and_process(cfg: Settings, collect, publish, out=print) -> None:
                if summary.urgent else ""),
             "herstel het rooster zoals hierboven staat (sla het op als 'CSV UTF-8 (door "
             "komma's gescheiden)'); de volgende ronde verwerkt en publiceert alles alsnog"))
+    ts, team = process_team(cfg, collect_team, out, team_git)
     reported: set[str] = set()
-    published = publish()
+    published = publish_with_team(ts, publish, out)
     # gone: acknowledged by this publish, or by another one this round waited for
     still = {u.submission for u in postvak.pending_urgent(pv)}
     live = published.at if published is not None else datetime.now(UTC)
@@ -56,6 +62,13 @@ def collect_and_process(cfg: Settings, collect, publish, out=print) -> None:
         out(f"Beeldgebruik van {urgent.child} beperkt: ingestuurd om "
             f"{urgent.received_at.astimezone(SCHOOL_TZ):%H:%M:%S}, foto's weg om "
             f"{live.astimezone(SCHOOL_TZ):%H:%M:%S} ({seconds:.1f} s).")
+    from .notices import notices_round
+
+    notices_round(cfg, due_now=due_now, out=out)  # summaries of what is new, when due (postvak.news)
+    if team.stuck:  # a teacher's post that is not in content/ is not on the site either
+        raise SchoolpleinError(Problem(
+            str(cfg.content), None, f"{len(team.stuck)} bericht(en) van leerkrachten niet "
+            "geplaatst (zie hierboven)", "los de fout op; de volgende ronde probeert het opnieuw"))
     if summary.stuck:  # fail loudly: a withdrawal that is not in the roster is not on the site
         raise SchoolpleinError(Problem(
             str(cfg.roster), None,
@@ -88,7 +101,8 @@ def postvak(c, target="nginx", watch=0, daglijst=False, systemd=""):
 
     def cycle() -> None:
         collect_and_process(cfg, lambda store: chosen.collect(cfg, store),
-                            lambda: build_and_publish(cfg, chosen, only_if_pending=True))
+                            lambda: build_and_publish(cfg, chosen, only_if_pending=True),
+                            collect_team=lambda store: chosen.collect_team(cfg, store))
 
     if watch:
         print(f"Postvak: iedere {watch} s kijken (Ctrl+C om te stoppen).")

@@ -56,7 +56,8 @@ def _local_release(cfg: Settings, listen: str, sections=None, fresh=None):
                               accounts.load_accounts(cfg.private), listen, cfg.hsts, fresh=fresh)
 
 
-def serve_site(cfg: Settings, port: int, banner: str = "", postvak_every: float = 0) -> None:
+def serve_site(cfg: Settings, port: int, banner: str = "", postvak_every: float = 0,
+               demo_git: bool = True) -> None:
     """Build and serve; a later `invoke build` or `invoke accounts` is live at the next reload.
 
     With `postvak_every` (the demo) what parents send is processed beside the server every
@@ -64,13 +65,19 @@ def serve_site(cfg: Settings, port: int, banner: str = "", postvak_every: float 
     """
     from publish import accounts
     from publish.targets.basic_auth import local_server
-    from publish.targets.basic_auth.inbox import collect_spool
+    from publish.targets.basic_auth.inbox import collect_spool, collect_team_spool
 
     from .inbox import collect_and_process
+    from .notices import after_publish, send_waiting
+
+    def live(built=None, send: bool = True) -> None:  # the demo's server is its target: mail
+        if postvak_every:                               # what is new there
+            after_publish(cfg, built, out=lambda text: print(text, flush=True), send=send)
 
     listen = f"127.0.0.1:{port}"
     built = build(cfg)
     deploy = _local_release(cfg, listen, built["SCHOOLPLEIN_SECTIONS"])
+    live(built)
     proc = local_server.start(deploy, port)
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # stop nginx on kill too
     print(f"{banner}\n{cfg.school_name} draait op http://127.0.0.1:{port}/  "
@@ -82,12 +89,18 @@ def serve_site(cfg: Settings, port: int, banner: str = "", postvak_every: float 
         """The demo's postvak publish: under the site lock, only when something waits."""
         published = publish_site(
             cfg, lambda: build(cfg),
-            lambda built, fresh: _local_release(cfg, listen, built["SCHOOLPLEIN_SECTIONS"], fresh),
+            lambda built, fresh: release(built, fresh),
             only_if_pending=True, out=lambda text: print(text, flush=True))
         if published is not None:
             local_server.reload(proc)
             watched.changed()  # already live: the loop below need not do it again
+            if postvak_every:
+                send_waiting(cfg, out=lambda text: print(text, flush=True))
         return published
+
+    def release(built, fresh) -> None:  # under the site lock: record and queue, send after
+        _local_release(cfg, listen, built["SCHOOLPLEIN_SECTIONS"], fresh)
+        live(built, send=False)
 
     next_postvak = 0.0
     try:
@@ -96,7 +109,10 @@ def serve_site(cfg: Settings, port: int, banner: str = "", postvak_every: float 
             if postvak_every and time.monotonic() >= next_postvak:
                 try:
                     collect_and_process(cfg, lambda store: collect_spool(deploy.spool, store),
-                                        rebuild, out=lambda text: print(text, flush=True))
+                                        rebuild, out=lambda text: print(text, flush=True),
+                                        collect_team=lambda store: collect_team_spool(
+                                            deploy.spool, store), team_git=demo_git,
+                                        due_now=True)
                 except SchoolpleinError as exc:
                     print(f"\nPostvak: ronde mislukt:\n{exc.render()}", file=sys.stderr)
                 next_postvak = time.monotonic() + postvak_every
@@ -108,6 +124,7 @@ def serve_site(cfg: Settings, port: int, banner: str = "", postvak_every: float 
                     continue
                 local_server.reload(proc)
                 print("Nieuwe versie geladen.", flush=True)
+                live()
     except KeyboardInterrupt:
         print("\nGestopt.")
     finally:
@@ -166,5 +183,8 @@ def demo(c, port=None, postvak=5):
         f"Postvak: wat ouders sturen wordt iedere {postvak} s verwerkt; de mails staan in "
         f"{cfg.private / 'mail'} (één .eml per mail).\n"
         "Een gewijzigd beeldgebruik komt in roster/leerlingen.csv (terugzetten: "
-        "git checkout roster/).")
-    serve_site(cfg, port, banner, postvak_every=float(postvak))
+        "git checkout roster/).\n"
+        "Leerkracht: open /mijn/ en tik op 'Nieuw bericht' (ook op de telefoon); de rondes "
+        "plaatsen het in content/ zonder git-commit (weghalen: git clean content/).")
+    # the demo's content/ is the project's own: teachers' demo posts are written, not committed
+    serve_site(cfg, port, banner, postvak_every=float(postvak), demo_git=False)

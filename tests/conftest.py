@@ -3,6 +3,7 @@ Chromium."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
@@ -71,9 +72,16 @@ def nginx_site(demo_build, sections, demo_accounts, tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def apache_site(demo_build, sections, demo_accounts):
-    assert Path(APACHE).exists(), "apache2 ontbreekt: voer scripts/bootstrap.sh uit"
     output, _ = demo_build
     private, _ = demo_accounts
+    with apache(output, sections, private) as (url, error_log, _deploy):
+        yield url, error_log
+
+
+@contextlib.contextmanager
+def apache(output, sections, private):
+    """Real Apache serving a release of `output` (url, error log, deploy)."""
+    assert Path(APACHE).exists(), "apache2 ontbreekt: voer scripts/bootstrap.sh uit"
     # Apache's workers drop root to www-data: the publish itself makes the release and the
     # password files readable (and the postvak writable) for that user, as on a real server.
     base = Path(tempfile.mkdtemp(prefix="sp-apache-", dir="/tmp"))
@@ -85,6 +93,6 @@ def apache_site(demo_build, sections, demo_accounts):
                                 web_user="www-data" if os.geteuid() == 0 else None)
     try:
         with apache_serving(deploy, base / "run", listen) as error_log:
-            yield f"http://{listen}", error_log
+            yield f"http://{listen}", error_log, deploy
     finally:
         shutil.rmtree(base, ignore_errors=True)

@@ -54,16 +54,14 @@ def demo_site(tmp_path: Path, port: int) -> tuple[dict[str, str], str]:
     return env, next((tmp_path / "private" / "letters").glob("*.html")).read_text()
 
 
-@contextmanager
-def apache_serving(deploy, run: Path, listen: str):
-    """Real Apache serving a published basic-auth release on `listen`; yields its error log."""
+def start_apache(apache_conf: Path, run: Path, listen: str) -> subprocess.Popen:
+    """Apache in the foreground on `listen` with the generated vhost; waits until it answers."""
     from publish.targets import basic_auth
-    from publish.targets.basic_auth import local_server
 
-    run.mkdir()
+    run.mkdir(exist_ok=True)
     os.chmod(run, 0o777)
     conf = run / "httpd.conf"
-    conf.write_text(basic_auth.apache_main(deploy.apache_conf, run, listen))
+    conf.write_text(basic_auth.apache_main(apache_conf, run, listen))
     check = subprocess.run([APACHE, "-t", "-f", str(conf)], capture_output=True, text=True)
     assert check.returncode == 0, check.stderr
     proc = subprocess.Popen([APACHE, "-DFOREGROUND", "-f", str(conf)],
@@ -73,11 +71,19 @@ def apache_serving(deploy, run: Path, listen: str):
     while True:
         try:
             socket.create_connection((host, int(port)), timeout=0.2).close()
-            break
+            return proc
         except OSError:
             assert proc.poll() is None and time.monotonic() < deadline, (
                 proc.stderr.read() if proc.poll() is not None else "apache start timeout")
             time.sleep(0.05)
+
+
+@contextmanager
+def apache_serving(deploy, run: Path, listen: str):
+    """start_apache for a `with` block, stopped at its end; yields the error log."""
+    from publish.targets.basic_auth import local_server
+
+    proc = start_apache(deploy.apache_conf, run, listen)
     try:
         yield run / "error.log"
     finally:

@@ -46,6 +46,7 @@ class PublishedPhoto:
     thumb_width: int
     thumb_height: int
     alt: str  # generic ("Foto 2 van 5"): never a child's name
+    name: str = ""  # the source file's name in the post folder (the teacher's team page only)
 
 
 @dataclass(frozen=True)
@@ -160,7 +161,8 @@ def process_posts(posts: list[tuple[Path, Section]], roster: Roster, settings,
             published[item.photo] = PublishedPhoto(
                 url[("large", "jpeg")], url[("large", "webp")],
                 url[("thumb", "jpeg")], url[("thumb", "webp")],
-                large.width, large.height, thumb.width, thumb.height, f"Foto {n} van {total}")
+                large.width, large.height, thumb.width, thumb.height, f"Foto {n} van {total}",
+                item.photo.name)
             urls[item.photo] = tuple(url.values())
         reports = tuple(_report(folder, i, i.photo in published, urls.get(i.photo, ()))
                         for i in pending)

@@ -243,8 +243,14 @@ def test_one_new_post_rewrites_only_its_own_files(tmp_path):
     built = incremental_build(cfg)
     after = stamps(cfg.output)
     changed = sorted(rel for rel in after if before.get(rel) != after[rel])
-    assert changed == ["groep/groep-4/2026-11-20-nieuw/index.html", "groep/groep-4/feed.atom",
-                       "groep/groep-4/index.html"], changed
+    # and the team pages of who posts to groep 4 (its last post, the directie's post list)
+    team = sorted(f"team/{sid}/{page}index.html" for sid in ("lk-03", "mt-01", "mt-02")
+                  for page in ("", "nieuw/"))
+    assert [r for r in changed if not r.startswith("team/")] == [
+        "groep/groep-4/2026-11-20-nieuw/index.html", "groep/groep-4/feed.atom",
+        "groep/groep-4/index.html"], changed
+    assert "team/mt-01/index.html" in changed and set(changed) - set(team) <= {
+        r for r in changed if not r.startswith("team/")}, changed
     assert set(before) <= set(after)
     state = built["SCHOOLPLEIN_BUILD_STATE"]
     assert state.photo_hashes and state.photos_encoded == 0  # photos there, none re-encoded

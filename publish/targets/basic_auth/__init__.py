@@ -19,7 +19,7 @@ from publish.accounts import load_accounts
 from publish.secret_scan import refuse_secrets
 
 from .access import htpasswd_lines
-from .inbox import collect_spool, pull_remote
+from .inbox import collect_spool, collect_team_spool, pull_remote
 from .releases import LOCK_NAME, Deploy, plan, publish, publish_lock, rsync_command
 from .servers import apache_main, nginx_main
 
@@ -77,6 +77,13 @@ class BasicAuthTarget:
             pull_remote(f"{settings.rsync_dest}/{spool.name}", staging)
             return collect_spool(staging, store)
         return collect_spool(spool, store)
+
+    def collect_team(self, settings: Settings, store) -> int:
+        """The staff postvak (postvak.team): the same spool's team/ part."""
+        spool = Deploy(self.deploy_root(settings)).spool
+        if settings.rsync_dest:  # collect() pulled the whole spool, team/ included
+            return collect_team_spool(settings.private / "postvak" / "binnenkomst", store)
+        return collect_team_spool(spool, store)
 
 
 TARGET = BasicAuthTarget()

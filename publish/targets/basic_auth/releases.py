@@ -38,6 +38,7 @@ from .access import (
 from .servers import (
     APACHE_DIR,
     COMPRESSED,
+    TEAM_DIR,
     apache_login_hook,
     apache_vhost,
     nginx_server,
@@ -180,9 +181,12 @@ def _make_spool(deploy: Deploy, user: permissions.WebUser | None, sections: Sect
     admin's `invoke postvak` (root or a member of the group) can read and remove
     it. Apache's DAV needs each family's folder to exist before a PUT.
     """
-    folders = [deploy.spool, deploy.spool / APACHE_DIR]
+    folders = [deploy.spool, deploy.spool / APACHE_DIR, deploy.spool / TEAM_DIR,
+               deploy.spool / TEAM_DIR / APACHE_DIR]  # the staff postvak's part (postvak.team)
     folders += [deploy.spool / APACHE_DIR / s.key for s in sections.protected
                 if s.kind == "family"]
+    folders += [deploy.spool / TEAM_DIR / APACHE_DIR / s.key for s in sections.protected
+                if s.kind == "team"]
     for folder in folders:
         folder.mkdir(exist_ok=True)
         os.chmod(folder, 0o2770)

@@ -83,14 +83,17 @@ def publish_cloudfront(output_dir: Path | str, section_map: SectionMap,
                             stamp=Path(settings.private_dir) / HEADERS_STAMP)
 
 
-def collect_postvak(settings: CloudFrontSettings, store, roster: Roster, *, s3=None) -> int:
+def collect_postvak(settings: CloudFrontSettings, store, roster: Roster, *, s3=None,
+                    team: bool = False) -> int:
     """Hand every submission waiting in the bucket to `store`; each is deleted once stored.
 
     The sender is the person whose expiry second the object's name carries
-    (private/cloudfront-links.json), as their login in `roster`.
+    (private/cloudfront-links.json), as their login in `roster`. `team`: the
+    staff postvak's files (for postvak.team.intake_file) instead of the parents'.
     """
     senders = Senders.of(LinkRegistry.load(settings.private_dir), roster)
-    return collect_submissions(s3 or aws_client("s3", settings), settings.bucket, store, senders)
+    return collect_submissions(s3 or aws_client("s3", settings), settings.bucket, store, senders,
+                               team=team)
 
 
 def people_with_links(settings: Settings) -> Roster:
@@ -128,6 +131,11 @@ class CloudFrontTarget:
         only after `store` returned; returns how many were handed over."""
         return collect_postvak(CloudFrontSettings.from_settings(settings, ("SCHOOLPLEIN_S3_BUCKET",)),
                                store, load_roster(settings.roster))
+
+    def collect_team(self, settings: Settings, store) -> int:
+        """The same for the staff postvak: each file to `store` (postvak.team.intake_file)."""
+        return collect_postvak(CloudFrontSettings.from_settings(settings, ("SCHOOLPLEIN_S3_BUCKET",)),
+                               store, load_roster(settings.roster), team=True)
 
 
 TARGET = CloudFrontTarget()

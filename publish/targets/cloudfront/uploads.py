@@ -22,7 +22,7 @@ from plugins.sections import ROOTS
 
 _SEGMENT = r"[a-z0-9_][a-z0-9_.-]*"
 PAGE_RE = re.compile(rf"^(?:{_SEGMENT}/)*index\.html$|^[0-9]{{3}}\.html$")
-FEED_RE = re.compile(rf"^(?:{_SEGMENT}/)+feed\.atom$")
+FEED_RE = re.compile(rf"^(?:{_SEGMENT}/)+(?:feed\.atom|agenda\.ics|agenda\.json)$")
 THEME_RE = re.compile(rf"^theme/(?:{_SEGMENT}/)*{_SEGMENT}\."
                       r"(?:css|js|woff2?|svg|png|ico|webp|jpe?g|gif|avif)$")
 # <section>/fotos/: school has one section, groups and families one folder each, archives two.
@@ -36,7 +36,8 @@ TOP_LEVEL = frozenset({"robots.txt", *PUBLIC_SCRIPTS})
 POSTVAK_RE = re.compile(rf"^{re.escape(ROOTS['family'].strip('/'))}/[^/]+/postvak(?:/|$)")
 
 NOTHING_YET = "; er is nog niets gepubliceerd"
-KINDS = ("alleen pagina's (index.html), feeds (feed.atom), thema-bestanden, de inlogscripts, "
+KINDS = ("alleen pagina's (index.html), feeds (feed.atom, agenda.ics, agenda.json), "
+         "thema-bestanden, de inlogscripts, "
          "gepubliceerde foto's en robots.txt worden geüpload")
 SECRETS_GO = "geheimen horen in .env of private/, nooit in de site"
 FIX_SECRET = f"haal het uit de site-map en bouw opnieuw ('invoke build'); {SECRETS_GO}"

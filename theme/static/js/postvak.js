@@ -252,6 +252,24 @@
                      keuze: choice.value},
               label: 'Beeldgebruik ' + form.getAttribute('data-name') + ': ' +
                 choice.getAttribute('data-name')};
+    },
+    meldingen: function (form) {
+      var choice = checked(form, 'keuze');
+      if (!choice) {
+        throw new Invalid('Kies hoe vaak u een mail wilt.', form.querySelector('input[name="keuze"]'));
+      }
+      var body = {v: 1, soort: 'meldingen', keuze: choice.value};
+      var label = 'Mails van school: ' + choice.getAttribute('data-name');
+      if (choice.value === 'wekelijks') {
+        body.dag = form.elements.dag.value;
+        label += ', op ' + body.dag;
+      }
+      return {body: body, label: label};
+    },
+    agenda: function (form) {
+      var action = form.getAttribute('data-actie');
+      return {body: {v: 1, soort: 'agenda', actie: action},
+              label: action === 'nieuw' ? 'Nieuw agenda-adres' : 'Agenda-adres mailen'};
     }
   };
 
@@ -315,7 +333,7 @@
                      'het verwerkt is. Kenmerk: ' + id.slice(0, 8) + '.']);
     delete form.dataset.pendingId;
     delete form.dataset.pendingBody;
-    if (form.getAttribute('data-soort') !== 'beeldgebruik') {
+    if (['beeldgebruik', 'meldingen'].indexOf(form.getAttribute('data-soort')) < 0) {
       form.reset();
       form.dispatchEvent(new Event('change'));
       form.querySelectorAll('textarea').forEach(function (t) {
