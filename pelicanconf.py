@@ -101,6 +101,7 @@ PHOTO_CONSENT_DEFAULT = _S.consent_default
 PHOTO_STRICT = _S.strict
 PHOTO_CACHE_DIR = str(_S.photo_cache)
 PHOTO_AUDIT_DIR = str(_S.audit)
+SCHOOLPLEIN_RETENTION_MONTHS = _S.retention_months
 SCHOOLPLEIN_SITE_HOSTS = sorted(_S.site_hosts)
 SCHOOLPLEIN_SITEURL = _S.site_url  # absolute links in calendar feeds
 SCHOOLPLEIN_TODAY = None  # the agenda's "today" (ISO date; None: today in Amsterdam)

@@ -32,6 +32,8 @@ from . import (
     signups,
     sources,
 )
+from .archive import FOLDER as ARCHIVE
+from .archive import photo_roster
 from .calendar_feeds import read_addresses
 from .photos.audit import private_dir
 from .roster import Consent
@@ -50,11 +52,14 @@ if hasattr(log, "disable_filter"):  # Pelican's LimitLogger shows a message once
 def _load(pelican, state: BuildState) -> None:
     settings = pelican.settings
     sources.refuse_symlinks(settings)  # before anything is read: Pelican follows links
-    roster, sections = roster_cache.load(settings["SCHOOLPLEIN_ROSTER"], settings["SITENAME"],
-                                         settings.get("SCHOOLPLEIN_BUILD_CACHE"))
+    roster, sections, archives = roster_cache.load_with_archives(
+        settings["SCHOOLPLEIN_ROSTER"], settings["SITENAME"], settings.get("SCHOOLPLEIN_BUILD_CACHE"),
+        settings.get("SCHOOLPLEIN_RETENTION_MONTHS", int(default("SCHOOLPLEIN_RETENTION_MONTHS"))))
     settings["SCHOOLPLEIN_ROSTER_OBJ"] = roster
-    settings["SCHOOLPLEIN_SECTIONS"] = with_feeds(sections, roster,
-                                                  read_addresses(settings["SCHOOLPLEIN_PRIVATE"]))
+    settings["SCHOOLPLEIN_SECTIONS"] = with_feeds(  # with the kept archives (plugins.archive)
+        sections, roster, read_addresses(settings["SCHOOLPLEIN_PRIVATE"]))
+    settings["SCHOOLPLEIN_PHOTO_ROSTER"] = photo_roster(roster, archives.live)
+    _leave_out(settings, archives.expired)
     settings["PHOTO_CONSENT_DEFAULT"] = Consent(settings.get(
         "PHOTO_CONSENT_DEFAULT", default("SCHOOLPLEIN_PHOTO_CONSENT_DEFAULT")))
     _compare_roster(settings, roster)
@@ -65,6 +70,17 @@ def _load(pelican, state: BuildState) -> None:
     if settings.get("SCHOOLPLEIN_PREVIOUS_OUTPUT"):
         state.incremental = incremental.Incremental(settings)
         incremental.cache_templates(settings)
+
+
+def _leave_out(settings, expired) -> None:
+    """Posts of an archive past its retention are never read (the next publish deletes them)."""
+    if not expired:
+        return
+    settings["ARTICLE_EXCLUDES"] = [*settings.get("ARTICLE_EXCLUDES", []),
+                                    *(f"{ARCHIVE}/{a.year}" for a in expired)]
+    for archive in expired:
+        log.warning("archief %s: bewaartermijn verlopen (tot en met %s); niet gebouwd, de "
+                    "volgende 'invoke publish' verwijdert het", archive.year, archive.until)
 
 
 def _snapshot_dir(settings) -> Path:

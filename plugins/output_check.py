@@ -140,7 +140,7 @@ def _url_problems(rel: str, text: str, section: Section, sections: SectionMap,
         path = unquote(parts.path) or "/"
         target = posixpath.normpath(path) + ("/" if path.endswith("/") else "")
         other = sections.for_path(target)
-        root_link = other.kind in ("school", "group", "staff") and target in (
+        root_link = other.kind in ("school", "group", "staff", "archive") and target in (
             other.prefix, other.prefix.rstrip("/"))
         # a staff member's team page shows their own posts: every reader may read those
         readable = section.kind == "team" and section.readers <= other.readers

@@ -72,8 +72,8 @@ class Consent(StrEnum):
         """Section kinds whose pages may show this child."""
         return {
             Consent.NONE: frozenset(),
-            Consent.GROUP: frozenset({"group", "family"}),
-            Consent.SCHOOL: frozenset({"group", "family", "school"}),
+            Consent.GROUP: frozenset({"group", "family", "archive"}),  # archive: a past group
+            Consent.SCHOOL: frozenset({"group", "family", "archive", "school"}),
         }[self]
 
 

@@ -104,11 +104,12 @@ class SectionPagesGenerator(Generator):
         groups = sorted({roster.children[k.id].group for k in kids})
         prefs = read_prefs(self.settings["SCHOOLPLEIN_PRIVATE"])
         family = roster.families[section.key]
+        archived = [s for s in sections if s.kind == "archive" and set(family.parents) & s.readers]
         # Plain values, so the incremental writer can tell when the page is unchanged.
         return dict(
             family_id=section.key,
             family_children=family_threads.plain(kids),
-            family_groups=[sections.get("group", g) for g in groups],
+            family_groups=[sections.get("group", g) for g in groups] + archived[::-1],
             recipients=family_threads.plain(family_threads.recipients(roster, section.key)),
             thread=family_threads.plain(
                 family_threads.conversation(items, articles, section.key, family_ids)),

@@ -19,12 +19,12 @@ from .roster import Role, Roster
 if TYPE_CHECKING:
     from .calendar_feeds import FeedAddress
 
-KINDS = ("public", "school", "group", "family", "team", "staff", "feed")
+KINDS = ("public", "school", "group", "family", "team", "staff", "feed", "archive")
 # URL roots of the protected kinds. Servers and checks derive their rules from these.
 # "staff": /personeel/<group>/, the group's sign-up lists for its teachers and the directie
 # only (plugins/signup_pages.py).
 ROOTS = {"school": "/school/", "group": "/groep/", "family": "/gezin/", "team": "/team/",
-         "staff": "/personeel/"}
+         "staff": "/personeel/", "archive": "/archief/"}
 SCHOOL_WRITER = "school"  # in personeel.csv's groepen: this teacher may also post school news
 # A family's calendar feed: no login (a phone's calendar app cannot send one), an unguessable
 # address instead (plugins.calendar_feeds); the servers serve exactly the known ones.
@@ -88,11 +88,11 @@ class SectionMap:
     def for_path(self, path: str) -> Section:
         """The section an output path (URL path or file path) belongs to.
 
-        Prefixes are at most two folders deep, so a dict lookup beats a scan
-        over hundreds of family sections on every file of a large build.
+        Prefixes are at most three folders deep (/archief/<year>/<group>/), so a
+        dict lookup beats a scan over hundreds of family sections on every file.
         """
         parts = path.lstrip("/").split("/")
-        for depth in (2, 1):
+        for depth in (3, 2, 1):
             if len(parts) > depth:
                 found = self._by_prefix.get("/" + "/".join(parts[:depth]) + "/")
                 if found is not None:
@@ -122,6 +122,11 @@ class SectionMap:
             return self._lookup("family", parts[1], where, "content/gezin/<gezin-id>/", False)
         if parts and parts[0] == "publiek":
             return self.get("public", "public")
+        if len(parts) >= 3 and parts[0] == "archief":
+            return self._lookup("archive", f"{parts[1]}-{parts[2]}", where,
+                                "content/archief/<schooljaar>/<groep>/",
+                                [s.dir.removeprefix("archief/") for s in self.sections
+                                 if s.kind == "archive"])
         raise SchoolpleinError(Problem(
             where, None,
             f"onbekende map '{parts[0] if parts else relpath}': de map bepaalt wie het bericht ziet",
@@ -184,9 +189,11 @@ def _staff_sections(roster: Roster) -> list[Section]:
             for slug, group in sorted(roster.groups.items())]
 
 
-def build_section_map(roster: Roster, school_name: str,
+def build_section_map(roster: Roster, school_name: str, archives=(),
                       feeds: Mapping[str, FeedAddress] | None = None) -> SectionMap:
-    """Derive every section and its readers from the roster (and the families' feed addresses).
+    """Derive every section and its readers from the roster, the kept archives
+    (plugins.archive, whose readers are frozen in the roster's archief/ folder) and the
+    families' feed addresses.
 
     A feed's readers are the parents its address was sent to; when one of them is no
     longer a parent of that family the address stops (no section) until a new one is made.
@@ -212,8 +219,12 @@ def build_section_map(roster: Roster, school_name: str,
                                 frozenset(family.children)))
     sections += _team_sections(roster)
     sections += _staff_sections(roster)
+    shelved = [s for archive in archives for s in archive.sections()]
+    sections.extend(shelved)
     homes = {p.id: f"{ROOTS['family']}{p.family}/" for p in roster.parents.values()}
     homes.update({s.id: f"{ROOTS['team']}{s.id}/" for s in roster.staff.values()})
+    for section in reversed(shelved):  # someone who left: their newest archive
+        homes.update({pid: section.prefix for pid in section.readers if pid not in homes})
     return with_feeds(SectionMap(tuple(sections), homes), roster, feeds)
 
 

@@ -323,9 +323,13 @@ def all_declared(content_root: Path, roster: Roster) -> tuple[dict[str, Activity
     found: dict[str, Activity] = {}
     problems: list[Problem] = []
     root = Path(content_root)
+    from .archive import FOLDER as ARCHIVE
+
     for source in sorted(root.glob("*/**/*.md")):
         if source.is_symlink():
             continue  # the build refuses it; never read through it
+        if source.relative_to(root).parts[0] == ARCHIVE:
+            continue  # last year's posts (plugins.archive): read-only, their sign-ups are over
         try:
             activity = declared(source, root, roster)
         except SchoolpleinError as exc:

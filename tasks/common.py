@@ -71,16 +71,24 @@ def settings() -> Settings:
     return load_settings()
 
 
-def roster_and_sections(cfg: Settings):
+def roster_and_sections(cfg: Settings, with_former: bool = False):
     """The roster and the section map derived from it (who may read what), parsed once per
     roster (plugins.roster_cache: keyed by its bytes, so any change is parsed anew), with the
-    families' calendar addresses (plugins.calendar_feeds)."""
+    families' calendar addresses (plugins.calendar_feeds).
+
+    The section map holds the kept archives (plugins.archive). `with_former`: the roster
+    also holds the parents who left but still read a kept archive, for their logins and
+    letters.
+    """
     from plugins import roster_cache
+    from plugins.archive import account_roster
     from plugins.calendar_feeds import read_addresses
     from plugins.sections import with_feeds
 
-    roster, sections = roster_cache.load(cfg.roster, cfg.school_name, cfg.build_cache)
-    return roster, with_feeds(sections, roster, read_addresses(cfg.private))
+    roster, sections, archives = roster_cache.load_with_archives(
+        cfg.roster, cfg.school_name, cfg.build_cache, cfg.retention_months)
+    sections = with_feeds(sections, roster, read_addresses(cfg.private))
+    return (account_roster(roster, archives.live) if with_former else roster), sections
 
 
 def incremental_overrides(cfg: Settings, target: Path) -> dict:
@@ -227,7 +235,8 @@ def publish_site(cfg: Settings, make: Callable[[], dict], release: Callable[[dic
     """Build and put live under the one site lock, never with inputs older than on disk.
 
     Under the lock: export the family threads, note what waits for a publish
-    (postvak.pending_publish), fingerprint the inputs, build (`make`), check the
+    (postvak.pending_publish), delete the archives past retention (records.retention),
+    fingerprint the inputs, build (`make`), check the
     fingerprint, and let `release(built, fresh)` switch, which calls `fresh()`
     right before its switch and raises freshness.Stale when the inputs changed.
     A change during the build means: build again. Only after the switch are the
@@ -239,6 +248,7 @@ def publish_site(cfg: Settings, make: Callable[[], dict], release: Callable[[dic
     from plugins import sources
     from plugins.roster import load_roster
     from publish import freshness
+    from records.retention import sweep
 
     pv = postvak.PostvakSettings.from_settings(cfg)
     with freshness.site_lock(cfg, out):
@@ -253,6 +263,7 @@ def publish_site(cfg: Settings, make: Callable[[], dict], release: Callable[[dic
             pending = postvak.pending_publish(pv)
             if only_if_pending and not pending:
                 return None
+            sweep(cfg, out=out)  # archives past retention go now, so this publish removes them
             before = freshness.fingerprint(cfg)
 
             def fresh(before=before) -> bool:

@@ -123,9 +123,17 @@ def beeldgebruik(c, kind, keuze, door, target="nginx"):
     """Leg het besluit van de school over beeldgebruik vast en publiceer / Record the school's
     photo-consent decision (e.g. when parents disagree) and publish."""
     import postvak
+    from plugins.roster import load_roster
 
     cfg = settings()
     chosen = targets.target(target)
+    if kind not in load_roster(cfg.roster).children:  # a child who left: the archive's cells
+        from records.leavers import record_decision
+
+        print("\n".join(record_decision(cfg, kind, keuze, door)))
+        build_and_publish(cfg, chosen)
+        print("Gepubliceerd.")
+        return
     pv = postvak.PostvakSettings.from_settings(cfg)
     outcome = postvak.record_admin_decision(pv, kind, keuze, door)
     print(f"Beeldgebruik van {kind}: {outcome.old.value} -> {outcome.new.value} "

@@ -18,11 +18,7 @@ from plugins.settings import Settings
 
 from .common import STRICT_HELP, admin_task, build, publish_site, roster_and_sections, settings
 
-DEMO_LOGINS = (
-    ("ouder-001", "ouder met kinderen in groep 3 en groep 5/6"),
-    ("lk-02", "leerkracht groep 3"),
-    ("mt-01", "directie"),
-)
+DEMO_LOGINS = ("ouder-001", "lk-02", "mt-01")  # a parent of two groups, a teacher, the directie
 PORT_HELP = "poort op 127.0.0.1 / port (standaard 8000)"
 
 
@@ -142,32 +138,46 @@ def serve(c, port=None):
     serve_site(cfg, int(port or cfg.port))
 
 
+def _demo_role(roster, person_id: str) -> str:
+    """What a demo login reads, from this year's roster (the demo may be rolled over)."""
+    person = roster.person(person_id)
+    if person_id in roster.staff:
+        groups = [roster.groups[g].name.lower() for g in person.groups if g in roster.groups]
+        return "leerkracht " + " en ".join(groups) if groups else person.role.value
+    groups = sorted({roster.groups[roster.children[k].group].name.lower()
+                     for k in person.children if k in roster.children})
+    return ("ouder met kinderen in " + " en ".join(groups) if groups
+            else "ouder die vertrok (alleen het archief)")
+
+
 @admin_task(help={"port": PORT_HELP,
                   "postvak": "verwerk wat ouders sturen iedere N seconden (standaard 5; 0 = niet) / "
                              "process the postvak every N seconds"})
 def demo(c, port=None, postvak=5):
     """Demo-school: nieuwe wachtwoorden, brieven, bouwen en serveren / Build and serve the demo."""
-    from plugins.roster import load_roster
     from publish import accounts
 
     cfg = settings()
     port = int(port or cfg.port)
     cfg = dataclasses.replace(cfg, site_url=f"http://127.0.0.1:{port}")  # links in the demo mails
-    roster = load_roster(cfg.roster)
+    roster, sections = roster_and_sections(cfg, with_former=True)  # also who reads an archive
     # Every demo start issues fresh passphrases for everyone, so the letters file it
     # writes is the only valid one: older demo letters only hold void passphrases.
     letters = cfg.private / "letters"
     stale = sorted(letters.glob("brieven-*.html")) if letters.is_dir() else []
     change = accounts.sync_accounts(roster, cfg.private, reset=tuple(p.id for p in roster.people()),
-                                    school=cfg.school_name, site_url=f"http://127.0.0.1:{port}")
+                                    school=cfg.school_name, site_url=f"http://127.0.0.1:{port}",
+                                    homes=sections.homes)
     for old in stale:
         old.unlink()
     issued = {i.person_id: i for i in change.issued}
-    parent = roster.parents[DEMO_LOGINS[0][0]]
+    leaver = sorted(p for p in roster.parents if not sections.homes[p].startswith("/gezin/"))
+    shown = [pid for pid in (*DEMO_LOGINS, *leaver[:1]) if pid in issued]
+    home = sections.homes.get(DEMO_LOGINS[0], "/mijn/")
     banner = ("\nDemo-logins (nieuw wachtwoord bij iedere start):\n" + "".join(
-        f"  {role:45s} {issued[pid].login}  /  {issued[pid].passphrase}\n"
-        for pid, role in DEMO_LOGINS)
-        + f"\nGezinspagina van de demo-ouder: http://127.0.0.1:{port}/gezin/{parent.family}/"
+        f"  {_demo_role(roster, pid):45s} {issued[pid].login}  /  {issued[pid].passphrase}\n"
+        for pid in shown)
+        + f"\nGezinspagina van de demo-ouder: http://127.0.0.1:{port}{home}"
         f"  (of http://127.0.0.1:{port}/mijn/)\n"
         f"Brieven voor alle ouders en medewerkers (privé): {change.letters}\n"
         f"Postvak: wat ouders sturen wordt iedere {postvak} s verwerkt; de mails staan in "

@@ -17,7 +17,7 @@ from publish import accounts
 from publish.targets import basic_auth
 from publish.targets.basic_auth import local_server
 from tests.chromium import chromium
-from tests.helpers import APACHE, ROOT, start_apache
+from tests.helpers import APACHE, ROOT, apache_serving
 
 
 @pytest.fixture(scope="module")
@@ -91,10 +91,8 @@ def apache(output, sections, private):
     deploy = basic_auth.publish(output, base / "deploy", sections,
                                 accounts.load_accounts(private), listen,
                                 web_user="www-data" if os.geteuid() == 0 else None)
-    run = base / "run"
-    proc = start_apache(deploy.apache_conf, run, listen)
     try:
-        yield f"http://{listen}", run / "error.log", deploy
+        with apache_serving(deploy, base / "run", listen) as error_log:
+            yield f"http://{listen}", error_log, deploy
     finally:
-        local_server.stop(proc)
         shutil.rmtree(base, ignore_errors=True)

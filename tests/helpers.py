@@ -5,8 +5,11 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
+import time
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,9 +56,6 @@ def demo_site(tmp_path: Path, port: int) -> tuple[dict[str, str], str]:
 
 def start_apache(apache_conf: Path, run: Path, listen: str) -> subprocess.Popen:
     """Apache in the foreground on `listen` with the generated vhost; waits until it answers."""
-    import socket
-    import time
-
     from publish.targets import basic_auth
 
     run.mkdir(exist_ok=True)
@@ -76,6 +76,18 @@ def start_apache(apache_conf: Path, run: Path, listen: str) -> subprocess.Popen:
             assert proc.poll() is None and time.monotonic() < deadline, (
                 proc.stderr.read() if proc.poll() is not None else "apache start timeout")
             time.sleep(0.05)
+
+
+@contextmanager
+def apache_serving(deploy, run: Path, listen: str):
+    """start_apache for a `with` block, stopped at its end; yields the error log."""
+    from publish.targets.basic_auth import local_server
+
+    proc = start_apache(deploy.apache_conf, run, listen)
+    try:
+        yield run / "error.log"
+    finally:
+        local_server.stop(proc)
 
 
 def cache_cases(output: Path, family: str) -> list[str]:

@@ -53,7 +53,7 @@ def test_the_calendar_address_is_mailed_to_the_asking_parent_and_renewed_for_all
     address = read_addresses(school.private)[FAM_V]
     assert address.token == token and address.known_to == {"ouder-v1"}
     roster = load_roster(school.roster)
-    feed = next(s for s in build_section_map(roster, "School", read_addresses(school.private)).feeds)
+    feed = next(s for s in build_section_map(roster, "School", feeds=read_addresses(school.private)).feeds)
     assert feed.owner == FAM_V and feed.readers == {"ouder-v1"} and feed.key == token
     # the family page never shows the address (the children's teachers read that page)
     threads = export_threads(school.private, roster)
@@ -74,7 +74,7 @@ def test_a_feed_stops_when_a_parent_who_had_it_leaves_the_family(school, inbox):
     inbox.put(FAM_B, "eva.deboer@example.nl", {"soort": "agenda", "actie": "sturen"})
     process(school, MORNING)
     roster = load_roster(school.roster)
-    assert build_section_map(roster, "School", read_addresses(school.private)).feeds
+    assert build_section_map(roster, "School", feeds=read_addresses(school.private)).feeds
     csv = school.roster / "ouders.csv"
     csv.write_text("".join(line + "\n" for line in csv.read_text().splitlines()
                            if not line.startswith("ouder-b2,")))
@@ -82,4 +82,4 @@ def test_a_feed_stops_when_a_parent_who_had_it_leaves_the_family(school, inbox):
         line + "\n" for line in (school.roster / "leerlingen.csv").read_text().splitlines()
         if not line.startswith("mees-deboer,")))
     roster = load_roster(school.roster)
-    assert not build_section_map(roster, "School", read_addresses(school.private)).feeds
+    assert not build_section_map(roster, "School", feeds=read_addresses(school.private)).feeds

@@ -207,7 +207,7 @@ def test_a_familys_feed_holds_exactly_the_events_of_its_sections(tmp_path, schoo
     families = sorted(roster.families)
     addresses = {families[i]: FeedAddress(new_token(), frozenset(roster.families[families[i]].parents),
                                           "") for i in asked}
-    sections = build_section_map(roster, "School", addresses)
+    sections = build_section_map(roster, "School", feeds=addresses)
     events: dict[str, list[Event]] = {}
     for n, (kind, fam, day) in enumerate(raw_events):
         section = (sections.get("school", "school") if kind == "school" else

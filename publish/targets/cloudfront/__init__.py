@@ -96,6 +96,15 @@ def collect_postvak(settings: CloudFrontSettings, store, roster: Roster, *, s3=N
                                team=team)
 
 
+def people_with_links(settings: Settings) -> Roster:
+    """Everyone holding a link: also the parents who left but still read an archive, so a
+    rollover's narrowing of their access revokes their old link too."""
+    from plugins.roster_cache import login_roster
+
+    return login_roster(settings.roster, settings.school_name, settings.build_cache,
+                        settings.retention_months)
+
+
 class CloudFrontTarget:
     name = "cloudfront"
     title = "S3 + CloudFront (inloglinks met cookies)"
@@ -105,8 +114,7 @@ class CloudFrontTarget:
         change nothing."""
         refuse_secrets(output, settings)
         publish_cloudfront(output, sections, CloudFrontSettings.from_settings(
-            settings, ("SCHOOLPLEIN_S3_BUCKET",)), dry_run=True,
-            roster=load_roster(settings.roster))
+            settings, ("SCHOOLPLEIN_S3_BUCKET",)), dry_run=True, roster=people_with_links(settings))
 
     def publish(self, settings: Settings, output: Path, sections: SectionMap,
                 fresh=None) -> None:
@@ -116,7 +124,7 @@ class CloudFrontTarget:
         if fresh is not None and not fresh():
             raise Stale
         publish_cloudfront(output, sections, CloudFrontSettings.from_settings(
-            settings, ("SCHOOLPLEIN_S3_BUCKET",)), roster=load_roster(settings.roster))
+            settings, ("SCHOOLPLEIN_S3_BUCKET",)), roster=people_with_links(settings))
 
     def collect(self, settings: Settings, store) -> int:
         """Hand parents' submissions waiting in S3 to `store` (postvak.intake), deleting each

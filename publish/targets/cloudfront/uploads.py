@@ -25,10 +25,12 @@ PAGE_RE = re.compile(rf"^(?:{_SEGMENT}/)*index\.html$|^[0-9]{{3}}\.html$")
 FEED_RE = re.compile(rf"^(?:{_SEGMENT}/)+(?:feed\.atom|agenda\.ics|agenda\.json)$")
 THEME_RE = re.compile(rf"^theme/(?:{_SEGMENT}/)*{_SEGMENT}\."
                       r"(?:css|js|woff2?|svg|png|ico|webp|jpe?g|gif|avif)$")
-# <section>/fotos/: school has one section, groups and families one folder each.
+# <section>/fotos/: school has one section, groups and families one folder each, archives two.
 _KEYED = "|".join(re.escape(ROOTS[kind].strip("/")) for kind in ("group", "family"))
 _SCHOOL = re.escape(ROOTS["school"].strip("/"))
-PHOTO_DIR_RE = re.compile(rf"^(?:{_SCHOOL}|(?:{_KEYED})/{_SEGMENT})/{PHOTO_DIR}/")
+_ARCHIVE = re.escape(ROOTS["archive"].strip("/"))  # archief/<schooljaar>/<groep>
+PHOTO_DIR_RE = re.compile(rf"^(?:{_SCHOOL}|(?:{_KEYED})/{_SEGMENT}|{_ARCHIVE}/{_SEGMENT}/{_SEGMENT})"
+                          rf"/{PHOTO_DIR}/")
 TOP_LEVEL = frozenset({"robots.txt", *PUBLIC_SCRIPTS})
 # The conference schedules on the staff page: /personeel/<group>/<post>.csv and .ics.
 SCHEDULE_RE = re.compile(rf"^{re.escape(ROOTS['staff'].strip('/'))}/{_SEGMENT}/{_SEGMENT}"

@@ -44,7 +44,7 @@ import cf from 'cloudfront';
 
 const revoked = cf.kvs();
 // provision.py writes plugins.sections.ROOTS here (every protected behaviour's path).
-const PROTECTED_ROOTS = ['/gezin/', '/groep/', '/personeel/', '/school/', '/team/'];
+const PROTECTED_ROOTS = ['/archief/', '/gezin/', '/groep/', '/personeel/', '/school/', '/team/'];
 const BAD_ESCAPE = /%(?:2f|5c|2e|00|25)|%(?![0-9a-f]{2})/i;
 const BAD_CHAR = /[\\\u0000-\u001f\u007f]/;
 const POSTVAK = /^\/gezin\/[a-z0-9]{16,40}\/postvak(\/|$)/;
