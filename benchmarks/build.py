@@ -90,7 +90,7 @@ def make_school(root: Path, groups: int, posts: int, seed: int = 7) -> tuple[Pat
 def add_photos(content: Path, roster: Path, photos: int, per_post: int = 10,
                size: tuple[int, int] = (4000, 3000)) -> None:
     """`photos` JPEGs (12 MP) in group post folders, each tagged with three of its children."""
-    from benchmarks.photos import make_photo
+    from benchmarks.photos import make_photo, variant
 
     kids: dict[str, list[str]] = {}
     for line in (roster / "leerlingen.csv").read_text().splitlines()[1:]:
@@ -98,6 +98,9 @@ def add_photos(content: Path, roster: Path, photos: int, per_post: int = 10,
         kids.setdefault(cells[3], []).append(cells[1])
     groups = sorted(kids)
     master = content.parent / "master-foto.jpg"
+    if not master.exists():
+        make_photo(master, 3, size)
+    master_bytes = master.read_bytes()
     for n in range(photos):
         group = groups[(n // per_post) % len(groups)]
         folder = content / "groep" / group / f"2026-10-{1 + (n // per_post) % 28:02d}-fotos-{n // per_post}"
@@ -106,11 +109,9 @@ def add_photos(content: Path, roster: Path, photos: int, per_post: int = 10,
             (folder / "index.md").write_text(
                 f"Title: Foto's {n // per_post}\nDate: 2026-10-{1 + (n // per_post) % 28:02d} 12:00\n\n"
                 "Een middag buiten.\n", encoding="utf-8")
-        if not master.exists():
-            make_photo(master, 3, size)
         photo = folder / f"foto-{n}.jpg"
-        # distinct bytes per photo (a comment), the same pixels: encoding cost is realistic
-        photo.write_bytes(master.read_bytes()[:-2] + f"foto {n}".encode() + b"\xff\xd9")
+        # distinct pixels per photo, made without encoding: renditions as many as a real year's
+        photo.write_bytes(variant(master_bytes, n))
         names = kids[group][n % 5: n % 5 + 3]
         with (folder / "fotos.txt").open("a", encoding="utf-8") as fh:
             fh.write(f"{photo.name}: {', '.join(names)}\n")

@@ -1,0 +1,33 @@
+"""The benchmarks' school year has photos with different pixels, as a real one does.
+
+A photo cache keyed by pixels would otherwise encode one photo and reuse it for all the
+others, and the cold-year figure would be far below what a school pays.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+
+from PIL import Image
+
+from benchmarks.photos import make_photo, variant
+
+
+def _pixels(jpeg: bytes, draft: tuple[int, int] | None = None) -> str:
+    with Image.open(io.BytesIO(jpeg)) as im:
+        if draft:
+            im.draft("RGB", draft)
+        return hashlib.sha256(im.convert("RGB").tobytes()).hexdigest()
+
+
+def test_every_variant_decodes_to_other_pixels_also_at_half_scale(tmp_path):
+    master = tmp_path / "m.jpg"
+    make_photo(master, 3, (640, 480))
+    jpeg = master.read_bytes()
+    numbers = [0, 1, 2, 3, 4, 5, 63, 64, 255, 1000, 7799]
+    variants = [variant(jpeg, n) for n in numbers]
+    assert variants[0] == jpeg  # variant 0 is the master itself
+    assert len({_pixels(v) for v in variants}) == len(numbers)
+    assert len({_pixels(v, (320, 240)) for v in variants}) == len(numbers)
+    assert all(len(v) == len(jpeg) for v in variants)  # no re-encode: same size, same cost
