@@ -33,7 +33,8 @@ from .settings import FOTOS_TXT
 if TYPE_CHECKING:
     from ..roster_changes import Widening
 
-STATUS = {"ok": "", "no_consent": " (geen toestemming)"}
+STATUS = {"ok": "", "no_consent": " (geen toestemming)",
+          "blurred": " (geen toestemming: onherkenbaar gemaakt)"}
 UNRESOLVED = {"unknown": "onbekend", "ambiguous": "meer dan één kind"}
 
 
@@ -46,7 +47,16 @@ class TagReport:
     file: str  # display path of the file that holds it
     line: int | None = None  # the fotos.txt line
     child: str = ""  # the matched child id; "" when the name fits no or several children
-    status: str = "ok"  # "ok", "unknown", "ambiguous" or "no_consent"
+    status: str = "ok"  # "ok", "unknown", "ambiguous", "no_consent" or "blurred"
+
+
+@dataclass(frozen=True)
+class BlurReport:
+    """One child made unrecognisable on a published photo, and why (private audit)."""
+
+    child: str  # the child's id
+    why: str  # which consent forbids which page
+    regions: str  # where the face regions came from
 
 
 @dataclass(frozen=True)
@@ -64,6 +74,7 @@ class PhotoReport:
     problems: tuple[Problem, ...] = ()  # teacher-facing (may quote tag text, name children)
     outputs: tuple[str, ...] = ()  # published URLs
     fix: str = ""  # what to do about a dropped photo; never a name
+    blurred: tuple[BlurReport, ...] = ()  # children made unrecognisable (private audit only)
 
 
 @dataclass(frozen=True)
@@ -185,9 +196,11 @@ def render_text(reports: list[PhotoReport], now: datetime, notes: list[Problem] 
                 roster_changes: Sequence[Widening] = ()) -> tuple[str, dict[str, int]]:
     """The audit as text, and the line to read for each photo and note (see key())."""
     published = sum(r.published for r in reports)
+    blurred = sum(bool(r.blurred) for r in reports)
     lines = [
         f"Fotoverslag {now:%Y-%m-%d %H:%M} (privé: niet publiceren of doorsturen)",
-        f"{published} foto's gepubliceerd, {len(reports) - published} niet gepubliceerd.",
+        f"{published} foto's gepubliceerd, {len(reports) - published} niet gepubliceerd."
+        + (f" Op {blurred} foto's is een kind onherkenbaar gemaakt." if blurred else ""),
         "Wie er op een foto staat, komt uit alle bronnen samen: de labels in de foto, "
         "zijbestanden (.xmp) en fotos.txt.",
         "",
@@ -216,6 +229,8 @@ def render_text(reports: list[PhotoReport], now: datetime, notes: list[Problem] 
             anchors[key(r)] = len(lines) + 1
             lines.append(f"  {mark} {os.path.basename(r.photo)}: {r.reason}")
             lines.extend(indent + t for t in _tag_lines(r))
+            lines.extend(f"{indent}onherkenbaar gemaakt: {b.child} ({b.why}; gezichtsvak uit "
+                         f"{b.regions})" for b in r.blurred)
             for n, p in enumerate(r.problems):
                 if n == 0 and not r.published:
                     anchors[key(r)] = len(lines) + 1  # the first thing to fix

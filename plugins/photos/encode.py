@@ -26,6 +26,7 @@ from pathlib import Path
 
 from PIL import Image, ImageCms, ImageFile, ImageOps
 
+from . import blur
 from .cache import Manifest, Output, PhotoCache
 from .rules import Probe
 from .settings import PhotoSettings
@@ -151,13 +152,15 @@ def _flatten(im: Image.Image) -> Image.Image:
     return im
 
 
-def _decode(data: bytes, settings: PhotoSettings
+def _decode(data: bytes, settings: PhotoSettings, regions: tuple[blur.Region, ...] = ()
             ) -> tuple[Image.Image, bytes | None, tuple[int, int]]:
-    """Decoded, upright, flattened; with the ICC profile and the upright original size.
+    """Decoded, upright, flattened, `regions` blurred; with the ICC profile and the upright
+    original size.
 
     The JPEG is decoded at the smallest DCT scale that still covers the large
     size; the original size is returned so output sizes do not depend on the
-    rounding of that scale.
+    rounding of that scale. The blur replaces its regions here, before any
+    resize, so every rendition is made from the blurred pixels only.
     """
     im = _open(data, settings)
     icc = im.info.get("icc_profile")
@@ -169,10 +172,16 @@ def _decode(data: bytes, settings: PhotoSettings
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             im.load()
+        if regions:  # the orientation exif_transpose applies (read after load: PNG's eXIf)
+            orientation = im.getexif().get(0x0112, 1)
+            if problem := blur.frame_problem(regions, original, orientation, im.format):
+                raise PhotoDecodeError("region_frame", problem)
         ImageOps.exif_transpose(im, in_place=True)  # not in place: a 12 MB copy when upright
         if im.size != drafted:  # rotated by 90 or 270 degrees
             original = original[::-1]
         im = _flatten(im)
+        if regions:
+            im = blur.apply(im, regions, orientation)
     except PhotoDecodeError:
         raise
     except Exception as exc:  # truncated data, corrupt stream, bad EXIF, …
@@ -201,9 +210,10 @@ def _encode_one(im: Image.Image, fmt: str, settings: PhotoSettings) -> bytes:
     return buf.getvalue()
 
 
-def encode(data: bytes, settings: PhotoSettings) -> list[tuple[Output, bytes]]:
+def encode(data: bytes, settings: PhotoSettings, regions: tuple[blur.Region, ...] = ()
+           ) -> list[tuple[Output, bytes]]:
     """All outputs for one source: (Output, bytes) for large and thumb in every format."""
-    im, icc, original = _decode(data, settings)
+    im, icc, original = _decode(data, settings, regions)
     try:
         transform = _srgb_transform(im, icc)
         # both from the decoded image: the thumbnail's reduce() step is then a cheap 2x/4x box
@@ -222,32 +232,42 @@ def encode(data: bytes, settings: PhotoSettings) -> list[tuple[Output, bytes]]:
     return outputs
 
 
-def _encode_job(path: str, source_hash: str, settings: PhotoSettings) -> Manifest:
-    """Worker: read, encode, store in the cache; errors become a cached error manifest."""
+def _encode_job(path: str, key: str, settings: PhotoSettings,
+                plan: blur.Plan | None = None) -> Manifest:
+    """Worker: read, encode, store in the cache; errors become a cached error manifest.
+
+    `key` is the cache entry: the source's sha256, or the blur plan's key.
+    """
     cache = PhotoCache(settings)
     try:
         data = Path(path).read_bytes()
-        if hashlib.sha256(data).hexdigest() != source_hash:
+        if hashlib.sha256(data).hexdigest() != (plan.source_hash if plan else key):
             raise PhotoDecodeError("undecodable", "bestand veranderde tijdens de build")
-        blobs = encode(data, settings)
-        manifest = Manifest(source_hash, tuple(o for o, _ in blobs))
+        blobs = encode(data, settings, plan.regions if plan else ())
+        manifest = Manifest(key, tuple(o for o, _ in blobs))
     except PhotoDecodeError as exc:
-        blobs, manifest = [], Manifest(source_hash, (), exc.code, exc.detail)
+        blobs, manifest = [], Manifest(key, (), exc.code, exc.detail)
     except (OSError, MemoryError) as exc:
-        return Manifest(source_hash, (), "undecodable", f"{type(exc).__name__}: {exc}")
+        return Manifest(key, (), "undecodable", f"{type(exc).__name__}: {exc}")
     cache.store(manifest, blobs)
     return manifest
 
 
 @dataclass(frozen=True)
 class EncodeRun:
-    manifests: dict[str, Manifest]  # by source hash
-    encoded: frozenset[str]  # source hashes encoded cold in this run (empty when warm)
+    manifests: dict[str, Manifest]  # by cache key (the source hash, or a blur plan's key)
+    encoded: frozenset[str]  # keys encoded cold in this run (empty when warm)
 
 
 def encode_all(sources: dict[str, Path], settings: PhotoSettings,
-               progress: bool | None = None) -> EncodeRun:
-    """Manifests for all sources (hash -> path), encoding only what the cache lacks."""
+               progress: bool | None = None, plans: dict[str, blur.Plan] | None = None
+               ) -> EncodeRun:
+    """Manifests for all sources (cache key -> path), encoding only what the cache lacks.
+
+    A key is the source's sha256, or for a blurred rendition the key of its plan
+    in `plans` (photos.blur.Plan).
+    """
+    plans = plans or {}
     cache = PhotoCache(settings)
     manifests: dict[str, Manifest] = {}
     todo: list[tuple[str, Path]] = []
@@ -267,11 +287,12 @@ def encode_all(sources: dict[str, Path], settings: PhotoSettings,
     try:
         if workers <= 1:
             for digest, path in todo:
-                manifests[digest] = _encode_job(str(path), digest, settings)
+                manifests[digest] = _encode_job(str(path), digest, settings, plans.get(digest))
                 bar.update()
         else:
             with ProcessPoolExecutor(max_workers=workers) as pool:
-                futures = {pool.submit(_encode_job, str(p), d, settings): d for d, p in todo}
+                futures = {pool.submit(_encode_job, str(p), d, settings, plans.get(d)): d
+                           for d, p in todo}
                 for fut in _as_completed(futures):
                     digest = futures[fut]
                     try:

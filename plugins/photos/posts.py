@@ -16,6 +16,7 @@ from ..roster import Roster
 from ..sections import Section
 from .audit import (
     Audit,
+    BlurReport,
     PhotoReport,
     TagReport,
     console_lines,
@@ -23,6 +24,7 @@ from .audit import (
     loose_summary,
     write_audit,
 )
+from .blur import Plan, plan_for
 from .cache import Manifest, PhotoCache, SourceIndex
 from .rules import DEFAULT_FIX, FIXES, Decision, Probe, decide
 from .settings import PHOTO_DIR, PhotoSettings
@@ -70,7 +72,8 @@ class _Pending:
     photo: Path
     tags: PhotoTags
     decision: Decision
-    digest: str = ""
+    digest: str = ""  # the source's sha256
+    key: str = ""  # its renditions' cache entry: the digest, or the blur plan's key
 
 
 def _report(folder: Path, item: _Pending, published: bool,
@@ -78,13 +81,16 @@ def _report(folder: Path, item: _Pending, published: bool,
     d = item.decision
     tags = tuple(
         TagReport(r.tag.text, r.tag.source.label, r.tag.source.file, r.tag.line,
-                  r.child_id or "", "no_consent" if r.child_id in d.refused else r.kind)
+                  r.child_id or "", "blurred" if r.child_id in d.blurred_ids and published
+                  else "no_consent" if r.child_id in d.refused else r.kind)
         for r in d.resolutions)
+    blurred = tuple(BlurReport(b.child, b.why, ", ".join(b.where)) for b in d.blurred
+                    ) if published else ()
     return PhotoReport(
         display_path(folder), display_path(item.photo), published,
         d.code if published or not d.publish else "undecodable", d.reason, tags,
         tuple(m.label for m in item.tags.marks), tuple(sorted(d.children)), d.problems,
-        outputs, "" if published else FIXES.get(d.code, DEFAULT_FIX))
+        outputs, "" if published else FIXES.get(d.code, DEFAULT_FIX), blurred)
 
 
 def _settings(settings) -> PhotoSettings:
@@ -105,6 +111,7 @@ def process_posts(posts: list[tuple[Path, Section]], roster: Roster, settings,
     index = SourceIndex(settings.cache_dir)
     plan: list[tuple[Path, Section, list[_Pending], tuple[Problem, ...]]] = []
     sources: dict[str, Path] = {}
+    plans: dict[str, Plan] = {}
     all_hashes: set[str] = set()
     for folder, section in posts:
         folder = Path(folder)
@@ -118,11 +125,15 @@ def process_posts(posts: list[tuple[Path, Section]], roster: Roster, settings,
             item = _Pending(photo, tags[photo], decision)
             item.digest = index.hash_of(photo)
             all_hashes.add(item.digest)
+            blur_plan = plan_for(item.digest, decision.blurred)
+            item.key = blur_plan.key if blur_plan else item.digest
             if decision.publish:
-                sources.setdefault(item.digest, photo)
+                sources.setdefault(item.key, photo)
+                if blur_plan:
+                    plans[item.key] = blur_plan
             pending.append(item)
         plan.append((folder, section, pending, loose))
-    by_hash, encoded = _manifests(sources, settings, progress)
+    by_hash, encoded = _manifests(sources, settings, progress, plans)
     if prune:
         index.forget_except({item.photo for _, _, pending, _ in plan for item in pending})
         PhotoCache(settings).prune({d for d, m in by_hash.items() if m.ok})
@@ -133,7 +144,7 @@ def process_posts(posts: list[tuple[Path, Section]], roster: Roster, settings,
         manifests = []
         for item in pending:
             if item.decision.publish:
-                m = by_hash[item.digest]
+                m = by_hash[item.key]
                 if not m.ok:
                     item.decision = decide(item.tags, roster, section, settings,
                                            Probe(False, m.error_code, m.error_detail))
@@ -159,13 +170,13 @@ def process_posts(posts: list[tuple[Path, Section]], roster: Roster, settings,
         problems = tuple(loose) + tuple(p for i in pending for p in i.decision.problems)
         results.append(PostResult(
             folder, section, tuple(published[i.photo] for i in pending if i.photo in published),
-            reports, problems, sum(1 for i in pending if i.digest in encoded),
+            reports, problems, sum(1 for i in pending if i.key in encoded),
             tuple(written), frozenset(i.digest for i in pending), tuple(loose)))
     return results
 
 
-def _manifests(sources: dict[str, Path], settings: PhotoSettings, progress: bool | None
-               ) -> tuple[dict[str, Manifest], frozenset[str]]:
+def _manifests(sources: dict[str, Path], settings: PhotoSettings, progress: bool | None,
+               plans: dict[str, Plan]) -> tuple[dict[str, Manifest], frozenset[str]]:
     """Every source's manifest, and which were encoded now.
 
     A warm build finds them all in the cache and never imports the encoder (Pillow,
@@ -177,7 +188,7 @@ def _manifests(sources: dict[str, Path], settings: PhotoSettings, progress: bool
         return found, frozenset()
     from .encode import encode_all
 
-    run = encode_all(sources, settings, progress)
+    run = encode_all(sources, settings, progress, plans)
     return run.manifests, run.encoded
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from ..errors import Problem
 from ..roster import Roster
 from ..sections import Section
+from .blur import Blurred, place
 from .names import Resolution, fold, resolve_all, short_label
 from .settings import PhotoSettings
 from .tags import LIST, NO_CHILDREN_MARK, PhotoTags, Source, Tag
@@ -25,6 +26,7 @@ from .tags import LIST, NO_CHILDREN_MARK, PhotoTags, Source, Tag
 REASONS = {
     "published": "gepubliceerd",
     "published_no_children": "gepubliceerd (geen herkenbare kinderen)",
+    "published_blurred": "gepubliceerd, met een kind zonder toestemming onherkenbaar gemaakt",
     "symlink": "snelkoppeling (symlink): zet de echte foto in de berichtmap",
     "empty": "leeg bestand",
     "too_big": "bestand is te groot",
@@ -36,6 +38,11 @@ REASONS = {
     "unknown_name": "onbekende naam",
     "ambiguous_name": "naam past bij meer dan één kind",
     "no_consent": "een kind zonder toestemming voor deze pagina",
+    "no_region": "een kind zonder toestemming, en niet bekend waar het gezicht staat "
+                 "(alleen een naam): onherkenbaar maken kan niet",
+    "region_too_big": "een kind zonder toestemming staat te groot op de foto om onherkenbaar "
+                      "te maken (een portret)",
+    "region_frame": "een kind zonder toestemming, en de plek van het gezicht is niet zeker",
     "portrait": "te weinig kinderen op de foto (geen portretfoto's)",
 }
 
@@ -48,6 +55,11 @@ FIXES = {
     "ambiguous_name": "schrijf de eerste letter van de achternaam erbij (het fotoverslag zegt "
                       "welke kinderen passen)",
     "no_consent": "kies een andere foto; het fotoverslag zegt welk kind en welke bron het noemt",
+    "no_region": "teken het gezicht van dit kind als gezichtslabel in je foto-app of in de "
+                 "editor (dan wordt het onherkenbaar gemaakt), of kies een andere foto",
+    "region_too_big": "kies een foto waarop dit kind verder weg staat, of een foto zonder dit kind",
+    "region_frame": "label de gezichten opnieuw in je foto-app (na bijsnijden of draaien), "
+                    "exporteer HEIC als JPEG, of kies een andere foto",
     "portrait": "plaats alleen groepsfoto's (minstens het minimum aantal kinderen gelabeld)",
     "tag_error": "verbeter fotos.txt, of laat je foto-app de labels (of het zijbestand) opnieuw "
                  "schrijven",
@@ -79,6 +91,11 @@ class Decision:
     problems: tuple[Problem, ...] = ()  # for the teacher: may quote tag text and name children
     resolutions: tuple[Resolution, ...] = ()
     refused: frozenset[str] = frozenset()  # children whose consent forbids this section (audit)
+    blurred: tuple[Blurred, ...] = ()  # refused children made unrecognisable (PHOTO_BLUR)
+
+    @property
+    def blurred_ids(self) -> frozenset[str]:
+        return frozenset(b.child for b in self.blurred)
 
 
 def _holder(source: Source) -> tuple[str, bool]:
@@ -153,19 +170,27 @@ def decide(photo_tags: PhotoTags, roster: Roster, section: Section, settings: Ph
     children = frozenset(r.child_id for r in resolutions if r.child_id)
     refused = frozenset(c for c in children if section.kind not in
                         roster.consent_of(c, settings.consent_default).allowed_kinds)
-    if refused:
-        naming = [r for r in resolutions if r.child_id in refused]
-        fail("no_consent", _wheres(r.tag for r in naming))
+    why = {c: f"beeldgebruik '{roster.consent_of(c, settings.consent_default).value}' staat "
+              f"{section.title} niet toe" for c in refused}
+    placed = place(refused, resolutions, why, settings.blur_max_share) if settings.blur else None
+    cannot = ({"no_consent": refused} if placed is None else
+              {"no_region": set(placed.unplaced), "region_too_big": set(placed.too_big)})
+    for code, kids in cannot.items():
+        naming = [r for r in resolutions if r.child_id in kids]
+        if not naming:
+            continue
+        fail(code, _wheres(r.tag for r in naming))
         for r in naming:
-            consent = roster.consent_of(r.child_id, settings.consent_default)
             problems.append(Problem(
                 r.tag.source.file or photo_tags.file, r.tag.line,
                 f"'{r.tag.text}' is {short_label(roster.children[r.child_id])} ({r.child_id}): "
-                f"beeldgebruik '{consent.value}' staat {section.title} niet toe",
-                "kies een andere foto zonder dit kind"))
+                f"{why[r.child_id]}",
+                "kies een andere foto zonder dit kind" if code == "no_consent" else FIXES[code]))
+    blurred = placed.blurred if placed and placed.ok else ()
+    recognisable = children - {b.child for b in blurred}  # the >= N rule counts only these
     unresolved = any(r.kind != "ok" for r in resolutions)  # counting is meaningless until then
     if (not photo_tags.marks and photo_tags.tags and not unresolved
-            and len(children) < settings.min_children):
+            and len(recognisable) < settings.min_children):
         fail("portrait", _wheres(photo_tags.tags))
 
     problems = list(dict.fromkeys(problems))  # one face tagged as region and PersonInImage
@@ -176,5 +201,7 @@ def decide(photo_tags: PhotoTags, roster: Roster, section: Section, settings: Ph
             for c in codes)
         return Decision(False, codes[0], reason, codes, children, tuple(problems), resolutions,
                         refused)
-    code = "published_no_children" if photo_tags.marks else "published"
-    return Decision(True, code, REASONS[code], (), children, tuple(problems), resolutions)
+    code = ("published_no_children" if photo_tags.marks else
+            "published_blurred" if blurred else "published")
+    return Decision(True, code, REASONS[code], (), children, tuple(problems), resolutions,
+                    refused, blurred)

@@ -41,12 +41,14 @@ NS = {
     "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
     "mwg-rs": "http://www.metadataworkinggroup.com/schemas/regions/",
     "stArea": "http://ns.adobe.com/xmp/sType/Area#",
+    "stDim": "http://ns.adobe.com/xap/1.0/sType/Dimensions#",
     "Iptc4xmpExt": "http://iptc.org/std/Iptc4xmpExt/2008-02-29/",
 }
 MWG = "{" + NS["mwg-rs"] + "}"
 RDF = "{" + NS["rdf"] + "}"
 IPTC_EXT = "{" + NS["Iptc4xmpExt"] + "}"
 AREA = "{" + NS["stArea"] + "}"
+DIM = "{" + NS["stDim"] + "}"
 
 NO_CHILDREN_MARK = "geen herkenbare kinderen"
 MAX_XMP_BYTES = 2 * 1024 * 1024  # a real packet or sidecar is a few kB; more is not a tag list
@@ -93,6 +95,7 @@ class Tag:
     text: str
     source: Source = Source("")
     area: tuple[float, float, float, float] | None = None  # MWG x, y, w, h (normalized)
+    applied_to: tuple[float, float] | None = None  # the region list's AppliedToDimensions w, h
 
     @property
     def line(self) -> int | None:
@@ -212,10 +215,11 @@ def parse_xmp_names(packet: bytes, file: str = "") -> list[Tag]:
         line, col = exc.position
         raise ValueError(f"geen geldige XML (regel {line}, kolom {col})") from None
     tags: list[Tag] = []
-    for region in _mwg_regions(root):
+    parents = {child: parent for parent in root.iter() for child in parent}
+    for region, applied_to in _mwg_regions(root, parents):
         name, rtype, area = _region_fields(region)
         if name and rtype in ("", "face"):
-            tags.append(Tag(name, Source(REGION, file), area))
+            tags.append(Tag(name, Source(REGION, file), area, applied_to))
     for person in root.iter(IPTC_EXT + "PersonInImage"):
         for li in person.iter(RDF + "li"):
             if li.text and li.text.strip():
@@ -225,11 +229,25 @@ def parse_xmp_names(packet: bytes, file: str = "") -> list[Tag]:
     return tags
 
 
-def _mwg_regions(root: ET.Element):
-    """The rdf:li items (direct members of the Bag/Seq) of every mwg-rs:RegionList."""
+def _mwg_regions(root: ET.Element, parents: dict):
+    """(rdf:li item, its list's AppliedToDimensions) for every member of every RegionList."""
     for region_list in root.iter(MWG + "RegionList"):
+        applied_to = _dimensions(parents.get(region_list))
         for container in region_list:
-            yield from container.findall(RDF + "li")
+            for li in container.findall(RDF + "li"):
+                yield li, applied_to
+
+
+def _dimensions(regions: ET.Element | None) -> tuple[float, float] | None:
+    """mwg-rs:AppliedToDimensions beside a RegionList (w, h); None when absent, (0, 0) when
+    unreadable (which fits no photo, so its regions are never trusted)."""
+    dims = regions.find(MWG + "AppliedToDimensions") if regions is not None else None
+    if dims is None:
+        return None
+    try:
+        return float(_field(dims, DIM, "w")), float(_field(dims, DIM, "h"))
+    except ValueError:
+        return 0.0, 0.0
 
 
 def _field(elem: ET.Element, ns: str, name: str) -> str:
@@ -256,6 +274,8 @@ def _region_fields(li: ET.Element):
             area = (vals[0], vals[1], vals[2], vals[3])
         except ValueError:
             area = None
+        if _field(a, AREA, "unit").lower() not in ("", "normalized"):
+            area = None  # MWG areas are normalized; another unit is a position we cannot use
     return name, rtype, area
 
 
