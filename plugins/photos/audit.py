@@ -110,12 +110,16 @@ def loose_summary(problem: Problem) -> str:
 
 def console_lines(reports: Iterable[PhotoReport], loose: Iterable[Problem] = (),
                   audit: Audit | None = None) -> list[str]:
-    """One line per dropped photo and per loose tag-file problem; never a child's name."""
+    """One line per dropped photo, per photo with a child made unrecognisable and per loose
+    tag-file problem; never a child's name (which child, and why, is in the audit)."""
     def see(item) -> str:
         return f"; {audit.see(key(item))}" if audit else " (zie het fotoverslag)"
 
+    reports = list(reports)
     lines = [f"foto niet gepubliceerd: {r.photo}: {r.reason}{see(r)}"
              for r in reports if not r.published]
+    lines += [f"foto gepubliceerd met een kind onherkenbaar gemaakt: {r.photo}{see(r)}"
+              for r in reports if r.published and r.blurred]
     lines += [f"{key(p)}: {loose_summary(p)}{see(p)}" for p in loose]
     return lines
 
