@@ -14,6 +14,7 @@ import logging
 import statistics
 from dataclasses import replace
 from datetime import datetime
+from pathlib import Path
 
 from PIL import Image
 
@@ -21,6 +22,7 @@ from plugins.photos.audit import console_lines, write_audit
 from plugins.photos.posts import process_posts, report
 from plugins.roster import Consent
 
+from .conftest import ROOT
 from .faces import draw_face, pixel_box, region_xmp, save, scene
 
 SIZE = (480, 360)
@@ -167,3 +169,21 @@ def test_a_stricter_consent_drops_what_was_blurred(post, roster, sections, setti
     both = build(post, without_consent(without_consent(roster), "floor-smit"), sections, cfg, out)
     assert both.reports[0].code == "portrait" and both.photos == ()
     assert not renditions(out) and not cached(cfg)
+
+
+def test_the_demo_photo_with_a_child_without_consent_is_blurred_when_the_setting_is_on(
+        roster, sections, settings, tmp_path):
+    """content/…/zonder-toestemming.jpg: Eliška (beeldgebruik 'geen') among three others."""
+    post = ROOT / "content" / "groep" / "groep-4" / "2026-10-09-herfstwandeling"
+    section = sections.get("group", "groep-4")
+    off, on = (
+        {Path(r.photo).name: r for r in process_posts([(post, section)], roster, cfg,
+                                                      tmp_path / name)[0].reports}
+        for name, cfg in (("off", settings), ("on", settings.with_(blur=True))))
+    assert off["zonder-toestemming.jpg"].code == "no_consent"
+    photo = on["zonder-toestemming.jpg"]
+    assert photo.published and photo.code == "published_blurred"
+    assert [b.child for b in photo.blurred] == ["eliska-novakova"]
+    # every other photo of the demo post gets the same outcome as without the setting
+    assert {n: r.code for n, r in on.items() if n != "zonder-toestemming.jpg"} == {
+        n: r.code for n, r in off.items() if n != "zonder-toestemming.jpg"}
