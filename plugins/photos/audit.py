@@ -204,7 +204,8 @@ def render_text(reports: list[PhotoReport], now: datetime, notes: list[Problem] 
     lines = [
         f"Fotoverslag {now:%Y-%m-%d %H:%M} (privé: niet publiceren of doorsturen)",
         f"{published} foto's gepubliceerd, {len(reports) - published} niet gepubliceerd."
-        + (f" Op {blurred} foto's is een kind onherkenbaar gemaakt." if blurred else ""),
+        + (f" Op {blurred} foto{'' if blurred == 1 else chr(39) + 's'} is een kind onherkenbaar "
+           "gemaakt." if blurred else ""),
         "Wie er op een foto staat, komt uit alle bronnen samen: de labels in de foto, "
         "zijbestanden (.xmp) en fotos.txt.",
         "",

@@ -82,7 +82,7 @@ def test_the_audit_says_who_was_blurred_and_why_and_the_console_names_no_one(
     audit = write_audit(list(result.reports), tmp_path / "audit", tmp_path / "out",
                         datetime(2026, 11, 26, 10, 15))
     text = audit.txt.read_text()
-    assert "1 foto's gepubliceerd, 0 niet gepubliceerd. Op 1 foto's is een kind onherkenbaar " \
+    assert "1 foto's gepubliceerd, 0 niet gepubliceerd. Op 1 foto is een kind onherkenbaar " \
            "gemaakt." in text
     assert ("  OK   klas.jpg: gepubliceerd, met een kind zonder toestemming onherkenbaar gemaakt"
             in text.splitlines())
