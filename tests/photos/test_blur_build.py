@@ -139,6 +139,8 @@ def test_withdrawn_consent_blurs_at_the_next_build_and_consent_back_brings_the_c
     assert clear.reports[0].code == "published"
     clear_files, clear_cache = renditions(out), cached(cfg)
     assert len(clear_files) == 4 and clear_files.keys() == clear_cache
+    off = build(post, roster, sections, settings, tmp_path / "off")  # the setting off: today's
+    assert off.reports[0].code == "published" and renditions(tmp_path / "off") == clear_files
 
     out = tmp_path / "out2"
     blurred = build(post, without_consent(roster), sections, cfg, out)
