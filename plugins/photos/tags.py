@@ -280,11 +280,15 @@ def _region_fields(li: ET.Element):
 
 
 def _unique(tags: list[Tag]) -> list[Tag]:
-    """One tag per name per source: digiKam writes a face twice, as region and PersonInImage."""
-    seen: set[tuple[Source, str]] = set()
+    """One tag per name and place per source (an app may write the same face twice).
+
+    Two regions with one name at different places are both kept: the child may be on
+    the photo twice, and with PHOTO_BLUR each face must be made unrecognisable.
+    """
+    seen: set[tuple] = set()
     out = []
     for tag in tags:
-        key = (tag.source, fold(tag.text))
+        key = (tag.source, fold(tag.text), tag.area, tag.applied_to)
         if key not in seen:
             seen.add(key)
             out.append(tag)

@@ -189,3 +189,23 @@ def test_the_demo_photo_with_a_child_without_consent_is_blurred_when_the_setting
     # every other photo of the demo post gets the same outcome as without the setting
     assert {n: r.code for n, r in on.items() if n != "zonder-toestemming.jpg"} == {
         n: r.code for n, r in off.items() if n != "zonder-toestemming.jpg"}
+
+
+def test_a_child_tagged_twice_has_both_faces_blurred(post, roster, sections, settings, tmp_path):
+    """Two face regions with Sara's name in one packet (she is on the photo twice, or the app
+    found her twice): both faces become a mosaic, not only the first one listed."""
+    second = (0.5, 0.5, 0.1, 0.14)
+    im = scene(SIZE, 7)
+    for n, area in enumerate([*FACES.values(), second]):
+        draw_face(im, pixel_box(area, SIZE), 70 + n)
+    regions = [*FACES.items(), ("Sara", second)]
+    (post / "klas.jpg").write_bytes(save(im, "JPEG", xmp=region_xmp(regions, dims=SIZE)))
+    result = build(post, without_consent(roster), sections, settings.with_(blur=True),
+                   tmp_path / "out")
+    [rep] = result.reports
+    assert rep.code == "published_blurred"
+    assert [b.child for b in rep.blurred] == ["sara-dewit"]
+    large = largest_jpeg(renditions(tmp_path / "out"))
+    original = save(im, "JPEG")
+    for area in (FACES["Sara"], second):
+        assert face_detail(large, area) < face_detail(original, area) / 2, area
