@@ -45,3 +45,13 @@ def demo_site(tmp_path: Path, port: int) -> tuple[dict[str, str], str]:
     accounts = run_invoke("accounts", env=env)
     assert accounts.returncode == 0, accounts.stderr
     return env, next((tmp_path / "private" / "letters").glob("*.html")).read_text()
+
+
+def cache_cases(output: Path, family: str) -> list[str]:
+    """One URL of every kind of file a build writes, for the cache-header tests of every target:
+    a photo, protected pages and feeds of each section kind, public pages, assets, error pages."""
+    photo = next((output / "groep" / "groep-3" / "fotos").iterdir()).name
+    post = next(p.parent.name for p in (output / "school").glob("*/index.html"))
+    return [f"/groep/groep-3/fotos/{photo}", "/groep/groep-3/", "/groep/groep-3/feed.atom",
+            "/school/", f"/school/{post}/", f"/gezin/{family}/", "/", "/hulp/", "/login/",
+            "/uitloggen/", "/theme/css/site.css", "/robots.txt", "/404.html"]

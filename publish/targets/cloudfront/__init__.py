@@ -17,11 +17,14 @@ from publish.freshness import Stale
 
 from . import sync as sync_module
 from .journal import InvalidationJournal
+from .links import renew_changed_access
 from .revocation import LinkRegistry, maintain_revocations
 from .settings import CloudFrontSettings
 from .submissions import Senders
 from .submissions import collect as collect_submissions
 from .sync import Plan
+
+HEADERS_STAMP = "cloudfront-headers.json"  # the header rules the bucket's objects carry
 
 
 def aws_client(service: str, settings: CloudFrontSettings, region: str = ""):
@@ -44,9 +47,12 @@ def aws_client(service: str, settings: CloudFrontSettings, region: str = ""):
 def publish_cloudfront(output_dir: Path | str, section_map: SectionMap,
                        settings: CloudFrontSettings | None = None, dry_run: bool = False, *,
                        privacy_dropped: Iterable[str] = (), s3=None, cloudfront=None,
-                       kvs=None) -> Plan:
+                       kvs=None, roster: Roster | None = None) -> Plan:
     """Revoke the links of people gone from the roster, sync the output to the bucket
     and invalidate what changed; returns the plan.
+
+    With the `roster`, everyone whose access changed since their link first gets
+    a new letter, and a narrowing revokes the old link (links.renew_changed_access).
 
     settings=None reads .env. Raises PublishError (a SchoolpleinError) with a Dutch
     message when S3 is unreachable; re-running is always safe. With a distribution,
@@ -58,8 +64,10 @@ def publish_cloudfront(output_dir: Path | str, section_map: SectionMap,
     present = {person for section in section_map.protected for person in section.readers}
     if kvs is None and settings.kvs_arn:
         kvs = aws_client("cloudfront-keyvaluestore", settings)
-    maintain_revocations(LinkRegistry.load(settings.private_dir), present, kvs,
-                         settings.kvs_arn, dry_run=dry_run)
+    registry = LinkRegistry.load(settings.private_dir)
+    if roster is not None:
+        renew_changed_access(roster, section_map, settings, registry, dry_run=dry_run)
+    maintain_revocations(registry, present, kvs, settings.kvs_arn, dry_run=dry_run)
     s3 = s3 or aws_client("s3", settings)
     if cloudfront is None and settings.distribution_id and not dry_run:
         cloudfront = aws_client("cloudfront", settings)
@@ -70,7 +78,8 @@ def publish_cloudfront(output_dir: Path | str, section_map: SectionMap,
               "vernieuwd (zie .env.example).")
     return sync_module.sync(output_dir, s3, settings.bucket, section_map, cloudfront=cloudfront,
                             distribution_id=settings.distribution_id, dry_run=dry_run,
-                            privacy_dropped=privacy_dropped, journal=journal)
+                            privacy_dropped=privacy_dropped, journal=journal,
+                            stamp=Path(settings.private_dir) / HEADERS_STAMP)
 
 
 def collect_postvak(settings: CloudFrontSettings, store, roster: Roster, *, s3=None) -> int:
@@ -88,9 +97,11 @@ class CloudFrontTarget:
     title = "S3 + CloudFront (inloglinks met cookies)"
 
     def plan(self, settings: Settings, output: Path, sections: SectionMap) -> None:
-        """Print what a publish would upload, delete and invalidate; change nothing."""
+        """Print what a publish would upload, delete, invalidate, revoke and re-issue;
+        change nothing."""
         publish_cloudfront(output, sections, CloudFrontSettings.from_settings(
-            settings, ("SCHOOLPLEIN_S3_BUCKET",)), dry_run=True)
+            settings, ("SCHOOLPLEIN_S3_BUCKET",)), dry_run=True,
+            roster=load_roster(settings.roster))
 
     def publish(self, settings: Settings, output: Path, sections: SectionMap,
                 fresh=None) -> None:
@@ -99,7 +110,7 @@ class CloudFrontTarget:
         if fresh is not None and not fresh():
             raise Stale
         publish_cloudfront(output, sections, CloudFrontSettings.from_settings(
-            settings, ("SCHOOLPLEIN_S3_BUCKET",)))
+            settings, ("SCHOOLPLEIN_S3_BUCKET",)), roster=load_roster(settings.roster))
 
     def collect(self, settings: Settings, store) -> int:
         """Hand parents' submissions waiting in S3 to `store` (postvak.intake), deleting each

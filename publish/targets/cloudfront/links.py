@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -30,7 +30,7 @@ from plugins.errors import Problem, SchoolpleinError
 from plugins.roster import Parent, Person, Roster
 from plugins.sections import SectionMap
 
-from .revocation import LinkRegistry
+from .revocation import AccessChange, LinkRegistry
 from .settings import CloudFrontSettings
 from .signing import CookieSet, load_private_key, sign_prefix
 
@@ -152,17 +152,28 @@ def login_link(person: Person, section_map: SectionMap, settings: CloudFrontSett
                      _titles(prefixes, section_map, parent), parts)
 
 
-def login_links(roster: Roster, section_map: SectionMap, settings: CloudFrontSettings,
-                private_key=None, registry: LinkRegistry | None = None) -> dict[str, LoginLink]:
-    """Every person's link, by person id (for letters and e-mails).
+def person_prefixes(person_id: str, section_map: SectionMap) -> tuple[str, ...]:
+    """The cookie paths a link of this person opens today."""
+    return cookie_prefixes(person_id, section_map, section_map.homes.get(person_id, "/school/"))
 
-    With a registry, each person gets their own expiry second (recorded in it).
+
+def login_links(roster: Roster, section_map: SectionMap, settings: CloudFrontSettings,
+                private_key=None, registry: LinkRegistry | None = None,
+                only: Iterable[str] | None = None) -> dict[str, LoginLink]:
+    """Every person's link (or those in `only`), by person id (for letters and e-mails).
+
+    With a registry, each person gets their own expiry second, recorded in it
+    with the paths the link opens; a person who may read less than a live link
+    of theirs opens gets a new second, and the old one is revoked
+    (LinkRegistry.issue).
     """
     key = private_key or load_private_key(settings.private_key_file)
     end = settings.expires_epoch
-    return {p.id: login_link(p, section_map, settings, key,
-                             expires=registry.expiry_for(p.id, end) if registry else None)
-            for p in sorted(roster.people(), key=lambda p: p.id)}
+    wanted = None if only is None else set(only)
+    return {p.id: login_link(p, section_map, settings, key, expires=registry.issue(
+                p.id, end, person_prefixes(p.id, section_map)) if registry else None)
+            for p in sorted(roster.people(), key=lambda p: p.id)
+            if wanted is None or p.id in wanted}
 
 
 def qr_svg(url: str) -> str | None:
@@ -188,16 +199,21 @@ def qr_svg(url: str) -> str | None:
 def write_cloudfront_letters(roster: Roster, section_map: SectionMap,
                              settings: CloudFrontSettings, out_dir: Path | str | None = None,
                              *, site_output: Path | str = "output",
-                             renew: Iterable[str] = ()) -> list[Path]:
+                             renew: Iterable[str] = (), people: Iterable[str] = (),
+                             registry: LinkRegistry | None = None) -> list[Path]:
     """One private, printable HTML letter per person, with only that person's link.
 
     Each parent gets their own (their link is their login: the postvak's sender and the
     consent audit's "who"), as `brief-<person id>.html`. `PRINT_FILE` beside them holds
-    the same letters in one file for printing, one page each, a family's one after another.
+    the letters of this run in one file for printing, one page each, a family's one after
+    another.
     Letters hold working links: they go to a private folder (mode 0700), never
     into the site output. `renew` (person ids) revokes those people's current
     links and writes only their letters with new ones; the old links stop
-    working at the next `invoke publish --target cloudfront`.
+    working at the next `invoke publish --target cloudfront`. `people` writes
+    only the letters of these people, revoking nothing but what a narrowing of
+    their access demands (LinkRegistry.issue). `registry`: the one to record in
+    (saved here); by default the private folder's.
     """
     out = Path(out_dir) if out_dir is not None else settings.letters_dir
     site = Path(site_output).resolve()
@@ -206,26 +222,27 @@ def write_cloudfront_letters(roster: Roster, section_map: SectionMap,
                                        "brieven met inloglinks mogen niet in de site-map",
                                        "kies een map buiten de site, bv. private/"))
     renew = set(renew)
-    unknown = sorted(renew - {p.id for p in roster.people()})
+    wanted = renew | set(people)
+    unknown = sorted(wanted - {p.id for p in roster.people()})
     if unknown:
         raise SchoolpleinError(Problem("roster/", None, f"onbekende persoon: {', '.join(unknown)}",
                                        "gebruik het id uit roster/ouders.csv of personeel.csv"))
     out.mkdir(parents=True, exist_ok=True)
     os.chmod(out, 0o700)
-    registry = LinkRegistry.load(settings.private_dir)
+    registry = registry or LinkRegistry.load(settings.private_dir)
     for person_id in renew:
         registry.revoke(person_id)
-    links = login_links(roster, section_map, settings, registry=registry)
+    order = [pid for family in sorted(roster.families.values(), key=lambda f: f.id)
+             for pid in family.parents] + sorted(roster.staff)
+    if wanted:
+        order = [pid for pid in order if pid in wanted]
+    links = login_links(roster, section_map, settings, registry=registry, only=order)
     registry.save()
-    people = [pid for family in sorted(roster.families.values(), key=lambda f: f.id)
-              for pid in family.parents] + sorted(roster.staff)
     template = _env().get_template("letter.html")
     school_name = section_map.get("school", "school").title
     until = settings.access_until.strftime("%d-%m-%Y")
     written, letters = [], []
-    for person_id in people:
-        if renew and person_id not in renew:
-            continue
+    for person_id in order:
         link = links[person_id]
         letter = {"name": link.name, "link": link.url, "sections": link.section_titles,
                   "parts": [{"number": part.number, "of": part.of, "url": part.url,
@@ -244,3 +261,71 @@ def _write_private(path: Path, text: str) -> Path:
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write(text)
     return path
+
+
+def _place(prefix: str, section_map: SectionMap) -> str:
+    """A cookie path in the admin's words."""
+    if prefix == "/":
+        return "alle pagina's"
+    section = section_map.for_path(prefix)
+    if section.prefix != prefix:
+        return f"{prefix} (bestaat niet meer)"
+    return f"gezinspagina {section.key}" if section.kind == "family" else section.title
+
+
+def _places(prefixes: Iterable[str], section_map: SectionMap) -> str:
+    """Sections first, then family pages (a teacher has many)."""
+    ordered = sorted(prefixes, key=lambda p: (section_map.for_path(p).kind == "family", p))
+    return ", ".join(_place(p, section_map) for p in ordered)
+
+
+def describe_change(change: AccessChange, roster: Roster, section_map: SectionMap) -> str:
+    """One line for the admin: who, what they lost and gained, what happened to the old link."""
+    person = roster.person(change.person_id)
+    parts = [f"{person.id} ({person.name})"]
+    if change.unknown:
+        parts.append("oude link van vóór het bijhouden van toegang: ingetrokken")
+    if change.lost:
+        parts.append(f"mag niet meer lezen: {_places(change.lost, section_map)}; "
+                     "oude link ingetrokken")
+    if change.gained:
+        parts.append(f"mag nu ook lezen: {_places(change.gained, section_map)}")
+    if not change.narrowed:
+        parts.append("de oude link blijft werken voor wat hij al opende")
+    return "  " + "; ".join(parts)
+
+
+def renew_changed_access(roster: Roster, section_map: SectionMap, settings: CloudFrontSettings,
+                         registry: LinkRegistry, *, dry_run: bool = False,
+                         out: Callable[[str], None] = print) -> list[AccessChange]:
+    """New letters for everyone whose access changed since their link; narrowing revokes.
+
+    Runs at every `invoke publish --target cloudfront`, before the deny-list is
+    updated: a teacher moved to another group, a parent in a household of their
+    own, a child who left a group (its parents and teachers), another staff role.
+    Whoever may now read less than their link opens has that link revoked (the
+    same publish puts it on the deny-list); whoever may read more gets a new
+    letter too (the old link keeps working for what it opened). In a dry run the
+    revocations happen in `registry` only (so the plan shows them), nothing is written.
+    """
+    changes = [change for person in sorted(roster.people(), key=lambda p: p.id)
+               if (change := registry.change(person.id, person_prefixes(person.id, section_map)))]
+    if not changes:
+        return []
+    lines = [describe_change(change, roster, section_map) for change in changes]
+    if dry_run:
+        for change in changes:
+            if change.narrowed:
+                registry.revoke(change.person_id)
+        out(f"Proefrun: toegang gewijzigd sinds de laatste brief van {len(changes)} "
+            "persoon/personen; zou nieuwe brieven schrijven:\n" + "\n".join(lines))
+        return changes
+    written = write_cloudfront_letters(roster, section_map, settings,
+                                       people={c.person_id for c in changes}, registry=registry)
+    folder = written[0].parent if written else settings.letters_dir
+    out(f"Toegang gewijzigd sinds de laatste brief van {len(changes)} persoon/personen. "
+        f"Nieuwe brieven ({len(written)}) in {folder} (samen af te drukken: "
+        f"{PRINT_FILE}); deel ze uit:\n" + "\n".join(lines)
+        + ("\nIngetrokken links werken niet meer zodra deze publicatie klaar is."
+           if any(c.narrowed for c in changes) else ""))
+    return changes

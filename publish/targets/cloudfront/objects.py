@@ -1,18 +1,23 @@
 """What an object key holds: Content-Type and Cache-Control per key, and the postvak's spool.
 
-Pages and feeds must be revalidated on every visit (a revoked photo's page
-changes); files named by their content hash never change, so browsers and
-CloudFront may keep them for a year. Parents' submissions wait under SPOOL
-(submissions.py): no build output, so a publish never touches them.
+Cache-Control is the one definition every target sends (publish.headers): S3
+stores it with each object and CloudFront passes it on to the browser.
+`header_rules` fingerprints what decides both, so a publish notices when the
+objects already in the bucket carry other headers (sync.py restamps them).
+Parents' submissions wait under SPOOL (submissions.py): no build output, so a
+publish never touches them.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import mimetypes
-import re
 from pathlib import PurePosixPath
 
 from plugins.photos.settings import PHOTO_DIR
+from plugins.sections import ROOTS
+from publish import headers
 
 TYPES = {
     ".html": "text/html",
@@ -41,10 +46,6 @@ TYPES = {
 TEXT_TYPES = ("text/", "application/json", "application/xml", "application/atom+xml",
               "application/rss+xml", "image/svg+xml", "application/manifest+json")
 PAGE_SUFFIXES = frozenset({".html", ".htm", ".xml", ".atom", ".rss"})
-IMMUTABLE = "public, max-age=31536000, immutable"
-REVALIDATE = "no-cache"
-# theme/css/main.3f2a9c1d.css or theme/js/app-3f2a9c1d0b.js: hash in the name
-HASHED_ASSET = re.compile(r"(^|/)theme/.*[.-][0-9a-f]{8,64}\.[a-z0-9]+$")
 # Where the viewer function stores what parents PUT (templates/viewer-request.js,
 # SPOOL). A hidden folder: the upload allow-list never uploads one.
 SPOOL = ".postvak/"
@@ -66,12 +67,12 @@ def is_page(key: str) -> bool:
     return PurePosixPath(key).suffix.lower() in PAGE_SUFFIXES
 
 
-def is_content_hashed(key: str) -> bool:
-    return is_photo(key) or bool(HASHED_ASSET.search(key))
-
-
-def cache_control(key: str) -> str:
-    return IMMUTABLE if is_content_hashed(key) else REVALIDATE
+def header_rules() -> str:
+    """A fingerprint of everything that decides an object's Content-Type and Cache-Control."""
+    rules = {"cache": [headers.CACHE_PHOTO, headers.CACHE_PROTECTED_PAGE, headers.CACHE_PAGE],
+             "photo_dir": PHOTO_DIR, "roots": sorted(ROOTS.values()), "types": TYPES,
+             "text": TEXT_TYPES}
+    return hashlib.sha256(json.dumps(rules, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def is_submission(key: str) -> bool:

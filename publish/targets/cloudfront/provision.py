@@ -7,12 +7,15 @@ CloudFront can only be created in us-east-1.
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 
 from botocore.exceptions import ClientError, WaiterError
 
 from plugins.errors import Problem, SchoolpleinError
+from plugins.sections import ROOTS
 
 from .settings import CloudFrontSettings
 from .signing import load_private_key, public_pem
@@ -31,6 +34,24 @@ ENV_KEYS = {"BucketName": "SCHOOLPLEIN_S3_BUCKET",
             "RevokedLinksArn": "CLOUDFRONT_KVS_ARN"}
 
 
+PROTECTED_ROOTS_LINE = re.compile(r"^const PROTECTED_ROOTS = \[.*\];$", re.M)
+
+
+def viewer_request_code() -> str:
+    """The viewer-request function as CloudFront runs it (and the tests, in node).
+
+    Its protected roots are the section map's (plugins.sections.ROOTS), so a new
+    protected section needs no edit here; whole-line comments are left out, as
+    CloudFront Functions take at most 10 KB of code.
+    """
+    source = VIEWER_REQUEST_JS.read_text(encoding="utf-8")
+    roots = json.dumps(sorted(ROOTS.values())).replace('"', "'")
+    source, found = PROTECTED_ROOTS_LINE.subn(f"const PROTECTED_ROOTS = {roots};", source)
+    assert found == 1, "viewer-request.js: PROTECTED_ROOTS line not found"
+    return "".join(line for line in source.splitlines(keepends=True)
+                   if not line.lstrip().startswith("//"))
+
+
 def template_body() -> str:
     """The stack template with the viewer-request function's code put in.
 
@@ -40,7 +61,7 @@ def template_body() -> str:
     text = TEMPLATE.read_text(encoding="utf-8")
     (line,) = [ln for ln in text.splitlines() if ln.strip() == FUNCTION_CODE_LINE]
     indent = line[:len(line) - len(line.lstrip())]
-    code = VIEWER_REQUEST_JS.read_text(encoding="utf-8")
+    code = viewer_request_code()
     block = "".join(f"{indent}  {ln}\n" if ln else "\n" for ln in code.splitlines())
     return text.replace(line + "\n", f"{indent}FunctionCode: |\n{block}", 1)
 

@@ -2,11 +2,14 @@
 
 Every person's links expire at their own second, a few seconds before the end
 of the access period; a private registry (`private/cloudfront-links.json`)
-records which second was issued to whom. When a person leaves the roster (or
-gets a new link because the old one was lost), their second is revoked:
-`invoke publish --target cloudfront` puts it on the CloudFront KeyValueStore
-deny-list that the viewer-request function checks on every protected request.
-Seconds already in the past need no entry and are dropped from the list.
+records which second was issued to whom, and which cookie paths their newest
+link opens. When a person leaves the roster, gets a new link because the old
+one was lost, or may read less than a link of theirs opens (another group,
+another household, another role, a child who left a group), their second is
+revoked: `invoke publish --target cloudfront` puts it on the CloudFront
+KeyValueStore deny-list that the viewer-request function checks on every
+protected request. Seconds already in the past need no entry and are dropped
+from the list.
 """
 
 from __future__ import annotations
@@ -32,14 +35,36 @@ class RevocationError(SchoolpleinError):
     header = "Publiceren gestopt. Er is niets gepubliceerd."
 
 
+def covered(prefix: str, by: Iterable[str]) -> bool:
+    """True when a cookie for `prefix` opens nothing that cookies for `by` do not."""
+    return any(prefix.startswith(other) for other in by)
+
+
+@dataclass(frozen=True)
+class AccessChange:
+    """What a person may read now against what their links open (cookie paths)."""
+
+    person_id: str
+    lost: tuple[str, ...]  # opened by a live link, no longer theirs to read
+    gained: tuple[str, ...]  # theirs to read, in no link yet
+    unknown: bool = False  # a link issued before the registry kept paths: treated as lost
+
+    @property
+    def narrowed(self) -> bool:
+        return bool(self.lost) or self.unknown
+
+
 class LinkRegistry:
-    """person id -> expiry seconds issued to them; revoked second -> person id."""
+    """person id -> expiry seconds issued to them; revoked second -> person id;
+    person id -> the cookie paths their newest link opens (covering every live link)."""
 
     def __init__(self, path: Path, issued: dict[str, list[int]] | None = None,
-                 revoked: dict[str, str] | None = None):
+                 revoked: dict[str, str] | None = None,
+                 access: dict[str, list[str]] | None = None):
         self.path = path
         self.issued = issued or {}
         self.revoked = revoked or {}
+        self.access = access or {}
 
     @classmethod
     def load(cls, private_dir: Path) -> LinkRegistry:
@@ -54,14 +79,16 @@ class LinkRegistry:
                 "zet de reservekopie terug; zonder register kan de school geen links intrekken"
             )) from None
         return cls(path, {k: list(v) for k, v in data.get("issued", {}).items()},
-                   dict(data.get("revoked", {})))
+                   dict(data.get("revoked", {})),
+                   {k: list(v) for k, v in data.get("access", {}).items()})
 
     def save(self, now: float | None = None) -> None:
         """Write atomically (mode 0600); seconds already past are forgotten."""
         now = time.time() if now is None else now
         issued = {p: sorted(e for e in es if e > now) for p, es in self.issued.items()}
         data = {"issued": {p: es for p, es in sorted(issued.items()) if es},
-                "revoked": {e: p for e, p in sorted(self.revoked.items()) if int(e) > now}}
+                "revoked": {e: p for e, p in sorted(self.revoked.items()) if int(e) > now},
+                "access": {p: sorted(a) for p, a in sorted(self.access.items()) if issued.get(p)}}
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_name(self.path.name + ".tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -84,6 +111,38 @@ class LinkRegistry:
         while expiry in taken:
             expiry -= 1
         self.issued.setdefault(person_id, []).append(expiry)
+        return expiry
+
+    def live(self, person_id: str, now: float | None = None) -> list[int]:
+        """The seconds of this person's links that still work (issued, not revoked, ahead)."""
+        now = time.time() if now is None else now
+        return [e for e in self.issued.get(person_id, ()) if str(e) not in self.revoked and e > now]
+
+    def change(self, person_id: str, prefixes: Iterable[str]) -> AccessChange | None:
+        """How `prefixes` (what the person may read now) differ from what their live links
+        open; None when they hold no live link or nothing changed."""
+        prefixes = set(prefixes)
+        if not self.live(person_id):
+            return None
+        if person_id not in self.access:
+            return AccessChange(person_id, (), tuple(sorted(prefixes)), unknown=True)
+        old = set(self.access[person_id])
+        lost = tuple(sorted(p for p in old if not covered(p, prefixes)))
+        gained = tuple(sorted(p for p in prefixes if not covered(p, old)))
+        return AccessChange(person_id, lost, gained) if lost or gained else None
+
+    def issue(self, person_id: str, period_end: int, prefixes: Iterable[str]) -> int:
+        """The expiry second for a new link opening `prefixes`, recorded with them.
+
+        When the person's live links open anything `prefixes` do not, those links
+        are revoked first: a link never outlives a narrowing of its owner's access.
+        """
+        prefixes = sorted(set(prefixes))
+        change = self.change(person_id, prefixes)
+        if change is not None and change.narrowed:
+            self.revoke(person_id)
+        expiry = self.expiry_for(person_id, period_end)
+        self.access[person_id] = prefixes
         return expiry
 
     def revoke(self, person_id: str) -> list[int]:

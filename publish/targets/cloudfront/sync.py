@@ -19,8 +19,11 @@ safety order:
    the CloudFront edge before any page is uploaded;
 3. uploads: photos and assets first, pages and feeds last, so a new page never
    links a file that is not there yet;
-4. other deletes (old pages and assets);
-5. one CloudFront invalidation batch for the changed and other deleted objects.
+4. other deletes (old pages and assets), and unchanged objects whose
+   Content-Type or Cache-Control rules changed since the bucket was last
+   stamped (publish.headers; a server-side copy, no upload);
+5. one CloudFront invalidation batch for the changed and other deleted objects
+   (`/*` after a restamp: the edge still holds the old headers).
 A journal entry is cleared only after CloudFront accepted an invalidation
 covering it.
 """
@@ -28,6 +31,8 @@ covering it.
 from __future__ import annotations
 
 import hashlib
+import json
+import os
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
@@ -39,9 +44,10 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from plugins.errors import Problem, SchoolpleinError
 from plugins.sections import SectionMap
+from publish.headers import cache_control
 
 from .journal import InvalidationJournal
-from .objects import cache_control, content_type, is_page, is_photo, is_submission
+from .objects import content_type, header_rules, is_page, is_photo, is_submission
 from .uploads import upload_problems
 
 MULTIPART_THRESHOLD = 64 * 1024 * 1024
@@ -90,10 +96,12 @@ class Plan:
     new_keys: frozenset[str] = field(default_factory=frozenset)
     pending: tuple[str, ...] = ()  # left in the journal by an earlier publish
     first_invalidations: tuple[str, ...] = ()  # privacy deletes + pending, right after deleting
+    restamps: tuple[str, ...] = ()  # unchanged objects that get today's headers (copy in place)
 
     @property
     def is_empty(self) -> bool:
-        return not (self.privacy_deletes or self.uploads or self.deletes or self.pending)
+        return not (self.privacy_deletes or self.uploads or self.deletes or self.pending
+                    or self.restamps)
 
     def steps(self) -> list[tuple[str, str]]:
         """(action, key or path) in the order they are applied."""
@@ -101,6 +109,7 @@ class Plan:
                 + [("invalidate-first", p) for p in self.first_invalidations]
                 + [("upload", k) for k in self.uploads]
                 + [("delete", k) for k in self.deletes]
+                + [("restamp", k) for k in self.restamps]
                 + [("invalidate", p) for p in self.invalidations])
 
     def describe(self) -> str:
@@ -110,6 +119,9 @@ class Plan:
             f"ongewijzigd: {self.unchanged}.",
             f"Ingetrokken foto's verwijderen (eerst): {len(self.privacy_deletes)}.",
             f"Oude bestanden verwijderen: {len(self.deletes)}.",
+            *([f"Kopteksten (Cache-Control, Content-Type) bijwerken van {len(self.restamps)} "
+               "ongewijzigde bestanden: de regels zijn veranderd sinds de vorige publicatie."]
+              if self.restamps else []),
             f"CloudFront-cache vernieuwen: {len(self.first_invalidations)} pad(en) direct na het "
             f"verwijderen, {len(self.invalidations)} aan het eind.",
         ]
@@ -215,12 +227,13 @@ def invalidation_paths(keys: Iterable[str], section_map: SectionMap,
 
 def plan_sync(local: Mapping[str, LocalFile], remote: Mapping[str, RemoteObject],
               section_map: SectionMap, privacy_dropped: Iterable[str] = (),
-              pending: Iterable[str] = ()) -> Plan:
+              pending: Iterable[str] = (), restamp: bool = False) -> Plan:
     """Decide what to upload, delete and invalidate. Pure: no I/O.
 
     `pending`: journal paths an earlier publish did not get invalidated; they go
     into the first batch, with exactly the privacy-deleted paths, even when the
-    bucket no longer differs.
+    bucket no longer differs. `restamp`: the objects in the bucket may carry other
+    headers than today's rules give (publish.headers): every unchanged one is stamped again.
     """
     dropped = set(privacy_dropped)
     pending = tuple(dict.fromkeys(pending))
@@ -232,7 +245,10 @@ def plan_sync(local: Mapping[str, LocalFile], remote: Mapping[str, RemoteObject]
     changed = [k for k in uploads if k in remote]
     first = _batch([*pending, *map(cloudfront_path, privacy)]) if pending or privacy else ()
     wildcards_left = max(1, MAX_WILDCARDS - sum("*" in p for p in first))
-    final = invalidation_paths([*changed, *other], section_map, wildcards_left)
+    restamps = tuple(sorted(k for k in local if k in remote and k not in uploads)) if restamp \
+        else ()
+    final = (("/*",) if restamps else
+             invalidation_paths([*changed, *other], section_map, wildcards_left))
     return Plan(
         privacy_deletes=privacy,
         uploads=tuple(uploads),
@@ -243,6 +259,7 @@ def plan_sync(local: Mapping[str, LocalFile], remote: Mapping[str, RemoteObject]
         new_keys=frozenset(k for k in uploads if k not in remote),
         pending=pending,
         first_invalidations=first,
+        restamps=restamps,
     )
 
 
@@ -253,6 +270,7 @@ PHASES = {
     "invalidate-first": "het vernieuwen van de CloudFront-cache voor ingetrokken foto's",
     "upload": "het uploaden",
     "delete": "het opruimen van oude bestanden",
+    "restamp": "het bijwerken van de kopteksten van ongewijzigde bestanden",
     "invalidate": "het vernieuwen van de CloudFront-cache",
 }
 
@@ -270,9 +288,19 @@ def _delete(s3, bucket: str, keys: tuple[str, ...]) -> None:
                               "DeleteObjects")
 
 
+def _object_headers(file: LocalFile) -> dict:
+    return {"ContentType": content_type(file.key), "CacheControl": cache_control(file.key),
+            "Metadata": {"sha256": file.sha256}}
+
+
+def _restamp(s3, bucket: str, file: LocalFile) -> None:
+    """Today's headers on an unchanged object: a copy onto itself, no upload."""
+    s3.copy_object(Bucket=bucket, Key=file.key, CopySource={"Bucket": bucket, "Key": file.key},
+                   MetadataDirective="REPLACE", **_object_headers(file))
+
+
 def _upload(s3, bucket: str, file: LocalFile) -> None:
-    extra = {"ContentType": content_type(file.key), "CacheControl": cache_control(file.key),
-             "Metadata": {"sha256": file.sha256}}
+    extra = _object_headers(file)
     if file.size >= MULTIPART_THRESHOLD:
         from boto3.s3.transfer import TransferConfig
 
@@ -350,6 +378,9 @@ def apply_plan(plan: Plan, local: Mapping[str, LocalFile], s3, bucket: str, *,
                     on_upload(key, done)
         phase = "delete"
         _delete(s3, bucket, plan.deletes)
+        phase = "restamp"
+        for key in plan.restamps:
+            _restamp(s3, bucket, local[key])
         phase = "invalidate"
         if plan.invalidations and invalidate:
             final_id = _invalidate(cloudfront, distribution_id, plan.invalidations)
@@ -374,6 +405,8 @@ def progress_report(phase: str, done: int, total: int, plan: Plan,
                       "ze nog uit de cache zien; publiceer zo snel mogelijk opnieuw")
         elif phase == "delete":
             state += "; oude bestanden zijn nog niet (allemaal) verwijderd"
+        elif phase == "restamp":
+            state += "; nog niet alle bestanden hebben de nieuwe kopteksten"
         elif phase == "invalidate":
             state += ("; oude bestanden zijn verwijderd, alleen de CloudFront-cache is niet "
                       "vernieuwd (ouders kunnen nog even een oude versie zien)")
@@ -401,11 +434,14 @@ def sync(output_dir: Path | str, s3, bucket: str, section_map: SectionMap, *,
          cloudfront=None, distribution_id: str = "", dry_run: bool = False,
          privacy_dropped: Iterable[str] = (), on_upload: Callable[[str, int], None] | None = None,
          progress: bool | None = None, out: Callable[[str], None] = print,
-         journal: InvalidationJournal | None = None) -> Plan:
+         journal: InvalidationJournal | None = None, stamp: Path | None = None) -> Plan:
     """Plan and (unless dry_run) apply a publish; returns the plan.
 
     `journal`: where paths to invalidate are kept across interrupted publishes
-    (publish_cloudfront passes private/cloudfront-invalidations.json).
+    (publish_cloudfront passes private/cloudfront-invalidations.json). `stamp`:
+    where the header rules the bucket's objects carry are recorded
+    (private/cloudfront-headers.json); when they are not today's (or unknown),
+    every unchanged object gets today's headers.
     """
     local = scan_output(output_dir)
     try:
@@ -418,13 +454,19 @@ def sync(output_dir: Path | str, s3, bucket: str, section_map: SectionMap, *,
             "er is nog niets veranderd, opnieuw proberen is veilig",
         )) from exc
     pending = [e.path for e in journal.pending()] if journal is not None else []
-    plan = plan_sync(local, remote, section_map, privacy_dropped, pending)
+    rules = {"bucket": bucket, "rules": header_rules()}
+    plan = plan_sync(local, remote, section_map, privacy_dropped, pending,
+                     restamp=stamp is not None and _read_stamp(stamp) != rules)
     if dry_run:
         out("Proefrun: er wordt niets veranderd.\n" + plan.describe())
         return plan
     applied = apply_plan(plan, local, s3, bucket, cloudfront=cloudfront,
                          distribution_id=distribution_id, on_upload=on_upload,
                          progress=progress, journal=journal, out=out)
+    if stamp is not None and _read_stamp(stamp) != rules:
+        _write_stamp(stamp, rules)
+    if plan.restamps:
+        out(f"Kopteksten bijgewerkt van {len(plan.restamps)} ongewijzigde bestanden.")
     out(f"Gepubliceerd: {len(plan.uploads)} geüpload, "
         f"{len(plan.privacy_deletes) + len(plan.deletes)} verwijderd, "
         f"{plan.unchanged} ongewijzigd.")
@@ -432,3 +474,17 @@ def sync(output_dir: Path | str, s3, bucket: str, section_map: SectionMap, *,
         out(f"CloudFront-cache vernieuwd: {len(plan.invalidations)} pad(en) "
             f"(invalidatie {applied.final_invalidation}).")
     return plan
+
+
+def _read_stamp(path: Path) -> dict | None:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None  # unknown: stamp again (costs one copy per object, never a wrong header)
+
+
+def _write_stamp(path: Path, rules: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(rules), encoding="utf-8")
+    os.replace(tmp, path)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from publish import headers
+from tests.helpers import cache_cases
 from tests.http_client import Client, get_many
 
 
@@ -156,14 +158,15 @@ def test_dotfiles_are_never_served_even_to_readers(client, roster, demo_accounts
         assert b"AuthUserFile" not in body
 
 
-def test_photos_are_cached_privately_and_pages_revalidated(client, roster, demo_accounts,
-                                                            demo_build):
+def test_every_response_carries_the_cache_header_publish_headers_gives(client, roster,
+                                                                      demo_accounts, demo_build):
+    """publish.headers is the one definition (CloudFront's bucket is held to it as well)."""
     output, _ = demo_build
     _, passwords = demo_accounts
-    parent = roster.parents["ouder-001"]
-    login = (parent.email, passwords[parent.id])
-    photo = next((output / "groep" / "groep-3" / "fotos").iterdir())
-    _, _, headers = client.get(f"/groep/groep-3/fotos/{photo.name}", login)
-    assert headers["Cache-Control"] == "private, max-age=31536000, immutable"
-    assert client.get("/groep/groep-3/", login)[2]["Cache-Control"] == "private, no-store"
-    assert client.get("/", login)[2]["Cache-Control"] == "no-cache"
+    directie = roster.staff["mt-01"]
+    paths = cache_cases(output, roster.parents["ouder-001"].family)
+    got = {path: client.get(path, (directie.email, passwords[directie.id]))[2]["Cache-Control"]
+           for path in paths}
+    assert got == {path: headers.cache_control(path) for path in paths}
+    assert set(got.values()) == {headers.CACHE_PHOTO, headers.CACHE_PROTECTED_PAGE,
+                                 headers.CACHE_PAGE}

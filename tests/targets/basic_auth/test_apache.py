@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from publish import headers as cache_headers
+from tests.helpers import cache_cases
 from tests.http_client import Client
 
 
@@ -26,13 +28,11 @@ def test_apache_enforces_the_same_section_map(apache_site, roster, sections, dem
         status, _, headers = client.get("/school/")
         assert "noindex" in headers["X-Robots-Tag"]
         mt = roster.staff["mt-01"]
-        headers = client.get("/school/", (mt.email, passwords[mt.id]))[2]
-        assert headers["Cache-Control"] == "private, no-store"
-        assert client.get("/")[2]["Cache-Control"] == "no-cache"
-        photo = next((output / "groep" / "groep-3" / "fotos").iterdir()).name
-        status, _, headers = client.get(f"/groep/groep-3/fotos/{photo}",
-                                        (mt.email, passwords[mt.id]))
-        assert status == 200 and headers["Cache-Control"].startswith("private, max-age=")
+        paths = cache_cases(output, roster.parents["ouder-001"].family)
+        answers = {path: client.get(path, (mt.email, passwords[mt.id])) for path in paths}
+        assert answers["/groep/groep-3/"][0] == 200  # read, not refused (uitloggen: 401)
+        assert {path: a[2]["Cache-Control"] for path, a in answers.items()} == {
+            path: cache_headers.cache_control(path) for path in paths}
         assert client.get("/groep/groep-3/.htaccess")[0] in (401, 403, 404)
         assert client.get("/theme/", None)[0] in (403, 404)
     finally:

@@ -285,16 +285,17 @@ def waf_stack() -> FakeStack:
 
 
 def run_viewer_function(events: list[dict], revoked=(), kvs_down: bool = False) -> list[dict]:
-    """Run publish/targets/cloudfront/templates/viewer-request.js in node (viewer_request_harness.js).
+    """Run the viewer-request function as provision deploys it (provision.viewer_request_code)
+    in node (viewer_request_harness.js).
 
     Each event is {"uri", "method", "headers", "cookies"} (method GET, no headers
     or cookies when left out); each result {"result": request or response,
     "lookups": keys the function looked up in the key value store}.
     """
-    from publish.targets.cloudfront.provision import VIEWER_REQUEST_JS
+    from publish.targets.cloudfront.provision import viewer_request_code
 
     assert NODE, "node ontbreekt: voer scripts/bootstrap.sh uit"  # required, never skipped
-    payload = {"source": str(VIEWER_REQUEST_JS), "revoked": [str(r) for r in revoked],
+    payload = {"code": viewer_request_code(), "revoked": [str(r) for r in revoked],
                "kvsDown": kvs_down, "events": events}
     done = subprocess.run([NODE, str(HARNESS)], input=json.dumps(payload), capture_output=True,
                           text=True, timeout=30)

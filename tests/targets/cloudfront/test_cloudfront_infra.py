@@ -18,10 +18,10 @@ from plugins.public_pages import render_login_assets
 from publish.targets.cloudfront.links import write_cloudfront_letters
 from publish.targets.cloudfront.provision import (
     TEMPLATE,
-    VIEWER_REQUEST_JS,
     WAF_TEMPLATE,
     provision,
     template_body,
+    viewer_request_code,
 )
 from publish.targets.cloudfront.rotation import rotate_keys
 from publish.targets.cloudfront.signing import generate_key_pair
@@ -53,7 +53,7 @@ def test_cfn_lint_has_no_errors(tmp_path):
 def test_the_template_embeds_the_viewer_function_byte_for_byte():
     rendered = yaml.load(template_body(), Loader=CfnLoader)  # noqa: S506 - safe loader
     function = rendered["Resources"]["ViewerRequestFunction"]["Properties"]
-    assert function["FunctionCode"] == VIEWER_REQUEST_JS.read_text(encoding="utf-8")
+    assert function["FunctionCode"] == viewer_request_code()
     assert function["FunctionConfig"]["Runtime"] == "cloudfront-js-2.0"
     assert function["FunctionConfig"]["KeyValueStoreAssociations"] == [
         {"KeyValueStoreARN": {"GetAtt": "RevokedLinks.Arn"}}]

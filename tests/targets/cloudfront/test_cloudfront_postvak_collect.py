@@ -88,7 +88,8 @@ def send(s3, bucket: str, uri: str, cookies: dict, body: bytes) -> int:
     CloudFront puts the origin's path in front of the URI the function returns.
     """
     (run,) = run_viewer_function([{"uri": uri, "method": "PUT", "cookies": cookies,
-                                   "headers": {"content-length": {"value": str(len(body))}}}])
+                                   "headers": {"content-length": {"value": str(len(body))},
+                                               "content-type": {"value": "application/json"}}}])
     request = run["result"]
     if "statusCode" in request:
         return request["statusCode"]

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from plugins.roster import FAMILY_ID_RE
 from postvak.messages import MAX_BODY, UUID4_RE
 from publish.targets.cloudfront.objects import SPOOL
-from publish.targets.cloudfront.provision import VIEWER_REQUEST_JS
+from publish.targets.cloudfront.provision import VIEWER_REQUEST_JS, viewer_request_code
 from publish.targets.cloudfront.signing import cf_b64encode, custom_policy
 from publish.targets.cloudfront.submissions import spool_key, stored_uri
 
@@ -27,7 +27,8 @@ OTHER = "53b6w76x3k6x62bawk82"
 PARENT, DIRECTIE, REVOKED = 1817071199, 1817071198, 1817071187
 ID = "0f8fad5b-d9cb-469f-a165-70867728950e"
 POSTVAK = f"/gezin/{FAMILY}/postvak/"
-BODY = {"content-length": {"value": "120"}}
+JSON = {"content-type": {"value": "application/json"}}  # what postvak.js sends
+BODY = {"content-length": {"value": "120"}, **JSON}
 
 
 def cookie(prefix: str, expires: int) -> dict:
@@ -52,15 +53,16 @@ def outcome(result: dict) -> int | str:
 def test_a_parents_put_is_stored_under_their_own_expiry_second():
     directie = cookie("/", DIRECTIE)
     results = run_viewer_function([
-        put(POSTVAK + ID + ".json", querystring={"acl": {"value": ""}}),
+        put(POSTVAK + ID + ".json"),
         put(POSTVAK + ID + ".json", cookies=directie),
         put(POSTVAK + ID + ".json", headers={"content-length": {"value": str(MAX_BODY)},
-                                             "if-none-match": {"value": '"abc"'}}),
+                                             "if-none-match": {"value": '"abc"'}, **JSON}),
+        put(POSTVAK + ID + ".json", querystring={"acl": {"value": ""}}),  # S3's ?acl: refused
     ])
     assert [outcome(r) for r in results] == [stored_uri(FAMILY, PARENT, ID),
                                              stored_uri(FAMILY, DIRECTIE, ID),
-                                             stored_uri(FAMILY, PARENT, ID)]
-    for result in results:
+                                             stored_uri(FAMILY, PARENT, ID), 403]
+    for result in results[:3]:
         request = result["result"]
         assert request["method"] == "PUT" and request["querystring"] == {}
         # Only a new name: S3 refuses to overwrite (and the bucket policy demands it).
@@ -140,9 +142,39 @@ def test_the_body_must_announce_a_length_of_at_most_16_kib():
                            stored_uri(FAMILY, PARENT, ID)),
         "one byte": ({"content-length": {"value": "1"}}, stored_uri(FAMILY, PARENT, ID)),
     }
-    results = run_viewer_function([put(uri, headers=h) for h, _ in cases.values()])
+    results = run_viewer_function([put(uri, headers={**h, **JSON}) for h, _ in cases.values()])
     assert {name: outcome(r) for name, r in zip(cases, results, strict=True)} == {
         name: want for name, (_, want) in cases.items()}
+
+
+def test_a_body_that_is_not_json_is_refused_with_415():
+    """No browser form can post into the postvak: it sends a form's types, never JSON."""
+    uri = POSTVAK + ID + ".json"
+    length = {"content-length": {"value": "120"}}
+    cases = {
+        "application/json": ("application/json", stored_uri(FAMILY, PARENT, ID)),
+        "with charset": ("application/json; charset=utf-8", stored_uri(FAMILY, PARENT, ID)),
+        "in capitals": ("Application/JSON;Charset=\"UTF-8\"", stored_uri(FAMILY, PARENT, ID)),
+        "missing": (None, 415),
+        "a form": ("application/x-www-form-urlencoded", 415),
+        "a file upload": ("multipart/form-data; boundary=x", 415),
+        "text": ("text/plain", 415),
+        "text/plain saying json": ("text/plain; x=application/json", 415),
+        "json-like": ("application/jsonp", 415),
+        "another charset": ("application/json; charset=latin-1", 415),
+        "two parameters": ("application/json; charset=utf-8; x=1", 415),
+        "empty": ("", 415),
+    }
+    events = [put(uri, headers={**length, **({"content-type": {"value": t}} if t is not None
+                                              else {})}) for t, _ in cases.values()]
+    events.append(put(uri, headers={**length, "content-type": {
+        "value": "application/json", "multiValue": [{"value": "application/json"},
+                                                    {"value": "text/plain"}]}}))
+    results = run_viewer_function(events)
+    assert {name: outcome(r) for name, r in zip(cases, results, strict=False)} == {
+        name: want for name, (_, want) in cases.items()}
+    assert outcome(results[-1]) == 415  # two types: which one would S3 see?
+    assert "application/json" in results[3]["result"]["body"]["data"]
 
 
 def test_the_sender_is_the_one_login_cookie_that_covers_this_family():
@@ -211,6 +243,7 @@ def test_the_function_takes_exactly_what_intake_calls_a_submission(names):
 
 def test_the_functions_limits_are_the_projects():
     source = VIEWER_REQUEST_JS.read_text(encoding="utf-8")
+    deployed = viewer_request_code()
     assert f"const MAX_BODY = {MAX_BODY};" in source
     family = FAMILY_ID_RE.pattern.strip("^$")
     uuid4 = UUID4_RE.pattern.removeprefix("^").removesuffix("\\Z")
@@ -218,4 +251,4 @@ def test_the_functions_limits_are_the_projects():
     assert found, "SUBMISSION not found in viewer-request.js"
     pattern = (found.group(1) + found.group(2)).replace("\\\\", "\\")
     assert pattern == rf"^/gezin/({family})/postvak/({uuid4})\.json$"
-    assert len(source.encode()) <= 10 * 1024  # CloudFront Functions: at most 10 KB of code
+    assert len(deployed.encode()) <= 10 * 1024  # CloudFront Functions: at most 10 KB of code

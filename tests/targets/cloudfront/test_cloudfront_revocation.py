@@ -11,14 +11,16 @@ import dataclasses
 import os
 import stat
 import uuid
+from pathlib import Path
 
 import pytest
 from cf_helpers import bucket_state, cf_settings, cookies_of, make_tree, run_viewer_function
 from kvs_server import KvsServer
 
+from plugins.roster import Family, Role
 from plugins.sections import build_section_map
 from publish.targets.cloudfront import publish_cloudfront
-from publish.targets.cloudfront.links import login_links, write_cloudfront_letters
+from publish.targets.cloudfront.links import PRINT_FILE, login_links, write_cloudfront_letters
 from publish.targets.cloudfront.revocation import (
     SPREAD,
     LinkRegistry,
@@ -179,3 +181,170 @@ def test_an_unreachable_key_value_store_stops_the_publish(roster, settings, kvs,
     # The decision is kept: the next publish puts it on the list.
     assert LinkRegistry.load(settings.private_dir).revoked == {
         str(settings.expires_epoch - 1): "ouder-999"}
+
+
+# --- Narrowing someone's access revokes what they may no longer read.
+
+NEW_HOUSEHOLD = "zzzz2345zzzz2345zzzz"
+
+
+def school_of_five(roster):
+    """Three families, the teachers of groep 3 (lk-02), groep 4 (lk-03) and groep 1/2 + 3
+    (lk-07), and the two directie members."""
+    school = small(roster)
+    staff = {k: v for k, v in roster.staff.items() if k in ("lk-02", "lk-03", "lk-07", "mt-01",
+                                                             "mt-02")}
+    return dataclasses.replace(school, staff=staff)
+
+
+def narrowed(school):
+    """lk-02 moves from groep 3 to groep 4; ouder-002 moves into a household of their own;
+    sem-bakker (ouder-003's child) leaves groep 3 for groep 4, so lk-07 (groep 1/2 + 3) no
+    longer reads that family's page and lk-03 (groep 4) does; mt-02 is a teacher now."""
+    first = school.families["68amruh9btpfys3dk9wr"]
+    children = dict(school.children)
+    for child in first.children:
+        children[child] = dataclasses.replace(children[child], households=(
+            first.id, NEW_HOUSEHOLD))
+    children["sem-bakker"] = dataclasses.replace(children["sem-bakker"], group="groep-4")
+    parents = dict(school.parents, **{"ouder-002": dataclasses.replace(
+        school.parents["ouder-002"], family=NEW_HOUSEHOLD)})
+    families = dict(school.families, **{
+        first.id: dataclasses.replace(first, parents=("ouder-001",)),
+        NEW_HOUSEHOLD: Family(NEW_HOUSEHOLD, ("ouder-002",), first.children)})
+    staff = dict(school.staff, **{
+        "lk-02": dataclasses.replace(school.staff["lk-02"], groups=("groep-4",)),
+        "mt-02": dataclasses.replace(school.staff["mt-02"], role=Role.TEACHER,
+                                     groups=("groep-1-2",))})
+    return dataclasses.replace(school, children=children, parents=parents, families=families,
+                               staff=staff)
+
+
+def policy_of(link_url: str, prefix: str, domain: str) -> dict:
+    return cookies_of(link_url, prefix, domain)["CloudFront-Policy"]
+
+
+def test_a_narrowing_revokes_the_old_link_and_writes_new_letters(roster, settings, kvs, moto,
+                                                                 bucket, tmp_path, capsys):
+    """A teacher in another group, a parent in their own household, a child in another group,
+    a directie member who became a teacher: each old link stops where its owner may no longer
+    read (an old cookie, a signed URL built from the old letter, an undecodable cookie), the
+    new letters open what they may read now; a teacher who may read more keeps the old link."""
+    school = school_of_five(roster)
+    letters_dir = settings.letters_dir
+    write_cloudfront_letters(school, build_section_map(school, "Kc de Matrix"), settings)
+    key = load_private_key(settings.private_key_file)
+    before = login_links(school, build_section_map(school, "Kc de Matrix"), settings, key,
+                         LinkRegistry.load(settings.private_dir))
+    letters_before = {p.name: p.read_bytes() for p in letters_dir.iterdir()}
+
+    after_roster = narrowed(school)
+    after_map = build_section_map(after_roster, "Kc de Matrix")
+    out = tmp_path / "output"
+    make_tree(out, after_map, groups=1)
+    settings = dataclasses.replace(settings, bucket=bucket)
+    capsys.readouterr()
+    publish_cloudfront(out, after_map, settings, s3=moto.client(), kvs=kvs.client(),
+                       roster=after_roster)
+    printed = capsys.readouterr().out
+
+    lost = {"lk-02", "ouder-002", "ouder-003", "lk-07", "mt-02"}
+    assert set(kvs.items) == {str(before[p].expires) for p in lost}
+    for person in (*lost, "lk-03"):
+        assert f"{person} ({after_roster.person(person).name})" in printed, person
+    assert "ouder-001 " not in printed and "mt-01 " not in printed
+    line = next(ln for ln in printed.splitlines() if "lk-02 (" in ln)
+    assert "mag niet meer lezen: Groep 3" in line and "mag nu ook lezen: Groep 4" in line
+    assert "oude link ingetrokken" in line
+    assert f"mag niet meer lezen: gezinspagina {school.parents['ouder-001'].family}" in next(
+        ln for ln in printed.splitlines() if "ouder-002 (" in ln)
+    assert "de oude link blijft werken" in next(ln for ln in printed.splitlines()
+                                                 if "lk-03 (" in ln)
+
+    # New letters for exactly the people whose access changed.
+    letters_after = {p.name: p.read_bytes() for p in letters_dir.iterdir()}
+    rewritten = {name for name in letters_after if letters_after[name] != letters_before.get(
+        name)}
+    assert rewritten == {f"brief-{p}.html" for p in (*lost, "lk-03")} | {PRINT_FILE}
+    # The print file holds this publish's letters, one each.
+    assert letters_after[PRINT_FILE].count(b'<section class="letter">') == len(lost) + 1
+    after = login_links(after_roster, after_map, settings, key,
+                        LinkRegistry.load(settings.private_dir))
+    assert after["lk-03"].expires == before["lk-03"].expires  # widened: no revocation
+    assert after["ouder-001"].expires == before["ouder-001"].expires
+    assert all(after[p].expires != before[p].expires for p in lost)
+    assert f"e={after['lk-02'].expires}" in letters_after["brief-lk-02.html"].decode()
+
+    old_family = f"/gezin/{school.parents['ouder-001'].family}/"
+    domain = settings.domain
+    old_cookie = {"CloudFront-Policy": policy_of(before["lk-02"].url, "/groep/groep-3/", domain)}
+    old_parent = {"CloudFront-Policy": policy_of(before["ouder-002"].url, old_family, domain)}
+    signed_url = {"Policy": old_cookie["CloudFront-Policy"], "Signature": {"value": "x" * 96},
+                  "Key-Pair-Id": {"value": settings.key_pair_id}}
+    undecodable = {"CloudFront-Policy": {"value": old_parent["CloudFront-Policy"]["value"]
+                                         .replace("-", "+") + "="}}
+    events = [
+        {"uri": "/groep/groep-3/", "cookies": old_cookie},  # the teacher's old group
+        {"uri": "/groep/groep-3/", "querystring": signed_url},  # ... as a signed URL
+        {"uri": old_family, "cookies": old_parent},  # the other household's page
+        {"uri": old_family, "cookies": undecodable},
+        {"uri": "/school/", "cookies": {"CloudFront-Policy": policy_of(before["mt-02"].url, "/",
+                                                                       domain)}},
+        {"uri": "/groep/groep-4/", "cookies": {"CloudFront-Policy": policy_of(
+            after["lk-02"].url, "/groep/groep-4/", domain)}},
+        {"uri": f"/gezin/{NEW_HOUSEHOLD}/", "cookies": {"CloudFront-Policy": policy_of(
+            after["ouder-002"].url, f"/gezin/{NEW_HOUSEHOLD}/", domain)}},
+        {"uri": "/groep/groep-4/", "cookies": {"CloudFront-Policy": policy_of(
+            before["lk-03"].url, "/groep/groep-4/", domain)}},  # widened: old link still works
+        {"uri": old_family, "cookies": {"CloudFront-Policy": policy_of(
+            before["ouder-001"].url, old_family, domain)}},
+    ]
+    results = run_viewer_function(events, revoked=kvs.items)
+    assert [r["result"].get("statusCode") for r in results] == [403] * 5 + [None] * 4
+
+    writes = len(kvs.writes())
+    capsys.readouterr()
+    publish_cloudfront(out, after_map, settings, s3=moto.client(), kvs=kvs.client(),
+                       roster=after_roster)
+    assert "Toegang gewijzigd" not in capsys.readouterr().out
+    assert len(kvs.writes()) == writes
+    assert {p.name: p.read_bytes() for p in letters_dir.iterdir()} == letters_after
+
+
+def test_a_dry_run_names_the_narrowed_and_changes_nothing(roster, settings, kvs, moto, bucket,
+                                                          tmp_path, capsys):
+    school = school_of_five(roster)
+    write_cloudfront_letters(school, build_section_map(school, "Kc de Matrix"), settings)
+    registry_before = LinkRegistry.load(settings.private_dir).path.read_bytes()
+    letters = {p.name: p.read_bytes() for p in settings.letters_dir.iterdir()}
+    after_roster = narrowed(school)
+    after_map = build_section_map(after_roster, "Kc de Matrix")
+    out = tmp_path / "output"
+    make_tree(out, after_map, groups=1)
+    capsys.readouterr()
+    publish_cloudfront(out, after_map, dataclasses.replace(settings, bucket=bucket), dry_run=True,
+                       s3=moto.client(), kvs=kvs.client(), roster=after_roster)
+    printed = capsys.readouterr().out
+    assert "Proefrun: toegang gewijzigd" in printed and "lk-02 (Meester Pieter Bos)" in printed
+    assert "Lijst met ingetrokken links: 5 erbij" in printed
+    assert LinkRegistry.load(settings.private_dir).path.read_bytes() == registry_before
+    assert {p.name: p.read_bytes() for p in settings.letters_dir.iterdir()} == letters
+    assert kvs.writes() == [] and moto.writes() == []
+
+
+def test_every_letter_written_revokes_a_narrowed_link():
+    """Wherever a letter is written (accounts, a lost letter of the other parent, a rotation):
+    a link never opens more than its owner may read, and a widening keeps the old second."""
+    registry = LinkRegistry(Path("/nonexistent/cloudfront-links.json"))
+    end = 2_000_000_000
+    first = registry.issue("lk-02", end, ["/groep/groep-3/", "/gezin/aaaa2345aaaa2345aaaa/"])
+    assert registry.issue("lk-02", end, ["/groep/groep-3/", "/gezin/aaaa2345aaaa2345aaaa/",
+                                         "/groep/groep-4/"]) == first  # wider: same link
+    second = registry.issue("lk-02", end, ["/groep/groep-4/"])
+    assert second != first and registry.revoked == {str(first): "lk-02"}
+    directie = registry.issue("mt-01", end, ["/"])
+    assert registry.issue("mt-01", end, ["/school/", "/groep/groep-3/"]) != directie
+    assert registry.change("lk-02", ["/groep/groep-4/"]) is None
+    legacy = LinkRegistry(Path("/nonexistent/x.json"), {"ouder-001": [end - 1]})
+    change = legacy.change("ouder-001", ["/school/"])
+    assert change.unknown and change.narrowed  # what an old link opens is unknown: fail closed

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 
 from cf_helpers import bucket_state, make_tree, output_state
 
+from publish import headers
+from publish.targets.cloudfront import objects
 from publish.targets.cloudfront import sync as s3sync
 from publish.targets.cloudfront.sync import sync
 
@@ -29,25 +32,65 @@ def test_first_publish_uploads_all_then_nothing(moto, bucket, tmp_path, section_
     assert moto.writes() == []
 
 
-def test_headers(moto, bucket, tmp_path, section_map):
+def test_every_object_carries_the_headers_publish_headers_gives(moto, bucket, tmp_path,
+                                                                 section_map):
+    """Read back from the bucket: what S3 stores is what CloudFront sends the browser, and it
+    is publish.headers' one definition (the same the nginx and Apache tests hold)."""
     out = tmp_path / "output"
     files = make_tree(out, section_map)
     s3 = moto.client()
     publish(moto, s3, bucket, out, section_map)
-    photo = next(k for k in files if k.endswith(".jpg"))
+    seen = set()
+    for key in files:
+        head = s3.head_object(Bucket=bucket, Key=key)
+        assert head["CacheControl"] == headers.cache_control(key), key
+        assert head["Metadata"]["sha256"]
+        seen.add(head["CacheControl"])
+    assert seen == {headers.CACHE_PHOTO, headers.CACHE_PROTECTED_PAGE, headers.CACHE_PAGE}
+    photo = next(k for k in files if k.startswith("groep/") and k.endswith(".jpg"))
     expect = {
-        "index.html": ("text/html; charset=utf-8", "no-cache"),
-        "school/feed.atom": ("application/atom+xml; charset=utf-8", "no-cache"),
-        "robots.txt": ("text/plain; charset=utf-8", "no-cache"),
-        "theme/css/main.3f2a9c1d.css": ("text/css; charset=utf-8",
-                                        "public, max-age=31536000, immutable"),
-        "theme/js/site.js": ("text/javascript; charset=utf-8", "no-cache"),
-        photo: ("image/jpeg", "public, max-age=31536000, immutable"),
+        "index.html": ("text/html; charset=utf-8", headers.CACHE_PAGE),
+        "school/feed.atom": ("application/atom+xml; charset=utf-8",
+                             headers.CACHE_PROTECTED_PAGE),
+        "school/index.html": ("text/html; charset=utf-8", headers.CACHE_PROTECTED_PAGE),
+        "robots.txt": ("text/plain; charset=utf-8", headers.CACHE_PAGE),
+        "theme/css/main.3f2a9c1d.css": ("text/css; charset=utf-8", headers.CACHE_PAGE),
+        "theme/js/site.js": ("text/javascript; charset=utf-8", headers.CACHE_PAGE),
+        photo: ("image/jpeg", headers.CACHE_PHOTO),
     }
     for key, (ctype, cache) in expect.items():
         head = s3.head_object(Bucket=bucket, Key=key)
         assert (head["ContentType"], head["CacheControl"]) == (ctype, cache), key
-        assert head["Metadata"]["sha256"]
+    assert headers.CACHE_PROTECTED_PAGE.startswith("private") and "no-store" in (
+        headers.CACHE_PROTECTED_PAGE)
+    assert headers.CACHE_PHOTO.startswith("private")
+
+
+def test_objects_published_with_older_header_rules_get_todays(moto, bucket, tmp_path,
+                                                              section_map):
+    """A bucket published before (photos 'public', pages 'no-cache'): the next publish copies
+    every unchanged object onto itself with today's headers (no upload) and invalidates /*,
+    once; then an unchanged publish writes nothing again."""
+    out = tmp_path / "output"
+    files = make_tree(out, section_map)
+    s3 = moto.client()
+    for key, data in files.items():  # as the old code uploaded them
+        s3.put_object(Bucket=bucket, Key=key, Body=data, CacheControl="public, max-age=31536000",
+                      ContentType="application/octet-stream",
+                      Metadata={"sha256": hashlib.sha256(data).hexdigest()})
+    stamp = tmp_path / "private" / "cloudfront-headers.json"
+    plan = publish(moto, s3, bucket, out, section_map, stamp=stamp, dry_run=True)
+    assert set(plan.restamps) == set(files) and plan.uploads == () and moto.writes() == []
+    plan = publish(moto, s3, bucket, out, section_map, stamp=stamp)
+    assert {name for name, _ in moto.writes()} == {"CopyObject"}
+    assert plan.invalidations == ("/*",)  # the edge keeps what it cached with the old headers
+    for key in files:
+        head = s3.head_object(Bucket=bucket, Key=key)
+        assert (head["CacheControl"], head["ContentType"]) == (
+            headers.cache_control(key), objects.content_type(key)), key
+    assert bucket_state(s3, bucket) == output_state(out)  # same bytes
+    assert publish(moto, s3, bucket, out, section_map, stamp=stamp).is_empty
+    assert moto.writes() == []
 
 
 def test_consent_change_and_removed_post(moto, bucket, tmp_path, section_map):

@@ -1,10 +1,10 @@
-// Runs publish/templates/viewer-request.js the way CloudFront Functions would,
+// Runs the viewer-request function (provision.viewer_request_code) the way CloudFront Functions would,
 // as far as node can: strict mode, a fresh context with only the language's
 // own globals (no require, process, Buffer or atob), and a fake 'cloudfront'
 // module whose kvs() answers from a list of revoked keys. There is no local
 // CloudFront Functions runtime; the import line is the only thing rewritten.
 //
-// stdin:  {"source": path, "revoked": [keys], "kvsDown": bool,
+// stdin:  {"code": the function's source, "revoked": [keys], "kvsDown": bool,
 //          "events": [{"uri": ..., "method": "GET", "headers": {...}, "cookies": {...}}]}
 // stdout: one result per event: the returned request or response object.
 'use strict';
@@ -13,7 +13,7 @@ const vm = require('vm');
 
 const input = JSON.parse(fs.readFileSync(0, 'utf8'));
 const IMPORT = "import cf from 'cloudfront';";
-const source = fs.readFileSync(input.source, 'utf8');
+const source = input.code;
 if (source.split(IMPORT).length !== 2 || !source.startsWith(IMPORT)) {
   throw new Error('the function must start with: ' + IMPORT);
 }

@@ -1,45 +1,63 @@
 import cf from 'cloudfront';
 
 // Schoolplein viewer-request function (CloudFront Functions, cloudfront-js-2.0),
-// on every cache behaviour. publish/provision.py puts this file into the
-// CloudFormation template; it is tested with node (tests/cloudfront).
+// on every cache behaviour. provision.py puts this file into the CloudFormation
+// template (viewer_request_code: the protected roots from the section map, whole-line
+// comments left out); tests run that same code in node (tests/targets/cloudfront).
 //  1. A URI whose meaning changes when S3 decodes it is refused with 400: an
 //     encoded slash or backslash, a dot segment (also encoded), NUL, a double
 //     encoding. Otherwise /groep%2Fgroep-3/ would slip past the /groep/*
 //     behaviour (and its signed-cookie check) into the open default one. So is
 //     a segment starting with '.': the build writes none, and the bucket's
 //     postvak spool (/.postvak/) must not be addressable.
-//  2. GET and HEAD only, except in a family's postvak, which is write-only:
+//  2. A signed URL is refused with 403 (CloudFront would take it instead of the
+//     cookies, and it names no second we could look up): any query parameter that
+//     reads as Expires, Policy, Signature, Key-Pair-Id or Hash-Algorithm in any
+//     case or encoding, and in a protected section any query string at all (the
+//     site links none), so no parser of CloudFront's can find one we missed.
+//  3. GET and HEAD only, except in a family's postvak, which is write-only:
 //     PUT /gezin/<id>/postvak/<uuid4>.json and nothing else (405; OPTIONS too:
 //     no CORS answer, so no other site can write).
-//  3. A login cookie of a revoked link is refused with 403. Each person's
-//     links expire at their own second; the key value store holds the expiry
-//     seconds of revoked people ('invoke publish --target cloudfront' keeps it).
-//  4. A PUT needs Content-Length 1..16384 (411, 413) and exactly one login
-//     cookie whose policy covers this family. It goes on as
+//  4. In a protected section every login cookie must be one the school wrote
+//     (fail closed, 403): CloudFront-Policy in CloudFront's base64 holding a
+//     policy in exactly the shape signing.py signs, CloudFront-Signature and
+//     CloudFront-Key-Pair-Id in their alphabets; any other spelling of a
+//     CloudFront-* name (CloudFront-Expires, -Hash-Algorithm, percent-encoded,
+//     another case) is refused. Each policy's expiry second is looked up in the
+//     key value store: the seconds of revoked links ('invoke publish --target
+//     cloudfront' keeps it). Revoked: 403.
+//  5. A PUT needs Content-Length 1..16384 (411, 413), Content-Type
+//     application/json (415: no form can post) and exactly one login cookie
+//     whose policy covers this family. It goes on as
 //     /gezin/<id>/postvak/<expiry>/<uuid>.json (the postvak's origin puts it
 //     under /.postvak/ in the bucket): the expiry second names the sender
 //     (submissions.py). Whether CloudFront checks the cookie before or after
 //     this function, the second is then one the school signed, in a policy
 //     that covers this family's path, old URI and new. If-None-Match: * makes
 //     S3 refuse a name that exists (the bucket policy demands the header).
-//  5. /dir/ -> /dir/index.html; /dir -> 301 to /dir/ (cookie paths end in /).
+//  6. /dir/ -> /dir/index.html; /dir -> 301 to /dir/ (cookie paths end in /).
 
 const revoked = cf.kvs();
-const PROTECTED = /^\/(school|groep|gezin)\//;
+// provision.py writes plugins.sections.ROOTS here (every protected behaviour's path).
+const PROTECTED_ROOTS = ['/school/', '/groep/', '/gezin/'];
 const BAD_ESCAPE = /%(?:2f|5c|2e|00|25)|%(?![0-9a-f]{2})/i;
 const BAD_CHAR = /[\\\u0000-\u001f\u007f]/;
 const POSTVAK = /^\/gezin\/[a-z0-9]{16,40}\/postvak(\/|$)/;
 const SUBMISSION = new RegExp('^/gezin/([a-z0-9]{16,40})/postvak/' +
   '([0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12})\\.json$');
 const MAX_BODY = 16384;
+const JSON_TYPE = /^application\/json[ \t]*(;[ \t]*charset=("?)utf-8\2[ \t]*)?$/i;
 // A policy exactly as signing.py writes it; group 1 is its path, 2 its expiry.
 const POLICY = new RegExp('^\\{"Statement":\\[\\{"Resource":"https://[A-Za-z0-9.-]+' +
-  '(/|/gezin/[a-z0-9]{16,40}/)\\*","Condition":\\{"DateLessThan":\\{"AWS:EpochTime":' +
+  '(/(?:[a-z0-9-]+/)*)\\*","Condition":\\{"DateLessThan":\\{"AWS:EpochTime":' +
   '([0-9]{1,12})\\}\\}\\}\\]\\}$');
-const POLICY_VALUE = /^[A-Za-z0-9~-]+_{0,2}$/;
 // CloudFront's URL-safe base64 alphabet ('-' for '+', '~' for '/', '_' pads).
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-~';
+const BASE64 = /^[A-Za-z0-9~-]+_{0,2}$/;
+const SIGNED_URL = /^(expires|policy|signature|keypairid|hashalgorithm)$/;
+// The login cookies the school sets, by lower-cased name, and what their values look like.
+const COOKIES = { 'cloudfront-policy': BASE64, 'cloudfront-signature': BASE64,
+  'cloudfront-key-pair-id': /^[A-Z0-9]{1,64}$/ };
 
 function badUri(uri) {
   if (typeof uri !== 'string' || uri.charAt(0) !== '/' || BAD_ESCAPE.test(uri) ||
@@ -55,18 +73,47 @@ function badUri(uri) {
   return false;
 }
 
-// The policy text in a CloudFront-Policy cookie, or '' if it holds none.
-// CloudFront itself checks the signature; this only reads the policy.
+function isProtected(uri) {
+  for (let i = 0; i < PROTECTED_ROOTS.length; i++) {
+    if (uri.indexOf(PROTECTED_ROOTS[i]) === 0) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// A name as any parser might read it: each (lenient) percent-decoding, lower case,
+// letters and digits only.
+function spellings(name) {
+  const found = [];
+  let text = String(name);
+  for (let i = 0; i < 4; i++) {
+    found.push(text.toLowerCase().replace(/[^a-z0-9]/g, ''));
+    text = text.replace(/\+/g, ' ').replace(/%([0-9a-f]{2})/gi,
+      (match, hex) => String.fromCharCode(parseInt(hex, 16)));
+  }
+  return found;
+}
+
+function hasSignedUrl(querystring) {
+  for (const name in querystring) {
+    if (spellings(name).some((s) => SIGNED_URL.test(s))) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// The policy text in a CloudFront-Policy value, or '' if it is not CloudFront's base64.
 function policyText(value) {
+  if (!BASE64.test(value) || value.length % 4 !== 0) {
+    return '';
+  }
   let bits = 0;
   let count = 0;
   let text = '';
   for (let i = 0; i < value.length && value.charAt(i) !== '_'; i++) {
-    const digit = ALPHABET.indexOf(value.charAt(i));
-    if (digit < 0) {
-      return '';
-    }
-    bits = ((bits << 6) | digit) & 0xffffff;
+    bits = ((bits << 6) | ALPHABET.indexOf(value.charAt(i))) & 0xffffff;
     count += 6;
     if (count >= 8) {
       count -= 8;
@@ -76,25 +123,34 @@ function policyText(value) {
   return text;
 }
 
-// The expiry second in a CloudFront-Policy cookie, or '' if it holds none.
-function policyExpiry(value) {
-  const found = /"AWS:EpochTime":([0-9]{1,12})\}/.exec(policyText(value));
-  return found ? found[1] : '';
-}
-
-// Every CloudFront-Policy cookie the browser sent (one per matching cookie path).
-function policies(cookies) {
-  const values = [];
+// [path, expiry] of every CloudFront-Policy cookie, or null when any login cookie
+// is not one the school wrote (then nobody can tell which one CloudFront reads).
+function logins(cookies) {
+  const found = [];
   for (const name in cookies) {
-    if (name.toLowerCase() === 'cloudfront-policy') {
-      const cookie = cookies[name];
-      const all = cookie.multiValue || [cookie];
-      for (let i = 0; i < all.length; i++) {
-        values.push(all[i].value);
+    const shape = COOKIES[name.toLowerCase()];
+    if (!shape) {
+      if (spellings(name).some((s) => s.indexOf('cloudfront') === 0)) {
+        return null;
+      }
+      continue;
+    }
+    const all = cookies[name].multiValue || [cookies[name]];
+    for (let i = 0; i < all.length; i++) {
+      const value = all[i] && all[i].value;
+      if (typeof value !== 'string' || !shape.test(value)) {
+        return null;
+      }
+      if (name.toLowerCase() === 'cloudfront-policy') {
+        const policy = POLICY.exec(policyText(value));
+        if (!policy) {
+          return null;
+        }
+        found.push([policy[1], policy[2]]);
       }
     }
   }
-  return values;
+  return found;
 }
 
 function page(statusCode, statusDescription, text, allow) {
@@ -117,8 +173,14 @@ function page(statusCode, statusDescription, text, allow) {
   };
 }
 
+const LOG_OUT = ' <a href="/uitloggen/">Uitloggen op dit apparaat</a>';
+
+function forbidden(text) {
+  return page(403, 'Forbidden', text + LOG_OUT);
+}
+
 // A parent's submission: checked, then stored under the sender's expiry second.
-function submission(request, family, id) {
+function submission(request, found, family, id) {
   const headers = request.headers;
   const length = headers['content-length'];
   if (!length || headers['transfer-encoding']) {
@@ -130,18 +192,19 @@ function submission(request, family, id) {
   if (Number(length.value) > MAX_BODY) {
     return page(413, 'Payload Too Large', 'Het bericht is te groot (hoogstens 16 kB).');
   }
-  const values = policies(request.cookies || {});
-  if (values.length > 1) {
+  const type = headers['content-type'];
+  if (!type || (type.multiValue && type.multiValue.length > 1) || !JSON_TYPE.test(type.value)) {
+    return page(415, 'Unsupported Media Type', 'Het postvak neemt alleen berichten van de ' +
+      'gezinspagina aan (application/json).');
+  }
+  if (found.length > 1) {
     return page(400, 'Bad Request', 'Op dit apparaat zijn meerdere inloglinks geopend. ' +
       '<a href="/uitloggen/">Log uit</a> en open uw eigen link opnieuw.');
   }
-  const found = values.length && POLICY_VALUE.test(values[0]) ?
-    POLICY.exec(policyText(values[0])) : null;
-  if (!found || (found[1] !== '/' && found[1] !== '/gezin/' + family + '/')) {
+  if (!found.length || (found[0][0] !== '/' && found[0][0] !== '/gezin/' + family + '/')) {
     return page(403, 'Forbidden', 'Open eerst uw persoonlijke inloglink.');
   }
-  request.uri = '/gezin/' + family + '/postvak/' + found[2] + '/' + id + '.json';
-  request.querystring = {};
+  request.uri = '/gezin/' + family + '/postvak/' + found[0][1] + '/' + id + '.json';
   headers['if-none-match'] = { value: '*' };
   return request;
 }
@@ -151,6 +214,12 @@ async function handler(event) {
   const uri = request.uri;
   if (badUri(uri)) {
     return page(400, 'Bad Request', 'Dit adres is ongeldig. <a href="/">Naar de voorpagina</a>');
+  }
+  const query = request.querystring || {};
+  const inSection = isProtected(uri);
+  if (hasSignedUrl(query) || (inSection && Object.keys(query).length)) {
+    return forbidden('Dit adres werkt alleen zonder iets achter het vraagteken (?). ' +
+      'Open de pagina via uw persoonlijke inloglink.');
   }
   const inPostvak = POSTVAK.test(uri);
   const put = inPostvak && request.method === 'PUT' ? SUBMISSION.exec(uri) : null;
@@ -162,27 +231,27 @@ async function handler(event) {
     return page(405, 'Method Not Allowed', 'Deze pagina kan alleen gelezen worden.',
       'GET, HEAD');
   }
-  if (PROTECTED.test(uri)) {
-    const values = policies(request.cookies || {});
-    for (let i = 0; i < values.length; i++) {
-      const expiry = policyExpiry(values[i]);
-      if (!expiry) {
-        continue;
-      }
+  let found = [];
+  if (inSection) {
+    found = logins(request.cookies || {});
+    if (!found) {
+      return forbidden('De inloggegevens op dit apparaat zijn onleesbaar of niet van de ' +
+        'school. Log uit en open uw persoonlijke inloglink opnieuw.');
+    }
+    for (let i = 0; i < found.length; i++) {
       let isRevoked;
       try {
-        isRevoked = await revoked.exists(expiry);
+        isRevoked = await revoked.exists(found[i][1]);
       } catch (error) {
         return page(503, 'Service Unavailable', 'Even geen verbinding; probeer het zo opnieuw.');
       }
       if (isRevoked) {
-        return page(403, 'Forbidden', 'Deze inloglink is ingetrokken. Vraag de school om een ' +
-          'nieuwe link. <a href="/uitloggen/">Uitloggen op dit apparaat</a>');
+        return forbidden('Deze inloglink is ingetrokken. Vraag de school om een nieuwe link.');
       }
     }
   }
   if (put) {
-    return submission(request, put[1], put[2]);
+    return submission(request, found, put[1], put[2]);
   }
   if (uri.endsWith('/')) {
     request.uri = uri + 'index.html';
