@@ -17,7 +17,10 @@ photo (a blurred portrait is still a portrait), a region list whose
 AppliedToDimensions does not fit the photo (cropped or rotated after
 tagging), a rotated photo whose regions say nothing about the frame they
 were drawn in, a HEIC (its container rotates the picture itself, so the
-frame of a region is ambiguous): each of these drops the photo, as before.
+frame of a region is ambiguous), a photo mirrored or upside down by its EXIF
+orientation (2, 3, 4) or square and turned by it (5-8), where no field tells
+a region drawn on the stored picture from one drawn on the upright picture:
+each of these drops the photo, as before.
 
 Coordinates follow MWG 2.0 (5.9, image regions): x and y are the region's
 centre, w and h its size, all normalized to the *stored* image, before EXIF
@@ -151,9 +154,15 @@ def frame_problem(regions: Iterable[Region], stored: tuple[int, int], orientatio
         return ("HEIC: het bestand draait de foto zelf, dus de plek van een gezichtsvak is niet "
                 "zeker")
     width, height = stored
+    if orientation in (2, 3, 4) or (orientation in (5, 6, 7, 8) and width == height):
+        # a region drawn on the upright picture instead of the stored one (against MWG 2.0, but
+        # not unheard of) would land on another face, and nothing in the file tells the two
+        # apart: AppliedToDimensions is the same for both frames
+        return ("gespiegelde, omgekeerde of vierkante gedraaide foto (EXIF-oriëntatie "
+                f"{orientation}): niet zeker voor welke stand de gezichtsvakken getekend zijn")
     for r in regions:
         if r.applied_to is None:
-            if orientation in (5, 6, 7, 8) and width != height:
+            if orientation in (5, 6, 7, 8):
                 return ("gedraaide foto (EXIF-oriëntatie) zonder AppliedToDimensions bij de "
                         "gezichtsvakken: niet zeker voor welke stand ze getekend zijn")
             continue
