@@ -102,7 +102,10 @@ PHOTO_STRICT = _S.strict
 PHOTO_BLUR = _S.photo_blur
 PHOTO_CACHE_DIR = str(_S.photo_cache)
 PHOTO_AUDIT_DIR = str(_S.audit)
+SCHOOLPLEIN_RETENTION_MONTHS = _S.retention_months
 SCHOOLPLEIN_SITE_HOSTS = sorted(_S.site_hosts)
+SCHOOLPLEIN_SITEURL = _S.site_url  # absolute links in calendar feeds
+SCHOOLPLEIN_TODAY = None  # the agenda's "today" (ISO date; None: today in Amsterdam)
 # The publish target the build is for (its texts differ: password letter or login link);
 # tasks.common.build passes the target's name, the local default is nginx.
 SCHOOLPLEIN_TARGET = "nginx"

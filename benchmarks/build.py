@@ -51,7 +51,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from plugins.roster import write_roster  # noqa: E402
+from plugins.roster import new_family_id, write_roster  # noqa: E402
 
 WORDS = ("de klas heeft vandaag samen gewerkt aan een mooi project over de herfst en we "
          "hebben veel geleerd over dieren bomen bladeren kastanjes het weer en elkaar").split()
@@ -63,9 +63,10 @@ def make_school(root: Path, groups: int, posts: int, seed: int = 7) -> tuple[Pat
     slugs = [f"groep-{i}" for i in range(1, groups + 1)]
 
     kids, parents = [], []
+    ids = random.Random(seed + 1)  # family ids from their own generator: the rest stays as it was
     for i in range(groups * 25):
         kids.append([f"kind-{i}", f"Kind{i}", f"Achternaam{i}", slugs[i % groups], ""])
-        fam = f"{i:04d}" + "x" * 16
+        fam = new_family_id(choice=ids.choice)
         parents.append([f"ouder-{i}", f"Ouder Nummer{i}", f"ouder{i}@example.nl", fam,
                         f"kind-{i}"])
     staff = [["mt-1", "Directeur Eén", "d@example.nl", "directie", ""]] + [

@@ -10,10 +10,12 @@ Every variant writes the same outputs: the pipeline's sizes and formats with
 its JPEG (quality, progressive, 4:2:0, no optimize) and WebP (quality, method)
 settings. All figures are WALL milliseconds PER PHOTO (total / N):
 
-floor_ms     one core, nothing else: draft decode, the pipeline's own resizes
-             (reduce + LANCZOS, photos.encode._shrink) and the same four
-             encodes to memory. Its output bytes are checked equal to the
-             pipeline's, so the two do the same pixel work by construction.
+floor_ms     one core, nothing else: a full decode (every photo needs one for its
+             pixel key, photos.encode.pixel_key, which the floor computes too),
+             the pipeline's own resizes (reduce + bicubic, photos.encode._shrink)
+             and the same four encodes to memory. Its output bytes are checked
+             equal to the pipeline's, so the two do the same pixel work by
+             construction.
 per_core_ms  the real pipeline with ONE worker (in-process, no pool) and an empty
              cache: source hashing (stat index), decode, resize, encode, cache
              write, copy into a fresh output dir.
@@ -36,7 +38,7 @@ worker_encode_mb is that peak minus its RSS after imports.
 
 Alternatives (cpu_ms per photo, one core, the same photos and output sizes and
 settings, each with its PSNR in dB against the previous pipeline's large JPEG):
-pipeline_v1 (draft, reduce, LANCZOS: the pipeline before version 2), pipeline
+pipeline_v1 (the same full decode and reduce, LANCZOS as the last step, as before version 2), pipeline
 (today: bicubic last step), webp_method0 (today with WebP method 0), and pyvips
 (libvips with shrink-on-load, thumbnail from the large image, metadata stripped)
 when `pyvips` is installed (`pip install "pyvips[binary]"`; not a dependency).
@@ -81,7 +83,15 @@ sys.path.insert(0, str(ROOT))
 from plugins.photos import blur  # noqa: E402
 from plugins.photos.blur import Region  # noqa: E402
 from plugins.photos.cache import PhotoCache, SourceIndex  # noqa: E402
-from plugins.photos.encode import _decode, _encode_one, _fit, _shrink, encode, encode_all  # noqa: E402
+from plugins.photos.encode import (  # noqa: E402
+    _decode,
+    _encode_one,
+    _fit,
+    _shrink,
+    encode,
+    encode_all,
+    pixel_key,
+)
 from plugins.photos.settings import PhotoSettings  # noqa: E402
 
 # one child made unrecognisable: a face of 10 % x 15 % of the photo (about a child in a class
@@ -126,10 +136,10 @@ def naive(path: Path, cfg: PhotoSettings, out: Path) -> None:
 
 
 def floor(path: Path, cfg: PhotoSettings) -> dict[tuple[int, int, str], bytes]:
-    """Draft decode, the pipeline's resizes and encodes: the unavoidable pixel work."""
+    """Full decode, pixel key, the pipeline's resizes and encodes: the unavoidable work."""
     im = Image.open(path)
-    im.draft("RGB", _fit(im.size, cfg.large_size))
     im.load()
+    pixel_key(im)
     large = _shrink(im, _fit(SIZE, cfg.large_size))
     thumb = _shrink(im, _fit(SIZE, cfg.thumb_size))
     return {(*img.size, fmt): _save(img, fmt, cfg) for img in (large, thumb)
@@ -143,8 +153,8 @@ def psnr(a: Image.Image, b: Image.Image) -> float:
 
 
 def pipeline_v1(data: bytes, cfg: PhotoSettings) -> dict[str, bytes]:
-    """The pipeline before version 2: the same, with LANCZOS as the last resize step."""
-    im, _icc, original = _decode(data, cfg)
+    """The pipeline before version 2's resize: the same, with LANCZOS as the last step."""
+    im, _icc, original, _frame = _decode(data, cfg)
     out = {}
     for size in (cfg.large_size, cfg.thumb_size):
         target = _fit(original, size)
@@ -225,7 +235,7 @@ import sys
 sys.path.insert(0, {root!r})
 from pathlib import Path
 from plugins.photos.cache import hash_file
-from plugins.photos.encode import _encode_job
+from plugins.photos.encode import _photo_job
 from plugins.photos.settings import PhotoSettings
 def status_kb(key):  # ru_maxrss would include the parent's RSS at fork (kept across exec)
     for line in open("/proc/self/status"):
@@ -233,8 +243,9 @@ def status_kb(key):  # ru_maxrss would include the parent's RSS at fork (kept ac
             return int(line.split()[1])
 before = status_kb("VmRSS:")
 path = Path({path!r})
-manifest = _encode_job(str(path), hash_file(path), PhotoSettings(cache_dir=Path({cache!r})))
-assert manifest.ok, manifest
+digest = hash_file(path)
+key, made = _photo_job(str(path), digest, PhotoSettings(cache_dir=Path({cache!r})), (None,))
+assert key and made[digest].ok, made
 print(before, status_kb("VmHWM:"))
 """
 

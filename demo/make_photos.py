@@ -73,9 +73,13 @@ def _esc(text: str) -> str:
     return quoteattr(text)[1:-1]
 
 
-def picture(seed: int, size: tuple[int, int] = SIZE, label: str = "",
+def picture(seed: str, size: tuple[int, int] = SIZE, label: str = "",
             noise: bool = True) -> Image.Image:
-    """A soft, colourful scene of shapes: compresses well, looks like something."""
+    """A soft, colourful scene of shapes: compresses well, looks like something.
+
+    One scene per seed: each post gets its own pictures (the same pixels in
+    two posts would be one picture, and the build joins the tags of its copies).
+    """
     rnd = random.Random(seed)
     w, h = size
     top = tuple(rnd.randrange(60, 200) for _ in range(3))
@@ -163,14 +167,17 @@ def make(folder: Path, group: str, roster_dir: Path) -> list[str]:
                "# bestand.jpg: Sem B., Zoë, Ömer   of   bestand.jpg: geen herkenbare kinderen"]
     written = []
 
+    def scene(n: int, *args, **kw) -> Image.Image:
+        return picture(f"{folder.name}-{n}", *args, **kw)
+
     def jpeg(name, seed, **kw):
-        picture(seed, label=name).save(folder / name, "JPEG", quality=75, **kw)
+        scene(seed, label=name).save(folder / name, "JPEG", quality=75, **kw)
         written.append(name)
 
     jpeg("groepsfoto.jpg", 1, xmp=xmp_packet(regions=names(_pick(ok, 4, rnd))))
     if opted_out:  # dropped; with SCHOOLPLEIN_PHOTO_BLUR=1 published with that face a mosaic
         kids = _pick(ok, 3, rnd) + opted_out[:1]
-        with_faces(picture(2, label="zonder-toestemming.jpg"), len(kids), 2).save(
+        with_faces(scene(2, label="zonder-toestemming.jpg"), len(kids), 2).save(
             folder / "zonder-toestemming.jpg", "JPEG", quality=75,
             xmp=xmp_packet(regions=names(kids)))
         written.append("zonder-toestemming.jpg")
@@ -190,11 +197,11 @@ def make(folder: Path, group: str, roster_dir: Path) -> list[str]:
     sidecar.append("gedraaid.jpg: " + ", ".join(names(_pick(ok, 3, rnd))))
     jpeg("gps.jpg", 7, exif=gps_exif().tobytes(),
          xmp=xmp_packet(persons=names(_pick(ok, 3, rnd))))
-    picture(8, label="cmyk").convert("CMYK").save(folder / "drukwerk-cmyk.jpg", "JPEG",
+    scene(8, label="cmyk").convert("CMYK").save(folder / "drukwerk-cmyk.jpg", "JPEG",
                                                    quality=75)
     written.append("drukwerk-cmyk.jpg")
     sidecar.append("drukwerk-cmyk.jpg: " + ", ".join(names(_pick(ok, 3, rnd))))
-    png = picture(9, (640, 480), "png", noise=False).convert("RGBA")
+    png = scene(9, (640, 480), "png", noise=False).convert("RGBA")
     alpha = Image.linear_gradient("L").resize(png.size).point(lambda v: 255 if v > 60 else 0)
     png.putalpha(alpha)
     info = PngImagePlugin.PngInfo()
@@ -205,7 +212,7 @@ def make(folder: Path, group: str, roster_dir: Path) -> list[str]:
     import pillow_heif
 
     pillow_heif.register_heif_opener()
-    picture(10, label="heic").save(folder / "iphone.heic", quality=60)
+    scene(10, label="heic").save(folder / "iphone.heic", quality=60)
     written.append("iphone.heic")
     sidecar.append("iphone.heic: " + ", ".join(names(_pick(ok, 3, rnd))))
     jpeg("schoolplein.jpg", 11)

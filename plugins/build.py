@@ -1,7 +1,8 @@
 """The Pelican plugin that wires Schoolplein into the build (signals only).
 
-On start it loads the roster and derives the section map; everything else
-(routing, section pages, output checks) reads them from the settings, so the
+On start it refuses every symlink in what the build reads (plugins.sources),
+loads the roster and derives the section map; everything else (routing,
+section pages, output checks) reads them from the settings, so the
 section map stays the single source of truth for access. It also compares the
 roster with the last good build's and warns about every change that shows a
 child to more people (plugins.roster_changes); that snapshot is replaced at
@@ -14,13 +15,29 @@ state (plugins.state).
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from pathlib import Path
 
 from pelican import signals
 
-from . import incremental, output_check, roster_cache, roster_changes, routing, section_pages
+from . import (
+    agenda_output,
+    incremental,
+    output_check,
+    roster_cache,
+    roster_changes,
+    routing,
+    section_pages,
+    signup_pages,
+    signups,
+    sources,
+)
+from .archive import FOLDER as ARCHIVE
+from .archive import photo_roster
+from .calendar_feeds import read_addresses
 from .photos.audit import private_dir
 from .roster import Consent
+from .sections import with_feeds
 from .settings import default
 from .state import BuildState, receiver
 
@@ -34,17 +51,36 @@ if hasattr(log, "disable_filter"):  # Pelican's LimitLogger shows a message once
 @on_build
 def _load(pelican, state: BuildState) -> None:
     settings = pelican.settings
-    roster, sections = roster_cache.load(settings["SCHOOLPLEIN_ROSTER"], settings["SITENAME"],
-                                         settings.get("SCHOOLPLEIN_BUILD_CACHE"))
+    sources.refuse_symlinks(settings)  # before anything is read: Pelican follows links
+    roster, sections, archives = roster_cache.load_with_archives(
+        settings["SCHOOLPLEIN_ROSTER"], settings["SITENAME"], settings.get("SCHOOLPLEIN_BUILD_CACHE"),
+        settings.get("SCHOOLPLEIN_RETENTION_MONTHS", int(default("SCHOOLPLEIN_RETENTION_MONTHS"))))
     settings["SCHOOLPLEIN_ROSTER_OBJ"] = roster
-    settings["SCHOOLPLEIN_SECTIONS"] = sections
+    settings["SCHOOLPLEIN_SECTIONS"] = with_feeds(  # with the kept archives (plugins.archive)
+        sections, roster, read_addresses(settings["SCHOOLPLEIN_PRIVATE"]))
+    settings["SCHOOLPLEIN_PHOTO_ROSTER"] = photo_roster(roster, archives.live)
+    _leave_out(settings, archives.expired)
     settings["PHOTO_CONSENT_DEFAULT"] = Consent(settings.get(
         "PHOTO_CONSENT_DEFAULT", default("SCHOOLPLEIN_PHOTO_CONSENT_DEFAULT")))
     _compare_roster(settings, roster)
+    # sign-ups the posts declare (a wrong declaration stops the build with file, line and fix)
+    settings["SCHOOLPLEIN_SIGNUPS"] = signups.load(Path(settings["PATH"]), roster)
+    settings["SCHOOLPLEIN_NOW"] = settings.get("SCHOOLPLEIN_NOW") or datetime.now(UTC)
     state.watch_errors()
     if settings.get("SCHOOLPLEIN_PREVIOUS_OUTPUT"):
         state.incremental = incremental.Incremental(settings)
         incremental.cache_templates(settings)
+
+
+def _leave_out(settings, expired) -> None:
+    """Posts of an archive past its retention are never read (the next publish deletes them)."""
+    if not expired:
+        return
+    settings["ARTICLE_EXCLUDES"] = [*settings.get("ARTICLE_EXCLUDES", []),
+                                    *(f"{ARCHIVE}/{a.year}" for a in expired)]
+    for archive in expired:
+        log.warning("archief %s: bewaartermijn verlopen (tot en met %s); niet gebouwd, de "
+                    "volgende 'invoke publish' verwijdert het", archive.year, archive.until)
 
 
 def _snapshot_dir(settings) -> Path:
@@ -81,8 +117,13 @@ def _raise_problems(generator, state: BuildState) -> None:
 
 
 @on_build
+def _signups(generator, state: BuildState) -> None:
+    signup_pages.attach(generator.articles, generator.settings)
+
+
+@on_build
 def _generators(pelican, state: BuildState):
-    return section_pages.SectionPagesGenerator
+    return section_pages.SectionPagesGenerator, signup_pages.SignupPagesGenerator
 
 
 @on_build
@@ -104,6 +145,8 @@ def _finish(pelican, state: BuildState) -> None:
     if errors == 0 and "SCHOOLPLEIN_ROSTER_STATE" in settings and settings.get(
             "SCHOOLPLEIN_RECORD_ROSTER", True):  # False: a throwaway build (invoke check)
         roster_changes.save_snapshot(_snapshot_dir(settings), settings["SCHOOLPLEIN_ROSTER_STATE"])
+    if errors == 0:
+        agenda_output.save(settings, settings.get(agenda_output.SETTINGS_KEY))
     if errors == 0 and inc is not None:
         inc.save(files)
         log.info("incrementeel: %d groepen hergebruikt, %d opnieuw geschreven",
@@ -114,6 +157,7 @@ def register() -> None:
     signals.initialized.connect(_load)
     signals.content_object_init.connect(_route)
     signals.article_generator_finalized.connect(_raise_problems)
+    signals.article_generator_finalized.connect(_signups)
     signals.page_generator_finalized.connect(_raise_problems)
     signals.get_generators.connect(_generators)
     signals.get_writer.connect(_writer)

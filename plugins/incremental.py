@@ -181,6 +181,7 @@ class Incremental:
             return UNKNOWN
         return ["content", self._source(value.source_path), value.url, value.save_as,
                 str(getattr(value, "status", "")), repr(getattr(value, "photos", [])),
+                repr(getattr(value, "signup", None)),  # the sign-up counts it shows
                 getattr(getattr(value, "section", None), "name", "")]
 
     def fingerprint(self, kind: str, name: str, values: dict) -> str | None:

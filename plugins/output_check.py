@@ -14,6 +14,7 @@ children.
 from __future__ import annotations
 
 import html
+import json
 import os
 import posixpath
 import re
@@ -26,12 +27,18 @@ from .errors import Problem, SchoolpleinError
 from .photos.settings import IMAGE_SUFFIXES as PHOTO_SUFFIXES
 from .photos.settings import PHOTO_DIR
 from .roster import Roster
-from .sections import ROOTS, Section, SectionMap
+from .sections import FEED_ROOT, ROOTS, Section, SectionMap
+from .team_pages import DATA_ID
 
-PROTECTED_ROOTS = tuple(root.strip("/") for root in ROOTS.values())
+# What only a staff member's own team page may hold: the children of their groups and consent.
+TEAM_MARKERS = (f'id="{DATA_ID}"', "data-team-children")
+TEAM_DATA_RE = re.compile(rf'<script type="application/json" id="{DATA_ID}">(.*?)</script>', re.S)
+
+PROTECTED_ROOTS = tuple(root.strip("/") for root in (*ROOTS.values(), FEED_ROOT))
 # every kind of image a browser or a camera makes: the photo inputs and then some
 IMAGE_SUFFIXES = PHOTO_SUFFIXES | {".avif", ".gif", ".tif", ".tiff", ".bmp", ".svg", ".jxl"}
-TEXT_SUFFIXES = {".html", ".atom", ".xml", ".txt", ".css", ".js", ".json"}
+TEXT_SUFFIXES = {".html", ".atom", ".xml", ".txt", ".css", ".js", ".json", ".csv", ".ics"}
+LINKED_SUFFIXES = (".html", ".atom", ".ics")  # files whose links are checked
 TOKEN_RE = re.compile(r"[a-z0-9]{16,40}")
 PHOTO_NAME_RE = re.compile(r"^[0-9a-f]{20}-\d+\.(?:jpg|webp)$")
 # Attributes that make the browser fetch something (an embed), and those that only link.
@@ -92,11 +99,32 @@ def _is_published_photo(rel: str, section: Section) -> bool:
     return name != rel and PHOTO_NAME_RE.match(name) is not None
 
 
+def calendar_urls(text: str) -> list[tuple[bool, str]]:
+    """Every event's URL in a calendar (RFC 5545, unfolded); an event without one is refused."""
+    from icalendar import Calendar
+
+    try:
+        events = Calendar.from_ical(text).walk("VEVENT")
+    except ValueError:
+        return [(False, "data:onleesbare-agenda")]
+    # Every address counts as the site's own, whatever its host: its path is checked.
+    return [(False, urlsplit(str(e.get("URL") or "data:afspraak-zonder-adres")).path
+             or "data:afspraak-zonder-adres") for e in events]
+
+
+def may_show(section: Section, other: Section) -> bool:
+    """A page shows another section's content only when it is a feed all of whose readers
+    may read that section (a family's calendar: school, its groups, its own page)."""
+    return other == section or (section.by_address and other.protected
+                                and section.readers <= other.readers)
+
+
 def _url_problems(rel: str, text: str, section: Section, sections: SectionMap,
                   hosts: frozenset[str]) -> Iterator[str]:
     """Why a page's URLs are not allowed (Dutch), one message per offending URL."""
     base = "/" + rel
-    for embedded, raw in page_urls(text):
+    urls = calendar_urls(text) if rel.endswith(".ics") else page_urls(text)
+    for embedded, raw in urls:
         url = raw.strip()
         scheme = url.split(":", 1)[0].lower() if ":" in url.split("/", 1)[0] else ""
         if scheme in ("data", "javascript", "vbscript", "blob", "filesystem"):
@@ -112,11 +140,35 @@ def _url_problems(rel: str, text: str, section: Section, sections: SectionMap,
         path = unquote(parts.path) or "/"
         target = posixpath.normpath(path) + ("/" if path.endswith("/") else "")
         other = sections.for_path(target)
-        root_link = other.kind in ("school", "group") and target in (
+        root_link = other.kind in ("school", "group", "staff", "archive") and target in (
             other.prefix, other.prefix.rstrip("/"))
-        if other != section and other.protected and not root_link:
+        # a staff member's team page shows their own posts: every reader may read those
+        readable = section.kind == "team" and section.readers <= other.readers
+        if other.by_address and other != section:
+            yield f"pagina verwijst naar een agenda-adres van een gezin ({url[:30]}…)"
+        elif (not may_show(section, other) and other.protected and not root_link
+              and not readable):
             yield (f"pagina van '{section.title}' verwijst naar inhoud van een andere sectie "
                    f"({url})")
+
+
+def _team_problems(text: str, section: Section) -> Iterator[str]:
+    """Team data (children, consent) only on a staff member's own page, and only their groups'."""
+    if not any(marker in text for marker in TEAM_MARKERS):
+        return
+    if section.kind != "team":
+        yield f"pagina van '{section.title}' bevat gegevens van een teampagina"
+        return
+    for found in TEAM_DATA_RE.findall(text):
+        try:
+            data = json.loads(found)
+            ids = {c["id"] for s in data["sections"] for c in s["children"]}
+        except (ValueError, KeyError, TypeError):
+            yield "teampagina met onleesbare gegevens"
+            continue
+        if ids - section.children:
+            yield (f"teampagina noemt {len(ids - section.children)} kind(eren) buiten de groepen "
+                   "van deze medewerker")
 
 
 def _public_names(roster: Roster | None, allowed_email: str) -> list[str]:
@@ -140,7 +192,8 @@ def check_output(output: Path, sections: SectionMap, hosts: Iterable[str] = (),
     """
     problems: list[Problem] = []
     hosts = frozenset(h.lower() for h in hosts if h)
-    family_ids = {s.key: s for s in sections if s.kind == "family"}
+    # family ids and feed tokens: each may only be named where its section may be shown
+    family_ids = {s.key: s for s in sections if s.kind == "family" or s.by_address}
     public_names = _public_names(roster, directie_email)
 
     def bad(rel: str, message: str, fix: str) -> None:
@@ -162,15 +215,21 @@ def check_output(output: Path, sections: SectionMap, hosts: Iterable[str] = (),
         text = (output / rel).read_text(encoding="utf-8", errors="replace")
         if suffix == ".atom":
             text = html.unescape(text)  # entries carry their HTML escaped
-        if any(token in family_ids and family_ids[token] != section
-               for token in set(TOKEN_RE.findall(text))):
+        named = [family_ids[t] for t in set(TOKEN_RE.findall(text)) if t in family_ids]
+        if any(other.by_address and other != section for other in named):
+            bad(rel, "pagina noemt een agenda-adres van een gezin",
+                "een agenda-adres staat nergens op de site: het gezin krijgt het per mail")
+        elif any(not may_show(section, other) for other in named):
             bad(rel, "pagina noemt het id van een gezinspagina die er niet bij hoort",
                 "gezin-id's staan alleen op de eigen gezinspagina")
+        for message in _team_problems(text, section):
+            bad(rel, message, "kinderen en toestemming staan alleen op de eigen teampagina "
+                "(/team/<medewerker>/) van wie ze les geeft")
         if section.kind == "public":
             for person in (n for n in public_names if n in text):
                 bad(rel, f"openbare pagina noemt iemand uit de leerlingenadministratie "
                          f"({person})", "openbare pagina's noemen geen leerlingen of ouders")
-        if suffix in (".html", ".atom"):
+        if suffix in LINKED_SUFFIXES:
             for message in _url_problems(rel, text, section, sections, hosts):
                 bad(rel, message, "verwijder of herschrijf de link: elke sectie toont alleen "
                     "haar eigen inhoud, foto's komen uit de berichtmap en het platform haalt "

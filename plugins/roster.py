@@ -23,8 +23,9 @@ import csv
 import io
 import re
 import secrets
+import unicodedata
 from collections import defaultdict
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -45,7 +46,18 @@ SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 FAMILY_ID_RE = re.compile(r"^[a-z0-9]{16,40}$")
 EMAIL_RE = re.compile(r"^[^@\s;,:]+@[^@\s;,:]+\.[a-z]{2,}$", re.IGNORECASE)
-FAMILY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+FAMILY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no i, l, o, 0, 1: misread from a letter
+FAMILY_ID_DISTINCT = 10  # different characters at least: not `aaaa2345bbbb2345cccc`
+# A name part of the family's own people this long or longer may not be in its id; of anyone
+# in the roster, NAME_PART_ANYONE. Shorter parts ("sem", "emma") turn up in random ids by
+# chance: with these lengths 1 random 20-character id in ~200,000 holds one (demo roster,
+# measured), with 3 and 5 it was 1 in ~11,000.
+NAME_PART_OWN, NAME_PART_ANYONE = 4, 6
+PARTICLES = frozenset({"de", "den", "der", "van", "het", "ten", "ter", "te", "la", "le", "du",
+                       "da", "von", "op", "in", "el", "al", "bin", "ben", "dos", "del"})
+FAMILY_ID_RULE = (f"16 tot 40 tekens uit {FAMILY_ALPHABET} (geen i, l, o, 0 of 1), letters en "
+                  f"cijfers door elkaar, minstens {FAMILY_ID_DISTINCT} verschillende tekens, en "
+                  "geen naam of deel van een naam uit het rooster")
 
 
 class Consent(StrEnum):
@@ -60,8 +72,8 @@ class Consent(StrEnum):
         """Section kinds whose pages may show this child."""
         return {
             Consent.NONE: frozenset(),
-            Consent.GROUP: frozenset({"group", "family"}),
-            Consent.SCHOOL: frozenset({"group", "family", "school"}),
+            Consent.GROUP: frozenset({"group", "family", "archive"}),  # archive: a past group
+            Consent.SCHOOL: frozenset({"group", "family", "archive", "school"}),
         }[self]
 
 
@@ -176,9 +188,54 @@ def write_roster(directory: Path | str, **rows: list) -> Path:
     return directory
 
 
-def new_family_id() -> str:
-    """Random, stable once written to the roster, unguessable (~100 bits)."""
-    return "".join(secrets.choice(FAMILY_ALPHABET) for _ in range(20))
+def new_family_id(names: frozenset[str] = frozenset(),
+                  choice: Callable[[str], str] = secrets.choice) -> str:
+    """Random, stable once written to the roster, unguessable (~99 bits); drawn again in the
+    rare case it breaks the family-id rule (or holds one of `names`, folded name parts).
+    `choice`: a seeded random.choice for generated test and benchmark rosters."""
+    while True:
+        ident = "".join(choice(FAMILY_ALPHABET) for _ in range(20))
+        if not family_id_problem(ident) and not any(n in ident for n in names):
+            return ident
+
+
+def family_id_problem(ident: str) -> str:
+    """Why `ident` does not look random (Dutch), or "" when it does; names: `names_in_id`.
+
+    The id is the family page's address, so it must not say whose page it is,
+    and nobody should be able to guess one. The rule (README, roster): 16 to 40
+    characters from FAMILY_ALPHABET, at least one letter and one digit, and at
+    least FAMILY_ID_DISTINCT different characters. new_family_id's output
+    passes it but for ~0.3 % of draws, which it draws again.
+    """
+    if not FAMILY_ID_RE.match(ident):
+        return "geen 16 tot 40 kleine letters en cijfers"
+    if odd := sorted(set(ident) - set(FAMILY_ALPHABET)):
+        return f"bevat {', '.join(odd)} (i, l, o, 0 en 1 worden verkeerd overgetypt)"
+    if ident.isalpha() or ident.isdigit():
+        return "alleen letters of alleen cijfers: dat lijkt een woord of nummer, niet willekeurig"
+    if len(set(ident)) < FAMILY_ID_DISTINCT:
+        return (f"maar {len(set(ident))} verschillende tekens: dat is niet willekeurig (minstens "
+                f"{FAMILY_ID_DISTINCT})")
+    return ""
+
+
+def name_parts(*names: str) -> set[str]:
+    """Folded words of names (case and accents ignored), without particles: 'Zoë de Vries' ->
+    {'zoe', 'vries'}."""
+    out = set()
+    for name in names:
+        text = unicodedata.normalize("NFKD", name)
+        text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
+        out |= {w for w in re.split(r"[^a-z]+", text) if w and w not in PARTICLES}
+    return out
+
+
+def names_in_id(ident: str, own: set[str], anyone: set[str]) -> list[str]:
+    """The name parts an id holds: the family's own of NAME_PART_OWN+ letters, anyone's of
+    NAME_PART_ANYONE+."""
+    return sorted({p for p in own if len(p) >= NAME_PART_OWN and p in ident}
+                  | {p for p in anyone if len(p) >= NAME_PART_ANYONE and p in ident})
 
 
 def _split(cell: str) -> tuple[str, ...]:
@@ -234,8 +291,30 @@ def _read(path: Path, columns: tuple[str, ...], problems: list[Problem]) -> list
         if len(cells) != len(header):
             problems.append(_cell_count_problem(shown, line, len(cells), header))
             continue
+        if unnamed := [i for i, h in enumerate(header) if not h and cells[i].strip()]:
+            problems.append(_unnamed_column_problem(shown, line, cells, unnamed, header))
+            continue
         rows.append((line, {k: v.strip() for k, v in zip(header, cells, strict=True)}))
     return rows
+
+
+def _unnamed_column_problem(shown: str, line: int, cells: list[str], unnamed: list[int],
+                            header: list[str]) -> Problem:
+    """A value under a header cell that is empty: whose column is it? Never guess.
+
+    Excel pads every row of a sheet to its widest row when it saves, the header
+    included: the "one comma too many" slip then fits the header, and its `geen`
+    lands in a column without a name while `beeldgebruik` stays empty (the
+    school's default, often the widest consent).
+    """
+    where = ", ".join(f"'{cells[i].strip()}' in kolom {i + 1}" for i in unnamed)
+    named = ",".join(h for h in header if h)
+    return Problem(
+        shown, line, f"waarde in een kolom zonder naam in de kopregel ({where}; een komma te "
+        "veel? Excel vult dan iedere regel aan, ook de kopregel)",
+        f"zet de waarde in de juiste kolom ({named}) en haal de lege kolom weg: in Excel de "
+        "kolom verwijderen, of in een teksteditor de komma te veel op deze regel en de komma aan "
+        "het eind van iedere regel")
 
 
 def _cell_count_problem(shown: str, line: int, cells: int, header: list[str]) -> Problem:
@@ -365,6 +444,7 @@ def load_roster(directory: Path | str) -> Roster:
         emails[low] = (where[key], line)
 
     parents: dict[str, Parent] = {}
+    bad_ids: set[str] = set()
     for line, row in raw["parents"]:
         ident = row["id"]
         if not unique("parents", line, ident, "ouder"):
@@ -378,10 +458,15 @@ def load_roster(directory: Path | str) -> Roster:
                 "twee huishoudens, zet dan beide id's bij het kind in leerlingen.csv (kolom "
                 "gezinnen)")
             ok = False
-        elif not FAMILY_ID_RE.match(family):
-            bad("parents", line, f"ongeldig gezin-id '{row['gezin']}' (het staat in de webadressen)",
-                f"gebruik een willekeurig id van minstens 16 tekens, bv. {new_family_id()}")
+        elif why := family_id_problem(family):
             ok = False
+            if family not in bad_ids:  # one message (one suggested id) per family
+                bad_ids.add(family)
+                bad("parents", line, f"ongeldig gezin-id '{row['gezin']}': {why}; het staat in "
+                    "het webadres van de gezinspagina en mag niet te raden zijn",
+                    f"gebruik een willekeurig id ({FAMILY_ID_RULE}), bv. {new_family_id()}; "
+                    "verander het in ouders.csv bij alle ouders van dit gezin (en in "
+                    "content/gezin/ en de kolom gezinnen van leerlingen.csv)")
         kids = _split(row["kinderen"])
         if not kids:
             bad("parents", line, f"ouder '{ident}' heeft geen kinderen",
@@ -408,8 +493,8 @@ def load_roster(directory: Path | str) -> Roster:
             bad("staff", line, f"onbekende rol '{row['rol']}'", "gebruik leerkracht of directie")
             continue
         taught = _split(row["groepen"])
-        for slug in taught:
-            ok = known_group("staff", line, slug) and ok
+        for slug in taught:  # "school": may post school news (plugins.sections.SCHOOL_WRITER)
+            ok = (slug == "school" or known_group("staff", line, slug)) and ok
         if role is Role.TEACHER and not taught:
             bad("staff", line, f"leerkracht '{ident}' heeft geen groep",
                 "vul in de kolom groepen de groep(en) in, gescheiden door ';'")
@@ -417,6 +502,7 @@ def load_roster(directory: Path | str) -> Roster:
         if ok:
             staff[ident] = Staff(ident, row["naam"], row["email"].lower(), role, taught)
 
+    _names_in_family_ids(parents, children, staff, raw, where, problems)
     families = _families(parents, children, raw, where, problems)
     if problems:
         raise SchoolpleinError(problems)
@@ -447,6 +533,31 @@ def _misplaced_consent(row: dict[str, str], groups: Mapping[str, Group]) -> str 
         if value.lower() in words and (value in words or not row["beeldgebruik"]):
             return column
     return None
+
+
+def _names_in_family_ids(parents: dict[str, Parent], children: dict[str, Child],
+                         staff: dict[str, Staff], raw, where, problems: list[Problem]) -> None:
+    """A family id that holds a name says whose page it is: refuse it (once per family)."""
+    anyone = name_parts(*(c.full_name for c in children.values()),
+                        *(p.name for p in parents.values()), *(s.name for s in staff.values()))
+    line_of = {row["id"]: line for line, row in raw["parents"]}
+    own: dict[str, set[str]] = defaultdict(set)
+    for p in parents.values():
+        own[p.family] |= name_parts(p.name, *(children[k].full_name for k in p.children
+                                                 if k in children))
+    reported: set[str] = set()
+    for p in parents.values():
+        if p.family in reported or not (found := names_in_id(p.family, own[p.family], anyone)):
+            continue
+        reported.add(p.family)
+        avoid = frozenset(n for n in own[p.family] | anyone if len(n) >= NAME_PART_OWN)
+        problems.append(Problem(
+            where["parents"], line_of.get(p.id),
+            f"gezin-id '{p.family}' bevat een naam uit het rooster ({', '.join(found)}); het staat "
+            "in het webadres van de gezinspagina en mag niet zeggen van wie die is",
+            f"gebruik een willekeurig id, bv. {new_family_id(avoid)}; verander het in ouders.csv "
+            "bij alle ouders van dit gezin (en in content/gezin/ en de kolom gezinnen van "
+            "leerlingen.csv)"))
 
 
 def _families(parents: dict[str, Parent], children: dict[str, Child], raw, where,

@@ -9,6 +9,11 @@ spreadsheet slip) is a different key and a fresh parse and validation; only an i
 roster is reused. A roster that fails validation is never stored: its errors come again at
 every build. `load_roster` logs nothing, so a cache hit hides no message.
 
+The kept archives of past years (plugins.archive, roster/archief/<year>/) are files under
+roster/ too, so they are in the key; which of them are still kept on the day of the build
+depends on the date and SCHOOLPLEIN_RETENTION_MONTHS, so the key holds those kept years as
+well: an archive whose retention ended is never served from an older entry.
+
 The entry holds what roster/ holds (names, e-mail addresses, consent), so it is as private
 as roster/: it lives in the build cache (never in the output), readable by its owner only,
 and only the newest entry is kept.
@@ -23,16 +28,20 @@ import stat
 import tempfile
 from pathlib import Path
 
+from . import archive
 from .roster import Roster, load_roster
 from .sections import SectionMap, build_section_map
+from .settings import default
 
-VERSION = 1
-CODE = tuple(Path(__file__).with_name(name) for name in ("roster.py", "sections.py", "errors.py"))
+VERSION = 2
+CODE = tuple(Path(__file__).with_name(name)
+             for name in ("roster.py", "sections.py", "errors.py", "archive.py"))
 PREFIX = "roster-"
 
 
-def roster_key(roster_dir: Path | str, school_name: str) -> str:
-    h = hashlib.sha256(f"schoolplein-roster-cache-{VERSION}\0{school_name}\0".encode())
+def roster_key(roster_dir: Path | str, school_name: str, kept: tuple[str, ...] = ()) -> str:
+    h = hashlib.sha256(f"schoolplein-roster-cache-{VERSION}\0{school_name}\0"
+                       f"{','.join(kept)}\0".encode())
     for code in CODE:
         h.update(code.read_bytes())
     root = Path(roster_dir)
@@ -47,22 +56,48 @@ def roster_key(roster_dir: Path | str, school_name: str) -> str:
 def load(roster_dir: Path | str, school_name: str,
          cache_dir: Path | str | None) -> tuple[Roster, SectionMap]:
     """The roster and section map for `roster_dir`; from `cache_dir` when the key matches."""
+    roster, sections, _archives = load_with_archives(roster_dir, school_name, cache_dir)
+    return roster, sections
+
+
+def load_with_archives(roster_dir: Path | str, school_name: str, cache_dir: Path | str | None,
+                       retention_months: int | None = None,
+                       ) -> tuple[Roster, SectionMap, archive.Archives]:
+    """The roster, the section map with the archives kept today, and those archives."""
+    months = int(default("SCHOOLPLEIN_RETENTION_MONTHS")) if retention_months is None \
+        else retention_months
+
+    def parse():
+        roster = load_roster(roster_dir)  # raises for a roster with problems: nothing is stored
+        archives = archive.load_archives(roster_dir, months)
+        return roster, build_section_map(roster, school_name, archives.live), archives
+
     if cache_dir is None:
-        roster = load_roster(roster_dir)
-        return roster, build_section_map(roster, school_name)
+        return parse()
     folder = Path(cache_dir)
-    entry = folder / f"{PREFIX}{roster_key(roster_dir, school_name)}.pickle"
+    kept = archive.kept_years(roster_dir, months)
+    entry = folder / f"{PREFIX}{roster_key(roster_dir, school_name, kept)}.pickle"
     try:
         with open(entry, "rb") as fh:
-            roster, sections = pickle.load(fh)
-        if isinstance(roster, Roster) and isinstance(sections, SectionMap):
-            return roster, sections
+            value = pickle.load(fh)
+        roster, sections, archives = value
+        if isinstance(roster, Roster) and isinstance(sections, SectionMap) \
+                and isinstance(archives, archive.Archives):
+            return roster, sections, archives
     except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError):
         pass
-    roster = load_roster(roster_dir)  # raises for a roster with problems: nothing is stored
-    sections = build_section_map(roster, school_name)
-    _store(entry, (roster, sections))
-    return roster, sections
+    value = parse()
+    _store(entry, value)
+    return value
+
+
+def login_roster(roster_dir: Path | str, school_name: str, cache_dir: Path | str | None,
+                 retention_months: int | None = None) -> Roster:
+    """Everyone who may log in today: the roster plus the parents who left but still read a
+    kept archive (plugins.archive.account_roster), for their accounts and login links."""
+    roster, _sections, archives = load_with_archives(roster_dir, school_name, cache_dir,
+                                                     retention_months)
+    return archive.account_roster(roster, archives.live)
 
 
 def _store(entry: Path, value) -> None:

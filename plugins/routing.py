@@ -48,12 +48,13 @@ def route(instance, problems: list[Problem]) -> None:
         return
     settings = instance.settings
     sections = settings["SCHOOLPLEIN_SECTIONS"]
-    content_root = _real(settings["PATH"])
+    content_root = _real(settings["PATH"])  # content/ itself may be a link the admin chose
     given = os.path.abspath(instance.source_path)
     source = os.path.realpath(given)  # plain strings: this runs for every post of every build
     shown = display_path(given)
     refuse = functools.partial(_refuse, instance, problems, shown)
-    if source != given or not source.startswith(content_root + os.sep):
+    inside = os.path.join(content_root, os.path.relpath(given, os.path.abspath(settings["PATH"])))
+    if source != inside or not source.startswith(content_root + os.sep):
         return refuse("bestand is een snelkoppeling (symlink); die volgt het platform niet",
                       "zet het echte bestand in de juiste map onder content/")
     if not str(instance.metadata.get("title", "")).strip():

@@ -93,6 +93,11 @@ KEYS: tuple[Key, ...] = (
     Key("SCHOOLPLEIN_ADMIN_EMAIL", "admin_email", ""),
     Key("SCHOOLPLEIN_DAYLIST_TIME", "daylist_time", "08:35", "clock",
         "schrijf de tijd als UU:MM, bv. 08:35"),
+    # school year: how long the archive of a past year is kept (plugins/archive.py)
+    Key("SCHOOLPLEIN_RETENTION_MONTHS", "retention_months", "12", "int",
+        "een heel aantal maanden na het einde van het schooljaar, bv. 12"),
+    Key("SCHOOLPLEIN_DIGEST_TIME", "digest_time", "18:00", "clock",
+        "schrijf de tijd als UU:MM, bv. 18:00"),
 )
 BY_ENV = {k.env: k for k in KEYS}
 
@@ -142,6 +147,8 @@ class Settings:
     smtp_from: str
     admin_email: str
     daylist_time: time
+    retention_months: int
+    digest_time: time
     env_file: Path | None = None  # where .env values came from (None: an explicit mapping)
 
     @property

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -128,19 +127,7 @@ def append_audit(private: Path, row: Mapping[str, str]) -> None:
     if any(r["inzending"] == row["inzending"] for r in rows):
         return
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, AUDIT_FIELDS, lineterminator="\n")
-    if not data:
-        writer.writeheader()
-    elif not data.endswith(b"\n"):
-        buffer.write("\n")  # end a torn line first
-    writer.writerow({k: row[k] for k in AUDIT_FIELDS})
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-    try:
-        os.write(fd, buffer.getvalue().encode("utf-8"))
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    csvedit.append_row(path, data, AUDIT_FIELDS, row)
 
 
 def write_consent(roster_dir: Path, child: str, consent: Consent) -> bool:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -112,3 +113,21 @@ def set_cell(path: Path, key_column: str, key: str, column: str, value: str) -> 
     store.write_file(path, (BOM if bom else b"") + edited.encode("utf-8"),
                      mode=path.stat().st_mode & 0o7777)
     return True
+
+
+def append_row(path: Path, data: bytes, fields, row: dict) -> None:
+    """Append one row to an audit CSV whose current bytes are `data` (header first when empty,
+    a torn last line ended first), fsynced, owner-only."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fields, lineterminator="\n")
+    if not data:
+        writer.writeheader()
+    elif not data.endswith(b"\n"):
+        buffer.write("\n")  # end a torn line first
+    writer.writerow({k: row[k] for k in fields})
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    try:
+        os.write(fd, buffer.getvalue().encode("utf-8"))
+        os.fsync(fd)
+    finally:
+        os.close(fd)

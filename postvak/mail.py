@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import smtplib
 import ssl
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
@@ -44,7 +45,9 @@ def mail_id(*parts: str) -> str:
     return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:32]
 
 
-def to_eml(mail: Mail, sender: str) -> bytes:
+def to_eml(mail: Mail, sender: str, html: str = "", headers: Mapping[str, str] | None = None
+           ) -> bytes:
+    """The mail as sent; `html`: a simple HTML part beside the text, `headers`: extra ones."""
     domain = parseaddr(sender)[1].rpartition("@")[2] or "schoolplein.invalid"
     # An accented address (Nováková) needs SMTPUTF8; everything else stays plain 7-bit headers.
     msg = EmailMessage(policy=SMTP if mail.to.isascii() else SMTPUTF8)
@@ -55,7 +58,11 @@ def to_eml(mail: Mail, sender: str) -> bytes:
     msg["Message-ID"] = f"<{mail.id}@{domain}>"
     msg["Auto-Submitted"] = "auto-generated"
     msg["X-Schoolplein-Mail"] = mail.id
+    for name, value in (headers or {}).items():
+        msg[name] = value
     msg.set_content(mail.body, cte="quoted-printable")
+    if html:
+        msg.add_alternative(html, subtype="html", cte="quoted-printable")
     return msg.as_bytes()
 
 

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from plugins.calendar_feeds import feed_path
 from plugins.filters import datum
 from plugins.roster import Child, Parent, Roster, Staff
 from plugins.settings import SCHOOL_TZ
@@ -183,3 +184,29 @@ def daylist_notice(roster: Roster, settings: PostvakSettings, teacher: Staff, da
     return Notice(f"daglijst:{teacher.email}", "daglijst", teacher.name, teacher.email,
                   f"Afmeldingen voor vandaag, {long_date(day)}", _finish(body, settings))
 
+
+
+def feed_address_notices(settings: PostvakSettings, parents: Iterable[Parent], token: str,
+                         renewed: bool) -> list[Notice]:
+    """The family's calendar address, to the parents it is for (never on a page: staff read those)."""
+    host = settings.site_url.split("://", 1)[-1]
+    address = f"{host}{feed_path(token)}"
+    renewal = ("Het vorige agenda-adres van uw gezin werkt niet meer (ook niet bij wie het nog "
+               "had). Staat de agenda al op uw telefoon? Verwijder dan die agenda en zet deze "
+               "erin.\n\n") if renewed else ""
+    found = []
+    for parent in parents:
+        body = (f"Beste {parent.name},\n\n{renewal}Hier is het agenda-adres van uw gezin. Tik "
+                "er op uw telefoon op om de agenda van school, van de groepen van uw kinderen en "
+                f"van uw gezin in uw agenda-app te zetten:\n\nwebcal://{address}\n\n"
+                "Werkt tikken niet? Kies in de agenda-app 'Agenda toevoegen' en dan 'Via internet' "
+                f"of 'Abonneren', en plak dit adres:\nhttps://{address}\n\n"
+                "Verandert de school een afspraak, dan verandert die ook in uw telefoon.\n\n"
+                "Let op: wie dit adres heeft, ziet deze afspraken, zonder wachtwoord. Stuur het "
+                "niet door. Is het bij iemand anders terechtgekomen? Maak dan op uw gezinspagina "
+                "een nieuw agenda-adres; dit adres werkt dan niet meer.\n"
+                f"Uw gezinspagina: {family_link(settings, parent.family)}#agenda-telefoon")
+        found.append(Notice(f"agenda:{parent.email}", "ouder", parent.name, parent.email,
+                            "Nieuw agenda-adres van uw gezin" if renewed
+                            else "Het agenda-adres van uw gezin", _finish(body, settings)))
+    return _unique(found)

@@ -23,10 +23,21 @@ from plugins.errors import Problem, SchoolpleinError
 from plugins.roster import Consent, Parent, Roster, Staff, load_roster
 from plugins.settings import SCHOOL_TZ
 
-from . import consent, notices, parentjson, store
+from . import consent, family_choices, leave, notices, parentjson, signups, store
 from .households import person_for_login, recipients
 from .mail import Delivery, Mail, deliver, mail_id, to_eml
-from .messages import Absence, ConsentChoice, Message, Rejected, is_submission_id, parse
+from .messages import (
+    SIGNUP_TYPES,
+    Absence,
+    ConsentChoice,
+    FeedRequest,
+    LeaveRequest,
+    Message,
+    NoticeChoice,
+    Rejected,
+    is_submission_id,
+    parse,
+)
 from .settings import PostvakSettings
 from .store import QuarantineItem, Received
 
@@ -124,6 +135,12 @@ def process(settings: PostvakSettings, now: datetime | None = None,
                     continue
                 if ident:
                     applied.append(ident)
+            try:  # sign-ups whose deadline passed: the teachers get the list (issue 20)
+                signups.close_due(state, now)
+            except SchoolpleinError as exc:
+                stuck.append(f"inschrijvingen sluiten: {exc.render()}")
+            except Exception as exc:  # a bug must not stop the round
+                problems.append(f"inschrijvingen sluiten: {type(exc).__name__}: {exc}"[:300])
         delivery = deliver(settings)
         resent = sum(1 for ident in held if store.was_sent(private, ident))
         everything = store.quarantine_list(private)
@@ -286,6 +303,7 @@ class _State:
                                            None, "journaalregel bestaat al",
                                            "meld dit aan de beheerder; er is niets dubbel verwerkt"))
         self.apply(record)
+        signups.noted(self, record)
         if record["envelope"] is not None:
             store.remove(store.folder(self.private, store.INBOX) / f"{record['id']}.json")
 
@@ -298,6 +316,9 @@ class _State:
                 consent.write_consent(self.settings.roster, effect["kind"], new)
                 self.cells[effect["kind"]] = new
             consent.append_audit(self.private, effect["audit"])
+        family_choices.apply(self.private, record)  # a parent's own settings (mails, agenda)
+        if record.get("verlof_audit"):  # the directie's leave decision (postvak/leave.py)
+            leave.append_audit(self.private, record["verlof_audit"])
         if record["urgent"]:
             store.write_json(store.folder(self.private, store.URGENT) / f"{record['id']}.json",
                              {"id": record["id"], "child": effect["kind"],
@@ -354,6 +375,10 @@ def _evaluate(envelope: Received, state: _State) -> dict | None:
     if person.id not in family.parents:
         raise Rejected(f"afzender {person.id} is geen ouder van dit gezin")
     submission = parse(envelope.body, envelope.received_at)
+    if isinstance(submission, SIGNUP_TYPES):  # sign-ups and leave requests (issue 20)
+        if isinstance(submission, LeaveRequest):
+            return leave.evaluate(envelope, state, person, family, submission)
+        return signups.evaluate(envelope, state, person, family, submission)
     when = envelope.received_at
     base = {"id": envelope.id, "envelope": envelope.to_json(), "person": person.id,
             "received_at": when.isoformat(), "urgent": False, "consent": None}
@@ -372,6 +397,8 @@ def _evaluate(envelope: Received, state: _State) -> dict | None:
         data = {"aan": submission.to, "aan_naam": allowed[submission.to], "tekst": submission.text}
         items = notices.message_notices(roster, settings, family.id, person, submission)
         return dict(base, kind="bericht", data=data, mails=state.mails(envelope.id, items, when))
+    if isinstance(submission, NoticeChoice | FeedRequest):
+        return family_choices.evaluate(base, state, person, family, submission)
     assert isinstance(submission, ConsentChoice)
     return _consent(envelope, state, person, family.children, submission)
 

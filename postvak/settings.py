@@ -39,8 +39,10 @@ class PostvakSettings:
     directie_email: str = ""  # used when the roster names no directie
     consent_default: Consent = Consent(default("SCHOOLPLEIN_PHOTO_CONSENT_DEFAULT"))
     daylist_at: time = time.fromisoformat(default("SCHOOLPLEIN_DAYLIST_TIME"))  # Amsterdam time
+    digest_at: time = time.fromisoformat(default("SCHOOLPLEIN_DIGEST_TIME"))  # summaries (news.py)
     school_name: str = default("SCHOOLPLEIN_SCHOOL_NAME")
     school_phone: str = default("SCHOOLPLEIN_SCHOOL_PHONE")  # in mails: "bel dan de school"
+    content: Path | None = None  # content/: the sign-ups posts declare (None: no sign-ups)
 
     @property
     def mailbox(self) -> Path:
@@ -62,7 +64,8 @@ class PostvakSettings:
                    sender=s.smtp_from or f"Schoolplein <noreply@{domain}>", smtp=smtp,
                    admin_email=s.admin_email, directie_email=s.directie_email,
                    consent_default=s.consent_default, daylist_at=s.daylist_time,
-                   school_name=s.school_name, school_phone=s.school_phone)
+                   digest_at=s.digest_time,
+                   school_name=s.school_name, school_phone=s.school_phone, content=s.content)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, root: Path = ROOT) -> PostvakSettings:

@@ -24,7 +24,7 @@ from pathlib import Path
 from plugins.family_threads import FOLDER, ThreadItem, encode, thread_file
 from plugins.roster import Consent, Roster
 
-from . import parentjson, store
+from . import family_choices, leave, parentjson, signups, store
 from .consent import DESCRIBE
 from .households import person_for_login
 from .messages import REASONS, SHAPES
@@ -59,7 +59,13 @@ def threads(private: Path, roster: Roster,
         if item is not None:
             found[family_id].append(_clean(item))
 
+    book = signups.Ledger.from_journal(private)  # sign-ups and leave (issue 20)
     for record in store.journal(private):
+        if record.get("kind") in SIGNUP_THREAD_KINDS:
+            for fid in _signup_families(roster, record):
+                if fid in found:
+                    add(fid, lambda record=record: _signup_item(roster, record, book))
+            continue
         if record.get("kind") == ADMIN_KIND:
             for fid in roster.households_of(record["data"]["kind"]):
                 if fid in found:
@@ -75,6 +81,33 @@ def threads(private: Path, roster: Roster,
         if envelope.family in found:
             add(envelope.family, lambda e=envelope: _waiting(roster, e))
     return {fid: tuple(sorted(items, key=lambda i: (i.at, i.id))) for fid, items in found.items()}
+
+
+SIGNUP_THREAD_KINDS = (*signups.KINDS, signups.CLOSE_KIND, leave.KIND, leave.DECISION_KIND)
+
+
+def _signup_families(roster: Roster, record: dict) -> tuple[str, ...]:
+    """Whose page shows it: the sender's household; a leave decision every household of the
+    child; a sign-up's closing no family page (the teachers get it)."""
+    if record["kind"] == leave.DECISION_KIND:
+        return roster.households_of(record["data"]["kind"])
+    if record["kind"] == signups.CLOSE_KIND or record.get("envelope") is None:
+        return ()
+    return (Received.from_json(record["envelope"]).family,)
+
+
+def _signup_item(roster: Roster, record: dict, book) -> ThreadItem:
+    kind = record["kind"]
+    at = datetime.fromisoformat(record["received_at"])
+    if kind == leave.DECISION_KIND:
+        summary, text, status = leave.decision_text(roster, record)
+        return ThreadItem(record["id"], kind, at, "de directie", summary, text, status)
+    if kind == leave.KIND:
+        summary, text, status = leave.thread_text(roster, record, book)
+    else:
+        summary, text, status = signups.thread_text(roster, record)
+    parent = roster.parents.get(record["person"])
+    return ThreadItem(record["id"], kind, at, parent.name if parent else "", summary, text, status)
 
 
 def _clean(item: ThreadItem) -> ThreadItem:
@@ -126,10 +159,13 @@ def export_threads(private: Path, roster: Roster, problems: list[str] | None = N
             if not (path.exists() and path.read_bytes() == data):
                 changed[path] = data
         stale = [p for p in folder.glob("*.json") if p.stem not in found]
-        if changed or stale:
+        signup_state = signups.state_change(private)  # what the sign-up forms and lists show
+        if changed or stale or signup_state:
             store.mark_to_publish(private, f"gezinnen-{uuid.uuid4()}")
         for path, data in changed.items():
             store.write_file(path, data, sync_dir=False)
+        if signup_state:
+            store.write_file(*signup_state)
         for path in stale:
             path.unlink()
         store.fsync_dir(folder)
@@ -139,7 +175,8 @@ def export_threads(private: Path, roster: Roster, problems: list[str] | None = N
 # Reasons about the parent's own input (dates, lengths): shown as they are. Anything about
 # who or what exists at school (a child id, a recipient, a sender) is not: the page would
 # tell a curious parent which pupils or staff ids exist. The admin sees every reason.
-OWN_INPUT = re.compile(r"^(afwezigheid: .*(ligt|valt|schooldagen|voor 'van'|geen datum|bestaat "
+OWN_INPUT = re.compile(r"^((aanmelden|gesprek|verlof): "  # sign-ups and leave: about own input only
+                       r"|afwezigheid: .*(ligt|valt|schooldagen|voor 'van'|geen datum|bestaat "
                        r"niet|onbekende reden)|'[a-z_]+' is (te lang|leeg|geen tekst)|'[a-z_]+' "
                        r"bevat onzichtbare|te groot)")
 GENERIC = "de school bekijkt het; is het dringend, bel dan de school"
@@ -202,6 +239,8 @@ def _item(private: Path, roster: Roster, record: dict, envelope: Received) -> Th
         teachers = _sent_to(private, record, "leerkracht")
         if teachers:
             status = "doorgestuurd aan " + " en ".join(teachers)
+    elif kind in family_choices.KINDS:
+        summary, status = family_choices.thread_summary(record)
     elif kind == "bericht":
         summary, text = f"Bericht aan {data['aan_naam']}", data["tekst"]
         if _sent_to(private, record, "ontvanger"):

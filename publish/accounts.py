@@ -22,6 +22,7 @@ import math
 import os
 import secrets
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -113,7 +114,7 @@ def _save(private: Path, accounts: dict[str, Account]) -> None:
 
 def sync_accounts(roster: Roster, private: Path, rounds: int = BCRYPT_COST,
                   reset: tuple[str, ...] = (), school: str = "", site_url: str = "",
-                  letters: bool = True) -> AccountsChange:
+                  letters: bool = True, homes: Mapping[str, str] | None = None) -> AccountsChange:
     """Create missing accounts, reset the named people, drop people who left.
 
     `reset` takes person ids or e-mail addresses. Logins follow the roster's
@@ -146,18 +147,20 @@ def sync_accounts(roster: Roster, private: Path, rounds: int = BCRYPT_COST,
                                           hash_passphrase(phrase, rounds), now)
             issued.append(Issued(person.id, person.email, phrase))
     _save(private, accounts)
-    written = write_letters(roster, issued, private, school, site_url) \
+    written = write_letters(roster, issued, private, school, site_url, homes) \
         if issued and letters else None
     return AccountsChange(tuple(issued), removed, written)
 
 
 def write_letters(roster: Roster, issued: list[Issued], private: Path, school: str,
-                  site_url: str = "") -> Path:
+                  site_url: str = "", homes: Mapping[str, str] | None = None) -> Path:
     """One printable page per person, with only that person's passphrase.
 
     Each parent gets a letter of their own (one login per person is what makes the postvak's
     sender and the consent audit's "who" mean something); a family's letters are printed one
     after the other. The family page's address is only in these letters: nothing public links it.
+    `homes` (the section map's): where each person lands; a parent who left reads only the
+    archive.
     """
     def order(item: Issued) -> tuple:
         person = roster.person(item.person_id)
@@ -169,6 +172,9 @@ def write_letters(roster: Roster, issued: list[Issued], private: Path, school: s
         family = isinstance(person, Parent) and person.family in roster.families
         home = f"{site_url}/gezin/{person.family}/" if family else f"{site_url}/school/"
         where = "Uw gezinspagina" if family else "Start"
+        landing = (homes or {}).get(person.id, "")
+        if landing and not landing.startswith(("/gezin/", "/school/")):
+            home, where = f"{site_url}{landing}", "Archief"
         own = ("Iedere ouder krijgt een eigen brief met een eigen wachtwoord; geef deze brief niet "
                "aan de andere ouder." if isinstance(person, Parent) else
                "Deze gegevens zijn alleen voor u.")

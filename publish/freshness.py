@@ -87,11 +87,13 @@ def _stat_files(digest, root: Path) -> None:
 def fingerprint(settings: Settings) -> str:
     """Everything a build and publish read that can change while they run."""
     from plugins.family_threads import FOLDER as THREADS  # the file the build reads
+    from plugins.team_pages import STATUS_FOLDER as TEAM_STATUS  # and the team pages' statuses
     from publish.accounts import store_path
 
     digest = hashlib.sha256()
     for label, path, how in (("roster", settings.roster, _hash_files),
                              ("threads", settings.private / THREADS, _hash_files),
+                             ("team", settings.private / TEAM_STATUS, _hash_files),
                              ("accounts", store_path(settings.private), _hash_files),
                              ("content", settings.content, _stat_files)):
         digest.update(f"[{label}]\n".encode())

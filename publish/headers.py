@@ -10,7 +10,7 @@ it, CloudFront passes it on); the tests hold every target's answers to it.
 from __future__ import annotations
 
 from plugins.photos.settings import PHOTO_DIR
-from plugins.sections import ROOTS
+from plugins.sections import FEED_ROOT, ROOTS
 
 CSP = ("default-src 'self'; img-src 'self'; script-src 'self'; style-src 'self'; "
        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
@@ -37,12 +37,13 @@ CACHE_PROTECTED_PAGE = "private, no-store"
 
 def cache_control(path: str) -> str:
     """Cache-Control for a URL path or output file: photos (a `/fotos/` folder anywhere),
-    then everything in a protected section, then the public rest. nginx and Apache
-    render exactly these two tests as regular expressions (basic_auth/servers.py)."""
+    then everything in a protected section or a calendar feed (a renewed address must stop
+    at once), then the public rest. nginx and Apache render exactly these two tests as
+    regular expressions (basic_auth/servers.py)."""
     path = "/" + path.lstrip("/")
     if f"/{PHOTO_DIR}/" in path:
         return CACHE_PHOTO
-    if any(path.startswith(root) for root in ROOTS.values()):
+    if path.startswith((*ROOTS.values(), FEED_ROOT)):
         return CACHE_PROTECTED_PAGE
     return CACHE_PAGE
 

@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-from .common import admin_task, settings
+from .common import admin_task, roster_and_sections, settings
 
 
 @admin_task(iterable=["reset"], help={
     "reset": "nieuw wachtwoord voor deze persoon (id of e-mail), mag vaker / reset one person"})
 def accounts(c, reset=None):
     """Maak accounts voor nieuwe ouders en medewerkers, verwijder vertrokkenen / Sync accounts."""
-    from plugins.roster import load_roster
     from publish import accounts as store
     from publish.targets.cloudfront.settings import CloudFrontSettings
 
     from .keys import write_letters
 
     cfg = settings()
-    roster = load_roster(cfg.roster)
+    roster, sections = roster_and_sections(cfg, with_former=True)  # former: archive readers
     change = store.sync_accounts(roster, cfg.private, reset=tuple(reset or ()),
-                                 school=cfg.school_name, site_url=cfg.site_url)
+                                 school=cfg.school_name, site_url=cfg.site_url,
+                                 homes=sections.homes)
     print(f"{len(change.issued)} nieuwe inloggegevens, {len(change.removed)} accounts verwijderd.")
     if change.letters:
         print(f"Brieven om te printen (privé): {change.letters}\n"

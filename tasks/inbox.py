@@ -20,11 +20,16 @@ from publish import targets
 from .common import admin_task, build_and_publish, settings
 
 
-def collect_and_process(cfg: Settings, collect, publish, out=print) -> None:
-    """One round. `collect(store)` hands over submissions; `publish()` builds and publishes
-    when something waits for it (tasks.common.publish_site with only_if_pending) and returns
-    what went live, or None."""
+def collect_and_process(cfg: Settings, collect, publish, out=print, collect_team=None,
+                        team_git: bool = True, due_now: bool = False) -> None:
+    """One round. `collect(store)` hands over submissions, `collect_team(store)` the staff
+    postvak's files (tasks.team); `publish()` builds and publishes when something waits for
+    it (tasks.common.publish_site with only_if_pending) and returns what went live, or None.
+    `team_git` False writes teachers' posts without committing them (the demo); `due_now`
+    (the demo): summaries of what is new go out at once, not at their set time."""
     import postvak
+
+    from .team import process_team, publish_with_team
 
     pv = postvak.PostvakSettings.from_settings(cfg)
     tick = postvak.tick(pv, collect=collect)
@@ -43,8 +48,9 @@ def collect_and_process(cfg: Settings, collect, publish, out=print) -> None:
                if summary.urgent else ""),
             "herstel het rooster zoals hierboven staat (sla het op als 'CSV UTF-8 (door "
             "komma's gescheiden)'); de volgende ronde verwerkt en publiceert alles alsnog"))
+    ts, team = process_team(cfg, collect_team, out, team_git)
     reported: set[str] = set()
-    published = publish()
+    published = publish_with_team(ts, publish, out)
     # gone: acknowledged by this publish, or by another one this round waited for
     still = {u.submission for u in postvak.pending_urgent(pv)}
     live = published.at if published is not None else datetime.now(UTC)
@@ -56,6 +62,13 @@ def collect_and_process(cfg: Settings, collect, publish, out=print) -> None:
         out(f"Beeldgebruik van {urgent.child} beperkt: ingestuurd om "
             f"{urgent.received_at.astimezone(SCHOOL_TZ):%H:%M:%S}, foto's weg om "
             f"{live.astimezone(SCHOOL_TZ):%H:%M:%S} ({seconds:.1f} s).")
+    from .notices import notices_round
+
+    notices_round(cfg, due_now=due_now, out=out)  # summaries of what is new, when due (postvak.news)
+    if team.stuck:  # a teacher's post that is not in content/ is not on the site either
+        raise SchoolpleinError(Problem(
+            str(cfg.content), None, f"{len(team.stuck)} bericht(en) van leerkrachten niet "
+            "geplaatst (zie hierboven)", "los de fout op; de volgende ronde probeert het opnieuw"))
     if summary.stuck:  # fail loudly: a withdrawal that is not in the roster is not on the site
         raise SchoolpleinError(Problem(
             str(cfg.roster), None,
@@ -88,7 +101,8 @@ def postvak(c, target="nginx", watch=0, daglijst=False, systemd=""):
 
     def cycle() -> None:
         collect_and_process(cfg, lambda store: chosen.collect(cfg, store),
-                            lambda: build_and_publish(cfg, chosen, only_if_pending=True))
+                            lambda: build_and_publish(cfg, chosen, only_if_pending=True),
+                            collect_team=lambda store: chosen.collect_team(cfg, store))
 
     if watch:
         print(f"Postvak: iedere {watch} s kijken (Ctrl+C om te stoppen).")
@@ -109,9 +123,17 @@ def beeldgebruik(c, kind, keuze, door, target="nginx"):
     """Leg het besluit van de school over beeldgebruik vast en publiceer / Record the school's
     photo-consent decision (e.g. when parents disagree) and publish."""
     import postvak
+    from plugins.roster import load_roster
 
     cfg = settings()
     chosen = targets.target(target)
+    if kind not in load_roster(cfg.roster).children:  # a child who left: the archive's cells
+        from records.leavers import record_decision
+
+        print("\n".join(record_decision(cfg, kind, keuze, door)))
+        build_and_publish(cfg, chosen)
+        print("Gepubliceerd.")
+        return
     pv = postvak.PostvakSettings.from_settings(cfg)
     outcome = postvak.record_admin_decision(pv, kind, keuze, door)
     print(f"Beeldgebruik van {kind}: {outcome.old.value} -> {outcome.new.value} "
@@ -135,3 +157,74 @@ def _write_units(cfg: Settings, folder: Path, target: str) -> None:
         print(f"geschreven: {folder / name}")
     print("Installeer ze in /etc/systemd/system/ en zet de timers aan: "
           "systemctl enable --now schoolplein-postvak.timer schoolplein-daglijst.timer")
+
+
+@admin_task(help={
+    "aanvraag": "kenmerk van de aanvraag (de eerste tekens zijn genoeg); leeg = toon alle "
+                "aanvragen / the request's id (a prefix will do); empty: list them",
+    "besluit": "toegekend of afgewezen / granted or refused",
+    "door": "wie namens de directie besluit (komt in het logboek) / who decides, for the audit",
+    "toelichting": "uitleg voor de ouders op hun gezinspagina / a note for the parents",
+    "target": "waar de site staat: " + " of ".join(targets.names())})
+def verlof(c, aanvraag="", besluit="", door="", toelichting="", target="nginx"):
+    """Verlofaanvragen tonen en beslissen; alle ouders van het kind krijgen bericht / List and
+    decide leave requests (every linked parent is told; the decision shows on Mijn gezin)."""
+    import postvak
+    from plugins.roster import load_roster
+    from postvak import leave
+    from postvak.notices import period
+
+    cfg = settings()
+    pv = postvak.PostvakSettings.from_settings(cfg)
+    kids = load_roster(cfg.roster).children
+
+    def name(child: str) -> str:  # the directie reads the pupil's full name, as in the register
+        return kids[child].full_name if child in kids else child
+
+    if not aanvraag or not besluit:
+        found = leave.requests(pv)
+        if not found:
+            print("Geen verlofaanvragen.")
+        for r in found:
+            state = r.decision or "OPEN"
+            extra = ", werkgeversverklaring wordt ingeleverd" if r.employer else ""
+            print(f"{r.id[:8]}  {state:10s} {name(r.child)}: {period(r.start, r.end)}, "
+                  f"{leave.LEAVE_REASONS[r.reason]}{extra} (ontvangen "
+                  f"{r.received_at.astimezone(SCHOOL_TZ):%d-%m-%Y %H:%M})"
+                  + (f"\n          toelichting: {r.note}" if r.note else ""))
+        if aanvraag and not besluit:
+            raise SchoolpleinError(Problem("invoke verlof", None, "besluit ontbreekt",
+                                           "geef --besluit toegekend of --besluit afgewezen"))
+        return
+    decided = leave.decide(pv, aanvraag, besluit, door, toelichting)
+    print(f"Verlof voor {name(decided.child)} ({period(decided.start, decided.end)}): {besluit} "
+          "(in het logboek; alle ouders van het kind krijgen bericht).")
+    build_and_publish(cfg, targets.target(target))
+    print("Gepubliceerd: het besluit staat op de gezinspagina.")
+
+
+DEMO_LEAVE_ID = "7e1f0c2a-5b3d-4c8e-9a10-2f6d8b4c0e91"  # the demo's one leave request
+
+
+def seed_demo_leave(cfg: Settings, parent_id: str = "ouder-001") -> None:
+    """The demo has a leave request waiting for the directie (sent once, as the demo parent)."""
+    import json
+    from datetime import timedelta
+
+    import postvak
+    from plugins.roster import load_roster
+    from postvak import store
+
+    roster = load_roster(cfg.roster)
+    parent = roster.parents.get(parent_id)
+    if parent is None or store.known_envelope(cfg.private, DEMO_LEAVE_ID) is not None:
+        return
+    now = datetime.now(UTC)
+    start = (now + timedelta(weeks=10)).astimezone(SCHOOL_TZ).date()
+    start += timedelta(days=(7 - start.weekday()) % 7)  # a Monday
+    body = {"v": 1, "soort": "verlof", "kind": parent.children[-1], "van": start.isoformat(),
+            "tot": (start + timedelta(days=4)).isoformat(), "reden": "vakantie",
+            "werkgeversverklaring": True,
+            "toelichting": "Mijn werkgever (bollenteelt) geeft in de zomer geen vrij."}
+    postvak.intake(postvak.Received(DEMO_LEAVE_ID, parent.family, parent.email, now,
+                                    json.dumps(body).encode(), "demo"), cfg.private)

@@ -88,7 +88,7 @@ def write_letters(cfg, folder=None, renew=()):
 
     cloudfront = cloudfront_settings(cfg, ("CLOUDFRONT_DOMAIN",
                                                         "CLOUDFRONT_KEY_PAIR_ID"))
-    roster, section_map = roster_and_sections(cfg)
+    roster, section_map = roster_and_sections(cfg, with_former=True)
     written = write_cloudfront_letters(roster, section_map, cloudfront, folder, renew=renew)
     print(f"{len(written)} brieven geschreven (één per persoon) in "
           f"{written[0].parent if written else '-'}; alles in één bestand om af te drukken: "

@@ -19,6 +19,9 @@ def publish(c, target="nginx", dry_run=False, strict=False):
     cfg = settings()
     chosen = targets.target(target)
     if dry_run:  # built aside: the plan changes nothing, not even output/
+        from records.retention import sweep
+
+        sweep(cfg, dry_run=True)
         with tempfile.TemporaryDirectory() as tmp:
             output = Path(tmp) / "output"
             built = build(cfg, strict, output, production=True, for_target=chosen.name)

@@ -18,11 +18,7 @@ from plugins.settings import Settings
 
 from .common import STRICT_HELP, admin_task, build, publish_site, roster_and_sections, settings
 
-DEMO_LOGINS = (
-    ("ouder-001", "ouder met kinderen in groep 3 en groep 5/6"),
-    ("lk-02", "leerkracht groep 3"),
-    ("mt-01", "directie"),
-)
+DEMO_LOGINS = ("ouder-001", "lk-02", "mt-01")  # a parent of two groups, a teacher, the directie
 PORT_HELP = "poort op 127.0.0.1 / port (standaard 8000)"
 
 
@@ -50,15 +46,18 @@ def check(c):
 def _local_release(cfg: Settings, listen: str, sections=None, fresh=None):
     """A local release of the last build, with the current accounts (no web-user check)."""
     from publish import accounts
+    from publish.secret_scan import refuse_secrets
     from publish.targets import basic_auth
 
     if sections is None:
         sections = roster_and_sections(cfg)[1]
+    refuse_secrets(cfg.output, cfg)
     return basic_auth.publish(cfg.output, cfg.deploy / "local", sections,
                               accounts.load_accounts(cfg.private), listen, cfg.hsts, fresh=fresh)
 
 
-def serve_site(cfg: Settings, port: int, banner: str = "", postvak_every: float = 0) -> None:
+def serve_site(cfg: Settings, port: int, banner: str = "", postvak_every: float = 0,
+               demo_git: bool = True) -> None:
     """Build and serve; a later `invoke build` or `invoke accounts` is live at the next reload.
 
     With `postvak_every` (the demo) what parents send is processed beside the server every
@@ -66,13 +65,19 @@ def serve_site(cfg: Settings, port: int, banner: str = "", postvak_every: float 
     """
     from publish import accounts
     from publish.targets.basic_auth import local_server
-    from publish.targets.basic_auth.inbox import collect_spool
+    from publish.targets.basic_auth.inbox import collect_spool, collect_team_spool
 
     from .inbox import collect_and_process
+    from .notices import after_publish, send_waiting
+
+    def live(built=None, send: bool = True) -> None:  # the demo's server is its target: mail
+        if postvak_every:                               # what is new there
+            after_publish(cfg, built, out=lambda text: print(text, flush=True), send=send)
 
     listen = f"127.0.0.1:{port}"
     built = build(cfg)
     deploy = _local_release(cfg, listen, built["SCHOOLPLEIN_SECTIONS"])
+    live(built)
     proc = local_server.start(deploy, port)
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # stop nginx on kill too
     print(f"{banner}\n{cfg.school_name} draait op http://127.0.0.1:{port}/  "
@@ -84,12 +89,18 @@ def serve_site(cfg: Settings, port: int, banner: str = "", postvak_every: float 
         """The demo's postvak publish: under the site lock, only when something waits."""
         published = publish_site(
             cfg, lambda: build(cfg),
-            lambda built, fresh: _local_release(cfg, listen, built["SCHOOLPLEIN_SECTIONS"], fresh),
+            lambda built, fresh: release(built, fresh),
             only_if_pending=True, out=lambda text: print(text, flush=True))
         if published is not None:
             local_server.reload(proc)
             watched.changed()  # already live: the loop below need not do it again
+            if postvak_every:
+                send_waiting(cfg, out=lambda text: print(text, flush=True))
         return published
+
+    def release(built, fresh) -> None:  # under the site lock: record and queue, send after
+        _local_release(cfg, listen, built["SCHOOLPLEIN_SECTIONS"], fresh)
+        live(built, send=False)
 
     next_postvak = 0.0
     try:
@@ -98,7 +109,10 @@ def serve_site(cfg: Settings, port: int, banner: str = "", postvak_every: float 
             if postvak_every and time.monotonic() >= next_postvak:
                 try:
                     collect_and_process(cfg, lambda store: collect_spool(deploy.spool, store),
-                                        rebuild, out=lambda text: print(text, flush=True))
+                                        rebuild, out=lambda text: print(text, flush=True),
+                                        collect_team=lambda store: collect_team_spool(
+                                            deploy.spool, store), team_git=demo_git,
+                                        due_now=True)
                 except SchoolpleinError as exc:
                     print(f"\nPostvak: ronde mislukt:\n{exc.render()}", file=sys.stderr)
                 next_postvak = time.monotonic() + postvak_every
@@ -110,6 +124,7 @@ def serve_site(cfg: Settings, port: int, banner: str = "", postvak_every: float 
                     continue
                 local_server.reload(proc)
                 print("Nieuwe versie geladen.", flush=True)
+                live()
     except KeyboardInterrupt:
         print("\nGestopt.")
     finally:
@@ -123,36 +138,56 @@ def serve(c, port=None):
     serve_site(cfg, int(port or cfg.port))
 
 
+def _demo_role(roster, person_id: str) -> str:
+    """What a demo login reads, from this year's roster (the demo may be rolled over)."""
+    person = roster.person(person_id)
+    if person_id in roster.staff:
+        groups = [roster.groups[g].name.lower() for g in person.groups if g in roster.groups]
+        return "leerkracht " + " en ".join(groups) if groups else person.role.value
+    groups = sorted({roster.groups[roster.children[k].group].name.lower()
+                     for k in person.children if k in roster.children})
+    return ("ouder met kinderen in " + " en ".join(groups) if groups
+            else "ouder die vertrok (alleen het archief)")
+
+
 @admin_task(help={"port": PORT_HELP,
                   "postvak": "verwerk wat ouders sturen iedere N seconden (standaard 5; 0 = niet) / "
                              "process the postvak every N seconds"})
 def demo(c, port=None, postvak=5):
     """Demo-school: nieuwe wachtwoorden, brieven, bouwen en serveren / Build and serve the demo."""
-    from plugins.roster import load_roster
     from publish import accounts
 
     cfg = settings()
     port = int(port or cfg.port)
     cfg = dataclasses.replace(cfg, site_url=f"http://127.0.0.1:{port}")  # links in the demo mails
-    roster = load_roster(cfg.roster)
+    roster, sections = roster_and_sections(cfg, with_former=True)  # also who reads an archive
     # Every demo start issues fresh passphrases for everyone, so the letters file it
     # writes is the only valid one: older demo letters only hold void passphrases.
     letters = cfg.private / "letters"
     stale = sorted(letters.glob("brieven-*.html")) if letters.is_dir() else []
     change = accounts.sync_accounts(roster, cfg.private, reset=tuple(p.id for p in roster.people()),
-                                    school=cfg.school_name, site_url=f"http://127.0.0.1:{port}")
+                                    school=cfg.school_name, site_url=f"http://127.0.0.1:{port}",
+                                    homes=sections.homes)
     for old in stale:
         old.unlink()
     issued = {i.person_id: i for i in change.issued}
-    parent = roster.parents[DEMO_LOGINS[0][0]]
+    leaver = sorted(p for p in roster.parents if not sections.homes[p].startswith("/gezin/"))
+    shown = [pid for pid in (*DEMO_LOGINS, *leaver[:1]) if pid in issued]
+    home = sections.homes.get(DEMO_LOGINS[0], "/mijn/")
     banner = ("\nDemo-logins (nieuw wachtwoord bij iedere start):\n" + "".join(
-        f"  {role:45s} {issued[pid].login}  /  {issued[pid].passphrase}\n"
-        for pid, role in DEMO_LOGINS)
-        + f"\nGezinspagina van de demo-ouder: http://127.0.0.1:{port}/gezin/{parent.family}/"
+        f"  {_demo_role(roster, pid):45s} {issued[pid].login}  /  {issued[pid].passphrase}\n"
+        for pid in shown)
+        + f"\nGezinspagina van de demo-ouder: http://127.0.0.1:{port}{home}"
         f"  (of http://127.0.0.1:{port}/mijn/)\n"
         f"Brieven voor alle ouders en medewerkers (privé): {change.letters}\n"
         f"Postvak: wat ouders sturen wordt iedere {postvak} s verwerkt; de mails staan in "
         f"{cfg.private / 'mail'} (één .eml per mail).\n"
         "Een gewijzigd beeldgebruik komt in roster/leerlingen.csv (terugzetten: "
-        "git checkout roster/).")
-    serve_site(cfg, port, banner, postvak_every=float(postvak))
+        "git checkout roster/).\n"
+        "Leerkracht: open /mijn/ en tik op 'Nieuw bericht' (ook op de telefoon); de rondes "
+        "plaatsen het in content/ zonder git-commit (weghalen: git clean content/).")
+    # the demo's content/ is the project's own: teachers' demo posts are written, not committed
+    from .inbox import seed_demo_leave
+
+    seed_demo_leave(cfg)  # a leave request for the directie to decide (invoke verlof)
+    serve_site(cfg, port, banner, postvak_every=float(postvak), demo_git=False)

@@ -3,12 +3,10 @@ Chromium."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
-import socket
-import subprocess
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
@@ -19,7 +17,7 @@ from publish import accounts
 from publish.targets import basic_auth
 from publish.targets.basic_auth import local_server
 from tests.chromium import chromium
-from tests.helpers import APACHE, ROOT
+from tests.helpers import APACHE, ROOT, apache_serving
 
 
 @pytest.fixture(scope="module")
@@ -74,9 +72,16 @@ def nginx_site(demo_build, sections, demo_accounts, tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def apache_site(demo_build, sections, demo_accounts):
-    assert Path(APACHE).exists(), "apache2 ontbreekt: voer scripts/bootstrap.sh uit"
     output, _ = demo_build
     private, _ = demo_accounts
+    with apache(output, sections, private) as (url, error_log, _deploy):
+        yield url, error_log
+
+
+@contextlib.contextmanager
+def apache(output, sections, private):
+    """Real Apache serving a release of `output` (url, error log, deploy)."""
+    assert Path(APACHE).exists(), "apache2 ontbreekt: voer scripts/bootstrap.sh uit"
     # Apache's workers drop root to www-data: the publish itself makes the release and the
     # password files readable (and the postvak writable) for that user, as on a real server.
     base = Path(tempfile.mkdtemp(prefix="sp-apache-", dir="/tmp"))
@@ -86,26 +91,8 @@ def apache_site(demo_build, sections, demo_accounts):
     deploy = basic_auth.publish(output, base / "deploy", sections,
                                 accounts.load_accounts(private), listen,
                                 web_user="www-data" if os.geteuid() == 0 else None)
-    run = base / "run"
-    run.mkdir()
-    os.chmod(run, 0o777)
-    conf = run / "httpd.conf"
-    conf.write_text(basic_auth.apache_main(deploy.apache_conf, run, listen))
-    check = subprocess.run([APACHE, "-t", "-f", str(conf)], capture_output=True, text=True)
-    assert check.returncode == 0, check.stderr
-    proc = subprocess.Popen([APACHE, "-DFOREGROUND", "-f", str(conf)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            assert proc.poll() is None and time.monotonic() < deadline, (
-                proc.stderr.read() if proc.poll() is not None else "apache start timeout")
-            time.sleep(0.05)
     try:
-        yield f"http://{listen}", run / "error.log"
+        with apache_serving(deploy, base / "run", listen) as error_log:
+            yield f"http://{listen}", error_log, deploy
     finally:
-        local_server.stop(proc)
         shutil.rmtree(base, ignore_errors=True)

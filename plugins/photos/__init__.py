@@ -80,7 +80,8 @@ def on_articles(generator, state: BuildState) -> None:
             write_audit([], photo_settings.audit_dir, Path(generator.output_path),
                         roster_changes=roster_changes)
         return
-    roster = settings.get("SCHOOLPLEIN_ROSTER_OBJ")
+    # today's roster plus the children who left (archive sections): plugins.archive
+    roster = settings.get("SCHOOLPLEIN_PHOTO_ROSTER") or settings.get("SCHOOLPLEIN_ROSTER_OBJ")
     sections = settings.get("SCHOOLPLEIN_SECTIONS")
     if roster is None:
         raise SchoolpleinError(Problem("pelicanconf.py", None,

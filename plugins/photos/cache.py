@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .settings import PhotoSettings
+from .settings import PIXEL_KEY_VERSION, PhotoSettings
 
 _KEY_RE = re.compile(r"^[0-9a-f]{16}$")
 _HASH_RE = re.compile(r"^[0-9a-f]{64}$")
@@ -89,8 +89,8 @@ class PhotoCache:
             return None
         if manifest.source_hash != source_hash:
             return None
-        if not all((d / o.name).is_file() for o in manifest.outputs):
-            return None
+        if not all(intact(d / o.name) for o in manifest.outputs):
+            return None  # re-encoded (and the entry replaced), never published as it is
         return manifest
 
     def store(self, manifest: Manifest, blobs: Iterable[tuple[Output, bytes]]) -> None:
@@ -169,6 +169,19 @@ class PhotoCache:
         return written
 
 
+def intact(rendition: Path) -> bool:
+    """The rendition's bytes still hash to its name (`<sha256[:20]>-<size>.<ext>`).
+
+    A truncated file (a full disk, a killed copy) or one changed afterwards
+    would otherwise be published as it is, or linked into the output again.
+    """
+    prefix = rendition.name.split("-", 1)[0]
+    try:
+        return len(prefix) == 20 and hash_file(rendition)[:20] == prefix
+    except OSError:
+        return False
+
+
 def _link_or_copy(src: Path, target: Path) -> None:
     """A hard link (free, same filesystem) or else a copy; `target` must not exist."""
     try:
@@ -216,13 +229,75 @@ class SourceIndex:
             self.entries, self.dirty = kept, True
 
     def save(self) -> None:
-        if not self.dirty:
-            return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(self.entries))
-        os.replace(tmp, self.path)
+        if self.dirty:
+            _write_json(self.path, self.entries)
+            self.dirty = False
+
+
+@dataclass(frozen=True)
+class EncodeRun:
+    manifests: dict[str, Manifest]  # by source hash, for the sources to publish
+    encoded: frozenset[str]  # source hashes encoded cold in this run (empty when warm)
+    keys: dict[str, str]  # by source hash: the pixel key ("" when it does not decode)
+
+
+class PixelIndex:
+    """The pixel key (photos.encode.pixel_key) of every source hash, kept beside the cache.
+
+    A key costs a full decode; this way each photo pays it once. The keys are
+    only hashes, of photos the build has seen, and they depend on the decoder:
+    a new Pillow (or pillow-heif) starts a fresh index, so keys of one build
+    always come from one decoder.
+    """
+
+    def __init__(self, cache_dir: Path):
+        self.path = Path(cache_dir) / "pixels.json"
+        self.version = _decoder_version()
+        try:
+            stored = json.loads(self.path.read_text())
+            self.keys: dict[str, str] = (stored["keys"] if stored.get("version") == self.version
+                                         else {})
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            self.keys = {}
         self.dirty = False
+
+    def get(self, source_hash: str) -> str | None:
+        return self.keys.get(source_hash)
+
+    def set(self, source_hash: str, key: str) -> None:
+        if self.keys.get(source_hash) != key:
+            self.keys[source_hash] = key
+            self.dirty = True
+
+    def forget_except(self, source_hashes: set[str]) -> None:
+        kept = {h: k for h, k in self.keys.items() if h in source_hashes}
+        if len(kept) != len(self.keys):
+            self.keys, self.dirty = kept, True
+
+    def save(self) -> None:
+        if self.dirty:
+            _write_json(self.path, {"version": self.version, "keys": self.keys})
+            self.dirty = False
+
+
+def _write_json(path: Path, data) -> None:
+    """Whole or not at all: a build killed mid-write leaves the previous index."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(data))
+    os.replace(tmp, path)
+
+
+def _decoder_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    parts = [str(PIXEL_KEY_VERSION)]
+    for dist in ("pillow", "pillow-heif"):
+        try:
+            parts.append(f"{dist} {version(dist)}")
+        except PackageNotFoundError:
+            parts.append(f"{dist} -")
+    return "|".join(parts)
 
 
 def hash_file(path: Path) -> str:

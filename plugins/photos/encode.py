@@ -6,12 +6,19 @@ WebP with no EXIF/GPS, XMP, IPTC, ICC or comment. Output names are the content
 hash of the output bytes, so browsers and CDNs may cache them forever and a
 changed photo gets a new URL.
 
+The same decode gives the photo's pixel key (`pixel_key`): a hash of the
+decoded, upright pixels, the same for a copy under another name, in another
+post or another format (a PNG of the same pixels, a JPEG stripped of its
+metadata). photos.posts joins the tags of every copy of a picture by it.
+Every photo gets one, so every photo is decoded in full once (a draft decode
+at 1/2 or 1/8 scale would give different pixels for a JPEG than for a PNG of
+it); keys and renditions are cached by source hash, so only new photos pay.
+
 Speed matters because a school year has thousands of photos:
-* JPEG DCT scaling (`Image.draft`) decodes a 12 MP photo at 1/2, 1/4 or 1/8
-  size directly, which is most of the saving over a naive full decode;
+* one full decode per new photo serves both the key and the renditions;
 * `reduce()` (box filter by an integer factor) then a bicubic `resize()`;
 * cold work runs in a process pool (one worker per core);
-* only what the cache (photos.cache) lacks is encoded.
+* only what the cache (photos.cache) lacks is decoded or encoded.
 """
 
 from __future__ import annotations
@@ -21,15 +28,16 @@ import io
 import sys
 import warnings
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from PIL import Image, ImageCms, ImageFile, ImageOps
 
+from ..errors import DISK_ERRNOS
 from . import blur
-from .cache import Manifest, Output, PhotoCache
+from .cache import EncodeRun, Manifest, Output, PhotoCache, PixelIndex
 from .rules import Probe
-from .settings import PhotoSettings
+from .settings import PIXEL_KEY_VERSION, PhotoSettings
 
 try:  # HEIC/HEIF from iPhones
     import pillow_heif
@@ -94,17 +102,18 @@ def _fit(size: tuple[int, int], long_edge: int) -> tuple[int, int]:
     return max(1, round(w * scale)), max(1, round(h * scale))
 
 
-# The last resize step. Measured (benchmarks/photos.py, alternatives): after the DCT-scaled
-# decode and reduce() a bicubic filter gives the same fidelity to a full-size LANCZOS
-# resize as LANCZOS itself (PSNR ~40 dB both, ~48 dB to each other) at ~60 % of its CPU.
+# The last resize step. Measured on a 12 MP noise-and-gradient photo (the photo of
+# tests/photos/test_rendition_quality.py): from the full decode, reduce() down to >= 1.25x
+# oversampling then bicubic is as faithful to an ideal full-size LANCZOS resize as pipeline
+# version 1's draft decode + reduce + LANCZOS (PSNR ~38.5 dB both) at ~75 % of its resize CPU.
 RESAMPLE = Image.Resampling.BICUBIC
 
 
 def _shrink(im: Image.Image, target: tuple[int, int]) -> Image.Image:
-    """reduce() by the integer factor that keeps >= 2x oversampling, then RESAMPLE."""
+    """reduce() by the integer factor that keeps >= 1.25x oversampling, then RESAMPLE."""
     if im.size == target:
         return im
-    factor = int(min(im.width / target[0], im.height / target[1]) / 2)
+    factor = int(min(im.width / target[0], im.height / target[1]) / 1.25)
     if factor >= 2:
         im = im.reduce(factor)
     return im.resize(target, RESAMPLE)
@@ -152,41 +161,47 @@ def _flatten(im: Image.Image) -> Image.Image:
     return im
 
 
-def _decode(data: bytes, settings: PhotoSettings, regions: tuple[blur.Region, ...] = ()
-            ) -> tuple[Image.Image, bytes | None, tuple[int, int]]:
-    """Decoded, upright, flattened, `regions` blurred; with the ICC profile and the upright
-    original size.
+class Frame(NamedTuple):
+    """The stored picture a blur region is drawn on (MWG 2.0: before EXIF orientation)."""
 
-    The JPEG is decoded at the smallest DCT scale that still covers the large
-    size; the original size is returned so output sizes do not depend on the
-    rounding of that scale. The blur replaces its regions here, before any
-    resize, so every rendition is made from the blurred pixels only.
-    """
+    size: tuple[int, int]
+    orientation: int
+    format: str | None
+
+
+def _decode(data: bytes, settings: PhotoSettings
+            ) -> tuple[Image.Image, bytes | None, tuple[int, int], Frame]:
+    """Decoded in full, upright, flattened; with the ICC profile, the upright size and the
+    stored frame (blur regions are placed on the full-size pixels of this one decode)."""
     im = _open(data, settings)
     icc = im.info.get("icc_profile")
     original = im.size
     try:
-        if im.format == "JPEG":
-            im.draft("RGB" if im.mode == "RGB" else None, _fit(im.size, settings.large_size))
-        drafted = im.size
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             im.load()
-        if regions:  # the orientation exif_transpose applies (read after load: PNG's eXIf)
-            orientation = im.getexif().get(0x0112, 1)
-            if problem := blur.frame_problem(regions, original, orientation, im.format):
-                raise PhotoDecodeError("region_frame", problem)
-        ImageOps.exif_transpose(im, in_place=True)  # not in place: a 12 MB copy when upright
-        if im.size != drafted:  # rotated by 90 or 270 degrees
-            original = original[::-1]
+        # the orientation exif_transpose applies (read after load: PNG's eXIf)
+        frame = Frame(original, im.getexif().get(0x0112, 1), im.format)
+        ImageOps.exif_transpose(im, in_place=True)  # not in place: a 36 MB copy when upright
+        if im.size != original:  # rotated by 90 or 270 degrees
+            original = im.size
         im = _flatten(im)
-        if regions:
-            im = blur.apply(im, regions, orientation)
-    except PhotoDecodeError:
-        raise
     except Exception as exc:  # truncated data, corrupt stream, bad EXIF, …
         raise PhotoDecodeError("undecodable", f"{type(exc).__name__}: {exc}") from None
-    return im, icc, original
+    return im, icc, original, frame
+
+
+def _blurred(im: Image.Image, frame: Frame, regions: tuple[blur.Region, ...]) -> Image.Image:
+    """A copy of the decoded, upright image with `regions` a mosaic; the clear `im` is kept
+    (its pixel key, and its own renditions). Regions are normalized to the stored frame, the
+    mosaic is drawn on the full-size upright pixels, before any resize, so every rendition is
+    made from the blurred pixels only."""
+    if problem := blur.frame_problem(regions, frame.size, frame.orientation, frame.format):
+        raise PhotoDecodeError("region_frame", problem)
+    try:
+        return blur.apply(im.copy(), regions, frame.orientation)
+    except Exception as exc:
+        raise PhotoDecodeError("undecodable", f"{type(exc).__name__}: {exc}") from None
 
 
 def _clean(im: Image.Image) -> Image.Image:
@@ -210,10 +225,39 @@ def _encode_one(im: Image.Image, fmt: str, settings: PhotoSettings) -> bytes:
     return buf.getvalue()
 
 
+def pixel_key(im: Image.Image) -> str:
+    """The picture's identity: a hash of its decoded, upright, flattened pixels in RGB.
+
+    Hashed after a 4x box reduction (`reduce`, exact integer arithmetic), since
+    hashing the 36 MB of a 12 MP photo costs more than decoding it. Equal
+    pixels always give equal keys; two pictures that differ in a few pixels
+    may share one, which only joins their tags (fail closed). Always of the
+    clear pixels: a blurred rendition is the same picture.
+    """
+    rgb = im if im.mode == "RGB" else im.convert("RGB")
+    small = rgb.reduce(4) if min(rgb.size) >= 4 else rgb
+    h = hashlib.sha256(f"schoolplein-pixels-{PIXEL_KEY_VERSION}|{rgb.width}x{rgb.height}|"
+                       .encode())
+    h.update(small.tobytes())
+    return h.hexdigest()
+
+
+def decoded_key(data: bytes, settings: PhotoSettings) -> str:
+    """The pixel key of a photo's bytes (PhotoDecodeError when they do not decode)."""
+    return pixel_key(_decode(data, settings)[0])
+
+
 def encode(data: bytes, settings: PhotoSettings, regions: tuple[blur.Region, ...] = ()
            ) -> list[tuple[Output, bytes]]:
     """All outputs for one source: (Output, bytes) for large and thumb in every format."""
-    im, icc, original = _decode(data, settings, regions)
+    im, icc, original, frame = _decode(data, settings)
+    if regions:
+        im = _blurred(im, frame, regions)
+    return _renditions(im, icc, original, settings)
+
+
+def _renditions(im: Image.Image, icc: bytes | None, original: tuple[int, int],
+                settings: PhotoSettings) -> list[tuple[Output, bytes]]:
     try:
         transform = _srgb_transform(im, icc)
         # both from the decoded image: the thumbnail's reduce() step is then a cheap 2x/4x box
@@ -221,7 +265,6 @@ def encode(data: bytes, settings: PhotoSettings, regions: tuple[blur.Region, ...
         thumb = _to_srgb(_shrink(im, _fit(original, settings.thumb_size)), transform)
     except Exception as exc:
         raise PhotoDecodeError("undecodable", f"{type(exc).__name__}: {exc}") from None
-    del im  # the decoded photo (12 MB for 12 MP) is not needed while encoding
     outputs = []
     for role, img, size in (("large", large, settings.large_size),
                             ("thumb", thumb, settings.thumb_size)):
@@ -232,78 +275,140 @@ def encode(data: bytes, settings: PhotoSettings, regions: tuple[blur.Region, ...
     return outputs
 
 
-def _encode_job(path: str, key: str, settings: PhotoSettings,
-                plan: blur.Plan | None = None) -> Manifest:
-    """Worker: read, encode, store in the cache; errors become a cached error manifest.
+def _photo_job(path: str, source_hash: str, settings: PhotoSettings,
+               wants: tuple[blur.Plan | None, ...]
+               ) -> tuple[str | None, dict[str, Manifest]]:
+    """Worker: read and decode once; (pixel key, manifests of `wants`), cached.
 
-    `key` is the cache entry: the source's sha256, or the blur plan's key.
+    `wants` are the renditions to make: None the clear ones (cache entry: the
+    source hash), a blur plan the blurred ones (its key); () the key only. The
+    key is of the clear pixels; "" for a photo that does not decode, None when
+    the file could not be read as it was hashed (not cached: the next build
+    tries again).
     """
     cache = PhotoCache(settings)
     try:
         data = Path(path).read_bytes()
-        if hashlib.sha256(data).hexdigest() != (plan.source_hash if plan else key):
-            raise PhotoDecodeError("undecodable", "bestand veranderde tijdens de build")
-        blobs = encode(data, settings, plan.regions if plan else ())
-        manifest = Manifest(key, tuple(o for o, _ in blobs))
+        if hashlib.sha256(data).hexdigest() != source_hash:
+            raise OSError("bestand veranderde tijdens de build")
+        im, icc, original, frame = _decode(data, settings)
     except PhotoDecodeError as exc:
-        blobs, manifest = [], Manifest(key, (), exc.code, exc.detail)
-    except (OSError, MemoryError) as exc:
-        return Manifest(key, (), "undecodable", f"{type(exc).__name__}: {exc}")
-    cache.store(manifest, blobs)
-    return manifest
+        manifests = {_entry(source_hash, w): Manifest(_entry(source_hash, w), (), exc.code,
+                                                      exc.detail) for w in wants}
+        for m in manifests.values():
+            cache.store(m, [])
+        return "", manifests
+    except (OSError, MemoryError) as exc:  # the source, not the cache: nothing written yet
+        return None, {_entry(source_hash, w): Manifest(_entry(source_hash, w), (), "undecodable",
+                                                       f"{type(exc).__name__}: {exc}")
+                      for w in wants}
+    key, manifests = pixel_key(im), {}
+    for want in wants:
+        entry = _entry(source_hash, want)
+        try:
+            blobs = _renditions(im if want is None else _blurred(im, frame, want.regions),
+                                icc, original, settings)
+            manifest = Manifest(entry, tuple(o for o, _ in blobs))
+        except PhotoDecodeError as exc:
+            blobs, manifest = [], Manifest(entry, (), exc.code, exc.detail)
+        except MemoryError as exc:  # not cached: the next build tries again
+            manifests[entry] = Manifest(entry, (), "undecodable", f"{type(exc).__name__}: {exc}")
+            continue
+        cache.store(manifest, blobs)  # a full or read-only cache stops the build (DISK_ERRNOS)
+        manifests[entry] = manifest
+    return key, manifests
 
 
-@dataclass(frozen=True)
-class EncodeRun:
-    manifests: dict[str, Manifest]  # by cache key (the source hash, or a blur plan's key)
-    encoded: frozenset[str]  # keys encoded cold in this run (empty when warm)
+def _entry(source_hash: str, want: blur.Plan | None) -> str:
+    return source_hash if want is None else want.key
 
 
 def encode_all(sources: dict[str, Path], settings: PhotoSettings,
-               progress: bool | None = None, plans: dict[str, blur.Plan] | None = None
-               ) -> EncodeRun:
-    """Manifests for all sources (cache key -> path), encoding only what the cache lacks.
+               progress: bool | None = None, publish: set[str] | None = None,
+               plans: dict[str, blur.Plan] | None = None) -> EncodeRun:
+    """Pixel keys for all sources (hash -> path) and manifests for the cache entries in
+    `publish` (default: every source's clear renditions), decoding only what the cache lacks:
+    one decode per photo serves its key and all its renditions.
 
-    A key is the source's sha256, or for a blurred rendition the key of its plan
-    in `plans` (photos.blur.Plan).
+    An entry is a source's hash (clear) or a blur plan's key (`plans`: key -> photos.blur.Plan,
+    whose source must be in `sources`).
     """
-    plans = plans or {}
-    cache = PhotoCache(settings)
+    cache, index, plans = PhotoCache(settings), PixelIndex(settings.cache_dir), plans or {}
+    publish = set(sources) if publish is None else set(publish)
+    wanted: dict[str, list[blur.Plan | None]] = {}  # source hash -> the renditions to make
+    for entry in sorted(publish):
+        if entry in sources:
+            wanted.setdefault(entry, []).append(None)
+        elif entry in plans and plans[entry].source_hash in sources:
+            wanted.setdefault(plans[entry].source_hash, []).append(plans[entry])
     manifests: dict[str, Manifest] = {}
-    todo: list[tuple[str, Path]] = []
+    keys: dict[str, str] = {}
+    todo: list[tuple[str, Path, tuple[blur.Plan | None, ...]]] = []
     for digest, path in sources.items():
-        hit = cache.lookup(digest)
-        if hit is not None:
-            manifests[digest] = hit
-        else:
-            todo.append((digest, path))
-    if not todo:
-        return EncodeRun(manifests, frozenset())
+        key = index.get(digest)
+        if key is not None:
+            keys[digest] = key
+        missing = []
+        for want in wanted.get(digest, ()):
+            hit = cache.lookup(_entry(digest, want))
+            if hit is None:
+                missing.append(want)
+            else:
+                manifests[_entry(digest, want)] = hit
+        if key is None or missing:
+            todo.append((digest, path, tuple(missing)))
+    encoded: set[str] = set()
+    if todo:
+        _run(todo, settings, progress, manifests, keys)
+        for digest, _path, wants in todo:
+            if keys.get(digest) is not None:
+                index.set(digest, keys[digest])
+            encoded.update(_entry(digest, w) for w in wants)
+        index.save()
+    return EncodeRun(manifests, frozenset(encoded),
+                     {d: k for d, k in keys.items() if k is not None})
+
+
+def _run(todo: list[tuple[str, Path, tuple[blur.Plan | None, ...]]], settings: PhotoSettings,
+         progress: bool | None, manifests: dict[str, Manifest],
+         keys: dict[str, str | None]) -> None:
+    """Run the photo jobs, one worker per core, filling `manifests` and `keys`."""
     show = sys.stderr.isatty() and len(todo) >= 8 if progress is None else progress
     from tqdm import tqdm
+
+    def done(digest: str, key: str | None, made: dict[str, Manifest]) -> None:
+        keys[digest] = key
+        manifests.update(made)
+
+    def failed(digest: str, wants, exc: BaseException) -> None:
+        detail = f"{type(exc).__name__}: {exc}"
+        done(digest, None, {_entry(digest, w): Manifest(_entry(digest, w), (), "undecodable",
+                                                        detail) for w in wants})
 
     bar = tqdm(total=len(todo), desc="foto's", unit="foto", file=sys.stderr, disable=not show)
     workers = min(settings.worker_count, len(todo))
     try:
         if workers <= 1:
-            for digest, path in todo:
-                manifests[digest] = _encode_job(str(path), digest, settings, plans.get(digest))
+            for digest, path, wants in todo:
+                done(digest, *_photo_job(str(path), digest, settings, wants))
                 bar.update()
         else:
             with ProcessPoolExecutor(max_workers=workers) as pool:
-                futures = {pool.submit(_encode_job, str(p), d, settings, plans.get(d)): d
-                           for d, p in todo}
+                futures = {pool.submit(_photo_job, str(p), d, settings, wants): (d, wants)
+                           for d, p, wants in todo}
                 for fut in _as_completed(futures):
-                    digest = futures[fut]
+                    digest, wants = futures[fut]
                     try:
-                        manifests[digest] = fut.result()
+                        done(digest, *fut.result())
+                    except OSError as exc:
+                        if exc.errno in DISK_ERRNOS:  # the cache's disk: the admin's to fix
+                            raise
+                        failed(digest, wants, exc)
                     except Exception as exc:  # a crashed worker drops the photo, not the build
-                        manifests[digest] = Manifest(digest, (), "undecodable",
-                                                     f"{type(exc).__name__}: {exc}")
+                        failed(digest, wants, exc)
                     bar.update()
     finally:
         bar.close()
-    return EncodeRun(manifests, frozenset(d for d, _ in todo))
 
 
 def _as_completed(futures):

@@ -25,7 +25,7 @@ from .audit import (
     write_audit,
 )
 from .blur import Plan, plan_for
-from .cache import Manifest, PhotoCache, SourceIndex
+from .cache import EncodeRun, PhotoCache, PixelIndex, SourceIndex
 from .rules import DEFAULT_FIX, FIXES, Decision, Probe, decide
 from .settings import PHOTO_DIR, PhotoSettings
 from .tags import PhotoTags, read_post_tags
@@ -48,6 +48,7 @@ class PublishedPhoto:
     thumb_width: int
     thumb_height: int
     alt: str  # generic ("Foto 2 van 5"): never a child's name
+    name: str = ""  # the source file's name in the post folder (the teacher's team page only)
 
 
 @dataclass(frozen=True)
@@ -70,10 +71,10 @@ class PostResult:
 @dataclass
 class _Pending:
     photo: Path
+    section: Section
     tags: PhotoTags
     decision: Decision
-    digest: str = ""  # the source's sha256
-    key: str = ""  # its renditions' cache entry: the digest, or the blur plan's key
+    digest: str = ""  # the source's sha256 ("" for a symlink: never read)
 
 
 def _report(folder: Path, item: _Pending, published: bool,
@@ -110,46 +111,47 @@ def process_posts(posts: list[tuple[Path, Section]], roster: Roster, settings,
     output_dir = Path(output_dir)
     index = SourceIndex(settings.cache_dir)
     plan: list[tuple[Path, Section, list[_Pending], tuple[Problem, ...]]] = []
-    sources: dict[str, Path] = {}
-    plans: dict[str, Plan] = {}
-    all_hashes: set[str] = set()
+    sources: dict[str, Path] = {}  # every photo: each gets its pixel key
     for folder, section in posts:
         folder = Path(folder)
         tags, loose = read_post_tags(folder)
-        photos = list(tags)
         pending = []
-        for photo in photos:
+        for photo in tags:
             # a symlink could pull in a photo from another group's folder: never followed
             link = Probe(False, "symlink") if photo.is_symlink() else None
-            decision = decide(tags[photo], roster, section, settings, link)
-            item = _Pending(photo, tags[photo], decision)
-            item.digest = index.hash_of(photo)
-            all_hashes.add(item.digest)
-            blur_plan = plan_for(item.digest, decision.blurred)
-            item.key = blur_plan.key if blur_plan else item.digest
-            if decision.publish:
-                sources.setdefault(item.key, photo)
-                if blur_plan:
-                    plans[item.key] = blur_plan
+            item = _Pending(photo, section, tags[photo],
+                            decide(tags[photo], roster, section, settings, link))
+            if link is None:
+                item.digest = index.hash_of(photo)
+                sources.setdefault(item.digest, photo)
             pending.append(item)
         plan.append((folder, section, pending, loose))
-    by_hash, encoded = _manifests(sources, settings, progress, plans)
+    items = [item for _, _, pending, _ in plan for item in pending]
+    # one decode per new photo: its pixel key, and its renditions (clear, or blurred by its
+    # plan) when its own tags publish it
+    run = _encode_run(sources, settings, progress, *_wanted(items))
+    _join_copies(items, run.keys, roster, settings)
+    later = [i for i in items if i.decision.publish and _entry(i) not in run.manifests]
+    if later:  # published only through the tags of another copy, or blurred otherwise now
+        more = _encode_run({i.digest: i.photo for i in later}, settings, progress,
+                           *_wanted(later))
+        run = EncodeRun({**run.manifests, **more.manifests}, run.encoded | more.encoded, run.keys)
+    for item in items:
+        if item.decision.publish and not (m := run.manifests[_entry(item)]).ok:
+            item.decision = decide(item.tags, roster, item.section, settings,
+                                   Probe(False, m.error_code, m.error_detail))
     if prune:
-        index.forget_except({item.photo for _, _, pending, _ in plan for item in pending})
-        PhotoCache(settings).prune({d for d, m in by_hash.items() if m.ok})
+        index.forget_except({item.photo for item in items})
+        pixels = PixelIndex(settings.cache_dir)
+        pixels.forget_except(set(sources))
+        pixels.save()
+        PhotoCache(settings).prune({_entry(i) for i in items if i.decision.publish})
     index.save()
 
     results = []
     for folder, section, pending, loose in plan:
-        manifests = []
-        for item in pending:
-            if item.decision.publish:
-                m = by_hash[item.key]
-                if not m.ok:
-                    item.decision = decide(item.tags, roster, section, settings,
-                                           Probe(False, m.error_code, m.error_detail))
-                else:
-                    manifests.append((item, m))
+        manifests = [(item, run.manifests[_entry(item)]) for item in pending
+                     if item.decision.publish]
         dest = output_dir / section.dir / PHOTO_DIR
         cache = PhotoCache(settings)
         published: dict[Path, PublishedPhoto] = {}
@@ -163,33 +165,70 @@ def process_posts(posts: list[tuple[Path, Section]], roster: Roster, settings,
             published[item.photo] = PublishedPhoto(
                 url[("large", "jpeg")], url[("large", "webp")],
                 url[("thumb", "jpeg")], url[("thumb", "webp")],
-                large.width, large.height, thumb.width, thumb.height, f"Foto {n} van {total}")
+                large.width, large.height, thumb.width, thumb.height, f"Foto {n} van {total}",
+                item.photo.name)
             urls[item.photo] = tuple(url.values())
         reports = tuple(_report(folder, i, i.photo in published, urls.get(i.photo, ()))
                         for i in pending)
         problems = tuple(loose) + tuple(p for i in pending for p in i.decision.problems)
         results.append(PostResult(
             folder, section, tuple(published[i.photo] for i in pending if i.photo in published),
-            reports, problems, sum(1 for i in pending if i.key in encoded),
+            reports, problems, sum(1 for i in pending if _entry(i) in run.encoded),
             tuple(written), frozenset(i.digest for i in pending), tuple(loose)))
     return results
 
 
-def _manifests(sources: dict[str, Path], settings: PhotoSettings, progress: bool | None,
-               plans: dict[str, Plan]) -> tuple[dict[str, Manifest], frozenset[str]]:
-    """Every source's manifest, and which were encoded now.
+def _plan(item: _Pending) -> Plan | None:
+    """The blur plan of a photo published with a child made unrecognisable (else None)."""
+    return plan_for(item.digest, item.decision.blurred) if item.decision.publish else None
+
+
+def _entry(item: _Pending) -> str:
+    """The cache entry of a photo's renditions: its source hash, or its blur plan's key."""
+    plan = _plan(item)
+    return plan.key if plan else item.digest
+
+
+def _wanted(items: list[_Pending]) -> tuple[set[str], dict[str, Plan]]:
+    """(the cache entries to publish, the blur plans among them by key)."""
+    plans = {p.key: p for i in items if (p := _plan(i))}
+    return {_entry(i) for i in items if i.decision.publish and i.digest}, plans
+
+
+def _encode_run(sources: dict[str, Path], settings: PhotoSettings, progress: bool | None,
+                publish: set[str] | None = None, plans: dict[str, Plan] | None = None
+                ) -> EncodeRun:
+    """Pixel keys for every source and manifests for the cache entries to publish.
 
     A warm build finds them all in the cache and never imports the encoder (Pillow,
     pillow-heif, the process pool): a teacher's `invoke build` does not pay for them.
     """
-    cache = PhotoCache(settings)
-    found = {digest: cache.lookup(digest) for digest in sources}
-    if all(found.values()):
-        return found, frozenset()
+    plans = plans or {}
+    publish = set(sources) if publish is None else {
+        e for e in publish if e in sources or (e in plans and plans[e].source_hash in sources)}
+    pixels, cache = PixelIndex(settings.cache_dir), PhotoCache(settings)
+    keys = {digest: pixels.get(digest) for digest in sources}
+    found = {entry: cache.lookup(entry) for entry in publish}
+    if all(keys.values()) and all(found.values()):
+        return EncodeRun(found, frozenset(), keys)
     from .encode import encode_all
 
-    run = encode_all(sources, settings, progress, plans)
-    return run.manifests, run.encoded
+    return encode_all(sources, settings, progress, publish=publish, plans=plans)
+
+
+def _join_copies(items: list[_Pending], keys: dict[str, str], roster: Roster,
+                 settings: PhotoSettings) -> None:
+    """Decide every copy of a picture (the same pixel key) on the tags of all its copies."""
+    by_key: dict[str, list[_Pending]] = {}
+    for item in items:
+        if keys.get(item.digest):
+            by_key.setdefault(keys[item.digest], []).append(item)
+    for group in by_key.values():
+        if len(group) < 2:
+            continue
+        for item in group:
+            copies = [(o.tags, o.section) for o in group if o is not item]
+            item.decision = decide(item.tags, roster, item.section, settings, copies=copies)
 
 
 def strict_problems(results: list[PostResult], audit: Audit | None = None) -> list[Problem]:

@@ -37,6 +37,7 @@ REASONS = {
     "untagged": "niet gelabeld: er staat niet bij wie er op de foto staan",
     "unknown_name": "onbekende naam",
     "ambiguous_name": "naam past bij meer dan één kind",
+    "other_audience": "dezelfde foto staat elders met een kind dat niet bij deze pagina hoort",
     "no_consent": "een kind zonder toestemming voor deze pagina",
     "no_region": "een kind zonder toestemming, en niet bekend waar het gezicht staat "
                  "(alleen een naam): onherkenbaar maken kan niet",
@@ -63,6 +64,9 @@ FIXES = {
     "portrait": "plaats alleen groepsfoto's (minstens het minimum aantal kinderen gelabeld)",
     "tag_error": "verbeter fotos.txt, of laat je foto-app de labels (of het zijbestand) opnieuw "
                  "schrijven",
+    "other_audience": "plaats deze foto alleen op een pagina van alle kinderen erop (de schoolpagina), "
+                      "of kies een andere foto",
+    "copies": "geef elke kopie dezelfde, juiste labels, of gebruik de foto maar één keer",
     "no_children_conflict": "staan er herkenbare kinderen op? Zet dan hun namen in fotos.txt in "
                             "plaats van 'geen herkenbare kinderen'; zo niet, haal de namen weg uit "
                             "de labels in je foto-app",
@@ -105,22 +109,34 @@ def _holder(source: Source) -> tuple[str, bool]:
     return (source.name, False) if source.sidecar else ("de labels in de foto", True)
 
 
-def _conflict(marks: tuple[Source, ...], tags: Iterable[Tag]) -> tuple[str, list[str]]:
+@dataclass(frozen=True)
+class _Copy:
+    """One file of the picture: the photo decided, or another copy of the same pixels."""
+
+    tags: PhotoTags
+    section: Section
+    at: str = ""  # "" for the photo decided, " bij <file>" for another copy
+
+
+def _conflict(marks: list[tuple[Source, _Copy]], tags: list[tuple[Tag, _Copy]]
+              ) -> tuple[str, list[str]]:
     """(name-free sentence, per-holder name lists) for "geen herkenbare kinderen" beside names."""
     named: dict[tuple[str, bool], dict[str, str]] = {}
-    for tag in tags:
-        named.setdefault(_holder(tag.source), {}).setdefault(fold(tag.text), tag.text)
+    for tag, copy in tags:
+        holder, plural = _holder(tag.source)
+        named.setdefault((holder + copy.at, plural), {}).setdefault(fold(tag.text), tag.text)
     counts, lists = [], []
     for (holder, plural), names in named.items():
         n, verb = len(names), "noemen" if plural else "noemt"
         counts.append(f"{holder} {verb} {n} {'kind' if n == 1 else 'kinderen'}")
         lists.append(f"{holder} {verb} {', '.join(names.values())}")
-    said = f"{marks[0].label} zegt '{NO_CHILDREN_MARK}'"
+    mark, copy = marks[0]
+    said = f"{mark.label}{copy.at} zegt '{NO_CHILDREN_MARK}'"
     return f"{said}, maar {' en '.join(counts)}", lists
 
 
-def _wheres(tags: Iterable[Tag]) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(t.source.where for t in tags))
+def _wheres(tags: Iterable[tuple[Tag, _Copy]]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(t.source.where + copy.at for t, copy in tags))
 
 
 def _problem_where(problem: Problem, photo: str) -> str:
@@ -131,77 +147,109 @@ def _problem_where(problem: Problem, photo: str) -> str:
 
 
 def decide(photo_tags: PhotoTags, roster: Roster, section: Section, settings: PhotoSettings,
-           probe: Probe | None = None) -> Decision:
+           probe: Probe | None = None,
+           copies: Iterable[tuple[PhotoTags, Section]] = ()) -> Decision:
     """Publish or drop one photo on the union of its tag sources.
+
+    `copies` are the other files of the same picture (the same decoded
+    pixels: another post, name or format), with their sections. Their sources
+    join the union, each name resolved in its own copy's section: so a
+    consent withdrawal, a typo or a "geen herkenbare kinderen" beside names in
+    any copy drops every copy, and a child tagged in one copy may not appear
+    on a page of another audience through the other.
 
     `probe` is the result of the safe header check; None means it was not
     checked here (the encoder still refuses what it cannot decode, and a
     failed encode drops the photo).
     """
+    every = [_Copy(photo_tags, section)] + [_Copy(t, s, f" bij {t.file}") for t, s in copies]
     failed: dict[str, tuple[str, ...]] = {}  # code -> name-free places, in check order
     texts: dict[str, str] = {}  # a code's own sentence instead of REASONS
-    problems: list[Problem] = list(photo_tags.problems)
+    problems: list[Problem] = [p for c in every for p in c.tags.problems]
 
     def fail(code: str, where: Iterable[str] = ()) -> None:
         failed[code] = tuple(dict.fromkeys((*failed.get(code, ()), *where)))
 
     if probe is not None and not probe.ok:
         fail(probe.code if probe.code in REASONS else "undecodable")
-    if photo_tags.problems:
-        fail("tag_error", (_problem_where(p, photo_tags.file) for p in photo_tags.problems))
-    if photo_tags.marks and photo_tags.tags:
-        sentence, lists = _conflict(photo_tags.marks, photo_tags.tags)
+    if problems:
+        fail("tag_error", (_problem_where(p, c.tags.file) + c.at
+                           for c in every for p in c.tags.problems))
+    marks = [(m, c) for c in every for m in c.tags.marks]
+    tags = [(t, c) for c in every for t in c.tags.tags]
+    if marks and tags:
+        sentence, lists = _conflict(marks, tags)
         fail("no_children_conflict")
         texts["no_children_conflict"] = sentence
-        mark = photo_tags.marks[0]
+        mark = marks[0][0]
         problems.append(Problem(mark.file, mark.line,
                                 f"zegt '{NO_CHILDREN_MARK}', maar " + " en ".join(lists),
                                 FIXES["no_children_conflict"]))
-    if not photo_tags.tagged:
+    if not tags and not marks:
         fail("untagged")
 
-    audience = [roster.children[c] for c in sorted(section.children) if c in roster.children]
-    resolutions = resolve_all(photo_tags.tags, audience, photo_tags.file, section.title)
-    problems += [r.problem for r in resolutions if r.problem is not None]
+    resolutions: list[tuple[Resolution, _Copy]] = []
+    for c in every:  # each name among the audience of the page its copy is on
+        audience = [roster.children[k] for k in sorted(c.section.children)
+                    if k in roster.children]
+        resolutions += [(r, c) for r in resolve_all(c.tags.tags, audience, c.tags.file,
+                                                     c.section.title)]
+    problems += [r.problem for r, _ in resolutions if r.problem is not None]
     for kind, code in (("unknown", "unknown_name"), ("ambiguous", "ambiguous_name")):
-        if any(r.kind == kind for r in resolutions):
-            fail(code, _wheres(r.tag for r in resolutions if r.kind == kind))
+        if any(r.kind == kind for r, _ in resolutions):
+            fail(code, _wheres((r.tag, c) for r, c in resolutions if r.kind == kind))
 
-    children = frozenset(r.child_id for r in resolutions if r.child_id)
+    children = frozenset(r.child_id for r, _ in resolutions if r.child_id)
+    elsewhere = children - section.children  # tagged on a copy on a page of another audience
+    if elsewhere:
+        naming = [(r, c) for r, c in resolutions if r.child_id in elsewhere]
+        fail("other_audience", _wheres((r.tag, c) for r, c in naming))
+        problems += [Problem(r.tag.source.file or c.tags.file, r.tag.line,
+                             f"'{r.tag.text}'{c.at} is {short_label(roster.children[r.child_id])} "
+                             f"({r.child_id}), die niet bij {section.title} hoort",
+                             FIXES["other_audience"]) for r, c in naming]
     refused = frozenset(c for c in children if section.kind not in
                         roster.consent_of(c, settings.consent_default).allowed_kinds)
     why = {c: f"beeldgebruik '{roster.consent_of(c, settings.consent_default).value}' staat "
               f"{section.title} niet toe" for c in refused}
-    placed = place(refused, resolutions, why, settings.blur_max_share) if settings.blur else None
+    # only this file's own regions are placed: another copy's regions are drawn on that file's
+    # stored frame (its own orientation), so a refused child without a region here drops it
+    own = [r for r, c in resolutions if c is every[0]]
+    placed = place(refused, own, why, settings.blur_max_share) if settings.blur else None
     cannot = ({"no_consent": refused} if placed is None else
               {"no_region": set(placed.unplaced), "region_too_big": set(placed.too_big)})
     for code, kids in cannot.items():
-        naming = [r for r in resolutions if r.child_id in kids]
+        naming = [(r, c) for r, c in resolutions if r.child_id in kids]
         if not naming:
             continue
-        fail(code, _wheres(r.tag for r in naming))
-        for r in naming:
+        fail(code, _wheres((r.tag, c) for r, c in naming))
+        for r, c in naming:
             problems.append(Problem(
-                r.tag.source.file or photo_tags.file, r.tag.line,
-                f"'{r.tag.text}' is {short_label(roster.children[r.child_id])} ({r.child_id}): "
-                f"{why[r.child_id]}",
+                r.tag.source.file or c.tags.file, r.tag.line,
+                f"'{r.tag.text}'{c.at} is {short_label(roster.children[r.child_id])} "
+                f"({r.child_id}): {why[r.child_id]}",
                 "kies een andere foto zonder dit kind" if code == "no_consent" else FIXES[code]))
     blurred = placed.blurred if placed and placed.ok else ()
     recognisable = children - {b.child for b in blurred}  # the >= N rule counts only these
-    unresolved = any(r.kind != "ok" for r in resolutions)  # counting is meaningless until then
-    if (not photo_tags.marks and photo_tags.tags and not unresolved
-            and len(recognisable) < settings.min_children):
-        fail("portrait", _wheres(photo_tags.tags))
+    unresolved = any(r.kind != "ok" for r, _ in resolutions)  # counting is meaningless until then
+    if not marks and tags and not unresolved and len(recognisable) < settings.min_children:
+        fail("portrait", _wheres(tags))
 
+    if failed and len(every) > 1:
+        others = ", ".join(c.tags.file for c in every[1:])
+        problems.append(Problem(photo_tags.file, None,
+                                f"dezelfde foto (dezelfde pixels) staat ook als {others}: de "
+                                "labels van alle kopieën tellen samen", FIXES["copies"]))
     problems = list(dict.fromkeys(problems))  # one face tagged as region and PersonInImage
+    flat = tuple(r for r, _ in resolutions)
     if failed:
         codes = tuple(failed)
         reason = "; ".join(
             texts.get(c) or REASONS[c] + (f" ({', '.join(failed[c])})" if failed[c] else "")
             for c in codes)
-        return Decision(False, codes[0], reason, codes, children, tuple(problems), resolutions,
+        return Decision(False, codes[0], reason, codes, children, tuple(problems), flat,
                         refused)
-    code = ("published_no_children" if photo_tags.marks else
+    code = ("published_no_children" if marks else
             "published_blurred" if blurred else "published")
-    return Decision(True, code, REASONS[code], (), children, tuple(problems), resolutions,
+    return Decision(True, code, REASONS[code], (), children, tuple(problems), flat,
                     refused, blurred)

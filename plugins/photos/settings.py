@@ -20,7 +20,9 @@ from ..settings import default
 
 # Bump when the encoder output changes for the same settings (new step, bug fix):
 # it is part of the cache key, so every cached photo is re-encoded once.
-PIPELINE_VERSION = 2  # 2: bicubic last resize step (was LANCZOS)
+PIPELINE_VERSION = 3  # 3: renditions from the full decode that also gives the pixel key, bicubic
+# Bump when photos.encode.pixel_key changes: the pixel index (photos.cache.PixelIndex) starts over.
+PIXEL_KEY_VERSION = 1
 
 # The one list of photo files a post folder may hold (lower case); pelicanconf's
 # IGNORE_FILES and the fotos.txt reader are derived from it.

@@ -4,12 +4,12 @@ The children on a photo are the union of every source; no source overrides
 another (a "geen herkenbare kinderen" in fotos.txt does not hide the faces a
 photo app tagged, a shorter name list does not hide a longer one):
 
-* XMP embedded in the photo: MWG face regions (`mwg-rs:RegionList`, one
-  region with a `Name` per face) and IPTC Extension
+* XMP embedded in the photo: named regions (MWG `mwg-rs:RegionList` of any
+  region type, Microsoft's photo regions) and IPTC Extension
   `Iptc4xmpExt:PersonInImage`, as Lightroom, digiKam, Apple/Google Photos
-  exports and exiftool write them. We find the `<x:xmpmeta` packet in the raw
-  bytes (JPEG APP1, PNG iTXt, HEIC item: plain XML in all of them) and parse
-  it with xml.etree, so no exiftool is needed at build time;
+  exports and exiftool write them, wherever in the file exiftool would find
+  them (photos.xmp takes the file apart and parses with xml.etree, so no
+  exiftool is needed at build time);
 * an XMP sidecar beside the photo, in both namings photo tools use:
   `foto.jpg.xmp` (digiKam, darktable) and `foto.xmp` (Lightroom). Both may
   exist; a `foto.xmp` beside foto.jpg and foto.png belongs to both;
@@ -26,32 +26,17 @@ and photo_rules decides what a "geen herkenbare kinderen" beside names means.
 from __future__ import annotations
 
 import re
-import xml.etree.ElementTree as ET
-import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 
 from ..errors import Problem, display_path
+from . import xmp
 from .names import fold
 from .settings import FOTOS_TXT, IMAGE_SUFFIXES, XMP_SUFFIX
 
-NS = {
-    "x": "adobe:ns:meta/",
-    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
-    "mwg-rs": "http://www.metadataworkinggroup.com/schemas/regions/",
-    "stArea": "http://ns.adobe.com/xmp/sType/Area#",
-    "stDim": "http://ns.adobe.com/xap/1.0/sType/Dimensions#",
-    "Iptc4xmpExt": "http://iptc.org/std/Iptc4xmpExt/2008-02-29/",
-}
-MWG = "{" + NS["mwg-rs"] + "}"
-RDF = "{" + NS["rdf"] + "}"
-IPTC_EXT = "{" + NS["Iptc4xmpExt"] + "}"
-AREA = "{" + NS["stArea"] + "}"
-DIM = "{" + NS["stDim"] + "}"
-
 NO_CHILDREN_MARK = "geen herkenbare kinderen"
-MAX_XMP_BYTES = 2 * 1024 * 1024  # a real packet or sidecar is a few kB; more is not a tag list
+MAX_XMP_BYTES = xmp.MAX_XMP_BYTES
 
 REGION, PERSON, LIST = "region", "person", "fotos.txt"  # Source kinds
 
@@ -60,7 +45,7 @@ REGION, PERSON, LIST = "region", "person", "fotos.txt"  # Source kinds
 class Source:
     """Where a tag (or a "geen herkenbare kinderen" mark) was written."""
 
-    kind: str  # REGION (MWG face region), PERSON (PersonInImage) or LIST (a fotos.txt line)
+    kind: str  # REGION (a named region), PERSON (PersonInImage) or LIST (a fotos.txt line)
     file: str = ""  # display path of the file holding it: the photo, its .xmp sidecar or fotos.txt
     line: int | None = None  # the fotos.txt line
 
@@ -139,144 +124,20 @@ class FotosTxt:
     problems: tuple[Problem, ...] = ()  # problems not tied to one photo
 
 
-# --- XMP (embedded packets and sidecars) ------------------------------------------------------
-
-def find_xmp_packets(data: bytes) -> list[bytes]:
-    """Every `<x:xmpmeta …>…</x:xmpmeta>` packet in the file, PNG zTXt-style compressed too."""
-    packets = []
-    start = 0
-    while (i := data.find(b"<x:xmpmeta", start)) != -1:
-        end = data.find(b"</x:xmpmeta>", i)
-        if end == -1:
-            break
-        end += len(b"</x:xmpmeta>")
-        packets.append(data[i:end])
-        start = end
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        packets.extend(_compressed_png_xmp(data))
-    return packets
-
-
-def _compressed_png_xmp(data: bytes) -> list[bytes]:
-    """PNG iTXt chunks may be zlib-compressed; the raw search cannot see those."""
-    out, pos = [], 8
-    while pos + 8 <= len(data):
-        length = int.from_bytes(data[pos:pos + 4], "big")
-        ctype = data[pos + 4:pos + 8]
-        body = data[pos + 8:pos + 8 + length]
-        pos += 12 + length
-        if ctype != b"iTXt" or not body.startswith(b"XML:com.adobe.xmp\x00"):
-            continue
-        rest = body[len(b"XML:com.adobe.xmp\x00"):]
-        if len(rest) < 2 or rest[0] != 1:
-            continue
-        # compression flag, method, language\0, translated keyword\0, text
-        parts = rest[2:].split(b"\x00", 2)
-        if len(parts) == 3:
-            try:
-                d = zlib.decompressobj()
-                text = d.decompress(parts[2], MAX_XMP_BYTES)
-            except zlib.error:
-                continue
-            out.extend(p for p in find_xmp_packets(text))
-    return out
-
-
-def _xml_text(data: bytes) -> str:
-    """The XML as text, or ValueError (Dutch) for what a tag list never needs.
-
-    XMP is UTF-8 (the standard allows UTF-16/32, no photo tool writes it, and
-    checking a DTD in text we decoded ourselves is only sound for one
-    encoding). DTDs and entities are refused: they are the classic XML bomb.
-    The text is parsed as str, so an encoding declaration cannot change it.
-    """
-    if len(data) > MAX_XMP_BYTES:
-        raise ValueError(f"te groot (meer dan {MAX_XMP_BYTES // 2**20} MB; labels zijn een paar kB)")
-    try:
-        text = data.decode("utf-8").removeprefix("\ufeff")
-    except UnicodeDecodeError:
-        raise ValueError("geen UTF-8 tekst") from None
-    if "\x00" in text:
-        raise ValueError("geen UTF-8 tekst")
-    if "<!DOCTYPE" in text or "<!ENTITY" in text:
-        raise ValueError("bevat een DTD")
-    return text
-
+# --- XMP (embedded packets and sidecars): photos.xmp reads them ----------------------------
 
 def parse_xmp_names(packet: bytes, file: str = "") -> list[Tag]:
-    """Names from MWG face regions and IPTC PersonInImage in one XMP packet or sidecar file.
+    """Names from one XMP packet or sidecar file (see photos.xmp.names).
 
     Raises ValueError (Dutch, name-free) on XML we refuse to read or cannot parse.
     """
-    text = _xml_text(packet)
-    try:
-        root = ET.fromstring(text)
-    except ET.ParseError as exc:
-        line, col = exc.position
-        raise ValueError(f"geen geldige XML (regel {line}, kolom {col})") from None
-    tags: list[Tag] = []
-    parents = {child: parent for parent in root.iter() for child in parent}
-    for region, applied_to in _mwg_regions(root, parents):
-        name, rtype, area = _region_fields(region)
-        if name and rtype in ("", "face"):
-            tags.append(Tag(name, Source(REGION, file), area, applied_to))
-    for person in root.iter(IPTC_EXT + "PersonInImage"):
-        for li in person.iter(RDF + "li"):
-            if li.text and li.text.strip():
-                tags.append(Tag(li.text.strip(), Source(PERSON, file)))
-        if person.text and person.text.strip() and not len(person):
-            tags.append(Tag(person.text.strip(), Source(PERSON, file)))
-    return tags
+    return _tags(xmp.names(packet), file)
 
 
-def _mwg_regions(root: ET.Element, parents: dict):
-    """(rdf:li item, its list's AppliedToDimensions) for every member of every RegionList."""
-    for region_list in root.iter(MWG + "RegionList"):
-        applied_to = _dimensions(parents.get(region_list))
-        for container in region_list:
-            for li in container.findall(RDF + "li"):
-                yield li, applied_to
-
-
-def _dimensions(regions: ET.Element | None) -> tuple[float, float] | None:
-    """mwg-rs:AppliedToDimensions beside a RegionList (w, h); None when absent, (0, 0) when
-    unreadable (which fits no photo, so its regions are never trusted)."""
-    dims = regions.find(MWG + "AppliedToDimensions") if regions is not None else None
-    if dims is None:
-        return None
-    try:
-        return float(_field(dims, DIM, "w")), float(_field(dims, DIM, "h"))
-    except ValueError:
-        return 0.0, 0.0
-
-
-def _field(elem: ET.Element, ns: str, name: str) -> str:
-    """An RDF property written as attribute or child element, on the li or its Description."""
-    for node in (elem, *elem.findall(RDF + "Description")):
-        if ns + name in node.attrib:
-            return node.attrib[ns + name].strip()
-        child = node.find(ns + name)
-        if child is not None and child.text:
-            return child.text.strip()
-    return ""
-
-
-def _region_fields(li: ET.Element):
-    name = _field(li, MWG, "Name")
-    rtype = _field(li, MWG, "Type").lower()
-    area = None
-    for node in (li, *li.findall(RDF + "Description")):
-        a = node.find(MWG + "Area")
-        if a is None:
-            continue
-        try:
-            vals = [float(_field(a, AREA, k)) for k in ("x", "y", "w", "h")]
-            area = (vals[0], vals[1], vals[2], vals[3])
-        except ValueError:
-            area = None
-        if _field(a, AREA, "unit").lower() not in ("", "normalized"):
-            area = None  # MWG areas are normalized; another unit is a position we cannot use
-    return name, rtype, area
+def _tags(found: list[xmp.Named], file: str) -> list[Tag]:
+    return [Tag(n.text, Source(REGION if n.kind == xmp.REGION else PERSON, file), n.area,
+                n.applied_to)
+            for n in found]
 
 
 def _unique(tags: list[Tag]) -> list[Tag]:
@@ -297,14 +158,8 @@ def _unique(tags: list[Tag]) -> list[Tag]:
 
 def read_embedded_tags(data: bytes, file: str = "") -> tuple[list[Tag], list[str]]:
     """(tags, errors) from all XMP packets in a photo's bytes; per-source duplicates removed."""
-    tags: list[Tag] = []
-    errors: list[str] = []
-    for packet in find_xmp_packets(data):
-        try:
-            tags += parse_xmp_names(packet, file)
-        except ValueError as exc:
-            errors.append(str(exc))
-    return _unique(tags), errors
+    found, errors = xmp.read(data)
+    return _unique(_tags(found, file)), errors
 
 
 def read_sidecar_tags(path: Path) -> tuple[list[Tag], list[str]]:

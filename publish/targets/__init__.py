@@ -30,6 +30,8 @@ class Target(Protocol):
 
     def collect(self, settings, store) -> int: ...
 
+    def collect_team(self, settings, store) -> int: ...  # the staff postvak's files
+
 
 # The targets' names without importing them (boto3, the CloudFront and mail code): the task
 # help texts need them at every `invoke` start. A test holds them equal to `_table()`.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import random
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -63,8 +64,17 @@ def jpeg_bytes(size=(64, 48), colour=(200, 80, 40), **save) -> bytes:
     return buf.getvalue()
 
 
-def group_photo(path: Path, names, size=(64, 48), colour=(90, 160, 60)) -> Path:
-    path.write_bytes(jpeg_bytes(size, colour, xmp=xmp(regions=names)))
+def group_photo(path: Path, names, size=(64, 48), colour=None) -> Path:
+    """A JPEG whose faces are tagged `names`. Without `colour` its pixels are its own (seeded by
+    the path): the same pixels elsewhere would be another copy of the same picture."""
+    if colour is None:
+        w, h = size
+        im = Image.frombytes("RGB", size, random.Random(str(path)).randbytes(w * h * 3))
+        buf = io.BytesIO()
+        im.save(buf, "JPEG", quality=85, xmp=xmp(regions=names))
+        path.write_bytes(buf.getvalue())
+    else:
+        path.write_bytes(jpeg_bytes(size, colour, xmp=xmp(regions=names)))
     return path
 
 

@@ -209,3 +209,34 @@ def test_a_child_tagged_twice_has_both_faces_blurred(post, roster, sections, set
     original = save(im, "JPEG")
     for area in (FACES["Sara"], second):
         assert face_detail(large, area) < face_detail(original, area) / 2, area
+
+
+def test_each_copy_of_a_blurred_picture_needs_its_own_face_region(
+        post, roster, sections, settings, tmp_path):
+    """The same pixels as a PNG without labels, Sara named in fotos.txt only: the copies are
+    one picture (one pixel key, of the clear pixels), so both carry her withdrawal; the JPEG
+    with her face region is published with her face a mosaic, the PNG (no region of its own:
+    the JPEG's regions are drawn on the JPEG's frame) is dropped."""
+    from plugins.photos.cache import PixelIndex, hash_file
+    from plugins.photos.encode import decoded_key
+
+    class_photo(post / "klas.jpg")
+    Image.open(post / "klas.jpg").convert("RGB").save(post / "kopie.png")
+    (post / "fotos.txt").write_text("kopie.png: Zoë, Sem B., Floor\n")  # Sara only via the copy
+    blur_on = settings.with_(blur=True)
+    result = build(post, without_consent(roster), sections, blur_on, tmp_path / "out")
+    codes = {Path(r.photo).name: r.code for r in result.reports}
+    assert codes == {"klas.jpg": "published_blurred", "kopie.png": "no_region"}
+    key = decoded_key((post / "klas.jpg").read_bytes(), blur_on)
+    pixels = PixelIndex(blur_on.cache_dir)
+    assert pixels.get(hash_file(post / "klas.jpg")) == pixels.get(hash_file(post / "kopie.png"))
+    assert pixels.get(hash_file(post / "klas.jpg")) == key
+    assert len(result.photos) == 1
+    face = FACES["Sara"]
+    out = renditions(tmp_path / "out")
+    assert face_detail(largest_jpeg(out), face) < 0.5 * face_detail(
+        (post / "klas.jpg").read_bytes(), face)
+
+    again = build(post, roster, sections, blur_on, tmp_path / "out")  # consent back: both clear
+    assert {Path(r.photo).name: r.code for r in again.reports} == {
+        "klas.jpg": "published", "kopie.png": "published"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import tempfile
@@ -49,6 +50,27 @@ def test_corrupt_cache_entry_is_rebuilt(post, roster, sections, settings, tmp_pa
         manifest.write_text("{kapot")
     result = process_post(post, section, roster, settings, tmp_path / "out2")
     assert result.encoded == 1 and len(result.photos) == 1
+
+
+@pytest.mark.parametrize("damage", ["truncated", "altered"])
+def test_a_damaged_rendition_in_the_cache_is_re_encoded_never_published(post, roster, sections,
+                                                                        settings, tmp_path, damage):
+    """A rendition's bytes must hash to its name before it is copied out: a truncated file (a
+    full disk, a killed copy) or one changed afterwards, same size, is re-encoded."""
+    group_photo(post / "a.jpg", NAMES)
+    section = sections.get("group", "groep-3")
+    process_post(post, section, roster, settings, tmp_path / "out1")
+    cached = sorted(settings.cache_dir.rglob("*-1600.jpg"))
+    assert len(cached) == 1
+    data = cached[0].read_bytes()
+    cached[0].unlink()  # out1 keeps its own link to the good bytes
+    cached[0].write_bytes(data[:len(data) // 2] if damage == "truncated"
+                          else data[:-1] + bytes([data[-1] ^ 0xFF]))
+    result = process_post(post, section, roster, settings, tmp_path / "out2")
+    assert result.encoded == 1 and len(result.photos) == 1
+    for path in (tmp_path / "out2").rglob("*.*"):
+        assert hashlib.sha256(path.read_bytes()).hexdigest()[:20] == path.name[:20], path.name
+    assert (tmp_path / "out2" / section.dir / "fotos" / cached[0].name).read_bytes() == data
 
 
 def test_cold_run_uses_process_pool(post, roster, sections, settings, tmp_path):
@@ -154,7 +176,8 @@ def test_prune_forgets_photos_no_longer_published(post, roster, sections, settin
     assert stranger.is_dir()  # never deletes what it did not write
     process_posts([(post, section)], roster, settings.with_(thumb_size=300), tmp_path / "o3",
                   prune=True)
-    assert len(list(settings.cache_dir.glob("*"))) == 3  # new key dir, sources.json, stranger
+    # the new key dir, sources.json, pixels.json and the stranger
+    assert len(list(settings.cache_dir.glob("*"))) == 4
 
 
 def test_consent_change_is_retroactive(post, roster, sections, settings, tmp_path):

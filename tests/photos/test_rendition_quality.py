@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import math
 
+import pytest
 from PIL import Image, ImageChops, ImageStat
 
 from benchmarks.photos import make_photo
@@ -22,22 +23,24 @@ def psnr(a: Image.Image, b: Image.Image) -> float:
 
 def previous_pipeline(data: bytes, cfg: PhotoSettings) -> dict[tuple[str, str], Image.Image]:
     """Pipeline version 1, as it was: draft decode, reduce(), LANCZOS; the same encoders."""
-    im, _icc, original = encode._decode(data, cfg)
     out = {}
     for role, size in (("large", cfg.large_size), ("thumb", cfg.thumb_size)):
-        target = encode._fit(original, size)
-        small = im
+        im = Image.open(io.BytesIO(data))
+        target = encode._fit(im.size, size)
+        im.draft("RGB", encode._fit(im.size, cfg.large_size))
+        im = im.convert("RGB")
         factor = int(min(im.width / target[0], im.height / target[1]) / 2)
         if factor >= 2:
-            small = small.reduce(factor)
-        small = small.resize(target, Image.Resampling.LANCZOS)
+            im = im.reduce(factor)
+        small = im.resize(target, Image.Resampling.LANCZOS)
         out[(role, "jpeg")] = Image.open(io.BytesIO(encode._encode_one(small, "jpeg", cfg)))
     return out
 
 
-def test_renditions_match_the_previous_pipeline_and_an_ideal_resize(tmp_path):
+@pytest.mark.parametrize("size", [(3200, 2400), (4000, 3000)])
+def test_renditions_match_the_previous_pipeline_and_an_ideal_resize(tmp_path, size):
     source = tmp_path / "foto.jpg"
-    make_photo(source, 5, (3200, 2400))  # drafted to 1/2 on decode, like a 12 MP photo
+    make_photo(source, 5, size)  # version 1 drafted these to 1/2 on decode
     cfg = PhotoSettings(cache_dir=tmp_path / "cache", audit_dir=tmp_path / "audit", workers=1)
     data = source.read_bytes()
     now = {(o.role, o.format): Image.open(io.BytesIO(blob)) for o, blob in encode.encode(data, cfg)}
@@ -46,7 +49,9 @@ def test_renditions_match_the_previous_pipeline_and_an_ideal_resize(tmp_path):
     for role in ("large", "thumb"):
         new, old = now[(role, "jpeg")], before[(role, "jpeg")]
         assert new.size == old.size == encode._fit(full.size, getattr(cfg, f"{role}_size"))
-        assert psnr(new, old) >= 38, role  # the same photo to the eye
+        # the same photo (no shift, crop or colour change): version 1's DCT-scaled decode was
+        # itself only ~32 dB from an ideal resize at 3200x2400, so this bound is not tighter
+        assert psnr(new, old) >= 30, role
         ideal = full.resize(new.size, Image.Resampling.LANCZOS, reducing_gap=None)
         assert psnr(new, ideal) >= psnr(old, ideal) - 0.5, role  # no less faithful
         assert now[(role, "webp")].size == new.size

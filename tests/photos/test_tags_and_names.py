@@ -33,13 +33,19 @@ def test_mwg_regions_and_person_in_image_from_jpeg():
     assert tags[0].area == (0.5, 0.5, 0.1, 0.1)
 
 
-def test_region_attribute_form_and_non_face_regions_ignored():
+def test_region_attribute_form_and_every_named_region_counts():
+    """A name on a region of another type (Pet, Focus, one we do not know, none) may still be
+    a child: it counts as a person (fail closed)."""
     packet = (XMP_HEAD + "<mwg-rs:Regions><rdf:Description><mwg-rs:RegionList><rdf:Seq>"
               "<rdf:li><rdf:Description mwg-rs:Name='Noor' mwg-rs:Type='Face'/></rdf:li>"
               "<rdf:li><rdf:Description mwg-rs:Name='Bello' mwg-rs:Type='Pet'/></rdf:li>"
+              "<rdf:li><rdf:Description mwg-rs:Name='Sem' mwg-rs:Type='Focus'/></rdf:li>"
+              "<rdf:li><rdf:Description mwg-rs:Name='Zoë' mwg-rs:Type='Gezicht'/></rdf:li>"
+              "<rdf:li><rdf:Description mwg-rs:Name='Ömer'/></rdf:li>"
+              "<rdf:li><rdf:Description mwg-rs:Type='Focus'/></rdf:li>"
               "</rdf:Seq></mwg-rs:RegionList></rdf:Description></mwg-rs:Regions>"
               + XMP_TAIL).encode()
-    assert names(parse_xmp_names(packet)) == ["Noor"]
+    assert names(parse_xmp_names(packet)) == ["Noor", "Bello", "Sem", "Zoë", "Ömer"]
 
 
 def test_dtd_in_xmp_is_refused():

@@ -21,11 +21,11 @@ from plugins.settings import SCHOOL_TZ
 from postvak import PostvakSettings, Received, SmtpSettings, intake
 from publish.targets.basic_auth.local_server import free_port
 
-FAM_A = "aaaa2345bbbb2345cccc"  # Marieke Jansen: Lotte (shared) and Daan
-FAM_B = "bbbb6789cccc6789dddd"  # Peter Jansen and Eva de Boer: Lotte (shared) and Mees (Eva's)
-FAM_V = "vvvv2345wwww2345xxxx"  # Marieke and Youssef de Vries: Zoë (groep 3), Ömer (groep 5/6)
-FAM_K = "kkkk2345mmmm2345nnnn"  # Dennis Kok: Sem K. (groep 3)
-FAM_S = "ssss2345tttt2345uuuu"  # Anouk Bakker: Sem B. (groep 3)
+FAM_A = "3qy3dpncrfuqehyhnysg"  # Marieke Jansen: Lotte (shared) and Daan
+FAM_B = "48b33g69cu7p4fq2nvx3"  # Peter Jansen and Eva de Boer: Lotte (shared) and Mees (Eva's)
+FAM_V = "qd2wuzytxg35863gmxbz"  # Marieke and Youssef de Vries: Zoë (groep 3), Ömer (groep 5/6)
+FAM_K = "s47puq79vxknuyfsdv7m"  # Dennis Kok: Sem K. (groep 3)
+FAM_S = "nbhrag8vmya3g7t73kxe"  # Anouk Bakker: Sem B. (groep 3)
 
 GROUPS = [("groep-3", "Groep 3", "2026-2027"), ("groep-5-6", "Groep 5/6", "2026-2027")]
 CHILDREN = [

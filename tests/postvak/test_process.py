@@ -96,7 +96,7 @@ def test_bad_submissions_are_quarantined_with_a_reason_and_the_rest_goes_on(scho
             "soort": "bericht", "aan": "lk-56", "tekst": "Hallo"}),
         "meer dan 7 dagen terug": inbox.put(FAM_S, "anouk.bakker@example.nl", {
             "soort": "afwezigheid", "kind": "sem-bakker", "reden": "ziek", "van": "2026-10-01"}),
-        "onbekende soort": inbox.put(FAM_S, "anouk.bakker@example.nl", {"soort": "verlof"}),
+        "onbekende soort": inbox.put(FAM_S, "anouk.bakker@example.nl", {"soort": "reservering"}),
         "onbekende afzender": inbox.put(FAM_S, "inbreker@example.nl", {
             "soort": "bericht", "aan": "lk-3", "tekst": "Hallo"}),
         "geen ouder van dit gezin": inbox.put(FAM_S, "dennis.kok@example.nl", {

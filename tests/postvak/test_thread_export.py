@@ -16,7 +16,7 @@ from postvak.households import recipients as postvak_recipients
 from postvak.messages import DIRECTIE
 from postvak.thread import export_threads
 
-from .conftest import FAM_A, FAM_B, FAM_V, MORNING, write_school
+from .conftest import FAM_A, FAM_B, FAM_K, FAM_V, MORNING, write_school
 
 
 def submit_both_households(inbox):
@@ -100,7 +100,7 @@ def test_export_rewrites_only_what_changed_and_drops_families_that_left(school, 
     ('{"v": 2, "family": "%s", "items": []}', "onbekende versie 2"),
     ('{"v": true, "family": "%s", "items": []}', "onbekende versie True"),
     ('{"v": 1, "family": "%s"}', "precies de velden v, family en items"),
-    ('{"v": 1, "family": "bbbb6789cccc6789dddd", "items": []}', "hoort bij een ander gezin"),
+    ('{"v": 1, "family": "48b33g69cu7p4fq2nvx3", "items": []}', "hoort bij een ander gezin"),
     ('{"v": 1, "family": "%s", "items": [{"id": "x"}]}', "onderdeel 1: verwacht precies"),
     ('{"v": 1, "family": "%s", "items": [{"id": "a", "kind": "bericht", "at": 5, "sender": "",'
      ' "summary": "", "text": "", "status": ""}]}', "onderdeel 1: geen tekst in at"),
@@ -158,7 +158,7 @@ def test_submissions_are_handed_over_by_receipt_time_and_a_reused_id_hides_nothi
     spool = tmp_path / "spool"
     # "dennis" sorts before "marieke", but Marieke's PUT came first
     for login, family, msec, text in (("marieke.jansen@example.nl", FAM_A, "1762754400.100", "Eerst"),
-                                      ("dennis.kok@example.nl", "kkkk2345mmmm2345nnnn",
+                                      ("dennis.kok@example.nl", FAM_K,
                                        "1762754460.200", "Later")):
         folder = spool / login / msec / "gezin" / family / "postvak"
         folder.mkdir(parents=True)
@@ -176,17 +176,17 @@ def test_submissions_are_handed_over_by_receipt_time_and_a_reused_id_hides_nothi
     assert summary.applied == (ident,)
     found = threads(school.private, load_roster(school.roster))
     assert [i.text for i in found[FAM_A]] == ["Eerst"]
-    [other] = found["kkkk2345mmmm2345nnnn"]
+    [other] = found[FAM_K]
     assert other.status.startswith("niet verwerkt")
 
 
 def test_a_reused_id_from_another_family_shows_in_its_own_thread_whatever_came_first(school,
                                                                                        inbox):
-    first = inbox.put("kkkk2345mmmm2345nnnn", "dennis.kok@example.nl",
+    first = inbox.put(FAM_K, "dennis.kok@example.nl",
                       {"soort": "bericht", "aan": "directie", "tekst": "Eerst"})
     inbox.put(FAM_A, "marieke.jansen@example.nl",
               {"soort": "bericht", "aan": "directie", "tekst": "Later"}, ident=first.id)
     process(school)
     found = threads(school.private, load_roster(school.roster))
     assert [i.status.startswith("niet verwerkt") for i in found[FAM_A]] == [True]
-    assert [i.text for i in found["kkkk2345mmmm2345nnnn"]] == ["Eerst"]
+    assert [i.text for i in found[FAM_K]] == ["Eerst"]

@@ -138,7 +138,8 @@ def test_a_parents_words_are_text_never_markup(site):
     assert "&lt;img src=http://evil.example/p.gif" in body
     assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in body
     assert [src for _, src in page_urls(a) if "evil" in src] == []
-    assert [attrs["src"] for t, attrs in tags(a).tags if t == "script"] == ["/theme/js/postvak.js"]
+    assert [attrs["src"] for t, attrs in tags(a).tags if t == "script"] == [
+        "/theme/js/postvak.js", "/theme/js/team-answer.js", "/theme/js/agenda.js"]  # first-party
     assert "|safe" not in (TEMPLATE / "family.html").read_text(encoding="utf-8")
 
 

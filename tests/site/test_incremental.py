@@ -13,19 +13,21 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from PIL import Image
 
 from plugins.roster import load_roster, write_roster
 from plugins.settings import load_settings
 from plugins.site import build as clean_build
 from postvak import PostvakSettings, Received, export_threads, intake, process
+from tasks.common import STAGING
 from tasks.common import build as incremental_build
-from tests.helpers import ROOT
+from tests.helpers import ROOT, family_id
 from tests.photos.conftest import group_photo
 
 GROUPS = ("groep-1", "groep-2")
 KIDS = [(f"kind-{i}", name, "Jansen" if i % 2 else "Bos", GROUPS[i % 2])
         for i, name in enumerate(["Anna", "Bram", "Cas", "Daan", "Eva", "Fleur", "Gijs", "Hugo"])]
-FAMILIES = [f"{i:02d}" + "k" * 18 for i in range(len(KIDS))]
+FAMILIES = [family_id(i) for i in range(len(KIDS))]
 
 
 def write_school(root: Path, consent: dict[str, str], moved: dict[str, str]) -> None:
@@ -64,6 +66,12 @@ EDITS = st.one_of(
               st.sampled_from([(0, 1, 2), (1, 2, 3), (0, 1, 2, 3)]), st.integers(0, 255)),
     st.tuples(st.just("retag"), st.integers(0, 5),
               st.sampled_from(["geen herkenbare kinderen", "Anna, Cas, Eva", "Bram, Daan, Fleur"])),
+    # the same picture again in another post: PNG of its pixels or the JPEG without its labels
+    st.tuples(st.just("reuse"), st.integers(0, 5),
+              st.sampled_from(["school", *[f"groep/{g}" for g in GROUPS]]),
+              st.sampled_from(["png", "jpg"]),
+              st.sampled_from(["", "geen herkenbare kinderen", "Anna, Cas, Eva",
+                               "Bram, Daan, Fleur"])),
     st.tuples(st.just("consent"), st.sampled_from([k[0] for k in KIDS]),
               st.sampled_from(["", "geen", "groep", "school"])),
     st.tuples(st.just("child_moves"), st.sampled_from([k[0] for k in KIDS]),
@@ -108,6 +116,15 @@ def apply(edit, school: Path, consent: dict, moved: dict) -> None:
         folders = sorted(p.parent for p in content.rglob("fotos.txt"))
         if folders:
             (folders[edit[1] % len(folders)] / "fotos.txt").write_text(f"a.jpg: {edit[2]}\n")
+    elif kind == "reuse":
+        _, which, where, fmt, names = edit
+        folders = sorted(p.parent for p in content.rglob("a.jpg"))
+        if folders:
+            copy = content / where / f"2026-10-27-kopie-{len(existing)}"
+            copy.mkdir(parents=True)
+            post(copy / "index.md", "Terugblik", "Nog eens.", 27)
+            reuse(folders[which % len(folders)] / "a.jpg", copy / f"b.{fmt}")
+            (copy / "fotos.txt").write_text(f"b.{fmt}: {names}\n" if names else "")
     elif kind == "consent":
         consent[edit[1]] = edit[2]
     elif kind == "child_moves":
@@ -117,6 +134,21 @@ def apply(edit, school: Path, consent: dict, moved: dict) -> None:
     elif kind == "email":
         moved[("email", edit[1])] = f"ouder{edit[1]}.{edit[2]}@example.nl"
     write_school(school, consent, moved)
+
+
+def reuse(photo: Path, target: Path) -> None:
+    """The same pixels as `photo`: a PNG of them, or the JPEG's image data without its labels."""
+    if target.suffix == ".png":
+        with Image.open(photo) as im:
+            im.convert("RGB").save(target, "PNG")
+        return
+    data, pos, kept = photo.read_bytes(), 2, [b"\xff\xd8"]
+    while data[pos + 1] != 0xDA:  # up to the image data: drop every APP1 (EXIF, XMP)
+        end = pos + 2 + int.from_bytes(data[pos + 2:pos + 4], "big")
+        if data[pos + 1] != 0xE1:
+            kept.append(data[pos:end])
+        pos = end
+    target.write_bytes(b"".join(kept) + data[pos:])
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
@@ -133,6 +165,11 @@ def snapshot(folder: Path) -> dict[str, bytes]:
 @example([("photos", "groep-2", 6, (0, 1, 2), 20), ("same_roster",), ("leaves", "kind-3")])
 @example([("photos", "groep-1", 7, (0, 1, 2), 30), ("child_moves", "kind-2", "groep-2"),
           ("same_roster",), ("consent", "kind-4", "geen"), ("consent", "kind-4", "")])
+@example([("photos", "groep-1", 5, (0, 1, 2), 10), ("reuse", 0, "school", "png", ""),
+          ("consent", "kind-0", "geen")])  # a withdrawal drops the copy that never names her
+@example([("photos", "groep-2", 6, (0, 1, 2), 20),
+          ("reuse", 0, "groep/groep-2", "jpg", "geen herkenbare kinderen"),
+          ("retag", 0, "Bram, Daan, Fleur")])
 def test_incremental_builds_equal_a_clean_build(tmp_path_factory, edits):
     school = tmp_path_factory.mktemp("school")
     consent: dict[str, str] = {}
@@ -152,6 +189,33 @@ def test_incremental_builds_equal_a_clean_build(tmp_path_factory, edits):
                 path=str(school / "content"), photo_cache_dir=str(school / "pcache-clean"),
                 photo_audit_dir=str(school / "audit-clean"))
     assert snapshot(school / "output") == snapshot(school / "clean"), edits
+
+
+def small_school(tmp_path: Path, consent: dict, moved: dict):
+    school = tmp_path / "school"
+    write_school(school, consent, moved)
+    shutil.copytree(ROOT / "content" / "publiek", school / "content" / "publiek")
+    post(school / "content" / "school" / "2026-10-01-welkom.md", "Welkom", "Hallo.", 1)
+    return school, dataclasses.replace(
+        load_settings(ROOT, dict(os.environ)), roster=school / "roster",
+        content=school / "content", output=school / "output", build_cache=school / "bcache",
+        photo_cache=school / "pcache", audit=school / "audit", private=school / "private")
+
+
+def test_a_withdrawal_removes_every_copy_of_a_picture_in_an_incremental_build(tmp_path):
+    """Anna is tagged on the groep-1 photo; its PNG on the school page names three others.
+    Her parents withdraw: the next (incremental, warm) build publishes neither copy."""
+    consent: dict[str, str] = {}
+    school, cfg = small_school(tmp_path, consent, {})
+    for edit in (("photos", "groep-1", 5, (0, 1, 2), 10),
+                 ("reuse", 0, "school", "png", "Cas, Eva, Gijs")):
+        apply(edit, school, consent, {})
+    incremental_build(cfg)
+    photos = lambda page: sorted((cfg.output / page / "fotos").glob("*"))  # noqa: E731
+    assert len(photos("groep/groep-1")) == 4 and len(photos("school")) == 4
+    apply(("consent", "kind-0", "geen"), school, consent, {})
+    incremental_build(cfg)
+    assert photos("groep/groep-1") == [] and photos("school") == []
 
 
 def demo_cfg(tmp_path: Path, **extra):
@@ -180,15 +244,26 @@ def test_one_new_post_rewrites_only_its_own_files(tmp_path):
     built = incremental_build(cfg)
     after = stamps(cfg.output)
     changed = sorted(rel for rel in after if before.get(rel) != after[rel])
-    assert changed == ["groep/groep-4/2026-11-20-nieuw/index.html", "groep/groep-4/feed.atom",
-                       "groep/groep-4/index.html"], changed
+    # and the team pages of who posts to groep 4 (its last post, the directie's post list)
+    team = sorted(f"team/{sid}/{page}index.html" for sid in ("lk-03", "mt-01", "mt-02")
+                  for page in ("", "nieuw/"))
+    assert [r for r in changed if not r.startswith("team/")] == [
+        "groep/groep-4/2026-11-20-nieuw/index.html", "groep/groep-4/feed.atom",
+        "groep/groep-4/index.html"], changed
+    assert "team/mt-01/index.html" in changed and set(changed) - set(team) <= {
+        r for r in changed if not r.startswith("team/")}, changed
     assert set(before) <= set(after)
     state = built["SCHOOLPLEIN_BUILD_STATE"]
     assert state.photo_hashes and state.photos_encoded == 0  # photos there, none re-encoded
-    # `invoke check` builds into a folder that vanishes: it leaves the cache as it was
-    cache = sorted((p.as_posix(), p.stat().st_mtime_ns) for p in cfg.build_cache.rglob("*"))
+    # `invoke check` builds into a folder that vanishes: it leaves the cache as it was (the
+    # staging folders are not cache: each build's own, the previous output deleted after it)
+    def cache_state():
+        return sorted((p.as_posix(), p.stat().st_mtime_ns) for top in cfg.build_cache.iterdir()
+                      if top.name != STAGING for p in (top, *top.rglob("*")))
+
+    cache = cache_state()
     incremental_build(cfg, output=tmp_path / "check", throwaway=True)
-    assert sorted((p.as_posix(), p.stat().st_mtime_ns) for p in cfg.build_cache.rglob("*")) == cache
+    assert cache_state() == cache
 
 
 def test_a_postvak_round_rewrites_only_that_familys_page(tmp_path):

@@ -137,3 +137,33 @@ def test_in_the_demo_a_withdrawal_empties_the_photos_and_shows_on_the_family_pag
     family = client.get(f"/gezin/{parent.family}/", login)[1].decode()
     assert "Beeldgebruik" in family and "Zo" in family  # the conversation lists it
     client.close()
+
+
+def test_in_the_demo_a_new_post_brings_a_daily_summary_to_the_mailbox(demo, roster):
+    """Acceptance: the demo's mailbox shows a daily summary after a new post (the demo sends
+    the summary at once instead of at 18.00)."""
+    import email
+    from email.policy import default
+
+    tmp, env, port, printed = demo
+    mailbox = tmp / "private" / "mail"
+    before = set(mailbox.glob("*.eml")) if mailbox.exists() else set()
+    post = tmp / "content" / "groep" / "groep-3" / "2026-12-08-kerstmarkt.md"
+    post.write_text("Title: Kerstmarkt in groep 3\nDate: 2026-12-08 09:00\n\nKomt u ook?\n")
+    assert run_invoke("build", env=env).returncode == 0
+    groep_3 = {p.email for p in roster.parents.values()
+               if any(roster.children[c].group == "groep-3" for c in p.children)}
+    deadline = time.monotonic() + 60
+    while True:
+        mails = [email.message_from_bytes(p.read_bytes(), policy=default)
+                 for p in set(mailbox.glob("*.eml")) - before]
+        summaries = {m["To"]: m for m in mails if m["Subject"].startswith("Dagoverzicht")}
+        if groep_3 <= set(summaries):
+            break
+        assert time.monotonic() < deadline, ("".join(printed), sorted(summaries))
+        time.sleep(0.5)
+    text = summaries[next(iter(groep_3))].get_body(("plain",)).get_content()
+    assert "Nieuw bericht: Kerstmarkt in groep 3" in text
+    assert f"http://127.0.0.1:{port}/groep/groep-3/2026-12-08-kerstmarkt/" in text
+    others = set(summaries) - groep_3
+    assert all("Kerstmarkt" not in summaries[o].get_body(("plain",)).get_content() for o in others)

@@ -7,7 +7,7 @@
 (function () {
   'use strict';
 
-  var PREFIX = /^\/((school|groep\/[a-z0-9]+(-[a-z0-9]+)*|gezin\/[a-z0-9]{16,40})\/)?$/; // '/' = every section
+  var PREFIX = /^\/((school|groep\/[a-z0-9]+(-[a-z0-9]+)*|gezin\/[a-z0-9]{16,40}|team(\/[a-z0-9][a-z0-9_-]*)?|personeel\/[a-z0-9]+(-[a-z0-9]+)*|archief\/[0-9]{4}-[0-9]{4}\/[a-z0-9]+(-[a-z0-9]+)*)\/)?$/; // '/' = every section
   var HOME = /^\/[a-z0-9\/-]*\/$/;
   var DOMAIN = /^[a-z0-9.-]+(:[0-9]+)?$/i;
   var KEY_ID = /^[A-Z0-9]+$/;

@@ -5,7 +5,7 @@
   'use strict';
 
   var STORE = 'schoolplein.login';
-  var HOME = /^\/(school|gezin\/[a-z0-9]{16,40})\/$/;
+  var HOME = /^\/(school|gezin\/[a-z0-9]{16,40}|team\/[a-z0-9][a-z0-9_-]*|archief\/[0-9]{4}-[0-9]{4}\/[a-z0-9-]+)\/$/;
 
   function saved() {
     try {

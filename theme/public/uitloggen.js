@@ -9,7 +9,7 @@
 
   var STORE = 'schoolplein.login';
   var NAMES = ['CloudFront-Policy', 'CloudFront-Signature', 'CloudFront-Key-Pair-Id'];
-  var ALWAYS = ['/', '/school/', '/groep/', '/gezin/'];
+  var ALWAYS = ['/', '/school/', '/groep/', '/gezin/', '/archief/'];
   var PATH = /^\/[a-z0-9\/-]*$/;
 
   function remembered() {

@@ -16,9 +16,10 @@ from plugins.errors import Problem, SchoolpleinError
 from plugins.sections import SectionMap
 from plugins.settings import Settings
 from publish.accounts import load_accounts
+from publish.secret_scan import refuse_secrets
 
 from .access import htpasswd_lines
-from .inbox import collect_spool, pull_remote
+from .inbox import collect_spool, collect_team_spool, pull_remote
 from .releases import LOCK_NAME, Deploy, plan, publish, publish_lock, rsync_command
 from .servers import apache_main, nginx_main
 
@@ -36,6 +37,7 @@ class BasicAuthTarget:
 
     def plan(self, settings: Settings, output: Path, sections: SectionMap) -> None:
         """Print what a publish would add, change and remove; change nothing."""
+        refuse_secrets(output, settings)
         added, changed, removed = plan(output, self.deploy_root(settings))
         print(f"Plan (er verandert niets): {len(added)} nieuw, {len(changed)} gewijzigd, "
               f"{len(removed)} verwijderd.")
@@ -49,6 +51,7 @@ class BasicAuthTarget:
 
         `fresh()` is asked right before the switch (publish.freshness): False raises Stale.
         """
+        refuse_secrets(output, settings)  # before any live file is replaced
         deploy = publish(output, self.deploy_root(settings), sections,
                          load_accounts(settings.private), settings.listen, settings.hsts,
                          server_root=settings.server_root, web_user=settings.web_user,
@@ -74,6 +77,13 @@ class BasicAuthTarget:
             pull_remote(f"{settings.rsync_dest}/{spool.name}", staging)
             return collect_spool(staging, store)
         return collect_spool(spool, store)
+
+    def collect_team(self, settings: Settings, store) -> int:
+        """The staff postvak (postvak.team): the same spool's team/ part."""
+        spool = Deploy(self.deploy_root(settings)).spool
+        if settings.rsync_dest:  # collect() pulled the whole spool, team/ included
+            return collect_team_spool(settings.private / "postvak" / "binnenkomst", store)
+        return collect_team_spool(spool, store)
 
 
 TARGET = BasicAuthTarget()

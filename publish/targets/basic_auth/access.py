@@ -67,28 +67,51 @@ def htpasswd_lines(section, accounts: dict[str, Account]) -> list[str]:
     return access.password_lines()
 
 
-def _write_private(path: Path, text: str) -> None:
-    """Readable by the web server's group only (set by the admin on the folder), never others."""
-    tmp = path.with_suffix(".tmp")
+STAGED = ".new"  # a password file written but not yet in place: the publish checks it first
+
+
+def _write_private(path: Path, text: str) -> Path:
+    """Readable by the web server's group only (set by the admin on the folder), never others.
+
+    Written beside `path` as `<name>.new`; `install_password_files` moves it into place.
+    """
+    tmp = path.with_name(path.name + STAGED)
     tmp.write_text(text, encoding="utf-8")
     os.chmod(tmp, 0o640)
-    os.replace(tmp, path)
+    return tmp
 
 
-def write_password_files(access: Access, folder: Path) -> None:
-    """The one password file, Apache's group file and its /mijn/ map."""
+def write_password_files(access: Access, folder: Path) -> list[Path]:
+    """The one password file, Apache's group file and its /mijn/ map, written as `*.new`
+    beside the live ones (which stay as they are); returns the new files."""
     folder.mkdir(parents=True, exist_ok=True)
-    _write_private(folder / PASSWORD_FILE, "".join(line + "\n" for line in access.password_lines()))
+    staged = [_write_private(folder / PASSWORD_FILE,
+                             "".join(line + "\n" for line in access.password_lines()))]
     groups = []
     for section in access.sections.protected:
         logins = access.logins_of(section)
         for start in range(0, len(logins), GROUP_LINE_LOGINS):
             groups.append(f"{section.name}: " + " ".join(logins[start:start + GROUP_LINE_LOGINS]))
-    _write_private(folder / GROUP_FILE, "".join(line + "\n" for line in groups))
+    staged.append(_write_private(folder / GROUP_FILE, "".join(line + "\n" for line in groups)))
     homes = dict(access.homes())
-    _write_private(folder / HOMES_FILE, "".join(
-        f"{login} {homes[pid]}\n" for login, pid in sorted(access.logins.items())))
-    _write_private(folder / NOBODY_FILE, "")
-    for stale in folder.glob("*.htpasswd"):  # per-section files of earlier releases
+    staged.append(_write_private(folder / HOMES_FILE, "".join(
+        f"{login} {homes[pid]}\n" for login, pid in sorted(access.logins.items()))))
+    staged.append(_write_private(folder / NOBODY_FILE, ""))
+    return staged
+
+
+def install_password_files(staged: list[Path]) -> None:
+    """Move the checked `*.new` files into place (one rename each) and drop the per-section
+    files of earlier releases."""
+    for tmp in staged:
+        os.replace(tmp, tmp.with_name(tmp.name.removesuffix(STAGED)))
+    folder = staged[0].parent
+    for stale in folder.glob("*.htpasswd"):
         if stale.name not in (PASSWORD_FILE, NOBODY_FILE):
             stale.unlink()
+
+
+def discard_password_files(folder: Path) -> None:
+    """Remove `*.new` files a refused or killed publish left: the live ones stay."""
+    for tmp in folder.glob("*" + STAGED) if folder.is_dir() else ():
+        tmp.unlink(missing_ok=True)

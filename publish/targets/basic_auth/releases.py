@@ -21,15 +21,29 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from plugins.errors import Problem, SchoolpleinError
+from plugins.errors import DISK_ERRNOS, Problem, SchoolpleinError
 from plugins.photos.settings import PHOTO_DIR
 from plugins.sections import SectionMap
 from publish.accounts import Account
 from publish.freshness import Stale
 
 from . import permissions
-from .access import PASSWORD_FILE, Access, write_password_files
-from .servers import APACHE_DIR, COMPRESSED, apache_login_hook, apache_vhost, nginx_server, write_htaccess
+from .access import (
+    PASSWORD_FILE,
+    Access,
+    discard_password_files,
+    install_password_files,
+    write_password_files,
+)
+from .servers import (
+    APACHE_DIR,
+    COMPRESSED,
+    TEAM_DIR,
+    apache_login_hook,
+    apache_vhost,
+    nginx_server,
+    write_htaccess,
+)
 
 RELEASE_RE = re.compile(r"^\d{8}-\d{6}-\d{6}$")  # a complete release: its final name
 PARTIAL_PREFIX = ".partial-"  # a release being written; never served, rsynced or kept
@@ -88,13 +102,23 @@ def plan(output: Path, deploy_root: Path) -> tuple[list[str], list[str], list[st
 
 
 def _copy_tree(src: Path, dst: Path) -> None:
-    """Hard-link where possible: releases are cheap, and the output dir is rebuilt anyway."""
-    def link_or_copy(a, b):
-        try:
-            os.link(a, b)
-        except OSError:
-            shutil.copy2(a, b)
-    shutil.copytree(src, dst, copy_function=link_or_copy)
+    """Hard-link where possible: releases are cheap, and the output dir is rebuilt anyway.
+
+    The first error stops the copy as it is (a full disk names its file), unlike
+    shutil.copytree, which tries every file and raises one list of them.
+    """
+    for folder, dirs, files in os.walk(src):
+        here = Path(dst, os.path.relpath(folder, src))
+        here.mkdir()
+        for name in files:
+            a, b = os.path.join(folder, name), here / name
+            try:
+                os.link(a, b)
+            except OSError as exc:
+                if exc.errno in DISK_ERRNOS:
+                    raise
+                shutil.copy2(a, b)
+        dirs.sort()
 
 
 def _precompress(root: Path) -> None:
@@ -137,19 +161,12 @@ def _fsync_tree(root: Path) -> None:
         _fsync(directory)
 
 
-def _password_files(deploy: Deploy) -> list[Path]:
-    """The password file(s) the web server reads: one file, or a folder of them."""
-    if deploy.htpasswd.is_dir():
-        return sorted(p for p in deploy.htpasswd.iterdir() if p.is_file())
-    return [deploy.htpasswd] if deploy.htpasswd.is_file() else []
-
-
-def _grant_web_group(deploy: Deploy, user: permissions.WebUser | None) -> None:
+def _grant_web_group(deploy: Deploy, user: permissions.WebUser | None,
+                     files: list[Path]) -> None:
     """Password files 640 with the web server's group (when this user may chgrp them).
 
     Never world-readable; the folder holding them is enterable but not listable.
     """
-    files = _password_files(deploy)
     if deploy.htpasswd.is_dir():
         os.chmod(deploy.htpasswd, 0o711)
     for path in files:
@@ -164,9 +181,12 @@ def _make_spool(deploy: Deploy, user: permissions.WebUser | None, sections: Sect
     admin's `invoke postvak` (root or a member of the group) can read and remove
     it. Apache's DAV needs each family's folder to exist before a PUT.
     """
-    folders = [deploy.spool, deploy.spool / APACHE_DIR]
+    folders = [deploy.spool, deploy.spool / APACHE_DIR, deploy.spool / TEAM_DIR,
+               deploy.spool / TEAM_DIR / APACHE_DIR]  # the staff postvak's part (postvak.team)
     folders += [deploy.spool / APACHE_DIR / s.key for s in sections.protected
                 if s.kind == "family"]
+    folders += [deploy.spool / TEAM_DIR / APACHE_DIR / s.key for s in sections.protected
+                if s.kind == "team"]
     for folder in folders:
         folder.mkdir(exist_ok=True)
         os.chmod(folder, 0o2770)
@@ -276,24 +296,34 @@ def publish(output: Path, deploy_root: Path, sections: SectionMap,
         os.chmod(releases, 0o755)
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
         partial, release = releases / (PARTIAL_PREFIX + stamp), releases / stamp
+        # Every check first, then writes: the password files are written beside the live
+        # ones (*.new) and only moved into place once the release and they passed.
         try:
             _copy_tree(Path(output), partial)
             _precompress(partial)
             access = Access.derive(sections, accounts)
-            write_password_files(access, deploy.htpasswd)
+            staged = write_password_files(access, deploy.htpasswd)
             write_htaccess(sections, partial, served.htpasswd)
             _make_readable(partial)
             user = permissions.WebUser.find(web_user) if web_user else None
             _make_spool(deploy, user, sections)
             if web_user:
-                _grant_web_group(deploy, user)
+                _grant_web_group(deploy, user, staged)
                 out(permissions.check_readable(
-                    user or web_user, partial, _password_files(deploy),
+                    user or web_user, partial, staged,
                     served_from=None if server_root else deploy.root, spool=deploy.spool))
             _fsync_tree(partial)
+            for path in staged:
+                _fsync(path)
         except BaseException:
             shutil.rmtree(partial, ignore_errors=True)
+            discard_password_files(deploy.htpasswd)
             raise
+        if fresh is not None and not fresh():  # the inputs changed since the build read them
+            shutil.rmtree(partial, ignore_errors=True)
+            discard_password_files(deploy.htpasswd)  # nor the accounts it derived
+            raise Stale
+        install_password_files(staged)
         os.rename(partial, release)
         _fsync(releases)
         _write_atomic(deploy.nginx_conf,
@@ -305,9 +335,6 @@ def publish(output: Path, deploy_root: Path, sections: SectionMap,
                                                        sections, served.spool / APACHE_DIR,
                                                        served.apache_login_hook, hsts))
         previous = deploy.current.resolve() if deploy.current.is_symlink() else None
-        if fresh is not None and not fresh():  # the inputs changed since the build read them
-            shutil.rmtree(release)
-            raise Stale
         link = deploy.root / "current.tmp"
         if link.is_symlink() or link.exists():
             link.unlink()

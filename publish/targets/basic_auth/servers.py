@@ -13,8 +13,9 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from plugins.calendar_feeds import FEED_NAME
 from plugins.photos.settings import PHOTO_DIR
-from plugins.sections import ROOTS, SectionMap
+from plugins.sections import FEED_ROOT, ROOTS, SectionMap
 from publish import headers
 from publish.accounts import BCRYPT_COST
 
@@ -28,6 +29,12 @@ APACHE_DIR, APACHE_LOG = "apache", "ontvangen.log"  # Apache's part of the spool
 # a test holds them equal (publish never imports postvak to write a config).
 UUID_RE = "[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"  # lower-case UUID4
 MAX_BODY = 16 * 1024  # bytes
+# The staff postvak (postvak.team holds the same, tested): a post's files under
+# /team/<staff-id>/postvak/<uuid>/, photos as the editor scales them, the manifest last.
+TEAM_DIR = "team"  # <spool>/team/: the staff postvak's part of the spool
+TEAM_FILE_RE = r"(manifest\.json|foto-(0[1-9]|[12][0-9]|30)\.jpg)"
+TEAM_MAX_FILE = 8 * 1024 * 1024  # bytes per file
+TEAM_PER_MINUTE = 120  # PUTs a staff login may make a minute (30 photos and a manifest each post)
 # What goes out compressed (suffix -> type): text; photos are compressed already.
 COMPRESSED = {".html": "text/html", ".css": "text/css", ".js": "application/javascript",
               ".svg": "image/svg+xml", ".atom": "application/atom+xml", ".txt": "text/plain"}
@@ -59,8 +66,10 @@ def nginx_server(access: Access, root: Path, password_file: Path, listen: str, s
         grants=grants, homes=access.homes(), default_home=ROOTS["school"],
         auth_delay_ms=AUTH_DELAY_MS, nobody_file=password_file.with_name(NOBODY_FILE),
         spool=spool, uuid_re=UUID_RE, max_body=MAX_BODY,
-        postvak_per_minute=POSTVAK_PER_MINUTE,
+        postvak_per_minute=POSTVAK_PER_MINUTE, team_file_re=TEAM_FILE_RE,
+        team_max_file=TEAM_MAX_FILE, team_per_minute=TEAM_PER_MINUTE,
         map_hash_max_size=max(2048, 2 * entries), compressed=sorted(set(COMPRESSED.values())),
+        feeds=access.sections.feeds, feed_root=FEED_ROOT, feed_name=FEED_NAME,
         **CACHE,
     )
 
@@ -96,7 +105,10 @@ def apache_vhost(listen: str, root: Path, htpasswd: Path, sections: SectionMap,
         spool=apache_spool, log=APACHE_LOG, uuid_re=UUID_RE, max_body=MAX_BODY, realm=REALM,
         password_file=htpasswd / PASSWORD_FILE, group_file=htpasswd / GROUP_FILE,
         nobody_file=htpasswd / NOBODY_FILE, nobody_group=NOBODY_GROUP,
-        families=[s for s in sections.protected if s.kind == "family"])
+        families=[s for s in sections.protected if s.kind == "family"],
+        team=[s for s in sections.protected if s.kind == "team"],
+        team_spool=apache_spool.parent / TEAM_DIR / APACHE_DIR, team_file_re=TEAM_FILE_RE,
+        team_max_file=TEAM_MAX_FILE)
 
 
 def apache_login_hook(htpasswd: Path) -> str:
@@ -110,7 +122,11 @@ def write_htaccess(sections: SectionMap, site: Path, htpasswd: Path) -> None:
     auth = {"realm": REALM, "password_file": htpasswd / PASSWORD_FILE,
             "group_file": htpasswd / GROUP_FILE, "nobody_group": NOBODY_GROUP}
     (site / ".htaccess").write_text(env.get_template("htaccess-root.j2").render(
-        roots=[r.strip("/") for r in ROOTS.values()], **CACHE))
+        roots=[r.strip("/") for r in ROOTS.values()], feed_root=FEED_ROOT, **CACHE))
+    feeds = site / FEED_ROOT.strip("/")
+    feeds.mkdir(exist_ok=True)
+    (feeds / ".htaccess").write_text(env.get_template("htaccess-feeds.j2").render(
+        feeds=sections.feeds, feed_name=FEED_NAME))
     for root in ROOTS.values():
         if root != ROOTS["school"]:  # /groep/ and /gezin/: only the section map's live there
             folder = site / root.strip("/")

@@ -14,6 +14,7 @@ from plugins.roster import Roster, load_roster
 from plugins.sections import SectionMap
 from plugins.settings import Settings
 from publish.freshness import Stale
+from publish.secret_scan import refuse_secrets
 
 from . import sync as sync_module
 from .journal import InvalidationJournal
@@ -82,14 +83,26 @@ def publish_cloudfront(output_dir: Path | str, section_map: SectionMap,
                             stamp=Path(settings.private_dir) / HEADERS_STAMP)
 
 
-def collect_postvak(settings: CloudFrontSettings, store, roster: Roster, *, s3=None) -> int:
+def collect_postvak(settings: CloudFrontSettings, store, roster: Roster, *, s3=None,
+                    team: bool = False) -> int:
     """Hand every submission waiting in the bucket to `store`; each is deleted once stored.
 
     The sender is the person whose expiry second the object's name carries
-    (private/cloudfront-links.json), as their login in `roster`.
+    (private/cloudfront-links.json), as their login in `roster`. `team`: the
+    staff postvak's files (for postvak.team.intake_file) instead of the parents'.
     """
     senders = Senders.of(LinkRegistry.load(settings.private_dir), roster)
-    return collect_submissions(s3 or aws_client("s3", settings), settings.bucket, store, senders)
+    return collect_submissions(s3 or aws_client("s3", settings), settings.bucket, store, senders,
+                               team=team)
+
+
+def people_with_links(settings: Settings) -> Roster:
+    """Everyone holding a link: also the parents who left but still read an archive, so a
+    rollover's narrowing of their access revokes their old link too."""
+    from plugins.roster_cache import login_roster
+
+    return login_roster(settings.roster, settings.school_name, settings.build_cache,
+                        settings.retention_months)
 
 
 class CloudFrontTarget:
@@ -99,24 +112,30 @@ class CloudFrontTarget:
     def plan(self, settings: Settings, output: Path, sections: SectionMap) -> None:
         """Print what a publish would upload, delete, invalidate, revoke and re-issue;
         change nothing."""
+        refuse_secrets(output, settings)
         publish_cloudfront(output, sections, CloudFrontSettings.from_settings(
-            settings, ("SCHOOLPLEIN_S3_BUCKET",)), dry_run=True,
-            roster=load_roster(settings.roster))
+            settings, ("SCHOOLPLEIN_S3_BUCKET",)), dry_run=True, roster=people_with_links(settings))
 
     def publish(self, settings: Settings, output: Path, sections: SectionMap,
                 fresh=None) -> None:
         """Sync the checked output; `fresh()` (publish.freshness) is asked before the first
         change to the bucket: False raises Stale and nothing is uploaded or deleted."""
+        refuse_secrets(output, settings)  # before any request (revocations included)
         if fresh is not None and not fresh():
             raise Stale
         publish_cloudfront(output, sections, CloudFrontSettings.from_settings(
-            settings, ("SCHOOLPLEIN_S3_BUCKET",)), roster=load_roster(settings.roster))
+            settings, ("SCHOOLPLEIN_S3_BUCKET",)), roster=people_with_links(settings))
 
     def collect(self, settings: Settings, store) -> int:
         """Hand parents' submissions waiting in S3 to `store` (postvak.intake), deleting each
         only after `store` returned; returns how many were handed over."""
         return collect_postvak(CloudFrontSettings.from_settings(settings, ("SCHOOLPLEIN_S3_BUCKET",)),
                                store, load_roster(settings.roster))
+
+    def collect_team(self, settings: Settings, store) -> int:
+        """The same for the staff postvak: each file to `store` (postvak.team.intake_file)."""
+        return collect_postvak(CloudFrontSettings.from_settings(settings, ("SCHOOLPLEIN_S3_BUCKET",)),
+                               store, load_roster(settings.roster), team=True)
 
 
 TARGET = CloudFrontTarget()

@@ -16,7 +16,7 @@ import mimetypes
 from pathlib import PurePosixPath
 
 from plugins.photos.settings import PHOTO_DIR
-from plugins.sections import ROOTS
+from plugins.sections import FEED_ROOT, ROOTS
 from publish import headers
 
 TYPES = {
@@ -28,6 +28,7 @@ TYPES = {
     ".json": "application/json",
     ".xml": "application/xml",
     ".atom": "application/atom+xml",
+    ".ics": "text/calendar",
     ".rss": "application/rss+xml",
     ".txt": "text/plain",
     ".svg": "image/svg+xml",
@@ -45,7 +46,7 @@ TYPES = {
 }
 TEXT_TYPES = ("text/", "application/json", "application/xml", "application/atom+xml",
               "application/rss+xml", "image/svg+xml", "application/manifest+json")
-PAGE_SUFFIXES = frozenset({".html", ".htm", ".xml", ".atom", ".rss"})
+PAGE_SUFFIXES = frozenset({".html", ".htm", ".xml", ".atom", ".rss", ".ics"})
 # Where the viewer function stores what parents PUT (templates/viewer-request.js,
 # SPOOL). A hidden folder: the upload allow-list never uploads one.
 SPOOL = ".postvak/"
@@ -70,7 +71,7 @@ def is_page(key: str) -> bool:
 def header_rules() -> str:
     """A fingerprint of everything that decides an object's Content-Type and Cache-Control."""
     rules = {"cache": [headers.CACHE_PHOTO, headers.CACHE_PROTECTED_PAGE, headers.CACHE_PAGE],
-             "photo_dir": PHOTO_DIR, "roots": sorted(ROOTS.values()), "types": TYPES,
+             "photo_dir": PHOTO_DIR, "roots": sorted([*ROOTS.values(), FEED_ROOT]), "types": TYPES,
              "text": TEXT_TYPES}
     return hashlib.sha256(json.dumps(rules, sort_keys=True).encode()).hexdigest()[:16]
 

@@ -23,6 +23,14 @@ bucket policy lets CloudFront write the spool but never read it). An object is
 deleted only after `store` returned, so a run killed at any point loses
 nothing, and a re-run hands the same envelope to `store` again, which changes
 nothing (postvak.intake is idempotent for an identical envelope).
+
+The staff postvak takes the same route: the editor PUTs each photo and then the
+manifest to /team/<staff>/postvak/<uuid>/<file> (behaviour TEAM_POSTVAK_PATH,
+the staff member's own signed cookies), stored as
+
+    .postvak/team/<staff>/postvak/<expiry>/<uuid>/<file>
+
+and `collect_team` hands each file to postvak.team.intake_file as a TeamFile.
 """
 
 from __future__ import annotations
@@ -46,9 +54,13 @@ from .objects import SPOOL
 from .revocation import LinkRegistry
 
 POSTVAK_PATH = f"{ROOTS['family']}*/postvak/*"  # the cache behaviour that takes the PUTs
+TEAM_POSTVAK_PATH = f"{ROOTS['team']}*/postvak/*"  # and the one for the staff's PUTs
+TEAM_SPOOL = SPOOL + ROOTS["team"].lstrip("/")  # where the staff's files wait
 ORIGIN_PATH = "/" + SPOOL.rstrip("/")  # that behaviour's origin: the bucket's spool
 KEY_RE = re.compile(rf"^{re.escape(SPOOL + ROOTS['family'].lstrip('/'))}(?P<family>[a-z0-9]{{16,40}})"
                     r"/postvak/(?P<expiry>[0-9]{1,12})/(?P<id>[^/]+)\.json$")
+TEAM_KEY_RE = re.compile(rf"^{re.escape(TEAM_SPOOL)}(?P<staff>[a-z0-9][a-z0-9_-]*)"
+                         r"/postvak/(?P<expiry>[0-9]{1,12})/(?P<id>[^/]+)/(?P<name>[^/]+)$")
 
 
 class CollectError(SchoolpleinError):
@@ -64,6 +76,11 @@ def stored_uri(family: str, expiry: int, ident: str) -> str:
 def spool_key(family: str, expiry: int, ident: str) -> str:
     """Where that URI lands in the bucket (ORIGIN_PATH in front)."""
     return ORIGIN_PATH.lstrip("/") + stored_uri(family, expiry, ident)
+
+
+def team_stored_uri(staff: str, expiry: int, ident: str, name: str) -> str:
+    """The URI the viewer function sends a staff member's file on with (under their path)."""
+    return f"{ROOTS['team']}{staff}/postvak/{expiry}/{ident}/{name}"
 
 
 @dataclass(frozen=True)
@@ -101,12 +118,27 @@ class Waiting:
     last_modified: datetime
 
 
-def waiting(s3, bucket: str) -> list[Waiting]:
-    """Every object in the spool, oldest first (folder markers are no submissions)."""
+def waiting(s3, bucket: str, prefix: str = SPOOL) -> list[Waiting]:
+    """Every object under `prefix`, oldest first (folder markers are no submissions).
+
+    The parents' part of the spool is all of it but the staff's (TEAM_SPOOL).
+    """
     found = [Waiting(obj["Key"], obj["Size"], obj["LastModified"])
-             for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=SPOOL)
-             for obj in page.get("Contents", []) if not obj["Key"].endswith("/")]
+             for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+             for obj in page.get("Contents", []) if not obj["Key"].endswith("/")
+             and (prefix == TEAM_SPOOL or not obj["Key"].startswith(TEAM_SPOOL))]
     return sorted(found, key=lambda w: (w.last_modified, w.key))
+
+
+def _get(s3, bucket: str, item: Waiting, limit: int):
+    """The object (read up to `limit` + 1 bytes), or None when it is gone (collected meanwhile)."""
+    ranged = {"Range": f"bytes=0-{limit}"} if item.size > limit else {}
+    try:
+        return s3.get_object(Bucket=bucket, Key=item.key, **ranged)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+            return None
+        raise
 
 
 def envelope(s3, bucket: str, item: Waiting, senders: Senders) -> Received | None:
@@ -119,13 +151,9 @@ def envelope(s3, bucket: str, item: Waiting, senders: Senders) -> Received | Non
     from postvak.messages import MAX_BODY  # the postvak's record, imported when collecting
     from postvak.store import Received
 
-    ranged = {"Range": f"bytes=0-{MAX_BODY}"} if item.size > MAX_BODY else {}
-    try:
-        answer = s3.get_object(Bucket=bucket, Key=item.key, **ranged)
-    except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
-            return None
-        raise
+    answer = _get(s3, bucket, item, MAX_BODY)
+    if answer is None:
+        return None
     body = answer["Body"].read()
     match = KEY_RE.match(item.key)
     if match:
@@ -138,11 +166,40 @@ def envelope(s3, bucket: str, item: Waiting, senders: Senders) -> Received | Non
     return Received(ident, family, sender, answer["LastModified"], body, f"s3://{bucket}/{item.key}")
 
 
-def collect(s3, bucket: str, store: Callable[[Received], object], senders: Senders) -> int:
-    """Hand every waiting submission to `store`, then delete it; returns how many were stored."""
+def team_file(s3, bucket: str, item: Waiting, senders: Senders):
+    """A staff member's file as the server received it (postvak.team.TeamFile), or None.
+
+    The same rules as `envelope`: the sender from the expiry second, the time
+    from S3, an oversized body read one byte past the limit, an object of
+    another shape handed on with a sender that is nobody, so intake or
+    processing sets it aside with the reason.
+    """
+    from postvak.team import MAX_FILE, TeamFile  # imported when collecting
+
+    answer = _get(s3, bucket, item, MAX_FILE)
+    if answer is None:
+        return None
+    match = TEAM_KEY_RE.match(item.key)
+    if match:
+        ident, name, sender = match["id"], match["name"], senders.login(int(match["expiry"]))
+    else:
+        parts = item.key.split("/")
+        ident, name = (parts[-2] if len(parts) > 3 else ""), parts[-1]
+        sender = f"onbekend: niet via de site opgeslagen ({item.key[:120]})"
+    return TeamFile(ident, name, sender, answer["LastModified"], answer["Body"].read(),
+                    f"s3://{bucket}/{item.key}")
+
+
+def collect(s3, bucket: str, store: Callable[[Received], object], senders: Senders, *,
+            team: bool = False) -> int:
+    """Hand every waiting submission to `store`, then delete it; returns how many were stored.
+
+    `team`: the staff postvak's files instead (`team_file`, for postvak.team.intake_file).
+    """
     stored = 0
+    make = team_file if team else envelope
     try:
-        items = waiting(s3, bucket)
+        items = waiting(s3, bucket, TEAM_SPOOL if team else SPOOL)
         if items and not senders.registry.path.exists():  # every sender would be unknown
             raise CollectError(Problem(
                 str(senders.registry.path), None, "het register van uitgegeven inloglinks "
@@ -151,7 +208,7 @@ def collect(s3, bucket: str, store: Callable[[Received], object], senders: Sende
                 "haal het postvak op met de private map waarin de brieven zijn gemaakt "
                 "(SCHOOLPLEIN_PRIVATE), of zet de reservekopie van cloudfront-links.json terug"))
         for item in items:
-            received = envelope(s3, bucket, item, senders)
+            received = make(s3, bucket, item, senders)
             if received is None:
                 continue
             store(received)

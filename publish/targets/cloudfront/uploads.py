@@ -22,19 +22,26 @@ from plugins.sections import ROOTS
 
 _SEGMENT = r"[a-z0-9_][a-z0-9_.-]*"
 PAGE_RE = re.compile(rf"^(?:{_SEGMENT}/)*index\.html$|^[0-9]{{3}}\.html$")
-FEED_RE = re.compile(rf"^(?:{_SEGMENT}/)+feed\.atom$")
+FEED_RE = re.compile(rf"^(?:{_SEGMENT}/)+(?:feed\.atom|agenda\.ics|agenda\.json)$")
 THEME_RE = re.compile(rf"^theme/(?:{_SEGMENT}/)*{_SEGMENT}\."
                       r"(?:css|js|woff2?|svg|png|ico|webp|jpe?g|gif|avif)$")
-# <section>/fotos/: school has one section, groups and families one folder each.
+# <section>/fotos/: school has one section, groups and families one folder each, archives two.
 _KEYED = "|".join(re.escape(ROOTS[kind].strip("/")) for kind in ("group", "family"))
 _SCHOOL = re.escape(ROOTS["school"].strip("/"))
-PHOTO_DIR_RE = re.compile(rf"^(?:{_SCHOOL}|(?:{_KEYED})/{_SEGMENT})/{PHOTO_DIR}/")
+_ARCHIVE = re.escape(ROOTS["archive"].strip("/"))  # archief/<schooljaar>/<groep>
+PHOTO_DIR_RE = re.compile(rf"^(?:{_SCHOOL}|(?:{_KEYED})/{_SEGMENT}|{_ARCHIVE}/{_SEGMENT}/{_SEGMENT})"
+                          rf"/{PHOTO_DIR}/")
 TOP_LEVEL = frozenset({"robots.txt", *PUBLIC_SCRIPTS})
+# The conference schedules on the staff page: /personeel/<group>/<post>.csv and .ics.
+SCHEDULE_RE = re.compile(rf"^{re.escape(ROOTS['staff'].strip('/'))}/{_SEGMENT}/{_SEGMENT}"
+                         r"\.(?:csv|ics)$")
 # /gezin/<id>/postvak/ is the family's write-only postvak: a page there could never be read.
 POSTVAK_RE = re.compile(rf"^{re.escape(ROOTS['family'].strip('/'))}/[^/]+/postvak(?:/|$)")
 
 NOTHING_YET = "; er is nog niets gepubliceerd"
-KINDS = ("alleen pagina's (index.html), feeds (feed.atom), thema-bestanden, de inlogscripts, "
+KINDS = ("alleen pagina's (index.html), feeds (feed.atom, agenda.ics, agenda.json), "
+         "thema-bestanden, de inlogscripts, "
+         "gespreksroosters (personeel/<groep>/<bericht>.csv en .ics), "
          "gepubliceerde foto's en robots.txt worden geüpload")
 SECRETS_GO = "geheimen horen in .env of private/, nooit in de site"
 FIX_SECRET = f"haal het uit de site-map en bouw opnieuw ('invoke build'); {SECRETS_GO}"
@@ -42,7 +49,8 @@ FIX_SECRET = f"haal het uit de site-map en bouw opnieuw ('invoke build'); {SECRE
 
 def is_uploadable(key: str) -> bool:
     """True for an output path (relative, `/`-separated) of a kind the build writes."""
-    if key in TOP_LEVEL or PAGE_RE.match(key) or FEED_RE.match(key) or THEME_RE.match(key):
+    if key in TOP_LEVEL or PAGE_RE.match(key) or FEED_RE.match(key) or THEME_RE.match(key) \
+            or SCHEDULE_RE.match(key):
         return True
     folder, _, name = key.rpartition("/")
     return bool(PHOTO_DIR_RE.fullmatch(folder + "/")) and bool(PHOTO_NAME_RE.match(name))

@@ -6,7 +6,7 @@ import pytest
 
 from publish import headers
 from tests.helpers import cache_cases
-from tests.http_client import Client, get_many
+from tests.http_client import Client, get_many, login_of
 
 
 @pytest.fixture(scope="module")
@@ -170,3 +170,21 @@ def test_every_response_carries_the_cache_header_publish_headers_gives(client, r
     assert got == {path: headers.cache_control(path) for path in paths}
     assert set(got.values()) == {headers.CACHE_PHOTO, headers.CACHE_PROTECTED_PAGE,
                                  headers.CACHE_PAGE}
+
+
+def test_team_pages_are_for_staff_only_and_each_teachers_own(client, roster, demo_accounts):
+    """/team/ is staff-only (parents 403); /team/<id>/ lists that teacher's groups' children
+    and consent, so only that staff member opens it; /mijn/ brings staff there."""
+    parent = roster.parents["ouder-001"]
+    teacher, colleague = roster.staff["lk-02"], roster.staff["lk-03"]
+    for path in ("/team/lk-02/", "/team/lk-02/nieuw/", "/team/lk-02/postvak/"):
+        assert client.get(path, login_of(parent, demo_accounts))[0] == 403, path
+        assert client.get(path)[0] == 401, path
+    # a parent gets the same answer everywhere under /team/: no page tells a real staff id
+    for path in ("/team/", "/team/lk-99/", "/team/lk-02/bestaat-niet/"):
+        assert client.get(path, login_of(parent, demo_accounts))[0] == 403, path
+    status, body, _ = client.get("/team/lk-02/", login_of(teacher, demo_accounts))
+    assert status == 200 and "Sem B." in body.decode() and "Groep 3" in body.decode()
+    assert client.get("/team/lk-02/", login_of(colleague, demo_accounts))[0] == 403
+    status, _, headers = client.get("/mijn/", login_of(teacher, demo_accounts))
+    assert status == 302 and headers["Location"].endswith("/team/lk-02/")

@@ -116,7 +116,8 @@ def test_mijn_sends_everyone_to_their_own_pages(server, roster, demo_accounts):
         assert urlsplit(headers["Location"]).path == f"/gezin/{person.family}/", name
     teacher = roster.staff["lk-02"]
     status, _, headers = client.get("/mijn/", login_of(teacher, demo_accounts))
-    assert status == 302 and urlsplit(headers["Location"]).path == "/school/", name
+    # staff land on their own team page (their groups, consent, posts, the editor)
+    assert status == 302 and urlsplit(headers["Location"]).path == "/team/lk-02/", name
 
 
 def test_a_phone_keyboards_capital_first_letter_still_logs_in(server, roster, demo_accounts):

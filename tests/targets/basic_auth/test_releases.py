@@ -113,6 +113,25 @@ def test_a_wrong_permission_stops_the_publish_before_the_switch(base, demo_build
     assert live(deploy.root) == before and releases(deploy.root) == [before]  # no partial left
 
 
+@needs_root
+def test_a_refused_publish_leaves_the_live_password_files_as_they_were(base, demo_build, sections,
+                                                                      demo_accounts):
+    """Every check first, then writes: a refused publish replaces no live password file."""
+    deploy = publish(demo_build, sections, demo_accounts, base / "site" / "deploy", web_user=WEB)
+    before = {p.name: p.read_bytes() for p in deploy.htpasswd.iterdir()}
+    fewer = dict(list(accounts.load_accounts(demo_accounts[0]).items())[1:])  # one account gone
+    (base / "site").chmod(0o700)
+    with pytest.raises(SchoolpleinError, match="kan deze map niet in"):
+        basic_auth.publish(demo_build[0], deploy.root, sections, fewer, "127.0.0.1:8080",
+                           web_user=WEB, out=lambda _: None)
+    assert {p.name: p.read_bytes() for p in deploy.htpasswd.iterdir()} == before
+    (base / "site").chmod(0o755)
+    basic_auth.publish(demo_build[0], deploy.root, sections, fewer, "127.0.0.1:8080",
+                       web_user=WEB, out=lambda _: None)
+    after = {p.name: p.read_bytes() for p in deploy.htpasswd.iterdir()}
+    assert after.keys() == before.keys() and after != before  # the next good publish does it
+
+
 def test_many_unreadable_files_are_summed_up_with_one_command(base):
     site = base / "site"
     for n in range(25):

@@ -30,7 +30,8 @@ from .test_postvak_end_to_end import photos_of
 
 RUNNER = ROOT / "tests" / "run_task.py"
 STEPS = [
-    "plugins.roster_cache:load:after:1",  # the build has read the roster (cached or parsed)
+    "plugins.roster_cache:load_with_archives:after:1",  # the build has read the roster (cached
+    # or parsed) and the kept archives
     "tasks.common:build:after:1",  # built, not yet released
     "publish.targets.basic_auth.releases:_fsync_tree:after:1",  # release written, not switched
     "publish.freshness:fingerprint:after:3",  # the last check passed; the switch is next

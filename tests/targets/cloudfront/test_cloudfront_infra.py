@@ -72,7 +72,8 @@ def test_template_protects_sections(template):
     assert "TrustedKeyGroups" not in dist["DefaultCacheBehavior"]
     protected = [b["PathPattern"] for b in dist["CacheBehaviors"] if b.get("TrustedKeyGroups")]
     # also: test_cloudfront_sources; the postvak narrows /gezin/*, so it comes first
-    assert protected == ["/gezin/*/postvak/*", "/school/*", "/groep/*", "/gezin/*"]
+    assert protected == ["/gezin/*/postvak/*", "/school/*", "/groep/*", "/gezin/*",
+                         "/archief/*", "/team/*/postvak/*", "/team/*", "/personeel/*"]
     assert dist["CustomErrorResponses"][0]["ResponsePagePath"] == "/403.html"
     assert dist["DefaultRootObject"] == "index.html"
     statement = res["SiteBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"][0]

@@ -65,7 +65,8 @@ def test_a_teacher_of_a_large_group_gets_complete_qr_sized_parts(big_school, set
     link = login_link(roster.person("lk-01"), section_map, settings,
                       load_private_key(settings.private_key_file))
     prefixes = cookie_prefixes("lk-01", section_map, link.home)
-    assert len(prefixes) == 2 + CHILDREN  # school, the group, every family
+    # the own team page, school, the group, its sign-up list (/personeel/), every family
+    assert len(prefixes) == 4 + CHILDREN and "/personeel/groep-8/" in prefixes
     assert len(link.url.encode()) > 3 * QR_PART_MAX_BYTES  # far too long for one code
     parts = link.parts
     assert 1 < len(parts) <= 5, [len(p.url) for p in parts]
@@ -74,11 +75,11 @@ def test_a_teacher_of_a_large_group_gets_complete_qr_sized_parts(big_school, set
         assert len(part.url.encode()) <= QR_PART_MAX_BYTES
         assert qr_version(part.url) <= 25 and qr_svg(part.url)
         fragment = parse_qs(part.url.split("#", 1)[1])
-        assert fragment["h"] == ["/school/"] and fragment["p"] == [f"{part.number}.{part.of}"]
+        assert fragment["h"] == ["/team/lk-01/"] and fragment["p"] == [f"{part.number}.{part.of}"]
     found = [prefix for part in parts for prefix in sets_in(part.url)]
     assert sorted(found) == sorted(prefixes)  # every set exactly once
-    assert sets_in(parts[0].url)[:2] == ["/school/", "/groep/groep-8/"]  # home first
-    assert parts[0].titles[:2] == ("Kc de Matrix", "Groep 8")
+    assert sets_in(parts[0].url)[:2] == ["/team/lk-01/", "/school/"]  # home first
+    assert parts[0].titles[:2] == ("Team · Juf Groot", "Kc de Matrix")
     assert parts[-1].titles[-1].endswith("gezinspagina's")
 
 

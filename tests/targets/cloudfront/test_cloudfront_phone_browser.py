@@ -114,7 +114,7 @@ def test_teacher_scans_every_part_and_logging_out_clears_them_all(page, site, se
         open_link(page, site, part.url)
         page.locator("#status", has_text=f"Deel {part.number} van {part.of} is gelukt").wait_for()
     open_link(page, site, link.parts[-1].url)
-    page.wait_for_url(site.url + "/school/")
+    page.wait_for_url(site.url + link.home)  # staff: own team page
     paths = {c["path"] for c in login_cookies(page)}
     assert paths == {c.prefix for c in link.cookie_sets}
     page.goto(site.url + families[-1])  # a family page from the last part

@@ -14,7 +14,7 @@ from cf_helpers import load_template
 from publish.targets.cloudfront.objects import SPOOL
 from publish.targets.cloudfront.provision import TEMPLATE, WAF_TEMPLATE
 from publish.targets.cloudfront.signing import COOKIE_NAMES
-from publish.targets.cloudfront.submissions import ORIGIN_PATH, POSTVAK_PATH
+from publish.targets.cloudfront.submissions import ORIGIN_PATH, POSTVAK_PATH, TEAM_POSTVAK_PATH
 
 CLOUDFRONT = {"Service": "cloudfront.amazonaws.com"}
 CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"  # AWS managed cache policy
@@ -62,11 +62,14 @@ def test_nothing_through_cloudfront_reads_the_spool(template):
     assert {"s3:GetObject", "s3:GetObjectVersion", "s3:DeleteObject"} <= set(deny["Action"])
 
 
-def test_only_the_postvak_behaviour_takes_writes_and_it_caches_and_forwards_nothing(template):
+@pytest.mark.parametrize(("path", "narrows"), [(POSTVAK_PATH, "/gezin/*"),
+                                              (TEAM_POSTVAK_PATH, "/team/*")])
+def test_only_the_postvak_behaviours_take_writes_and_cache_and_forward_nothing(template, path,
+                                                                             narrows):
     dist = template["Resources"]["Distribution"]["Properties"]["DistributionConfig"]
     behaviours = dist["CacheBehaviors"]
-    (postvak,) = [b for b in behaviours if b["PathPattern"] == POSTVAK_PATH]
-    assert behaviours.index(postvak) < [b["PathPattern"] for b in behaviours].index("/gezin/*")
+    (postvak,) = [b for b in behaviours if b["PathPattern"] == path]
+    assert behaviours.index(postvak) < [b["PathPattern"] for b in behaviours].index(narrows)
     assert set(postvak["AllowedMethods"]) == {"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST",
                                               "DELETE"}  # the only write set CloudFront offers
     assert postvak["ViewerProtocolPolicy"] == "https-only"  # no redirect that turns a PUT around
@@ -78,10 +81,10 @@ def test_only_the_postvak_behaviour_takes_writes_and_it_caches_and_forwards_noth
     assert spool["OriginPath"] == ORIGIN_PATH == "/" + SPOOL.rstrip("/") and "OriginPath" not in site
     assert {k: v for k, v in spool.items() if k not in ("Id", "OriginPath")} == {
         k: v for k, v in site.items() if k != "Id"}
-    assert all(b["TargetOriginId"] == "site" for b in [dist["DefaultCacheBehavior"], *behaviours]
-               if b is not postvak)
+    writers = {POSTVAK_PATH, TEAM_POSTVAK_PATH}
     for other in [dist["DefaultCacheBehavior"], *behaviours]:
-        if other is not postvak:
+        if other.get("PathPattern") not in writers:
+            assert other["TargetOriginId"] == "site", other.get("PathPattern")
             assert other["AllowedMethods"] == ["GET", "HEAD"], other.get("PathPattern")
     policy = template["Resources"]["PostvakOriginRequests"]["Properties"][
         "OriginRequestPolicyConfig"]
@@ -101,17 +104,31 @@ def test_puts_are_limited_per_login_and_per_address_without_keeping_cookies(waf)
     acl = waf["Resources"]["PostvakLimits"]["Properties"]
     assert acl["Scope"] == "CLOUDFRONT" and acl["DefaultAction"] == {"Allow": {}}
     rules = {rule["Name"]: rule for rule in acl["Rules"]}
-    assert set(rules) == {"postvak-per-login", "postvak-per-address"}
-    per_login = rules["postvak-per-login"]["Statement"]["RateBasedStatement"]
-    assert per_login["AggregateKeyType"] == "CUSTOM_KEYS"
-    assert [key["Cookie"]["Name"] for key in per_login["CustomKeys"]] == [COOKIE_NAMES[0]]
-    assert rules["postvak-per-address"]["Statement"]["RateBasedStatement"][
-        "AggregateKeyType"] == "IP"
-    for rule in rules.values():
+    assert set(rules) == {"postvak-per-login", "postvak-per-address", "team-per-login",
+                          "team-per-address"}
+    for name in ("postvak-per-login", "team-per-login"):
+        per_login = rules[name]["Statement"]["RateBasedStatement"]
+        assert per_login["AggregateKeyType"] == "CUSTOM_KEYS"
+        assert [key["Cookie"]["Name"] for key in per_login["CustomKeys"]] == [COOKIE_NAMES[0]]
+    for name in ("postvak-per-address", "team-per-address"):
+        assert rules[name]["Statement"]["RateBasedStatement"]["AggregateKeyType"] == "IP"
+    # A parent sends a handful; a teacher's post is up to 31 PUTs, from the school's one address.
+    assert {n: r["Statement"]["RateBasedStatement"]["Limit"] for n, r in rules.items()} == {
+        "postvak-per-login": 20, "postvak-per-address": 100, "team-per-login": 300,
+        "team-per-address": 1000}
+    team_path = {"FieldToMatch": {"UriPath": {}}, "PositionalConstraint": "STARTS_WITH",
+                 "SearchString": "/team/", "TextTransformations": [{"Priority": 0, "Type": "NONE"}]}
+    for name, rule in rules.items():
         limit = rule["Statement"]["RateBasedStatement"]
-        match = limit["ScopeDownStatement"]["ByteMatchStatement"]
+        method, path = limit["ScopeDownStatement"]["AndStatement"]["Statements"]
+        match = method["ByteMatchStatement"]
         assert match["FieldToMatch"] == {"Method": {}} and match["SearchString"] == "PUT"
         assert match["PositionalConstraint"] == "EXACTLY"
+        # every PUT counts in exactly one pair: a spelling that is not /team/ is a parent's
+        if name.startswith("team-"):
+            assert path == {"ByteMatchStatement": team_path}
+        else:
+            assert path == {"NotStatement": {"Statement": {"ByteMatchStatement": team_path}}}
         assert rule["Action"]["Block"]["CustomResponse"]["ResponseCode"] == 429
         assert rule["VisibilityConfig"]["SampledRequestsEnabled"] is False
     assert acl["VisibilityConfig"]["SampledRequestsEnabled"] is False  # samples keep cookies

@@ -16,7 +16,7 @@ from plugins.public_pages import PUBLIC as TEMPLATES
 from plugins.sections import ROOTS
 from publish import headers as security_headers
 from publish.targets.cloudfront.provision import TEMPLATE
-from publish.targets.cloudfront.submissions import POSTVAK_PATH
+from publish.targets.cloudfront.submissions import POSTVAK_PATH, TEAM_POSTVAK_PATH
 
 
 @pytest.fixture(scope="module")
@@ -65,9 +65,9 @@ def test_protected_path_patterns_are_the_section_roots(template):
     dist = template["Resources"]["Distribution"]["Properties"]["DistributionConfig"]
     behaviours = dist["CacheBehaviors"]
     protected = {b["PathPattern"] for b in behaviours if b.get("TrustedKeyGroups")}
-    # The section roots, and the family's postvak inside its root (submissions.py).
-    assert protected == {root + "*" for root in ROOTS.values()} | {POSTVAK_PATH}
-    assert POSTVAK_PATH.startswith(ROOTS["family"])
+    # The section roots, and the family's and staff postvak inside their roots (submissions.py).
+    assert protected == {root + "*" for root in ROOTS.values()} | {POSTVAK_PATH, TEAM_POSTVAK_PATH}
+    assert POSTVAK_PATH.startswith(ROOTS["family"]) and TEAM_POSTVAK_PATH.startswith(ROOTS["team"])
     # No open behaviour may exist at all: it could shadow or widen a protected root.
     assert len(protected) == len(behaviours)
 

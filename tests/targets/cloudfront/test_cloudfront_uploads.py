@@ -92,6 +92,18 @@ def test_the_demo_build_is_uploadable_as_it_is(demo_build):
     ("login/other.js", False), ("theme/id_rsa", False), ("theme/key.pem", False),
     ("school/post.html", False), ("secret.json", False), ("school/index.htm", False),
     ("robots.txt.bak", False), ("school/feed.xml", False),
+    ("school/agenda.ics", True), ("groep/groep-3/agenda.json", True),
+    ("agenda/0y8xb5rdzq0m42tqydzw0zlcebnsdtrg/agenda.ics", True), ("agenda.ics", False),
+    ("school/agenda.txt", False), ("school/agenda.csv", False),
 ])
 def test_kinds(key, ok):
     assert is_uploadable(key) is ok
+
+
+def test_calendars_are_sent_as_calendars_and_never_kept_by_shared_caches():
+    from publish.headers import cache_control
+    from publish.targets.cloudfront.objects import content_type
+
+    key = "agenda/0y8xb5rdzq0m42tqydzw0zlcebnsdtrg/agenda.ics"
+    assert content_type(key) == "text/calendar; charset=utf-8"
+    assert cache_control(key) == cache_control("school/agenda.ics") == "private, no-store"

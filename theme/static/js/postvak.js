@@ -252,8 +252,112 @@
                      keuze: choice.value},
               label: 'Beeldgebruik ' + form.getAttribute('data-name') + ': ' +
                 choice.getAttribute('data-name')};
+    },
+    meldingen: function (form) {
+      var choice = checked(form, 'keuze');
+      if (!choice) {
+        throw new Invalid('Kies hoe vaak u een mail wilt.', form.querySelector('input[name="keuze"]'));
+      }
+      var body = {v: 1, soort: 'meldingen', keuze: choice.value};
+      var label = 'Mails van school: ' + choice.getAttribute('data-name');
+      if (choice.value === 'wekelijks') {
+        body.dag = form.elements.dag.value;
+        label += ', op ' + body.dag;
+      }
+      return {body: body, label: label};
+    },
+    agenda: function (form) {
+      var action = form.getAttribute('data-actie');
+      return {body: {v: 1, soort: 'agenda', actie: action},
+              label: action === 'nieuw' ? 'Nieuw agenda-adres' : 'Agenda-adres mailen'};
     }
   };
+
+  // --- sign-ups and leave (issue 20): each form's body and a label without personal detail --
+
+  build.hulpouder = function (form) {
+    var action = checked(form, 'actie');
+    return {body: {v: 1, soort: 'hulpouder', activiteit: form.getAttribute('data-activiteit'),
+                   actie: action.value},
+            label: 'Hulpouder ' + form.getAttribute('data-name') + ': ' +
+              action.getAttribute('data-name')};
+  };
+
+  build.gesprek = function (form) {
+    var body = {v: 1, soort: 'gesprek', activiteit: form.getAttribute('data-activiteit'),
+                kind: form.getAttribute('data-kind')};
+    var name = form.getAttribute('data-name');
+    if (form.dataset.submitter === 'afzeggen') {
+      body.actie = 'afzeggen';
+      return {body: body, label: 'Oudergesprek ' + name + ': afzeggen'};
+    }
+    var moment = form.elements.moment;
+    if (!moment.value) {
+      throw new Invalid('Kies een moment voor het gesprek.', moment);
+    }
+    body.actie = 'boeken';
+    body.moment = moment.value;
+    return {body: body, label: 'Oudergesprek ' + name + ': ' +
+      moment.selectedOptions[0].getAttribute('data-name')};
+  };
+
+  build.verlof = function (form) {
+    var child = checked(form, 'kind');
+    if (!child) {
+      throw new Invalid('Kies voor welk kind.', form.querySelector('input[name="kind"]'));
+    }
+    var from = form.elements.van, to = form.elements.tot;
+    if (!from.value) {
+      throw new Invalid('Vul de eerste dag in.', from);
+    }
+    if (!to.value) {
+      to.value = from.value;
+    }
+    if (to.value < from.value) {
+      throw new Invalid('De laatste dag ligt vóór de eerste.', to);
+    }
+    var reason = checked(form, 'reden');
+    if (!reason) {
+      throw new Invalid('Kies een reden.', form.querySelector('input[name="reden"]'));
+    }
+    if (reason.value === 'vakantie' && from.value < addDays(today(), 56)) {
+      throw new Invalid('Vakantieverlof vraagt u minstens 8 weken van tevoren aan.', from);
+    }
+    if (reason.value === 'vakantie' && !form.elements.werkgeversverklaring.checked) {
+      throw new Invalid('Voor vakantieverlof is een werkgeversverklaring nodig.',
+                        form.elements.werkgeversverklaring);
+    }
+    var note = form.elements.toelichting;
+    if (reason.value === 'gewichtig' && !note.value.trim()) {
+      throw new Invalid('Schrijf kort wat er is.', note);
+    }
+    var body = {v: 1, soort: 'verlof', kind: child.value, van: from.value, tot: to.value,
+                reden: reason.value, werkgeversverklaring: form.elements.werkgeversverklaring.checked};
+    if (note.value.trim()) {
+      body.toelichting = note.value;
+    }
+    var when = from.value === to.value ? dutchDay(from.value)
+      : dutchDay(from.value) + ' t/m ' + dutchDay(to.value);
+    // remembered on the device: no reason in the label
+    return {body: body, label: 'Verlofaanvraag ' + child.getAttribute('data-name') + ': ' + when};
+  };
+
+  // A sign-up whose deadline passed while the page was open: the form closes (the school
+  // refuses a late one anyway, with the reason on this page).
+  function closeLate() {
+    document.querySelectorAll('.signup[data-tot]').forEach(function (box) {
+      var until = Date.parse(box.getAttribute('data-tot'));
+      if (isNaN(until) || Date.now() <= until) {
+        return;
+      }
+      box.querySelectorAll('form.postvak').forEach(function (form) {
+        form.hidden = true;
+      });
+      if (!box.querySelector('.closed')) {
+        box.appendChild(el('p', 'closed', 'De inschrijving is gesloten.'));
+      }
+    });
+  }
 
   // --- sending -------------------------------------------------------------------------------
 
@@ -315,7 +419,7 @@
                      'het verwerkt is. Kenmerk: ' + id.slice(0, 8) + '.']);
     delete form.dataset.pendingId;
     delete form.dataset.pendingBody;
-    if (form.getAttribute('data-soort') !== 'beeldgebruik') {
+    if (['beeldgebruik', 'meldingen'].indexOf(form.getAttribute('data-soort')) < 0) {
       form.reset();
       form.dispatchEvent(new Event('change'));
       form.querySelectorAll('textarea').forEach(function (t) {
@@ -327,7 +431,9 @@
   function send(event) {
     event.preventDefault();
     var form = event.currentTarget;
-    var button = form.querySelector('button[type="submit"]');
+    form.dataset.submitter = (event.submitter && event.submitter.value) || '';
+    var button = (event.submitter && event.submitter.form === form && event.submitter) ||
+      form.querySelector('button[type="submit"]');
     if (form.getAttribute('aria-busy') === 'true') {
       return;  // double submit: the first one is still under way
     }
@@ -439,6 +545,7 @@
     });
     counters();
     restore();
+    closeLate();
   }
 
   if (document.readyState === 'loading') {

@@ -17,7 +17,8 @@ import cf from 'cloudfront';
 //     site links none), so no parser of CloudFront's can find one we missed.
 //  3. GET and HEAD only, except in a family's postvak, which is write-only:
 //     PUT /gezin/<id>/postvak/<uuid4>.json and nothing else (405; OPTIONS too:
-//     no CORS answer, so no other site can write).
+//     no CORS answer, so no other site can write). The staff postvak likewise:
+//     PUT /team/<staff-id>/postvak/<uuid4>/<foto-01..30.jpg|manifest.json>.
 //  4. In a protected section every login cookie must be one the school wrote
 //     (fail closed, 403): CloudFront-Policy in CloudFront's base64 holding a
 //     policy in exactly the shape signing.py signs, CloudFront-Signature and
@@ -35,21 +36,31 @@ import cf from 'cloudfront';
 //     this function, the second is then one the school signed, in a policy
 //     that covers this family's path, old URI and new. If-None-Match: * makes
 //     S3 refuse a name that exists (the bucket policy demands the header).
+//     A staff PUT the same way: at most 8 MiB, image/jpeg for a photo and
+//     application/json for the manifest, a policy that covers this staff
+//     member's team page (or the directie's /), on as
+//     /team/<staff-id>/postvak/<expiry>/<uuid>/<file>.
 //  6. /dir/ -> /dir/index.html; /dir -> 301 to /dir/ (cookie paths end in /).
 
 const revoked = cf.kvs();
 // provision.py writes plugins.sections.ROOTS here (every protected behaviour's path).
-const PROTECTED_ROOTS = ['/school/', '/groep/', '/gezin/'];
+const PROTECTED_ROOTS = ['/archief/', '/gezin/', '/groep/', '/personeel/', '/school/', '/team/'];
 const BAD_ESCAPE = /%(?:2f|5c|2e|00|25)|%(?![0-9a-f]{2})/i;
 const BAD_CHAR = /[\\\u0000-\u001f\u007f]/;
 const POSTVAK = /^\/gezin\/[a-z0-9]{16,40}\/postvak(\/|$)/;
 const SUBMISSION = new RegExp('^/gezin/([a-z0-9]{16,40})/postvak/' +
   '([0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12})\\.json$');
 const MAX_BODY = 16384;
+const TEAM_POSTVAK = /^\/team\/[a-z0-9][a-z0-9_-]*\/postvak(\/|$)/;
+const TEAM_FILE = new RegExp('^/team/([a-z0-9][a-z0-9_-]*)/postvak/' +
+  '([0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12})/' +
+  '(manifest\\.json|foto-(?:0[1-9]|[12][0-9]|30)\\.jpg)$');
+const TEAM_MAX_BODY = 8388608;
+const JPEG_TYPE = /^image\/jpeg$/i;
 const JSON_TYPE = /^application\/json[ \t]*(;[ \t]*charset=("?)utf-8\2[ \t]*)?$/i;
 // A policy exactly as signing.py writes it; group 1 is its path, 2 its expiry.
 const POLICY = new RegExp('^\\{"Statement":\\[\\{"Resource":"https://[A-Za-z0-9.-]+' +
-  '(/(?:[a-z0-9-]+/)*)\\*","Condition":\\{"DateLessThan":\\{"AWS:EpochTime":' +
+  '(/(?:[a-z0-9_-]+/)*)\\*","Condition":\\{"DateLessThan":\\{"AWS:EpochTime":' +
   '([0-9]{1,12})\\}\\}\\}\\]\\}$');
 // CloudFront's URL-safe base64 alphabet ('-' for '+', '~' for '/', '_' pads).
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-~';
@@ -179,8 +190,10 @@ function forbidden(text) {
   return page(403, 'Forbidden', text + LOG_OUT);
 }
 
-// A parent's submission: checked, then stored under the sender's expiry second.
-function submission(request, found, family, id) {
+// A submission (a parent's, or a file a staff member posts): checked, then stored under
+// the sender's expiry second. `home` is the section the sender's policy must cover,
+// `tail` what follows the second in the stored URI.
+function submission(request, found, home, tail, maxBody, contentType) {
   const headers = request.headers;
   const length = headers['content-length'];
   if (!length || headers['transfer-encoding']) {
@@ -189,22 +202,25 @@ function submission(request, found, family, id) {
   if (!/^[0-9]{1,9}$/.test(length.value) || Number(length.value) === 0) {
     return page(400, 'Bad Request', 'Het bericht is leeg of heeft een ongeldige lengte.');
   }
-  if (Number(length.value) > MAX_BODY) {
-    return page(413, 'Payload Too Large', 'Het bericht is te groot (hoogstens 16 kB).');
+  if (Number(length.value) > maxBody) {
+    return page(413, 'Payload Too Large', maxBody === MAX_BODY ?
+      'Het bericht is te groot (hoogstens 16 kB).' : 'Het bestand is te groot (hoogstens 8 MB).');
   }
   const type = headers['content-type'];
-  if (!type || (type.multiValue && type.multiValue.length > 1) || !JSON_TYPE.test(type.value)) {
-    return page(415, 'Unsupported Media Type', 'Het postvak neemt alleen berichten van de ' +
-      'gezinspagina aan (application/json).');
+  if (!type || (type.multiValue && type.multiValue.length > 1) || !contentType.test(type.value)) {
+    return page(415, 'Unsupported Media Type', contentType === JSON_TYPE ?
+      'Het postvak neemt alleen berichten van de gezinspagina aan (application/json).' :
+      'Het postvak neemt hier alleen foto\'s van de editor aan (image/jpeg).');
   }
   if (found.length > 1) {
     return page(400, 'Bad Request', 'Op dit apparaat zijn meerdere inloglinks geopend. ' +
       '<a href="/uitloggen/">Log uit</a> en open uw eigen link opnieuw.');
   }
-  if (!found.length || (found[0][0] !== '/' && found[0][0] !== '/gezin/' + family + '/')) {
+  if (!found.length || (found[0][0] !== '/' && found[0][0] !== home)) {
     return page(403, 'Forbidden', 'Open eerst uw persoonlijke inloglink.');
   }
-  request.uri = '/gezin/' + family + '/postvak/' + found[0][1] + '/' + id + '.json';
+  request.uri = home + 'postvak/' + found[0][1] + '/' + tail;
+  request.querystring = {};
   headers['if-none-match'] = { value: '*' };
   return request;
 }
@@ -221,9 +237,10 @@ async function handler(event) {
     return forbidden('Dit adres werkt alleen zonder iets achter het vraagteken (?). ' +
       'Open de pagina via uw persoonlijke inloglink.');
   }
-  const inPostvak = POSTVAK.test(uri);
+  const inPostvak = POSTVAK.test(uri) || TEAM_POSTVAK.test(uri);
   const put = inPostvak && request.method === 'PUT' ? SUBMISSION.exec(uri) : null;
-  if (inPostvak && !put) {
+  const teamPut = inPostvak && request.method === 'PUT' ? TEAM_FILE.exec(uri) : null;
+  if (inPostvak && !put && !teamPut) {
     return page(405, 'Method Not Allowed', 'Het postvak neemt alleen nieuwe berichten aan.',
       'PUT');
   }
@@ -251,7 +268,12 @@ async function handler(event) {
     }
   }
   if (put) {
-    return submission(request, found, put[1], put[2]);
+    return submission(request, found, '/gezin/' + put[1] + '/', put[2] + '.json', MAX_BODY,
+      JSON_TYPE);
+  }
+  if (teamPut) {
+    return submission(request, found, '/team/' + teamPut[1] + '/', teamPut[2] + '/' + teamPut[3],
+      TEAM_MAX_BODY, teamPut[3] === 'manifest.json' ? JSON_TYPE : JPEG_TYPE);
   }
   if (uri.endsWith('/')) {
     request.uri = uri + 'index.html';
