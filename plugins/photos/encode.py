@@ -13,6 +13,10 @@ metadata). photos.posts joins the tags of every copy of a picture by it.
 Every photo gets one, so every photo is decoded in full once (a draft decode
 at 1/2 or 1/8 scale would give different pixels for a JPEG than for a PNG of
 it); keys and renditions are cached by source hash, so only new photos pay.
+With PHOTO_BLUR, a photo with a child made unrecognisable is rendered from a
+copy of that same decode with the child's regions a mosaic (photos.blur), and
+cached under its blur plan's key; its pixel key is still of the clear pixels,
+so the blurred copy stays the same picture as its clear copies.
 
 Speed matters because a school year has thousands of photos:
 * one full decode per new photo serves both the key and the renditions;
