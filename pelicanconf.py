@@ -99,6 +99,7 @@ SCHOOL_PHONE = _S.school_phone
 MIN_CHILDREN_PER_PHOTO = _S.min_children
 PHOTO_CONSENT_DEFAULT = _S.consent_default
 PHOTO_STRICT = _S.strict
+PHOTO_BLUR = _S.photo_blur
 PHOTO_CACHE_DIR = str(_S.photo_cache)
 PHOTO_AUDIT_DIR = str(_S.audit)
 SCHOOLPLEIN_RETENTION_MONTHS = _S.retention_months

@@ -42,6 +42,9 @@ pipeline_v1 (the same full decode and reduce, LANCZOS as the last step, as befor
 (today: bicubic last step), webp_method0 (today with WebP method 0), and pyvips
 (libvips with shrink-on-load, thumbnail from the large image, metadata stripped)
 when `pyvips` is installed (`pip install "pyvips[binary]"`; not a dependency).
+blur_one_face: what PHOTO_BLUR adds to a photo with one child made unrecognisable (CPU ms
+per photo, medians): the mosaic step alone, and the whole encode with and without the region,
+interleaved in each run (blur_cost).
 school_year_min: 7,800 photos extrapolated from the pool's wall time per photo
 (pool) and from the one-core CPU time over the cores (cpu: what two free cores
 would take); a measured full year is `benchmarks/build.py --scale --scale-photos
@@ -77,6 +80,8 @@ from PIL import Image, ImageChops, ImageOps, ImageStat
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from plugins.photos import blur  # noqa: E402
+from plugins.photos.blur import Region  # noqa: E402
 from plugins.photos.cache import PhotoCache, SourceIndex  # noqa: E402
 from plugins.photos.encode import (  # noqa: E402
     _decode,
@@ -88,6 +93,10 @@ from plugins.photos.encode import (  # noqa: E402
     pixel_key,
 )
 from plugins.photos.settings import PhotoSettings  # noqa: E402
+
+# one child made unrecognisable: a face of 10 % x 15 % of the photo (about a child in a class
+# photo), with the margin some 3 % of the pixels: what PHOTO_BLUR adds to a photo
+BLUR_REGIONS = (Region(0.6, 0.4, 0.1, 0.15),)
 
 SIZE = (4000, 3000)
 
@@ -175,7 +184,7 @@ def psnr(a: Image.Image, b: Image.Image) -> float:
 
 def pipeline_v1(data: bytes, cfg: PhotoSettings) -> dict[str, bytes]:
     """The pipeline before version 2's resize: the same, with LANCZOS as the last step."""
-    im, _icc, original = _decode(data, cfg)
+    im, _icc, original, _frame = _decode(data, cfg)
     out = {}
     for size in (cfg.large_size, cfg.thumb_size):
         target = _fit(original, size)
@@ -188,9 +197,9 @@ def pipeline_v1(data: bytes, cfg: PhotoSettings) -> dict[str, bytes]:
     return out
 
 
-def today(data: bytes, cfg: PhotoSettings) -> dict[str, bytes]:
+def today(data: bytes, cfg: PhotoSettings, regions=()) -> dict[str, bytes]:
     return {f"{o.name.split('-')[1].split('.')[0]}.{o.format}": blob
-            for o, blob in encode(data, cfg)}
+            for o, blob in encode(data, cfg, regions)}
 
 
 def with_pyvips(data: bytes, cfg: PhotoSettings) -> dict[str, bytes]:
@@ -264,9 +273,9 @@ def status_kb(key):  # ru_maxrss would include the parent's RSS at fork (kept ac
             return int(line.split()[1])
 before = status_kb("VmRSS:")
 path = Path({path!r})
-key, manifest = _photo_job(str(path), hash_file(path), PhotoSettings(cache_dir=Path({cache!r})),
-                          True)
-assert key and manifest.ok, manifest
+digest = hash_file(path)
+key, made = _photo_job(str(path), digest, PhotoSettings(cache_dir=Path({cache!r})), (None,))
+assert key and made[digest].ok, made
 print(before, status_kb("VmHWM:"))
 """
 
@@ -278,6 +287,34 @@ def worker_memory(path: Path, cache: Path) -> tuple[float, float]:
                          text=True).stdout.split()
     before, peak = (int(x) / 1024 for x in out)
     return round(peak, 1), round(peak - before, 1)
+
+
+def blur_cost(paths: list[Path], cfg: PhotoSettings, runs: int) -> dict:
+    """What PHOTO_BLUR adds per photo with one face made a mosaic, CPU ms (medians).
+
+    mosaic_ms: blur.apply alone on the decoded upright image (what the blur itself costs);
+    pipeline_ms / pipeline_blur_ms: the whole encode without and with the region, interleaved
+    in each run (same photos, same settings); added_ms and ratio compare those two.
+    """
+    datas = [p.read_bytes() for p in paths]
+    decoded = [_decode(d, cfg)[0] for d in datas]
+    times: dict[str, list[float]] = {"mosaic": [], "pipeline": [], "pipeline_blur": []}
+
+    def cpu(name, work):
+        start = time.process_time()
+        work()
+        times[name].append((time.process_time() - start) * 1000 / len(datas))
+
+    for _ in range(runs):
+        cpu("pipeline", lambda: [today(d, cfg) for d in datas])
+        cpu("pipeline_blur", lambda: [today(d, cfg, BLUR_REGIONS) for d in datas])
+        copies = [im.copy() for im in decoded]
+        cpu("mosaic", lambda ims=copies: [blur.apply(im, BLUR_REGIONS, 1) for im in ims])
+    med = {k: statistics.median(v) for k, v in times.items()}
+    return {"mosaic_ms": round(med["mosaic"], 2), "pipeline_ms": round(med["pipeline"], 1),
+            "pipeline_blur_ms": round(med["pipeline_blur"], 1),
+            "added_ms": round(med["pipeline_blur"] - med["pipeline"], 1),
+            "ratio": round(med["pipeline_blur"] / med["pipeline"], 3)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -320,6 +357,7 @@ def main(argv: list[str] | None = None) -> int:
         workers_peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         own_peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         alt = alternatives(paths, PhotoSettings(audit_dir=tmp / "audit"), args.runs)
+        blurred = blur_cost(paths, PhotoSettings(audit_dir=tmp / "audit"), args.runs)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -341,6 +379,7 @@ def main(argv: list[str] | None = None) -> int:
                             "cpu": round(7800 * cpu_med["per_core"] / (os.cpu_count() or 1)
                                          / 60000, 1)},
         "alternatives": alt,
+        "blur_one_face": blurred,
         "spread": spread,
     }))
     return 0

@@ -103,6 +103,32 @@ def picture(seed: str, size: tuple[int, int] = SIZE, label: str = "",
     return im
 
 
+def with_faces(im: Image.Image, n: int, seed: int) -> Image.Image:
+    """Draw a cartoon face (skin, hair, eyes, mouth, freckles) in each of the `n` face regions
+    xmp_packet writes, so the blur has something to hide."""
+    rnd = random.Random(seed)
+    draw = ImageDraw.Draw(im)
+    w, h = im.size
+    for i in range(n):
+        cx, cy = (i + 0.5) / n * w, 0.4 * h
+        fw, fh = 0.12 * w / 2, 0.18 * h / 2
+        skin = (rnd.randrange(170, 240), rnd.randrange(120, 190), rnd.randrange(90, 160))
+        hair = tuple(rnd.randrange(20, 140) for _ in range(3))
+        draw.ellipse((cx - fw, cy - fh, cx + fw, cy + fh), fill=skin)
+        draw.chord((cx - fw, cy - fh, cx + fw, cy + fh * 0.2), 180, 360, fill=hair)
+        for ex in (-0.4, 0.4):
+            draw.ellipse((cx + ex * fw - 9, cy + 0.05 * fh - 6, cx + ex * fw + 9,
+                          cy + 0.05 * fh + 6), fill=(250, 250, 250))
+            draw.ellipse((cx + ex * fw - 4, cy + 0.05 * fh - 4, cx + ex * fw + 4,
+                          cy + 0.05 * fh + 4), fill=(30, 30, 40))
+        draw.arc((cx - fw * 0.45, cy + fh * 0.2, cx + fw * 0.45, cy + fh * 0.65), 20, 160,
+                 fill=(150, 30, 40), width=4)
+        for _ in range(12):
+            fx, fy = cx + rnd.uniform(-0.5, 0.5) * fw, cy + rnd.uniform(0.1, 0.35) * fh
+            draw.point((fx, fy), fill=(130, 80, 50))
+    return im
+
+
 def _pick(children: list[Child], n: int, rnd: random.Random) -> list[Child]:
     return rnd.sample(children, min(n, len(children)))
 
@@ -149,9 +175,12 @@ def make(folder: Path, group: str, roster_dir: Path) -> list[str]:
         written.append(name)
 
     jpeg("groepsfoto.jpg", 1, xmp=xmp_packet(regions=names(_pick(ok, 4, rnd))))
-    if opted_out:
+    if opted_out:  # dropped; with SCHOOLPLEIN_PHOTO_BLUR=1 published with that face a mosaic
         kids = _pick(ok, 3, rnd) + opted_out[:1]
-        jpeg("zonder-toestemming.jpg", 2, xmp=xmp_packet(regions=names(kids)))
+        with_faces(scene(2, label="zonder-toestemming.jpg"), len(kids), 2).save(
+            folder / "zonder-toestemming.jpg", "JPEG", quality=75,
+            xmp=xmp_packet(regions=names(kids)))
+        written.append("zonder-toestemming.jpg")
     jpeg("portret.jpg", 3)
     sidecar.append("portret.jpg: " + ", ".join(names(_pick(ok, 2, rnd))))
     jpeg("ongelabeld.jpg", 4)

@@ -62,6 +62,7 @@ KEYS: tuple[Key, ...] = (
     Key("SCHOOLPLEIN_PHOTO_CONSENT_DEFAULT", "consent_default", "school", "consent",
         "gebruik geen, groep of school"),
     Key("SCHOOLPLEIN_STRICT", "strict", "0", "bool", "gebruik 1 (aan) of 0 (uit)"),
+    Key("SCHOOLPLEIN_PHOTO_BLUR", "photo_blur", "0", "bool", "gebruik 1 (aan) of 0 (uit)"),
     # local server and the nginx/Apache target
     Key("SCHOOLPLEIN_PORT", "port", "8000", "int", "een poortnummer, bv. 8000"),
     Key("SCHOOLPLEIN_HSTS", "hsts", "false", "bool", "gebruik true of false"),
@@ -121,6 +122,7 @@ class Settings:
     min_children: int
     consent_default: Consent
     strict: bool
+    photo_blur: bool
     port: int
     hsts: bool
     listen: str

@@ -126,7 +126,7 @@ def build(cfg: Settings, strict: bool = False, output: Path | None = None,
         built = pelican_build(config, output_path=str(staging), schoolplein_roster=str(cfg.roster),
                               path=str(cfg.content), photo_cache_dir=str(cfg.photo_cache),
                               photo_audit_dir=str(cfg.audit), schoolplein_private=str(cfg.private),
-                              schoolplein_target=for_target,
+                              schoolplein_target=for_target, photo_blur=cfg.photo_blur,
                               **({"schoolplein_record_roster": False} if throwaway
                                  else incremental_overrides(cfg, target)),
                               **overrides)

@@ -99,8 +99,10 @@ def on_articles(generator, state: BuildState) -> None:
     encoded = state.photos_encoded = sum(r.encoded for r in results)
     published = sum(len(r.photos) for r in results)
     total = sum(len(r.reports) for r in results)
-    log.info("foto's: %d gepubliceerd, %d niet, %d opnieuw gecodeerd",
-             published, total - published, encoded)
+    blurred = sum(bool(rep.blurred) for r in results for rep in r.reports)
+    log.info("foto's: %d gepubliceerd%s, %d niet, %d opnieuw gecodeerd", published,
+             f" (op {blurred} een kind onherkenbaar gemaakt)" if blurred else "",
+             total - published, encoded)
     report(results, photo_settings, output, roster_changes)
 
 

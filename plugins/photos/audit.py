@@ -33,7 +33,8 @@ from .settings import FOTOS_TXT
 if TYPE_CHECKING:
     from ..roster_changes import Widening
 
-STATUS = {"ok": "", "no_consent": " (geen toestemming)"}
+STATUS = {"ok": "", "no_consent": " (geen toestemming)",
+          "blurred": " (geen toestemming: onherkenbaar gemaakt)"}
 UNRESOLVED = {"unknown": "onbekend", "ambiguous": "meer dan één kind"}
 
 
@@ -46,7 +47,16 @@ class TagReport:
     file: str  # display path of the file that holds it
     line: int | None = None  # the fotos.txt line
     child: str = ""  # the matched child id; "" when the name fits no or several children
-    status: str = "ok"  # "ok", "unknown", "ambiguous" or "no_consent"
+    status: str = "ok"  # "ok", "unknown", "ambiguous", "no_consent" or "blurred"
+
+
+@dataclass(frozen=True)
+class BlurReport:
+    """One child made unrecognisable on a published photo, and why (private audit)."""
+
+    child: str  # the child's id
+    why: str  # which consent forbids which page
+    regions: str  # where the face regions came from
 
 
 @dataclass(frozen=True)
@@ -64,6 +74,7 @@ class PhotoReport:
     problems: tuple[Problem, ...] = ()  # teacher-facing (may quote tag text, name children)
     outputs: tuple[str, ...] = ()  # published URLs
     fix: str = ""  # what to do about a dropped photo; never a name
+    blurred: tuple[BlurReport, ...] = ()  # children made unrecognisable (private audit only)
 
 
 @dataclass(frozen=True)
@@ -99,12 +110,16 @@ def loose_summary(problem: Problem) -> str:
 
 def console_lines(reports: Iterable[PhotoReport], loose: Iterable[Problem] = (),
                   audit: Audit | None = None) -> list[str]:
-    """One line per dropped photo and per loose tag-file problem; never a child's name."""
+    """One line per dropped photo, per photo with a child made unrecognisable and per loose
+    tag-file problem; never a child's name (which child, and why, is in the audit)."""
     def see(item) -> str:
         return f"; {audit.see(key(item))}" if audit else " (zie het fotoverslag)"
 
+    reports = list(reports)
     lines = [f"foto niet gepubliceerd: {r.photo}: {r.reason}{see(r)}"
              for r in reports if not r.published]
+    lines += [f"foto gepubliceerd met een kind onherkenbaar gemaakt: {r.photo}{see(r)}"
+              for r in reports if r.published and r.blurred]
     lines += [f"{key(p)}: {loose_summary(p)}{see(p)}" for p in loose]
     return lines
 
@@ -185,9 +200,12 @@ def render_text(reports: list[PhotoReport], now: datetime, notes: list[Problem] 
                 roster_changes: Sequence[Widening] = ()) -> tuple[str, dict[str, int]]:
     """The audit as text, and the line to read for each photo and note (see key())."""
     published = sum(r.published for r in reports)
+    blurred = sum(bool(r.blurred) for r in reports)
     lines = [
         f"Fotoverslag {now:%Y-%m-%d %H:%M} (privé: niet publiceren of doorsturen)",
-        f"{published} foto's gepubliceerd, {len(reports) - published} niet gepubliceerd.",
+        f"{published} foto's gepubliceerd, {len(reports) - published} niet gepubliceerd."
+        + (f" Op {blurred} foto{'' if blurred == 1 else chr(39) + 's'} is een kind onherkenbaar "
+           "gemaakt." if blurred else ""),
         "Wie er op een foto staat, komt uit alle bronnen samen: de labels in de foto, "
         "zijbestanden (.xmp) en fotos.txt.",
         "",
@@ -216,6 +234,8 @@ def render_text(reports: list[PhotoReport], now: datetime, notes: list[Problem] 
             anchors[key(r)] = len(lines) + 1
             lines.append(f"  {mark} {os.path.basename(r.photo)}: {r.reason}")
             lines.extend(indent + t for t in _tag_lines(r))
+            lines.extend(f"{indent}onherkenbaar gemaakt: {b.child} ({b.why}; gezichtsvak uit "
+                         f"{b.regions})" for b in r.blurred)
             for n, p in enumerate(r.problems):
                 if n == 0 and not r.published:
                     anchors[key(r)] = len(lines) + 1  # the first thing to fix

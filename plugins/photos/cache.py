@@ -3,7 +3,9 @@
 `<cache_dir>/<pipeline_key>/<src[:2]>/<src>/` holds manifest.json and the
 renditions of one source photo. Keyed by sha256(source bytes) and a hash of
 everything that changes the encoded bytes, a warm rebuild re-encodes nothing
-and a changed setting re-encodes all. A small stat index (path, size, mtime,
+and a changed setting re-encodes all. A photo with a child blurred is keyed by
+its blur plan instead (source, regions, blur settings: photos.blur.Plan.key),
+so the clear and the blurred renditions never share an entry. A small stat index (path, size, mtime,
 inode) avoids even re-hashing unchanged sources, as git's index does.
 Renditions reach the output as hard links to the cache (`copy_out`): no
 second copy of a child's photo on disk, and no bytes copied on a rebuild.
@@ -41,7 +43,7 @@ class Output:
 class Manifest:
     """What the cache knows about one source under one pipeline setting."""
 
-    source_hash: str
+    source_hash: str  # the entry's key: the source's sha256, or a blur plan's (photos.blur.Plan)
     outputs: tuple[Output, ...] = ()
     error_code: str = ""
     error_detail: str = ""

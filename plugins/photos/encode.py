@@ -13,6 +13,10 @@ metadata). photos.posts joins the tags of every copy of a picture by it.
 Every photo gets one, so every photo is decoded in full once (a draft decode
 at 1/2 or 1/8 scale would give different pixels for a JPEG than for a PNG of
 it); keys and renditions are cached by source hash, so only new photos pay.
+With PHOTO_BLUR, a photo with a child made unrecognisable is rendered from a
+copy of that same decode with the child's regions a mosaic (photos.blur), and
+cached under its blur plan's key; its pixel key is still of the clear pixels,
+so the blurred copy stays the same picture as its clear copies.
 
 Speed matters because a school year has thousands of photos:
 * one full decode per new photo serves both the key and the renditions;
@@ -29,10 +33,12 @@ import sys
 import warnings
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import NamedTuple
 
 from PIL import Image, ImageCms, ImageFile, ImageOps
 
 from ..errors import DISK_ERRNOS
+from . import blur
 from .cache import EncodeRun, Manifest, Output, PhotoCache, PixelIndex
 from .rules import Probe
 from .settings import PIXEL_KEY_VERSION, PhotoSettings
@@ -159,9 +165,18 @@ def _flatten(im: Image.Image) -> Image.Image:
     return im
 
 
+class Frame(NamedTuple):
+    """The stored picture a blur region is drawn on (MWG 2.0: before EXIF orientation)."""
+
+    size: tuple[int, int]
+    orientation: int
+    format: str | None
+
+
 def _decode(data: bytes, settings: PhotoSettings
-            ) -> tuple[Image.Image, bytes | None, tuple[int, int]]:
-    """Decoded in full, upright, flattened; with the ICC profile and the upright size."""
+            ) -> tuple[Image.Image, bytes | None, tuple[int, int], Frame]:
+    """Decoded in full, upright, flattened; with the ICC profile, the upright size and the
+    stored frame (blur regions are placed on the full-size pixels of this one decode)."""
     im = _open(data, settings)
     icc = im.info.get("icc_profile")
     original = im.size
@@ -169,15 +184,28 @@ def _decode(data: bytes, settings: PhotoSettings
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             im.load()
+        # the orientation exif_transpose applies (read after load: PNG's eXIf)
+        frame = Frame(original, im.getexif().get(0x0112, 1), im.format)
         ImageOps.exif_transpose(im, in_place=True)  # not in place: a 36 MB copy when upright
         if im.size != original:  # rotated by 90 or 270 degrees
             original = im.size
         im = _flatten(im)
-    except PhotoDecodeError:
-        raise
     except Exception as exc:  # truncated data, corrupt stream, bad EXIF, …
         raise PhotoDecodeError("undecodable", f"{type(exc).__name__}: {exc}") from None
-    return im, icc, original
+    return im, icc, original, frame
+
+
+def _blurred(im: Image.Image, frame: Frame, regions: tuple[blur.Region, ...]) -> Image.Image:
+    """A copy of the decoded, upright image with `regions` a mosaic; the clear `im` is kept
+    (its pixel key, and its own renditions). Regions are normalized to the stored frame, the
+    mosaic is drawn on the full-size upright pixels, before any resize, so every rendition is
+    made from the blurred pixels only."""
+    if problem := blur.frame_problem(regions, frame.size, frame.orientation, frame.format):
+        raise PhotoDecodeError("region_frame", problem)
+    try:
+        return blur.apply(im.copy(), regions, frame.orientation)
+    except Exception as exc:
+        raise PhotoDecodeError("undecodable", f"{type(exc).__name__}: {exc}") from None
 
 
 def _clean(im: Image.Image) -> Image.Image:
@@ -207,7 +235,8 @@ def pixel_key(im: Image.Image) -> str:
     Hashed after a 4x box reduction (`reduce`, exact integer arithmetic), since
     hashing the 36 MB of a 12 MP photo costs more than decoding it. Equal
     pixels always give equal keys; two pictures that differ in a few pixels
-    may share one, which only joins their tags (fail closed).
+    may share one, which only joins their tags (fail closed). Always of the
+    clear pixels: a blurred rendition is the same picture.
     """
     rgb = im if im.mode == "RGB" else im.convert("RGB")
     small = rgb.reduce(4) if min(rgb.size) >= 4 else rgb
@@ -222,9 +251,13 @@ def decoded_key(data: bytes, settings: PhotoSettings) -> str:
     return pixel_key(_decode(data, settings)[0])
 
 
-def encode(data: bytes, settings: PhotoSettings) -> list[tuple[Output, bytes]]:
+def encode(data: bytes, settings: PhotoSettings, regions: tuple[blur.Region, ...] = ()
+           ) -> list[tuple[Output, bytes]]:
     """All outputs for one source: (Output, bytes) for large and thumb in every format."""
-    return _renditions(*_decode(data, settings), settings)
+    im, icc, original, frame = _decode(data, settings)
+    if regions:
+        im = _blurred(im, frame, regions)
+    return _renditions(im, icc, original, settings)
 
 
 def _renditions(im: Image.Image, icc: bytes | None, original: tuple[int, int],
@@ -246,96 +279,137 @@ def _renditions(im: Image.Image, icc: bytes | None, original: tuple[int, int],
     return outputs
 
 
-def _photo_job(path: str, source_hash: str, settings: PhotoSettings, renditions: bool
-               ) -> tuple[str | None, Manifest | None]:
-    """Worker: read and decode once; (pixel key, Manifest when `renditions`), cached.
+def _photo_job(path: str, source_hash: str, settings: PhotoSettings,
+               wants: tuple[blur.Plan | None, ...]
+               ) -> tuple[str | None, dict[str, Manifest]]:
+    """Worker: read and decode once; (pixel key, manifests of `wants`), cached.
 
-    The key is "" for a photo that does not decode, None when the file could
-    not be read as it was hashed (not cached: the next build tries again).
+    `wants` are the renditions to make: None the clear ones (cache entry: the
+    source hash), a blur plan the blurred ones (its key); () the key only. The
+    key is of the clear pixels; "" for a photo that does not decode, None when
+    the file could not be read as it was hashed (not cached: the next build
+    tries again).
     """
     cache = PhotoCache(settings)
     try:
         data = Path(path).read_bytes()
         if hashlib.sha256(data).hexdigest() != source_hash:
             raise OSError("bestand veranderde tijdens de build")
-        im, icc, original = _decode(data, settings)
-        key = pixel_key(im)
-        if not renditions:
-            return key, None
-        blobs = _renditions(im, icc, original, settings)
-        manifest = Manifest(source_hash, tuple(o for o, _ in blobs))
+        im, icc, original, frame = _decode(data, settings)
     except PhotoDecodeError as exc:
-        key, blobs, manifest = "", [], Manifest(source_hash, (), exc.code, exc.detail)
-        if not renditions:
-            return key, None
+        manifests = {_entry(source_hash, w): Manifest(_entry(source_hash, w), (), exc.code,
+                                                      exc.detail) for w in wants}
+        for m in manifests.values():
+            cache.store(m, [])
+        return "", manifests
     except (OSError, MemoryError) as exc:  # the source, not the cache: nothing written yet
-        return None, Manifest(source_hash, (), "undecodable", f"{type(exc).__name__}: {exc}")
-    cache.store(manifest, blobs)  # a full or read-only cache stops the build (DISK_ERRNOS)
-    return key, manifest
+        return None, {_entry(source_hash, w): Manifest(_entry(source_hash, w), (), "undecodable",
+                                                       f"{type(exc).__name__}: {exc}")
+                      for w in wants}
+    key, manifests = pixel_key(im), {}
+    for want in wants:
+        entry = _entry(source_hash, want)
+        try:
+            blobs = _renditions(im if want is None else _blurred(im, frame, want.regions),
+                                icc, original, settings)
+            manifest = Manifest(entry, tuple(o for o, _ in blobs))
+        except PhotoDecodeError as exc:
+            blobs, manifest = [], Manifest(entry, (), exc.code, exc.detail)
+        except MemoryError as exc:  # not cached: the next build tries again
+            manifests[entry] = Manifest(entry, (), "undecodable", f"{type(exc).__name__}: {exc}")
+            continue
+        cache.store(manifest, blobs)  # a full or read-only cache stops the build (DISK_ERRNOS)
+        manifests[entry] = manifest
+    return key, manifests
+
+
+def _entry(source_hash: str, want: blur.Plan | None) -> str:
+    return source_hash if want is None else want.key
 
 
 def encode_all(sources: dict[str, Path], settings: PhotoSettings,
-               progress: bool | None = None, publish: set[str] | None = None) -> EncodeRun:
-    """Pixel keys for all sources (hash -> path) and manifests for those in `publish` (default
-    all), decoding only what the cache lacks: one decode per photo serves both."""
-    cache, index = PhotoCache(settings), PixelIndex(settings.cache_dir)
-    publish = set(sources) if publish is None else publish & set(sources)
+               progress: bool | None = None, publish: set[str] | None = None,
+               plans: dict[str, blur.Plan] | None = None) -> EncodeRun:
+    """Pixel keys for all sources (hash -> path) and manifests for the cache entries in
+    `publish` (default: every source's clear renditions), decoding only what the cache lacks:
+    one decode per photo serves its key and all its renditions.
+
+    An entry is a source's hash (clear) or a blur plan's key (`plans`: key -> photos.blur.Plan,
+    whose source must be in `sources`).
+    """
+    cache, index, plans = PhotoCache(settings), PixelIndex(settings.cache_dir), plans or {}
+    publish = set(sources) if publish is None else set(publish)
+    wanted: dict[str, list[blur.Plan | None]] = {}  # source hash -> the renditions to make
+    for entry in sorted(publish):
+        if entry in sources:
+            wanted.setdefault(entry, []).append(None)
+        elif entry in plans and plans[entry].source_hash in sources:
+            wanted.setdefault(plans[entry].source_hash, []).append(plans[entry])
     manifests: dict[str, Manifest] = {}
     keys: dict[str, str] = {}
-    todo: list[tuple[str, Path, bool]] = []
+    todo: list[tuple[str, Path, tuple[blur.Plan | None, ...]]] = []
     for digest, path in sources.items():
         key = index.get(digest)
         if key is not None:
             keys[digest] = key
-        hit = cache.lookup(digest) if digest in publish else None
-        if hit is not None:
-            manifests[digest] = hit
-        if key is None or (digest in publish and hit is None):
-            todo.append((digest, path, digest in publish and hit is None))
+        missing = []
+        for want in wanted.get(digest, ()):
+            hit = cache.lookup(_entry(digest, want))
+            if hit is None:
+                missing.append(want)
+            else:
+                manifests[_entry(digest, want)] = hit
+        if key is None or missing:
+            todo.append((digest, path, tuple(missing)))
+    encoded: set[str] = set()
     if todo:
         _run(todo, settings, progress, manifests, keys)
-        for digest, _path, _want in todo:
+        for digest, _path, wants in todo:
             if keys.get(digest) is not None:
                 index.set(digest, keys[digest])
+            encoded.update(_entry(digest, w) for w in wants)
         index.save()
-    encoded = frozenset(d for d, _p, want in todo if want)
-    return EncodeRun(manifests, encoded, {d: k for d, k in keys.items() if k is not None})
+    return EncodeRun(manifests, frozenset(encoded),
+                     {d: k for d, k in keys.items() if k is not None})
 
 
-def _run(todo: list[tuple[str, Path, bool]], settings: PhotoSettings, progress: bool | None,
-         manifests: dict[str, Manifest], keys: dict[str, str | None]) -> None:
+def _run(todo: list[tuple[str, Path, tuple[blur.Plan | None, ...]]], settings: PhotoSettings,
+         progress: bool | None, manifests: dict[str, Manifest],
+         keys: dict[str, str | None]) -> None:
     """Run the photo jobs, one worker per core, filling `manifests` and `keys`."""
     show = sys.stderr.isatty() and len(todo) >= 8 if progress is None else progress
     from tqdm import tqdm
 
-    def done(digest: str, want: bool, key: str | None, manifest: Manifest | None) -> None:
+    def done(digest: str, key: str | None, made: dict[str, Manifest]) -> None:
         keys[digest] = key
-        if want and manifest is not None:
-            manifests[digest] = manifest
+        manifests.update(made)
+
+    def failed(digest: str, wants, exc: BaseException) -> None:
+        detail = f"{type(exc).__name__}: {exc}"
+        done(digest, None, {_entry(digest, w): Manifest(_entry(digest, w), (), "undecodable",
+                                                        detail) for w in wants})
 
     bar = tqdm(total=len(todo), desc="foto's", unit="foto", file=sys.stderr, disable=not show)
     workers = min(settings.worker_count, len(todo))
     try:
         if workers <= 1:
-            for digest, path, want in todo:
-                done(digest, want, *_photo_job(str(path), digest, settings, want))
+            for digest, path, wants in todo:
+                done(digest, *_photo_job(str(path), digest, settings, wants))
                 bar.update()
         else:
             with ProcessPoolExecutor(max_workers=workers) as pool:
-                futures = {pool.submit(_photo_job, str(p), d, settings, want): (d, want)
-                           for d, p, want in todo}
+                futures = {pool.submit(_photo_job, str(p), d, settings, wants): (d, wants)
+                           for d, p, wants in todo}
                 for fut in _as_completed(futures):
-                    digest, want = futures[fut]
+                    digest, wants = futures[fut]
                     try:
-                        done(digest, want, *fut.result())
+                        done(digest, *fut.result())
                     except OSError as exc:
                         if exc.errno in DISK_ERRNOS:  # the cache's disk: the admin's to fix
                             raise
-                        done(digest, want, None, Manifest(digest, (), "undecodable",
-                                                          f"{type(exc).__name__}: {exc}"))
+                        failed(digest, wants, exc)
                     except Exception as exc:  # a crashed worker drops the photo, not the build
-                        done(digest, want, None, Manifest(digest, (), "undecodable",
-                                                          f"{type(exc).__name__}: {exc}"))
+                        failed(digest, wants, exc)
                     bar.update()
     finally:
         bar.close()

@@ -16,6 +16,7 @@ from ..roster import Roster
 from ..sections import Section
 from .audit import (
     Audit,
+    BlurReport,
     PhotoReport,
     TagReport,
     console_lines,
@@ -23,6 +24,7 @@ from .audit import (
     loose_summary,
     write_audit,
 )
+from .blur import Plan, plan_for
 from .cache import EncodeRun, PhotoCache, PixelIndex, SourceIndex
 from .rules import DEFAULT_FIX, FIXES, Decision, Probe, decide
 from .settings import PHOTO_DIR, PhotoSettings
@@ -72,7 +74,7 @@ class _Pending:
     section: Section
     tags: PhotoTags
     decision: Decision
-    digest: str = ""
+    digest: str = ""  # the source's sha256 ("" for a symlink: never read)
 
 
 def _report(folder: Path, item: _Pending, published: bool,
@@ -80,13 +82,16 @@ def _report(folder: Path, item: _Pending, published: bool,
     d = item.decision
     tags = tuple(
         TagReport(r.tag.text, r.tag.source.label, r.tag.source.file, r.tag.line,
-                  r.child_id or "", "no_consent" if r.child_id in d.refused else r.kind)
+                  r.child_id or "", "blurred" if r.child_id in d.blurred_ids and published
+                  else "no_consent" if r.child_id in d.refused else r.kind)
         for r in d.resolutions)
+    blurred = tuple(BlurReport(b.child, b.why, ", ".join(b.where)) for b in d.blurred
+                    ) if published else ()
     return PhotoReport(
         display_path(folder), display_path(item.photo), published,
         d.code if published or not d.publish else "undecodable", d.reason, tags,
         tuple(m.label for m in item.tags.marks), tuple(sorted(d.children)), d.problems,
-        outputs, "" if published else FIXES.get(d.code, DEFAULT_FIX))
+        outputs, "" if published else FIXES.get(d.code, DEFAULT_FIX), blurred)
 
 
 def _settings(settings) -> PhotoSettings:
@@ -122,18 +127,17 @@ def process_posts(posts: list[tuple[Path, Section]], roster: Roster, settings,
             pending.append(item)
         plan.append((folder, section, pending, loose))
     items = [item for _, _, pending, _ in plan for item in pending]
-    # one decode per new photo: its pixel key, and its renditions when its own tags publish it
-    run = _encode_run(sources, settings, progress,
-                     publish={i.digest for i in items if i.decision.publish})
+    # one decode per new photo: its pixel key, and its renditions (clear, or blurred by its
+    # plan) when its own tags publish it
+    run = _encode_run(sources, settings, progress, *_wanted(items))
     _join_copies(items, run.keys, roster, settings)
-    later = {i.digest: i.photo for i in items
-             if i.decision.publish and i.digest not in run.manifests}
-    if later:  # published only through the tags of another copy
-        more = _encode_run(later, settings, progress)
+    later = [i for i in items if i.decision.publish and _entry(i) not in run.manifests]
+    if later:  # published only through the tags of another copy, or blurred otherwise now
+        more = _encode_run({i.digest: i.photo for i in later}, settings, progress,
+                           *_wanted(later))
         run = EncodeRun({**run.manifests, **more.manifests}, run.encoded | more.encoded, run.keys)
     for item in items:
-        if item.decision.publish and not run.manifests[item.digest].ok:
-            m = run.manifests[item.digest]
+        if item.decision.publish and not (m := run.manifests[_entry(item)]).ok:
             item.decision = decide(item.tags, roster, item.section, settings,
                                    Probe(False, m.error_code, m.error_detail))
     if prune:
@@ -141,12 +145,12 @@ def process_posts(posts: list[tuple[Path, Section]], roster: Roster, settings,
         pixels = PixelIndex(settings.cache_dir)
         pixels.forget_except(set(sources))
         pixels.save()
-        PhotoCache(settings).prune({i.digest for i in items if i.decision.publish})
+        PhotoCache(settings).prune({_entry(i) for i in items if i.decision.publish})
     index.save()
 
     results = []
     for folder, section, pending, loose in plan:
-        manifests = [(item, run.manifests[item.digest]) for item in pending
+        manifests = [(item, run.manifests[_entry(item)]) for item in pending
                      if item.decision.publish]
         dest = output_dir / section.dir / PHOTO_DIR
         cache = PhotoCache(settings)
@@ -169,27 +173,47 @@ def process_posts(posts: list[tuple[Path, Section]], roster: Roster, settings,
         problems = tuple(loose) + tuple(p for i in pending for p in i.decision.problems)
         results.append(PostResult(
             folder, section, tuple(published[i.photo] for i in pending if i.photo in published),
-            reports, problems, sum(1 for i in pending if i.digest in run.encoded),
+            reports, problems, sum(1 for i in pending if _entry(i) in run.encoded),
             tuple(written), frozenset(i.digest for i in pending), tuple(loose)))
     return results
 
 
+def _plan(item: _Pending) -> Plan | None:
+    """The blur plan of a photo published with a child made unrecognisable (else None)."""
+    return plan_for(item.digest, item.decision.blurred) if item.decision.publish else None
+
+
+def _entry(item: _Pending) -> str:
+    """The cache entry of a photo's renditions: its source hash, or its blur plan's key."""
+    plan = _plan(item)
+    return plan.key if plan else item.digest
+
+
+def _wanted(items: list[_Pending]) -> tuple[set[str], dict[str, Plan]]:
+    """(the cache entries to publish, the blur plans among them by key)."""
+    plans = {p.key: p for i in items if (p := _plan(i))}
+    return {_entry(i) for i in items if i.decision.publish and i.digest}, plans
+
+
 def _encode_run(sources: dict[str, Path], settings: PhotoSettings, progress: bool | None,
-                publish: set[str] | None = None) -> EncodeRun:
-    """Pixel keys for every source and manifests for those to publish.
+                publish: set[str] | None = None, plans: dict[str, Plan] | None = None
+                ) -> EncodeRun:
+    """Pixel keys for every source and manifests for the cache entries to publish.
 
     A warm build finds them all in the cache and never imports the encoder (Pillow,
     pillow-heif, the process pool): a teacher's `invoke build` does not pay for them.
     """
-    publish = set(sources) if publish is None else publish & set(sources)
+    plans = plans or {}
+    publish = set(sources) if publish is None else {
+        e for e in publish if e in sources or (e in plans and plans[e].source_hash in sources)}
     pixels, cache = PixelIndex(settings.cache_dir), PhotoCache(settings)
     keys = {digest: pixels.get(digest) for digest in sources}
-    found = {digest: cache.lookup(digest) for digest in publish}
+    found = {entry: cache.lookup(entry) for entry in publish}
     if all(keys.values()) and all(found.values()):
         return EncodeRun(found, frozenset(), keys)
     from .encode import encode_all
 
-    return encode_all(sources, settings, progress, publish=publish)
+    return encode_all(sources, settings, progress, publish=publish, plans=plans)
 
 
 def _join_copies(items: list[_Pending], keys: dict[str, str], roster: Roster,

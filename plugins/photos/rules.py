@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from ..errors import Problem
 from ..roster import Roster
 from ..sections import Section
+from .blur import Blurred, place
 from .names import Resolution, fold, resolve_all, short_label
 from .settings import PhotoSettings
 from .tags import LIST, NO_CHILDREN_MARK, PhotoTags, Source, Tag
@@ -25,6 +26,7 @@ from .tags import LIST, NO_CHILDREN_MARK, PhotoTags, Source, Tag
 REASONS = {
     "published": "gepubliceerd",
     "published_no_children": "gepubliceerd (geen herkenbare kinderen)",
+    "published_blurred": "gepubliceerd, met een kind zonder toestemming onherkenbaar gemaakt",
     "symlink": "snelkoppeling (symlink): zet de echte foto in de berichtmap",
     "empty": "leeg bestand",
     "too_big": "bestand is te groot",
@@ -37,6 +39,11 @@ REASONS = {
     "ambiguous_name": "naam past bij meer dan één kind",
     "other_audience": "dezelfde foto staat elders met een kind dat niet bij deze pagina hoort",
     "no_consent": "een kind zonder toestemming voor deze pagina",
+    "no_region": "een kind zonder toestemming, en niet bekend waar het gezicht staat "
+                 "(alleen een naam): onherkenbaar maken kan niet",
+    "region_too_big": "een kind zonder toestemming staat te groot op de foto om onherkenbaar "
+                      "te maken (een portret)",
+    "region_frame": "een kind zonder toestemming, en de plek van het gezicht is niet zeker",
     "portrait": "te weinig kinderen op de foto (geen portretfoto's)",
 }
 
@@ -49,6 +56,11 @@ FIXES = {
     "ambiguous_name": "schrijf de eerste letter van de achternaam erbij (het fotoverslag zegt "
                       "welke kinderen passen)",
     "no_consent": "kies een andere foto; het fotoverslag zegt welk kind en welke bron het noemt",
+    "no_region": "teken het gezicht van dit kind als gezichtslabel in je foto-app of in de "
+                 "editor (dan wordt het onherkenbaar gemaakt), of kies een andere foto",
+    "region_too_big": "kies een foto waarop dit kind verder weg staat, of een foto zonder dit kind",
+    "region_frame": "label de gezichten opnieuw in je foto-app (na bijsnijden of draaien), "
+                    "exporteer HEIC als JPEG, of kies een andere foto",
     "portrait": "plaats alleen groepsfoto's (minstens het minimum aantal kinderen gelabeld)",
     "tag_error": "verbeter fotos.txt, of laat je foto-app de labels (of het zijbestand) opnieuw "
                  "schrijven",
@@ -83,6 +95,11 @@ class Decision:
     problems: tuple[Problem, ...] = ()  # for the teacher: may quote tag text and name children
     resolutions: tuple[Resolution, ...] = ()
     refused: frozenset[str] = frozenset()  # children whose consent forbids this section (audit)
+    blurred: tuple[Blurred, ...] = ()  # refused children made unrecognisable (PHOTO_BLUR)
+
+    @property
+    def blurred_ids(self) -> frozenset[str]:
+        return frozenset(b.child for b in self.blurred)
 
 
 def _holder(source: Source) -> tuple[str, bool]:
@@ -193,18 +210,29 @@ def decide(photo_tags: PhotoTags, roster: Roster, section: Section, settings: Ph
                              FIXES["other_audience"]) for r, c in naming]
     refused = frozenset(c for c in children if section.kind not in
                         roster.consent_of(c, settings.consent_default).allowed_kinds)
-    if refused:
-        naming = [(r, c) for r, c in resolutions if r.child_id in refused]
-        fail("no_consent", _wheres((r.tag, c) for r, c in naming))
+    why = {c: f"beeldgebruik '{roster.consent_of(c, settings.consent_default).value}' staat "
+              f"{section.title} niet toe" for c in refused}
+    # only this file's own regions are placed: another copy's regions are drawn on that file's
+    # stored frame (its own orientation), so a refused child without a region here drops it
+    own = [r for r, c in resolutions if c is every[0]]
+    placed = place(refused, own, why, settings.blur_max_share) if settings.blur else None
+    cannot = ({"no_consent": refused} if placed is None else
+              {"no_region": set(placed.unplaced), "region_too_big": set(placed.too_big)})
+    for code, kids in cannot.items():
+        naming = [(r, c) for r, c in resolutions if r.child_id in kids]
+        if not naming:
+            continue
+        fail(code, _wheres((r.tag, c) for r, c in naming))
         for r, c in naming:
-            consent = roster.consent_of(r.child_id, settings.consent_default)
             problems.append(Problem(
                 r.tag.source.file or c.tags.file, r.tag.line,
                 f"'{r.tag.text}'{c.at} is {short_label(roster.children[r.child_id])} "
-                f"({r.child_id}): beeldgebruik '{consent.value}' staat {section.title} niet toe",
-                "kies een andere foto zonder dit kind"))
+                f"({r.child_id}): {why[r.child_id]}",
+                "kies een andere foto zonder dit kind" if code == "no_consent" else FIXES[code]))
+    blurred = placed.blurred if placed and placed.ok else ()
+    recognisable = children - {b.child for b in blurred}  # the >= N rule counts only these
     unresolved = any(r.kind != "ok" for r, _ in resolutions)  # counting is meaningless until then
-    if not marks and tags and not unresolved and len(children) < settings.min_children:
+    if not marks and tags and not unresolved and len(recognisable) < settings.min_children:
         fail("portrait", _wheres(tags))
 
     if failed and len(every) > 1:
@@ -221,5 +249,7 @@ def decide(photo_tags: PhotoTags, roster: Roster, section: Section, settings: Ph
             for c in codes)
         return Decision(False, codes[0], reason, codes, children, tuple(problems), flat,
                         refused)
-    code = "published_no_children" if marks else "published"
-    return Decision(True, code, REASONS[code], (), children, tuple(problems), flat)
+    code = ("published_no_children" if marks else
+            "published_blurred" if blurred else "published")
+    return Decision(True, code, REASONS[code], (), children, tuple(problems), flat,
+                    refused, blurred)

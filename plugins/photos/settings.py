@@ -37,6 +37,8 @@ class PhotoSettings:
     min_children: int = int(default("SCHOOLPLEIN_MIN_CHILDREN_PER_PHOTO"))
     consent_default: Consent = Consent(default("SCHOOLPLEIN_PHOTO_CONSENT_DEFAULT"))
     strict: bool = False
+    blur: bool = default("SCHOOLPLEIN_PHOTO_BLUR") == "1"  # blur a child without consent (photos.blur)
+    blur_max_share: float = 0.25  # a region larger than this share of the photo: a portrait, dropped
     max_pixels: int = 60_000_000  # larger is treated as a decompression bomb
     max_bytes: int = 40 * 1024 * 1024
     large_size: int = 1600  # long edge in px
@@ -88,6 +90,7 @@ class PhotoSettings:
             min_children=int(settings.get("MIN_CHILDREN_PER_PHOTO", base.min_children)),
             consent_default=consent,
             strict=bool(settings.get("PHOTO_STRICT", False)),
+            blur=bool(settings.get("PHOTO_BLUR", base.blur)),
             max_pixels=int(settings.get("PHOTO_MAX_PIXELS", base.max_pixels)),
             max_bytes=int(settings.get("PHOTO_MAX_BYTES", base.max_bytes)),
             large_size=int(settings.get("PHOTO_LARGE_SIZE", base.large_size)),

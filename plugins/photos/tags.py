@@ -80,6 +80,7 @@ class Tag:
     text: str
     source: Source = Source("")
     area: tuple[float, float, float, float] | None = None  # MWG x, y, w, h (normalized)
+    applied_to: tuple[float, float] | None = None  # the region list's AppliedToDimensions w, h
 
     @property
     def line(self) -> int | None:
@@ -134,16 +135,21 @@ def parse_xmp_names(packet: bytes, file: str = "") -> list[Tag]:
 
 
 def _tags(found: list[xmp.Named], file: str) -> list[Tag]:
-    return [Tag(n.text, Source(REGION if n.kind == xmp.REGION else PERSON, file), n.area)
+    return [Tag(n.text, Source(REGION if n.kind == xmp.REGION else PERSON, file), n.area,
+                n.applied_to)
             for n in found]
 
 
 def _unique(tags: list[Tag]) -> list[Tag]:
-    """One tag per name per source: digiKam writes a face twice, as region and PersonInImage."""
-    seen: set[tuple[Source, str]] = set()
+    """One tag per name and place per source (an app may write the same face twice).
+
+    Two regions with one name at different places are both kept: the child may be on
+    the photo twice, and with PHOTO_BLUR each face must be made unrecognisable.
+    """
+    seen: set[tuple] = set()
     out = []
     for tag in tags:
-        key = (tag.source, fold(tag.text))
+        key = (tag.source, fold(tag.text), tag.area, tag.applied_to)
         if key not in seen:
             seen.add(key)
             out.append(tag)

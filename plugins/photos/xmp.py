@@ -35,11 +35,12 @@ MAX_XMP_BYTES = 2 * 1024 * 1024  # a real packet or sidecar is a few kB; more is
 RDF_NS = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 MWG_NS = "http://www.metadataworkinggroup.com/schemas/regions/"
 AREA_NS = "http://ns.adobe.com/xmp/sType/Area#"
+DIM_NS = "http://ns.adobe.com/xap/1.0/sType/Dimensions#"
 IPTC_NS = "http://iptc.org/std/Iptc4xmpExt/2008-02-29/"
 MP_REGION_NS = "http://ns.microsoft.com/photo/1.2/t/Region#"
 MP_INFO_NS = "http://ns.microsoft.com/photo/1.2/t/RegionInfo#"
-RDF, MWG, AREA, IPTC, MP_REGION = (f"{{{ns}}}" for ns in (RDF_NS, MWG_NS, AREA_NS, IPTC_NS,
-                                                           MP_REGION_NS))
+RDF, MWG, AREA, DIM, IPTC, MP_REGION = (f"{{{ns}}}" for ns in (
+    RDF_NS, MWG_NS, AREA_NS, DIM_NS, IPTC_NS, MP_REGION_NS))
 
 REGION, PERSON = "region", "person"  # what named someone: a region, or a list of persons
 
@@ -59,6 +60,7 @@ class Named:
     kind: str  # REGION or PERSON
     text: str
     area: tuple[float, float, float, float] | None = None  # MWG x, y, w, h (normalized)
+    applied_to: tuple[float, float] | None = None  # the region list's AppliedToDimensions w, h
 
 
 # --- taking the container apart ---------------------------------------------------------------
@@ -280,11 +282,14 @@ def names(packet: bytes) -> list[Named]:
         raise ValueError(f"geen geldige XML (regel {line}, kolom {col})") from None
     _check_namespaces(root)
     found: list[Named] = []
+    parents = {child: parent for parent in root.iter() for child in parent}
     for region_list in root.iter(MWG + "RegionList"):
+        applied_to = _dimensions(parents.get(region_list))
         for container in region_list:
             for li in container.findall(RDF + "li"):
                 area = _area(li)
-                found += [Named(REGION, t, area) for t in _property(li, MWG + "Name")]
+                found += [Named(REGION, t, area, applied_to if area else None)
+                          for t in _property(li, MWG + "Name")]
     found += [Named(REGION, t) for t in _everywhere(root, MWG + "Name")]
     found += [Named(REGION, t) for t in _everywhere(root, MP_REGION + "PersonDisplayName")]
     for regions in root.iter(IPTC + "ImageRegion"):  # its items' own Name, not a nested one's
@@ -293,9 +298,13 @@ def names(packet: bytes) -> list[Named]:
                 found += [Named(PERSON, t) for t in _property(li, IPTC + "Name")]
     for prop in ("PersonInImage", "PersonName"):
         found += [Named(PERSON, t) for t in _everywhere(root, IPTC + prop)]
-    first: dict[tuple[str, str], Named] = {}  # a region's name is also found "everywhere"
+    # a region's name is also found "everywhere": one name without a place per kind, unless
+    # the name has a place; every place is kept (a child twice on the photo: two faces to blur)
+    placed = {(n.kind, n.text) for n in found if n.area is not None}
+    first: dict[tuple, Named] = {}
     for n in found:
-        first.setdefault((n.kind, n.text), n)
+        if n.area is not None or (n.kind, n.text) not in placed:
+            first.setdefault((n.kind, n.text, n.area, n.applied_to), n)
     return list(first.values())
 
 
@@ -344,16 +353,34 @@ def _property(item: ET.Element, name: str) -> list[str]:
 
 
 def _area(li: ET.Element) -> tuple[float, float, float, float] | None:
+    """A face region's normalized rectangle; None for another region type or unit, or
+    unreadable numbers (a name without a place: PHOTO_BLUR cannot put a mosaic there)."""
+    if (_property(li, MWG + "Type") or [""])[0].lower() not in ("", "face"):
+        return None
     for node in (li, *li.findall(RDF + "Description")):
         a = node.find(MWG + "Area")
         if a is None:
             continue
+        if (_property(a, AREA + "unit") or [""])[0].lower() not in ("", "normalized"):
+            return None
         try:
             x, y, w, h = (float((_property(a, AREA + k) or [""])[0]) for k in "xywh")
         except ValueError:
             return None
         return x, y, w, h
     return None
+
+
+def _dimensions(regions: ET.Element | None) -> tuple[float, float] | None:
+    """mwg-rs:AppliedToDimensions beside a RegionList (w, h); None when absent, (0, 0) when
+    unreadable (which fits no photo, so its regions are never trusted)."""
+    dims = regions.find(MWG + "AppliedToDimensions") if regions is not None else None
+    if dims is None:
+        return None
+    try:
+        return tuple(float((_property(dims, DIM + k) or [""])[0]) for k in "wh")
+    except ValueError:
+        return 0.0, 0.0
 
 
 def read(data: bytes) -> tuple[list[Named], list[str]]:

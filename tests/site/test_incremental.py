@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import os
 import shutil
 import uuid
@@ -288,3 +289,32 @@ def test_a_postvak_round_rewrites_only_that_familys_page(tmp_path):
                 photo_cache_dir=str(cfg.photo_cache), photo_audit_dir=str(tmp_path / "audit2"),
                 schoolplein_private=str(cfg.private))
     assert (tmp_path / "clean" / page).read_bytes() == (cfg.output / page).read_bytes()
+
+
+def test_turning_photo_blur_on_and_off_equals_a_clean_build(tmp_path, caplog):
+    """SCHOOLPLEIN_PHOTO_BLUR decides which photos a page shows: flipping it between
+    incremental builds gives exactly what a clean build with that setting gives; the build
+    log counts the photos with a child made unrecognisable."""
+    caplog.set_level(logging.INFO)
+    school = tmp_path / "school"
+    write_school(school, {"kind-2": "geen"}, {})  # Cas: no consent, tagged with a face region
+    shutil.copytree(ROOT / "content" / "publiek", school / "content" / "publiek")
+    photo_post(school / "content" / "groep" / "groep-1" / "2026-10-05-uitje",
+               ["Anna", "Cas", "Eva", "Gijs"], 5, 40)
+    base = dataclasses.replace(load_settings(ROOT, dict(os.environ)), roster=school / "roster",
+                               content=school / "content", output=school / "output",
+                               build_cache=school / "bcache", photo_cache=school / "pcache",
+                               audit=school / "audit", private=school / "private")
+    for blur in (False, True, False):
+        caplog.clear()
+        incremental_build(dataclasses.replace(base, photo_blur=blur))
+        said = [r.getMessage() for r in caplog.records if "onherkenbaar" in r.getMessage()]
+        assert (said[:1] == ["foto's: 1 gepubliceerd (op 1 een kind onherkenbaar gemaakt), 0 niet, "
+                             "1 opnieuw gecodeerd"]) if blur else not said, (blur, said)
+        clean = tmp_path / f"clean-{blur}"
+        clean_build(output_path=str(clean), schoolplein_roster=str(school / "roster"),
+                    path=str(school / "content"), photo_cache_dir=str(tmp_path / f"pc-{blur}"),
+                    photo_audit_dir=str(tmp_path / f"audit-{blur}"), photo_blur=blur)
+        photos = [p for p in snapshot(clean) if "/fotos/" in p]
+        assert len(photos) == (4 if blur else 0), blur
+        assert snapshot(school / "output") == snapshot(clean), blur
