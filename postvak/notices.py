@@ -77,6 +77,12 @@ def _finish(body: str, settings: PostvakSettings) -> str:
     return body + FOOTER.format(school=settings.school_name)
 
 
+def parent_notice(parent: Parent, subject: str, body: str, settings: PostvakSettings) -> Notice:
+    """The mail to one parent about their own family's submission (keyed by their address)."""
+    return Notice(f"ouder:{parent.email}", "ouder", parent.name, parent.email, subject,
+                  _finish(body, settings))
+
+
 def _directie(roster: Roster, settings: PostvakSettings) -> list[tuple[str, str]]:
     members = [(s.name, s.email) for s in directie(roster)]
     if not members and settings.directie_email:
@@ -116,9 +122,7 @@ def absence_notices(roster: Roster, settings: PostvakSettings, family_id: str,
                 f"ontvangen.\n\nWanneer: {when}\nReden: {reason}{late}\n\n"
                 f"Klopt er iets niet? Bel dan de school: {settings.school_phone}.\n"
                 f"Uw gezinspagina: {family_link(settings, parent.family)}")
-        notices.append(Notice(f"ouder:{parent.email}", "ouder", parent.name, parent.email,
-                              f"Afmelding van {child.first_name} ontvangen",
-                              _finish(body, settings)))
+        notices.append(parent_notice(parent, f"Afmelding van {child.first_name} ontvangen", body, settings))
     return _unique(notices)
 
 
@@ -163,8 +167,7 @@ def consent_notices(roster: Roster, settings: PostvakSettings, child: Child, out
     for parent in roster.parents_of(child.id):
         body = (f"Beste {parent.name},\n\n{what}\n\nU kunt de keuze zien en wijzigen op uw "
                 f"gezinspagina: {family_link(settings, parent.family)}")
-        notices.append(Notice(f"ouder:{parent.email}", "ouder", parent.name, parent.email,
-                              f"Beeldgebruik van {name}", _finish(body, settings)))
+        notices.append(parent_notice(parent, f"Beeldgebruik van {name}", body, settings))
     return _unique(notices)
 
 

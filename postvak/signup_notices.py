@@ -19,7 +19,16 @@ from plugins.signups import CONFERENCES, Activity, Slot, short_moment
 
 from .households import short_name
 from .messages import LEAVE_REASONS
-from .notices import Notice, _directie, _finish, _unique, family_link, long_date, period
+from .notices import (
+    Notice,
+    _directie,
+    _finish,
+    _unique,
+    family_link,
+    long_date,
+    parent_notice,
+    period,
+)
 from .settings import PostvakSettings
 
 
@@ -57,8 +66,7 @@ def volunteer_notices(settings: PostvakSettings, sender: Parent, activity: Activ
     body = (f"Beste {sender.name},\n\n{what}\n\nAanmelden of afmelden kan tot "
             f"{moment_text(activity.deadline)} op uw gezinspagina: "
             f"{family_link(settings, sender.family)}")
-    items = [Notice(f"ouder:{sender.email}", "ouder", sender.name, sender.email,
-                    f"Hulpouder: {activity.title}", _finish(body, settings))]
+    items = [parent_notice(sender, f"Hulpouder: {activity.title}", body, settings)]
     if moved is not None:
         body = (f"Beste {moved.name},\n\nEr is een plaats vrijgekomen: u bent van de wachtlijst "
                 f"af en nu hulpouder voor '{activity.title}'. Kunt u toch niet, meld u dan af "
@@ -79,9 +87,7 @@ def booking_notices(roster: Roster, settings: PostvakSettings, sender: Parent, c
                 f"({slot_text(activity, slot)}) was net door een ander gezin geboekt: bezet, kies "
                 f"een ander moment. Nog vrij:\n{free}\n\nKies op uw gezinspagina: "
                 f"{family_link(settings, sender.family)}")
-        return [Notice(f"ouder:{sender.email}", "ouder", sender.name, sender.email,
-                       f"Oudergesprek {name}: bezet, kies een ander moment",
-                       _finish(body, settings))]
+        return [parent_notice(sender, f"Oudergesprek {name}: bezet, kies een ander moment", body, settings)]
     if data["uitkomst"] == "afgezegd":
         what = (f"Het oudergesprek over {name} op {slot_id_text(data['vorig'])} is afgezegd. "
                 "U kunt een nieuw moment kiezen zolang de inschrijving open is.")
@@ -94,8 +100,7 @@ def booking_notices(roster: Roster, settings: PostvakSettings, sender: Parent, c
         body = (f"Beste {parent.name},\n\n{what}\n\nVerzetten of afzeggen kan tot "
                 f"{moment_text(activity.deadline)} op uw gezinspagina: "
                 f"{family_link(settings, parent.family)}")
-        items.append(Notice(f"ouder:{parent.email}", "ouder", parent.name, parent.email,
-                            f"Oudergesprek {name}", _finish(body, settings)))
+        items.append(parent_notice(parent, f"Oudergesprek {name}", body, settings))
     return _unique(items)
 
 
@@ -152,9 +157,7 @@ def leave_request_notices(roster: Roster, settings: PostvakSettings, family_id: 
             f"ontvangen ({_leave_when(data)}, {reason}). U krijgt een mail zodra de directie "
             f"heeft besloten; het besluit staat ook op uw gezinspagina: "
             f"{family_link(settings, sender.family)}")
-    items.append(Notice(f"ouder:{sender.email}", "ouder", sender.name, sender.email,
-                        f"Verlofaanvraag voor {child.first_name} ontvangen",
-                        _finish(mine, settings)))
+    items.append(parent_notice(sender, f"Verlofaanvraag voor {child.first_name} ontvangen", mine, settings))
     return _unique(items)
 
 
@@ -167,8 +170,7 @@ def leave_decision_notices(roster: Roster, settings: PostvakSettings, child: Chi
                 f"({_leave_when(data)}, {LEAVE_REASONS[data['reden']]}) {data['besluit']}.\n\n"
                 f"Een eventuele toelichting van de directie leest u op uw gezinspagina: "
                 f"{family_link(settings, parent.family)}")
-        items.append(Notice(f"ouder:{parent.email}", "ouder", parent.name, parent.email,
-                            f"Verlof voor {child.first_name}: {data['besluit']}",
-                            _finish(body, settings)))
+        items.append(parent_notice(parent, f"Verlof voor {child.first_name}: {data['besluit']}",
+                                   body, settings))
     return _unique(items)
 
