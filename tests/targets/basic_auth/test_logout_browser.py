@@ -30,6 +30,15 @@ def test_uitloggen_forgets_the_login_without_a_password_dialog(base, browser, ro
         assert dialogs.asked == [base + "/school/"]  # the first login, typed once
         assert page.get_by_role("heading", level=1).inner_text() == "Kc de Matrix"  # the news
         page.goto(f"{base}/gezin/{parent.family}/")  # remembered: no dialog
+        # The family page fetches each section's agenda.json; one still under way when the
+        # person taps Uitloggen would hand the login back to the browser when it ends. A
+        # person reads the page first: wait until every one has ended.
+        page.wait_for_function("""() => {
+            const box = document.getElementById('agenda');
+            const sources = (box ? box.dataset.agendaSources || '' : '').split(' ').filter(Boolean);
+            const done = performance.getEntriesByType('resource').map(e => e.name);
+            return sources.every(s => done.some(n => n.endsWith(s)));
+        }""")
         page.evaluate("localStorage.setItem('schoolplein.postvak:" + parent.family + "', '[1]')")
         assert dialogs.asked == [base + "/school/"]
 
