@@ -24,7 +24,8 @@ def by_family(found) -> dict[str, list[str]]:
     return out
 
 
-def test_both_households_get_a_shared_childs_talk_and_only_accepted_volunteers_a_place(signups):
+def test_both_households_get_a_shared_childs_talk_and_only_accepted_volunteers_a_place(
+        signups):  # noqa: F811  (the fixture of test_signups)
     roster = load_roster(signups.roster)
     activities = declared.load(signups.content, roster)
     slot = activities[TALKS56].slots[0]
