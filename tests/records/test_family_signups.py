@@ -68,7 +68,7 @@ def test_inzage_holds_the_familys_sign_ups_and_leave_and_vergeet_erases_them(tmp
     postvak.export_threads(cfg.private, roster)  # as a round does: the state the build reads
     sections = build(cfg)["SCHOOLPLEIN_SECTIONS"]  # the family's own feed events are kept
     own = [u for u in feed_state(cfg.private)["events"] if u.startswith(f"own-{FAMILY}/")]
-    assert len(own) == 1  # Zoë's talk (the trip has no date in the agenda)
+    assert len(own) == 2  # Zoë's talk and Marieke's place on the trip (it has a date)
 
     files = {n: z for n, z in _zip(family_data.export(cfg, FAMILY, sections)).items()}
     letter = files["brief.txt"].decode()

@@ -5,6 +5,7 @@ injected (SCHOOLPLEIN_NOW, SCHOOLPLEIN_TODAY), so nothing depends on today."""
 
 from __future__ import annotations
 
+import re
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
@@ -47,9 +48,10 @@ class Site:
         self.tmp, self.private = tmp, tmp / "private"
         self.content = tmp / "content"
         shutil.copytree(ROOT / "content", self.content)
-        post = self.content / (TRIP + ".md")  # the trip gets its day in the agenda
-        post.write_text(post.read_text(encoding="utf-8").replace(
-            "Hulpouders: 3\n", "Hulpouders: 3\nAgenda: 2027-01-20 09.00-12.00\n"), encoding="utf-8")
+        post = self.content / (TRIP + ".md")  # the trip's day in the agenda (set here)
+        post.write_text(re.sub(r"(?m)^Agenda: .*$", "Agenda: 2027-01-20 09.00-12.00",
+                               post.read_text(encoding="utf-8")), encoding="utf-8")
+        assert "Agenda: 2027-01-20" in post.read_text(encoding="utf-8")
         self.activities, problems = declared.all_declared(self.content, roster)
         assert not problems
         self.tokens = {f: new_token() for f in (MARIEKE_FAMILY, BAKKER_FAMILY)}
