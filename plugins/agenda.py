@@ -403,3 +403,24 @@ def _event(data: dict) -> Event:
 def raise_problems(problems: list[Problem]) -> None:
     if problems:
         raise SchoolpleinError(problems)
+
+
+# --- the school's holidays (leave requests are checked against them) ---------------------------
+
+HOLIDAY_WORD = "vakantie"  # an all-day event of the school agenda whose Wat names it
+
+
+def school_holidays(content_root: Path) -> list[Event]:
+    """The holidays in `content/school/agenda.txt`: all-day, not cancelled, 'vakantie' in the
+    name (Kerstvakantie, Zomervakantie). A file the build refuses gives what it can read."""
+    path = Path(content_root) / "school" / FILE_NAME
+    if not path.is_file() or path.is_symlink():
+        return []
+    events = read_agenda_file(path, "school", "/school/", [])
+    return sorted((e for e in events if e.all_day and not e.cancelled
+                   and HOLIDAY_WORD in e.title.casefold()), key=lambda e: e.start)
+
+
+def holiday_in(holidays: list[Event], first: date, last: date) -> Event | None:
+    """The first holiday that shares a day with first..last (inclusive)."""
+    return next((h for h in holidays if h.start <= last and first <= h.end), None)

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
+from . import booking_events, signups
 from .agenda import (
     FILE_NAME,
     Event,
@@ -77,6 +78,7 @@ def prepare(settings, articles, sections) -> Agenda:
                 "content/groep/<groep>/ of content/gezin/<gezin-id>/"))
             continue
         events[section.name] += read_agenda_file(path, section.name, f"/{section.dir}/", problems)
+    by_post: dict[str, Event] = {}  # a sign-up's key (the post's address) -> its event
     for article in articles:
         section = getattr(article, "section", None)
         if section is None or section.name not in events:
@@ -86,11 +88,13 @@ def prepare(settings, articles, sections) -> Agenda:
                            article.slug.rsplit("/", 1)[-1], title, problems)
         if event is not None:
             events[section.name].append(event)
+            by_post[article.url.strip("/")] = event
     for name in events:
         events[name] = check_unique(events[name], problems)
     raise_problems(problems)
     agenda = Agenda(today_of(settings), settings.get("SCHOOLPLEIN_SITEURL") or "", events)
     flat = [e for name in sorted(events) for e in events[name]]
+    flat += _own_events(settings, sections, by_post)
     # The state belongs to one school's content: another tree built with the same private
     # folder (a test, a copy) starts afresh instead of inheriting its removed events.
     tree = str(content.resolve())
@@ -102,6 +106,31 @@ def prepare(settings, articles, sections) -> Agenda:
     for item in items:
         agenda.versioned.setdefault(item.event.section, []).append(item)
     return agenda
+
+
+def _own_events(settings, sections, by_post: dict[str, Event]) -> list[Event]:
+    roster = settings.get("SCHOOLPLEIN_ROSTER_OBJ")
+    activities = settings.get("SCHOOLPLEIN_SIGNUPS") or {}
+    if roster is None or not activities:
+        return []
+
+    def family_url(family: str) -> str:
+        try:
+            return "/" + sections.get("family", family).dir + "/"
+        except KeyError:
+            return "/mijn/"
+
+    return booking_events.events(roster, activities,
+                                 signups.read_state(settings["SCHOOLPLEIN_PRIVATE"]), by_post,
+                                 family_url)
+
+
+def _own_items(agenda: Agenda, sections, feed) -> list[Versioned]:
+    """The feed's family's own bookings, each only when every reader of the feed may read the
+    page it links to (a volunteer's event names the post, which belongs to its group)."""
+    readable = {s.name for s in sections.feed_sources(feed)}
+    return [i for i in agenda.versioned.get(booking_events.section_name(feed.owner), [])
+            if sections.for_path(i.event.url).name in readable]
 
 
 def write(agenda: Agenda, output: Path, sections, school: str) -> None:
@@ -118,6 +147,7 @@ def write(agenda: Agenda, output: Path, sections, school: str) -> None:
         (folder / JSON_NAME).write_text(data + "\n", encoding="utf-8")
     for feed in sections.feeds:
         items = [i for s in sections.feed_sources(feed) for i in agenda.versioned.get(s.name, [])]
+        items += _own_items(agenda, sections, feed)
         folder = output / feed.dir
         folder.mkdir(parents=True, exist_ok=True)
         (folder / FEED_NAME).write_bytes(to_ics(items, f"{school} – agenda", agenda.site_url))

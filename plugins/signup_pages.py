@@ -96,22 +96,6 @@ def family_view(roster: Roster, family_id: str, activities: dict[str, Activity],
     return views
 
 
-def family_events(roster: Roster, family_id: str, activities: dict[str, Activity],
-                  state: dict[str, dict]) -> list[dict]:
-    """Hook for the family's agenda feed: its children's booked talks as events
-    ({"uid", "start", "end", "summary"}; aware datetimes). Nothing calls it yet."""
-    family = roster.families[family_id]
-    events = []
-    for activity in activities.values():
-        for slot_id, booking in state.get(activity.key, {}).get("gesprekken", {}).items():
-            slot = activity.slot(slot_id)
-            if slot and booking["kind"] in family.children:
-                name = roster.children[booking["kind"]].first_name
-                events.append({"uid": f"gesprek-{slot.id}", "start": slot.start, "end": slot.end,
-                               "summary": f"Oudergesprek {name} met {slot.teacher_name}"})
-    return sorted(events, key=lambda e: e["start"])
-
-
 def staff_view(roster: Roster, activity: Activity, entry: dict, now: datetime) -> dict:
     """Everything the group's teachers need: who, and when with whom."""
     view = post_view(activity, entry, now)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from plugins.agenda import holiday_in, school_holidays
 from plugins.errors import Problem, SchoolpleinError
 from plugins.roster import Roster, load_roster
 
@@ -46,6 +47,12 @@ def evaluate(envelope, state, person, family, request: LeaveRequest) -> dict:
     roster = state.roster
     if request.child not in family.children:
         raise Rejected("verlof: dit kind hoort niet bij uw gezin")
+    holiday = _holiday(state, request)
+    if holiday is not None:
+        raise Rejected(f"verlof: {period(request.start, request.end)} valt (deels) in de "
+                       f"{holiday.title} ({period(holiday.start, holiday.end)}); dan is er geen "
+                       "school en is geen verlof nodig. Vraag verlof alleen voor schooldagen "
+                       "buiten de schoolvakanties")
     if request.reason == "vakantie":
         for earlier in ledger(state).leave.values():
             if (earlier["kind"] == request.child and earlier["reden"] == "vakantie"
@@ -63,6 +70,16 @@ def evaluate(envelope, state, person, family, request: LeaveRequest) -> dict:
     return {"id": envelope.id, "envelope": envelope.to_json(), "person": person.id,
             "received_at": when.isoformat(), "urgent": False, "consent": None, "kind": KIND,
             "data": data, "mails": state.mails(envelope.id, items, when)}
+
+
+def _holiday(state, request: LeaveRequest):
+    """The school holiday (plugins.agenda.school_holidays) the requested days touch, if any."""
+    content = state.settings.content
+    if content is None:
+        return None
+    if getattr(state, "_holidays", None) is None:
+        state._holidays = school_holidays(Path(content))
+    return holiday_in(state._holidays, request.start, request.end)
 
 
 def _span(entry: dict) -> str:

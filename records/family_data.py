@@ -105,16 +105,68 @@ def postvak_records(cfg: Settings, known: Known) -> list[dict]:
     """Journal records of this family: what its parents sent, and the school's decisions
     about its children."""
     from postvak import store
+    from postvak.leave import DECISION_KIND
     from postvak.process import ADMIN_KIND
 
     found = []
+    theirs: set[str] = set()
     for record in store.journal(cfg.private):
         if record["kind"] == ADMIN_KIND:
             if record["data"]["kind"] in known.children:
                 found.append(record)
-        elif record["envelope"]["family"] == known.family:
+        elif record["kind"] == DECISION_KIND:  # the directie's answer to their leave request
+            if record["data"]["aanvraag"] in theirs:
+                found.append(record)
+        elif record["envelope"] and record["envelope"]["family"] == known.family:
             found.append(record)
+            theirs.add(record["id"])
     return found
+
+
+def signup_rows(cfg: Settings, known: Known) -> tuple[list[list[str]], list[list[str]]]:
+    """(sign-ups and bookings as they stand, leave requests with the decision), as the
+    family page shows them: a shared child's booking or leave request by the other household
+    is there without that household's parent or note."""
+    from plugins.signups import all_declared
+    from postvak import store
+    from postvak.signup_notices import slot_id_text
+    from postvak.signups import Ledger
+
+    records = {r["id"]: r for r in store.journal(cfg.private)}
+    book = Ledger.from_journal(cfg.private)
+    declared = all_declared(cfg.content, known.roster)[0] if cfg.content.is_dir() else {}
+    names = {c.id: c.first_name for c in known.roster.children.values()}
+    parents = {p.id: p.name for p in known.roster.parents.values()}
+
+    def label(key: str, record_id: str) -> str:
+        data = records.get(record_id, {}).get("data") or {}
+        return data.get("label") or key.rsplit("/", 1)[-1]
+
+    signups = []
+    for key, people in sorted(book.volunteers.items()):
+        places = declared[key].places if key in declared else len(people)
+        for n, person in enumerate(people):
+            if person["gezin"] == known.family:
+                status = "aangemeld" if n < places else f"wachtlijst (plek {n + 1 - places})"
+                signups.append(["hulpouder", label(key, person["id"]),
+                                parents.get(person["ouder"], person["ouder"]), "", status,
+                                person["at"]])
+    for key, slots in sorted(book.bookings.items()):
+        for slot, booking in sorted(slots.items()):
+            if booking["kind"] in known.children:
+                signups.append(["gesprek", label(key, booking["id"]), "",
+                                names.get(booking["kind"], booking["kind"]),
+                                f"geboekt: {slot_id_text(slot)}", booking["at"]])
+    leave = []
+    for request in sorted(book.leave.values(), key=lambda r: r["at"]):
+        if request["kind"] not in known.children:
+            continue
+        own = request["gezin"] == known.family
+        leave.append([names.get(request["kind"], request["kind"]), request["van"], request["tot"],
+                      request["reden"], request["toelichting"] if own else OTHER_HOUSEHOLD,
+                      request["at"], request["besluit"] or "open", request.get("door", ""),
+                      request.get("notitie", ""), request.get("besloten", "")])
+    return signups, leave
 
 
 def thread(cfg: Settings, known: Known):
@@ -240,7 +292,15 @@ def export(cfg: Settings, family: str, sections: SectionMap, out: Path | None = 
           r["data"]["reden"], r["data"]["toelichting"], "ja" if r["data"]["te_laat"] else "nee",
           r["received_at"]] for r in absences)).encode()
     contents.append(f"afwezigheid.csv: de afwezigheidsmeldingen ({len(absences)})")
-    contents.append("inschrijvingen (hulpouders, gesprekken): het platform bewaart die nog niet")
+    signups, leave = signup_rows(cfg, known)
+    files["inschrijvingen.csv"] = _csv(("soort", "wat", "ouder", "kind", "status", "sinds"),
+                                       signups).encode()
+    contents.append(f"inschrijvingen.csv: uw aanmeldingen als hulpouder en de geboekte "
+                    f"oudergesprekken van uw kinderen, zoals ze nu staan ({len(signups)})")
+    files["verlof.csv"] = _csv(("kind", "van", "tot", "reden", "toelichting", "ontvangen",
+                                "besluit", "door", "notitie", "besloten"), leave).encode()
+    contents.append(f"verlof.csv: de verlofaanvragen voor uw kinderen met het besluit van de "
+                    f"directie ({len(leave)})")
     photos = readable_photos(cfg, sections, known)
     for url, path in photos:
         files[f"fotos/{url.strip('/').replace('/', '_')}"] = path.read_bytes()
@@ -343,6 +403,7 @@ def _erase(cfg: Settings, known: Known) -> dict[str, int]:
     counts["postvak"] = sum(1 for p in paths if p.exists())
     for path in paths:
         store.remove(path)
+    counts["inschrijvingen"] = _erase_signups(cfg, known, {r["id"] for r in records})
     counts["beeldgebruik"] = _erase_consent_trail(cfg, known)
     counts["fotoverslagen"] = _erase_photo_audits(cfg, known.children)
     counts["brieven"] = _erase_letters(cfg, known)
@@ -465,6 +526,45 @@ def _erase_photo_audits(cfg: Settings, children: set[str]) -> int:
         if any(f'"{c}"' in text or f"→ {c}" in text for c in children):
             path.unlink()
             gone += 1
+    return gone
+
+
+def _erase_signups(cfg: Settings, known: Known, erased: set[str]) -> int:
+    """What the pages and feeds still hold of the erased records: the sign-up state the build
+    reads, the leave audit's lines and the family's own calendar events. Call after the
+    journal records are gone."""
+    from plugins.booking_events import section_name
+    from plugins.calendar_feeds import read_state, save_state
+    from postvak import store
+    from postvak.leave import AUDIT, AUDIT_FIELDS
+    from postvak.signups import state_change
+
+    gone = 0
+    changed = state_change(cfg.private)  # the journal without the family's records
+    if changed is not None:
+        path, data = changed
+        store.write_file(path, data)
+        gone += 1
+    audit = store.root(cfg.private) / AUDIT
+    if audit.exists():
+        with audit.open(encoding="utf-8", newline="") as fh:
+            rows = list(csv.DictReader(fh))
+        kept = [r for r in rows if r["aanvraag"] not in erased]
+        if len(kept) != len(rows):
+            gone += len(rows) - len(kept)
+            tmp = audit.with_name(audit.name + ".tmp")
+            tmp.write_text(_csv(AUDIT_FIELDS, ([r[k] for k in AUDIT_FIELDS] for r in kept)),
+                           encoding="utf-8")
+            os.chmod(tmp, 0o600)
+            os.replace(tmp, audit)
+    feeds = read_state(cfg.private)
+    own = f"{section_name(known.family)}/"
+    mine = [uid for uid in feeds["events"] if uid.startswith(own)]
+    if mine:
+        for uid in mine:
+            del feeds["events"][uid]
+        save_state(cfg.private, feeds)
+        gone += len(mine)
     return gone
 
 

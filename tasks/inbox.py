@@ -206,7 +206,8 @@ def verlof(c, aanvraag="", besluit="", door="", toelichting="", target="nginx"):
 DEMO_LEAVE_ID = "7e1f0c2a-5b3d-4c8e-9a10-2f6d8b4c0e91"  # the demo's one leave request
 
 
-def seed_demo_leave(cfg: Settings, parent_id: str = "ouder-001") -> None:
+def seed_demo_leave(cfg: Settings, parent_id: str = "ouder-001",
+                    now: datetime | None = None) -> None:
     """The demo has a leave request waiting for the directie (sent once, as the demo parent)."""
     import json
     from datetime import timedelta
@@ -219,9 +220,14 @@ def seed_demo_leave(cfg: Settings, parent_id: str = "ouder-001") -> None:
     parent = roster.parents.get(parent_id)
     if parent is None or store.known_envelope(cfg.private, DEMO_LEAVE_ID) is not None:
         return
-    now = datetime.now(UTC)
+    from plugins.agenda import holiday_in, school_holidays
+
+    now = now or datetime.now(UTC)
     start = (now + timedelta(weeks=10)).astimezone(SCHOOL_TZ).date()
     start += timedelta(days=(7 - start.weekday()) % 7)  # a Monday
+    holidays = school_holidays(cfg.content)
+    while holiday_in(holidays, start, start + timedelta(days=4)):
+        start += timedelta(weeks=1)  # a school week: the postvak refuses days in a holiday
     body = {"v": 1, "soort": "verlof", "kind": parent.children[-1], "van": start.isoformat(),
             "tot": (start + timedelta(days=4)).isoformat(), "reden": "vakantie",
             "werkgeversverklaring": True,

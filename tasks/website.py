@@ -187,7 +187,16 @@ def demo(c, port=None, postvak=5):
         "Leerkracht: open /mijn/ en tik op 'Nieuw bericht' (ook op de telefoon); de rondes "
         "plaatsen het in content/ zonder git-commit (weghalen: git clean content/).")
     # the demo's content/ is the project's own: teachers' demo posts are written, not committed
+    from datetime import datetime
+
+    from plugins.settings import SCHOOL_TZ
+
+    from .demo_dates import refresh
     from .inbox import seed_demo_leave
 
+    moved = refresh(cfg.content, datetime.now(SCHOOL_TZ).date())  # the sign-ups stay open
+    if moved:
+        banner += ("\nDe data van de inschrijvingen in de demo zijn naar voren geschoven "
+                   f"({len(moved)} berichten; terugzetten: git checkout content/).")
     seed_demo_leave(cfg)  # a leave request for the directie to decide (invoke verlof)
     serve_site(cfg, port, banner, postvak_every=float(postvak), demo_git=False)

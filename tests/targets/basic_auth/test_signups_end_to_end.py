@@ -23,11 +23,12 @@ from aiosmtpd.controller import Controller
 from playwright.sync_api import expect
 
 from plugins import signups as declared
+from plugins.agenda import holiday_in, school_holidays
 from plugins.roster import load_roster
 from publish.headers import CACHE_PROTECTED_PAGE
 from publish.targets.basic_auth import Deploy, local_server
 from tests.chromium import capture_errors, phone
-from tests.helpers import demo_school, family_id, passphrase, run_invoke
+from tests.helpers import ROOT, demo_school, family_id, passphrase, run_invoke
 from tests.http_client import Client
 
 TALKS = "content/groep/groep-3/2026-12-01-oudergesprekken.md"
@@ -274,6 +275,9 @@ def test_a_leave_request_from_a_phone_is_decided_with_invoke_verlof_and_both_par
     form = page.locator("#verlof form")
     start = datetime.now(UTC).date() + timedelta(weeks=10)
     start += timedelta(days=(7 - start.weekday()) % 7)  # a Monday, well over 8 weeks ahead
+    holidays = school_holidays(ROOT / "content")  # days in a holiday are refused
+    while holiday_in(holidays, start, start + timedelta(days=4)):
+        start += timedelta(weeks=1)
     form.locator("input[name='kind'][value='zoe-devries']").check()
     form.locator("input[name='van']").fill(start.isoformat())
     form.locator("input[name='tot']").fill((start + timedelta(days=4)).isoformat())
