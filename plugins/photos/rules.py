@@ -154,9 +154,9 @@ def _doubted(children: set[str], resolutions: list[tuple[Resolution, _Copy]],
              every: list[_Copy]) -> set[str]:
     """The children to blur whose face another copy of the picture does not confirm.
 
-    A copy that names the child must be the same file (the same bytes: the same
-    stored frame and orientation; another file's frame is not known here) and put
-    every face of the child where this file does (photos.blur.copies_agree). A copy
+    Every copy that names the child must be the same file (the same bytes: the same
+    stored frame and orientation; another file's frame is not known here), and each
+    two of them put every face of the child in the same place (photos.blur.copies_agree). A copy
     naming the child without a region, or elsewhere, says this file's region may be
     wrong: a mosaic on the wrong place publishes the face itself.
     """
@@ -169,13 +169,13 @@ def _doubted(children: set[str], resolutions: list[tuple[Resolution, _Copy]],
                 found = regions.setdefault(id(c), [])
                 if (g := region_of(r.tag)) is not None:
                     found.append(g)
-        own = regions.get(id(mine), [])
-        for copy in every[1:]:
-            if id(copy) not in regions:
-                continue  # this copy does not name the child: it says nothing about the face
-            same = bool(mine.tags.digest) and copy.tags.digest == mine.tags.digest
-            if not (same and copies_agree(own, regions[id(copy)])):
-                out.add(child)
+        # a copy that does not name the child says nothing about the face; every pair of the
+        # others must agree, so every copy gets the same verdict
+        naming = [c for c in every if id(c) in regions]
+        same = bool(mine.tags.digest) and all(c.tags.digest == mine.tags.digest for c in naming)
+        if not same or not all(copies_agree(regions[id(a)], regions[id(b)])
+                               for i, a in enumerate(naming) for b in naming[i + 1:]):
+            out.add(child)
     return out
 
 
