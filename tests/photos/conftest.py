@@ -75,10 +75,10 @@ def group_photo(path: Path, names, size=(64, 48), colour=None) -> Path:
         w, h = size
         im = Image.frombytes("RGB", size, random.Random(str(path)).randbytes(w * h * 3))
         buf = io.BytesIO()
-        im.save(buf, "JPEG", quality=85, xmp=xmp(regions=names))
+        im.save(buf, "JPEG", quality=85, xmp=xmp(regions=names, dims=size))
         path.write_bytes(buf.getvalue())
     else:
-        path.write_bytes(jpeg_bytes(size, colour, xmp=xmp(regions=names)))
+        path.write_bytes(jpeg_bytes(size, colour, xmp=xmp(regions=names, dims=size)))
     return path
 
 
