@@ -16,10 +16,11 @@ another unit, outside the photo), a region over `blur_max_share` of the
 photo (a blurred portrait is still a portrait), a region list without
 AppliedToDimensions or whose AppliedToDimensions are not the photo's own
 pixel size (cropped, resized or rotated after tagging: a region that is only
-a fraction of some other picture), copies of one picture that do not agree
-where the child's face is (`copies_agree`), a HEIC (its container rotates the picture itself, so the
-frame of a region is ambiguous), a photo mirrored or upside down by its EXIF
-orientation (2, 3, 4) or square and turned by it (5-8), where no field tells
+a fraction of some other picture; NaN fits nothing), copies of one picture
+that do not agree where the child's face is (`copies_agree`), a HEIC (its
+container rotates the picture itself, so the frame of a region is ambiguous),
+a photo mirrored or upside down by its EXIF orientation (2, 3, 4) or square
+and turned by it (5-8), where no field tells
 a region drawn on the stored picture from one drawn on the upright picture:
 each of these drops the photo, as before.
 
@@ -184,7 +185,7 @@ def frame_problem(regions: Iterable[Region], stored: tuple[int, int], orientatio
             return ("gezichtsvakken zonder AppliedToDimensions (de maat van de foto waarop ze "
                     "getekend zijn): niet zeker of de foto daarna is bijgesneden of gedraaid")
         aw, ah = r.applied_to
-        if abs(aw - width) > FRAME_TOLERANCE or abs(ah - height) > FRAME_TOLERANCE:
+        if not (abs(aw - width) <= FRAME_TOLERANCE and abs(ah - height) <= FRAME_TOLERANCE):
             # a resize keeps the fractions, a crop to the same shape does not: both refused
             return (f"de gezichtsvakken zijn getekend voor {aw:g}x{ah:g} pixels, de foto is "
                     f"{width}x{height}: bijgesneden, verkleind of gedraaid na het labelen")

@@ -87,7 +87,7 @@ def expected(size, orientation, areas, named_only, dims, unit="normalized") -> s
     width, height = size
     if orientation in (2, 3, 4) or (orientation >= 5 and width == height):
         return "region_frame"  # no field tells the stored frame from the upright one
-    if written_dims(size, dims) != size:  # none, or drawn for another size: cropped, resized
+    if written_dims(size, dims) != size:  # none, another size (cropped, resized), or NaN
         return "region_frame"  # or turned since (a square turned is the same size)
     return "published_blurred"
 
@@ -96,7 +96,8 @@ def written_dims(size, dims) -> tuple[int, int] | None:
     """The AppliedToDimensions the tagging app wrote, for the photo as it is now."""
     return {"right": size, "none": None, "swapped": size[::-1],
             "cropped": (size[0], round(size[1] * 0.8)),
-            "resized": (size[0] * 2, size[1] * 2)}[dims]  # tagged, then halved
+            "resized": (size[0] * 2, size[1] * 2),  # tagged, then halved
+            "nan": (float("nan"), size[1])}[dims]
 
 
 def make(folder: Path, case) -> tuple[Path, bytes]:
@@ -259,7 +260,7 @@ def check(case):
     return want
 
 
-@pytest.mark.parametrize("dims", ["resized", "cropped", "none"])
+@pytest.mark.parametrize("dims", ["resized", "cropped", "none", "nan"])
 def test_a_photo_resized_or_cropped_after_tagging_is_dropped_not_blurred_elsewhere(dims):
     """The regions are fractions of the picture they were drawn on: halved after tagging
     (AppliedToDimensions twice the pixels, same shape), cropped, or with no size at all,
