@@ -96,9 +96,8 @@ from plugins.photos.settings import PhotoSettings  # noqa: E402
 
 # one child made unrecognisable: a face of 10 % x 15 % of the photo (about a child in a class
 # photo), with the margin some 3 % of the pixels: what PHOTO_BLUR adds to a photo
-BLUR_REGIONS = (Region(0.6, 0.4, 0.1, 0.15),)
-
 SIZE = (4000, 3000)
+BLUR_REGIONS = (Region(0.6, 0.4, 0.1, 0.15, applied_to=SIZE),)  # drawn for the photo's size
 
 
 def make_photo(path: Path, seed: int, size: tuple[int, int] = SIZE) -> None:

@@ -284,8 +284,10 @@ def _evaluate(settings: TeamSettings, roster: Roster, sub: Path, now: datetime) 
                 raise Refused(f"onvolledig: {photo['bestand']} {what}; plaats het bericht opnieuw")
             return None
         files[photo["bestand"]] = photo["sha256"]
-    for name, digest in files.items():
-        _check_photo(name, (sub / digest).read_bytes())
+    frames = {name: _check_photo(name, (sub / digest).read_bytes())
+              for name, digest in files.items()}
+    for photo in manifest["fotos"]:  # the taps are fractions of the file that arrived
+        photo["_frame"] = frames[photo["bestand"]]
     base = {"id": ident, "kind": manifest["soort"], "staff": person.id,
             "author": f"{person.name} <{person.email}>", "name": person.name,
             "at": manifests[0]["at"], "processed_at": now.isoformat(), "hashes": files,
@@ -333,8 +335,9 @@ def _manifest(data: bytes) -> dict:
     return m
 
 
-def _check_photo(name: str, data: bytes) -> None:
-    """The bytes are one JPEG photo of sane size (the editor always sends JPEG)."""
+def _check_photo(name: str, data: bytes) -> tuple[int, int, int]:
+    """The bytes are one JPEG photo of sane size (the editor always sends JPEG); its
+    (width, height, EXIF orientation)."""
     if len(data) > MAX_FILE:
         raise Refused(f"{name} is te groot ({len(data) // 2**20} MB; hoogstens 8 MB)")
     if not data.startswith(b"\xff\xd8\xff"):
@@ -348,11 +351,13 @@ def _check_photo(name: str, data: bytes) -> None:
         with Image.open(io.BytesIO(data)) as img:
             if img.width * img.height > MAX_PIXELS:
                 raise Refused(f"{name} heeft te veel pixels")
+            frame = (img.width, img.height, img.getexif().get(0x0112, 1))
             img.verify()
     except Refused:
         raise
     except Exception:
         raise Refused(f"{name} is geen leesbare foto (kapot of afgebroken)") from None
+    return frame
 
 
 def _section_of(roster: Roster, person: Staff, value: str, sections):
@@ -377,6 +382,12 @@ def _taggings(manifest: dict, section, sections, staff_id: str, names: dict[str,
             raise Refused(f"{photo['bestand']}: {len(strangers)} kind(eren) staan niet in "
                           f"{section.title}")
         regions = {}
+        width, height, orientation = photo.get("_frame", (0, 0, 1))
+        if photo.get("gezichten") and orientation != 1:
+            # the editor's canvas writes no EXIF: the phone showed this file turned, so the
+            # taps are on another frame than the stored one a face region is drawn on
+            raise Refused(f"{photo['bestand']}: aangetikte gezichten op een gedraaide foto "
+                          "(EXIF); kies de foto opnieuw in het formulier")
         for child, area in (photo.get("gezichten") or {}).items():
             ok = (child in kids and isinstance(area, list) and len(area) == 4
                   and all(isinstance(v, int | float) and 0 <= v <= 1 for v in area))
@@ -384,7 +395,7 @@ def _taggings(manifest: dict, section, sections, staff_id: str, names: dict[str,
                 raise Refused(f"{photo['bestand']}: een aangetikt gezicht klopt niet")
             regions[child] = tuple(float(v) for v in area)
         out.append(PhotoTagging(names[photo["bestand"]], kids,
-                                bool(photo.get("geen_kinderen")), regions))
+                                bool(photo.get("geen_kinderen")), regions, (width, height)))
     return out
 
 

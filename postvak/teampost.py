@@ -43,6 +43,7 @@ class PhotoTagging:
     children: tuple[str, ...]  # child ids
     no_children: bool = False
     regions: dict[str, tuple[float, float, float, float]] = field(default_factory=dict)
+    size: tuple[int, int] = (0, 0)  # the uploaded file's pixels: the taps are fractions of it
 
 
 def slugify(title: str) -> str:
@@ -85,7 +86,10 @@ def fotos_txt(photos: list[PhotoTagging], audience: list[Child]) -> str:
 
 
 def regions_xmp(photo: PhotoTagging, audience: list[Child]) -> str:
-    """An XMP sidecar with one MWG face region per tapped face (x, y: the centre, normalized)."""
+    """An XMP sidecar with one MWG face region per tapped face (x, y: the centre, normalized),
+    drawn for the uploaded file's pixel size (AppliedToDimensions): the build trusts a region
+    only on a photo of exactly that size, so a later crop or resize drops it instead of
+    putting the mosaic in the wrong place."""
     kids = {c.id: c for c in audience}
     items = []
     for child, (x, y, w, h) in sorted(photo.regions.items()):
@@ -100,8 +104,11 @@ def regions_xmp(photo: PhotoTagging, audience: list[Child]) -> str:
             " <rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\">\n"
             "  <rdf:Description rdf:about=\"\"\n"
             "    xmlns:mwg-rs=\"http://www.metadataworkinggroup.com/schemas/regions/\"\n"
-            "    xmlns:stArea=\"http://ns.adobe.com/xmp/sType/Area#\">\n"
+            "    xmlns:stArea=\"http://ns.adobe.com/xmp/sType/Area#\"\n"
+            "    xmlns:stDim=\"http://ns.adobe.com/xap/1.0/sType/Dimensions#\">\n"
             "   <mwg-rs:Regions rdf:parseType=\"Resource\">\n"
+            f"    <mwg-rs:AppliedToDimensions stDim:w=\"{photo.size[0]}\" "
+            f"stDim:h=\"{photo.size[1]}\" stDim:unit=\"pixel\"/>\n"
             "    <mwg-rs:RegionList>\n     <rdf:Bag>\n" + "\n".join(items) + "\n     </rdf:Bag>\n"
             "    </mwg-rs:RegionList>\n   </mwg-rs:Regions>\n  </rdf:Description>\n"
             " </rdf:RDF>\n</x:xmpmeta>\n")

@@ -13,12 +13,14 @@ holds the original region.
 Fail closed, everywhere: a child named without a region (fotos.txt,
 PersonInImage), a region that is not a usable rectangle (a point, a circle,
 another unit, outside the photo), a region over `blur_max_share` of the
-photo (a blurred portrait is still a portrait), a region list whose
-AppliedToDimensions does not fit the photo (cropped or rotated after
-tagging), a rotated photo whose regions say nothing about the frame they
-were drawn in, a HEIC (its container rotates the picture itself, so the
-frame of a region is ambiguous), a photo mirrored or upside down by its EXIF
-orientation (2, 3, 4) or square and turned by it (5-8), where no field tells
+photo (a blurred portrait is still a portrait), a region list without
+AppliedToDimensions or whose AppliedToDimensions are not the photo's own
+pixel size (cropped, resized or rotated after tagging: a region that is only
+a fraction of some other picture; NaN fits nothing), copies of one picture
+that do not agree where the child's face is (`copies_agree`), a HEIC (its
+container rotates the picture itself, so the frame of a region is ambiguous),
+a photo mirrored or upside down by its EXIF orientation (2, 3, 4) or square
+and turned by it (5-8), where no field tells
 a region drawn on the stored picture from one drawn on the upright picture:
 each of these drops the photo, as before.
 
@@ -41,7 +43,8 @@ from dataclasses import dataclass
 VERSION = 1  # bump when the pixels change: it is part of every blurred rendition's cache key
 MARGIN = 0.4  # added on each side, as a share of the region's own width and height
 CELLS = 4  # mosaic cells along the enlarged region's longer side
-FRAME_TOLERANCE = 0.01  # AppliedToDimensions and the photo: the same aspect ratio within 1 %
+FRAME_TOLERANCE = 0.5  # AppliedToDimensions and the photo's pixels: the same size (rounding)
+AGREE = 0.02  # two copies' regions of one face: centre and size within 2 % of the photo
 
 
 @dataclass(frozen=True)
@@ -123,6 +126,22 @@ def place(refused: Iterable[str], resolutions, why: dict[str, str], max_share: f
     return Placement(tuple(blurred), tuple(unplaced), tuple(too_big))
 
 
+def copies_agree(mine: Iterable[Region], theirs: Iterable[Region]) -> bool:
+    """Do two copies of one picture (the same bytes, so the same frame) put a child's faces
+    in the same places? Every region of each has one in the other within AGREE, drawn for the
+    same AppliedToDimensions; otherwise one of them is wrong, and a mosaic on the wrong place
+    leaves the face itself clear on a published copy."""
+    mine, theirs = list(mine), list(theirs)
+
+    def near(a: Region, b: Region) -> bool:
+        return a.applied_to == b.applied_to and all(
+            abs(p - q) <= AGREE for p, q in zip((a.x, a.y, a.w, a.h), (b.x, b.y, b.w, b.h),
+                                                strict=True))
+
+    return bool(mine) and bool(theirs) and all(any(near(a, b) for b in theirs) for a in mine) \
+        and all(any(near(b, a) for a in mine) for b in theirs)
+
+
 @dataclass(frozen=True)
 class Plan:
     """What the encoder blurs in one source photo; its key names the cache entry."""
@@ -162,15 +181,14 @@ def frame_problem(regions: Iterable[Region], stored: tuple[int, int], orientatio
                 f"{orientation}): niet zeker voor welke stand de gezichtsvakken getekend zijn")
     for r in regions:
         if r.applied_to is None:
-            if orientation in (5, 6, 7, 8):
-                return ("gedraaide foto (EXIF-oriëntatie) zonder AppliedToDimensions bij de "
-                        "gezichtsvakken: niet zeker voor welke stand ze getekend zijn")
-            continue
+            # without it nothing tells a photo cropped after tagging from the one tagged
+            return ("gezichtsvakken zonder AppliedToDimensions (de maat van de foto waarop ze "
+                    "getekend zijn): niet zeker of de foto daarna is bijgesneden of gedraaid")
         aw, ah = r.applied_to
-        if not (aw > 0 and ah > 0) or abs(aw / ah - width / height) > FRAME_TOLERANCE * (
-                width / height):
+        if not (abs(aw - width) <= FRAME_TOLERANCE and abs(ah - height) <= FRAME_TOLERANCE):
+            # a resize keeps the fractions, a crop to the same shape does not: both refused
             return (f"de gezichtsvakken zijn getekend voor {aw:g}x{ah:g} pixels, de foto is "
-                    f"{width}x{height}: bijgesneden of gedraaid na het labelen")
+                    f"{width}x{height}: bijgesneden, verkleind of gedraaid na het labelen")
     return ""
 
 

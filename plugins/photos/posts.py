@@ -8,7 +8,7 @@ them into the build; photos.rules decides, photos.encode makes the pixels.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..errors import Problem, SchoolpleinError, display_path
@@ -119,11 +119,12 @@ def process_posts(posts: list[tuple[Path, Section]], roster: Roster, settings,
         for photo in tags:
             # a symlink could pull in a photo from another group's folder: never followed
             link = Probe(False, "symlink") if photo.is_symlink() else None
-            item = _Pending(photo, section, tags[photo],
-                            decide(tags[photo], roster, section, settings, link))
-            if link is None:
-                item.digest = index.hash_of(photo)
-                sources.setdefault(item.digest, photo)
+            digest = index.hash_of(photo) if link is None else ""
+            photo_tags = replace(tags[photo], digest=digest)
+            item = _Pending(photo, section, photo_tags,
+                            decide(photo_tags, roster, section, settings, link), digest)
+            if digest:
+                sources.setdefault(digest, photo)
             pending.append(item)
         plan.append((folder, section, pending, loose))
     items = [item for _, _, pending, _ in plan for item in pending]

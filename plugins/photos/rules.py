@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from ..errors import Problem
 from ..roster import Roster
 from ..sections import Section
-from .blur import Blurred, place
+from .blur import Blurred, copies_agree, place, region_of
 from .names import Resolution, fold, resolve_all, short_label
 from .settings import PhotoSettings
 from .tags import LIST, NO_CHILDREN_MARK, PhotoTags, Source, Tag
@@ -44,6 +44,8 @@ REASONS = {
     "region_too_big": "een kind zonder toestemming staat te groot op de foto om onherkenbaar "
                       "te maken (een portret)",
     "region_frame": "een kind zonder toestemming, en de plek van het gezicht is niet zeker",
+    "region_copies": "een kind zonder toestemming, en de kopieën van deze foto zijn het niet "
+                     "eens over de plek van het gezicht",
     "portrait": "te weinig kinderen op de foto (geen portretfoto's)",
 }
 
@@ -61,6 +63,8 @@ FIXES = {
     "region_too_big": "kies een foto waarop dit kind verder weg staat, of een foto zonder dit kind",
     "region_frame": "label de gezichten opnieuw in je foto-app (na bijsnijden of draaien), "
                     "exporteer HEIC als JPEG, of kies een andere foto",
+    "region_copies": "geef elke kopie van de foto dezelfde gezichtslabels (hetzelfde bestand, "
+                     "dezelfde vakken), of gebruik de foto maar één keer",
     "portrait": "plaats alleen groepsfoto's (minstens het minimum aantal kinderen gelabeld)",
     "tag_error": "verbeter fotos.txt, of laat je foto-app de labels (of het zijbestand) opnieuw "
                  "schrijven",
@@ -146,6 +150,35 @@ def _problem_where(problem: Problem, photo: str) -> str:
     return f"{name}:{problem.line}" if problem.line else name
 
 
+def _doubted(children: set[str], resolutions: list[tuple[Resolution, _Copy]],
+             every: list[_Copy]) -> set[str]:
+    """The children to blur whose face another copy of the picture does not confirm.
+
+    Every copy that names the child must be the same file (the same bytes: the same
+    stored frame and orientation; another file's frame is not known here), and each
+    two of them put every face of the child in the same place (photos.blur.copies_agree). A copy
+    naming the child without a region, or elsewhere, says this file's region may be
+    wrong: a mosaic on the wrong place publishes the face itself.
+    """
+    mine = every[0]
+    out = set()
+    for child in children:
+        regions: dict[int, list] = {}
+        for r, c in resolutions:
+            if r.child_id == child:
+                found = regions.setdefault(id(c), [])
+                if (g := region_of(r.tag)) is not None:
+                    found.append(g)
+        # a copy that does not name the child says nothing about the face; every pair of the
+        # others must agree, so every copy gets the same verdict
+        naming = [c for c in every if id(c) in regions]
+        same = bool(mine.tags.digest) and all(c.tags.digest == mine.tags.digest for c in naming)
+        if not same or not all(copies_agree(regions[id(a)], regions[id(b)])
+                               for i, a in enumerate(naming) for b in naming[i + 1:]):
+            out.add(child)
+    return out
+
+
 def decide(photo_tags: PhotoTags, roster: Roster, section: Section, settings: PhotoSettings,
            probe: Probe | None = None,
            copies: Iterable[tuple[PhotoTags, Section]] = ()) -> Decision:
@@ -216,8 +249,11 @@ def decide(photo_tags: PhotoTags, roster: Roster, section: Section, settings: Ph
     # stored frame (its own orientation), so a refused child without a region here drops it
     own = [r for r, c in resolutions if c is every[0]]
     placed = place(refused, own, why, settings.blur_max_share) if settings.blur else None
+    doubted = (_doubted({b.child for b in placed.blurred}, resolutions, every)
+               if placed is not None else set())
     cannot = ({"no_consent": refused} if placed is None else
-              {"no_region": set(placed.unplaced), "region_too_big": set(placed.too_big)})
+              {"no_region": set(placed.unplaced), "region_too_big": set(placed.too_big),
+               "region_copies": doubted})
     for code, kids in cannot.items():
         naming = [(r, c) for r, c in resolutions if r.child_id in kids]
         if not naming:
@@ -229,7 +265,7 @@ def decide(photo_tags: PhotoTags, roster: Roster, section: Section, settings: Ph
                 f"'{r.tag.text}'{c.at} is {short_label(roster.children[r.child_id])} "
                 f"({r.child_id}): {why[r.child_id]}",
                 "kies een andere foto zonder dit kind" if code == "no_consent" else FIXES[code]))
-    blurred = placed.blurred if placed and placed.ok else ()
+    blurred = placed.blurred if placed and placed.ok and not doubted else ()
     recognisable = children - {b.child for b in blurred}  # the >= N rule counts only these
     unresolved = any(r.kind != "ok" for r, _ in resolutions)  # counting is meaningless until then
     if not marks and tags and not unresolved and len(recognisable) < settings.min_children:

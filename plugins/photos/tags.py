@@ -96,6 +96,7 @@ class PhotoTags:
     marks: tuple[Source, ...] = ()  # fotos.txt lines saying "geen herkenbare kinderen"
     problems: tuple[Problem, ...] = ()  # unreadable tag data for this photo (fail closed)
     sidecars: tuple[str, ...] = ()  # the .xmp files read for this photo (display paths)
+    digest: str = ""  # the file's sha256 once known (copies of one picture: the same frame?)
 
     @property
     def no_children(self) -> bool:

@@ -22,13 +22,15 @@ XMP_HEAD = (
     "<rdf:Description rdf:about=''"
     " xmlns:mwg-rs='http://www.metadataworkinggroup.com/schemas/regions/'"
     " xmlns:stArea='http://ns.adobe.com/xmp/sType/Area#'"
+    " xmlns:stDim='http://ns.adobe.com/xap/1.0/sType/Dimensions#'"
     " xmlns:Iptc4xmpExt='http://iptc.org/std/Iptc4xmpExt/2008-02-29/'>"
 )
 XMP_TAIL = "</rdf:Description></rdf:RDF></x:xmpmeta><?xpacket end='w'?>"
 
 
-def xmp(regions=(), persons=(), region_type="Face") -> bytes:
-    """XMP with MWG regions (element form) and IPTC PersonInImage."""
+def xmp(regions=(), persons=(), region_type="Face", dims=None) -> bytes:
+    """XMP with MWG regions (element form, drawn for `dims` when given) and IPTC
+    PersonInImage."""
     items = "".join(
         "<rdf:li rdf:parseType='Resource'>"
         f"<mwg-rs:Name>{escape(n)}</mwg-rs:Name><mwg-rs:Type>{region_type}</mwg-rs:Type>"
@@ -36,7 +38,9 @@ def xmp(regions=(), persons=(), region_type="Face") -> bytes:
         " stArea:unit='normalized'/></rdf:li>" for n in regions)
     body = ""
     if regions:
-        body += ("<mwg-rs:Regions rdf:parseType='Resource'><mwg-rs:RegionList><rdf:Bag>"
+        applied = (f"<mwg-rs:AppliedToDimensions stDim:w='{dims[0]}' stDim:h='{dims[1]}' "
+                   "stDim:unit='pixel'/>" if dims else "")
+        body += (f"<mwg-rs:Regions rdf:parseType='Resource'>{applied}<mwg-rs:RegionList><rdf:Bag>"
                  f"{items}</rdf:Bag></mwg-rs:RegionList></mwg-rs:Regions>")
     if persons:
         body += ("<Iptc4xmpExt:PersonInImage><rdf:Bag>"
@@ -71,10 +75,10 @@ def group_photo(path: Path, names, size=(64, 48), colour=None) -> Path:
         w, h = size
         im = Image.frombytes("RGB", size, random.Random(str(path)).randbytes(w * h * 3))
         buf = io.BytesIO()
-        im.save(buf, "JPEG", quality=85, xmp=xmp(regions=names))
+        im.save(buf, "JPEG", quality=85, xmp=xmp(regions=names, dims=size))
         path.write_bytes(buf.getvalue())
     else:
-        path.write_bytes(jpeg_bytes(size, colour, xmp=xmp(regions=names)))
+        path.write_bytes(jpeg_bytes(size, colour, xmp=xmp(regions=names, dims=size)))
     return path
 
 

@@ -31,3 +31,15 @@ def test_every_variant_decodes_to_other_pixels_also_at_half_scale(tmp_path):
     assert len({_pixels(v) for v in variants}) == len(numbers)
     assert len({_pixels(v, (320, 240)) for v in variants}) == len(numbers)
     assert all(len(v) == len(jpeg) for v in variants)  # no re-encode: same size, same cost
+
+
+def test_the_blur_benchmark_blurs_a_face_the_pipeline_accepts(tmp_path):
+    """blur_one_face measures a real blur: its region is drawn for the photos' own size, so
+    the encoder takes it (a region it refuses would stop the benchmark, not time nothing)."""
+    from benchmarks.photos import SIZE, blur_cost
+    from plugins.photos.settings import PhotoSettings
+
+    photo = tmp_path / "p.jpg"
+    make_photo(photo, 1, SIZE)
+    cost = blur_cost([photo], PhotoSettings(audit_dir=tmp_path / "audit"), runs=1)
+    assert cost["pipeline_blur_ms"] > 0 and cost["mosaic_ms"] > 0 and cost["ratio"] > 0

@@ -16,6 +16,7 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
+import pytest
 from PIL import Image
 
 from plugins.photos.audit import console_lines, write_audit
@@ -240,3 +241,65 @@ def test_each_copy_of_a_blurred_picture_needs_its_own_face_region(
     again = build(post, roster, sections, blur_on, tmp_path / "out")  # consent back: both clear
     assert {Path(r.photo).name: r.code for r in again.reports} == {
         "klas.jpg": "published", "kopie.png": "published"}
+
+
+SARA_ELSEWHERE = (0.5, 0.5, 0.12, 0.16)  # not where her face is: Zoë's side of the photo
+
+
+def sidecar(path, faces):
+    path.write_bytes(region_xmp(list(faces.items()), dims=SIZE))
+
+
+def copy_cases(post, case):
+    """klas.jpg (labelled, Sara's face region right) and a copy of the same picture."""
+    class_photo(post / "klas.jpg")
+    if case == "the same file, her region elsewhere in its sidecar":
+        (post / "kopie.jpg").write_bytes((post / "klas.jpg").read_bytes())
+        sidecar(post / "kopie.jpg.xmp", {"Sara": SARA_ELSEWHERE})
+    elif case == "the same file, her region a little off in its sidecar":
+        (post / "kopie.jpg").write_bytes((post / "klas.jpg").read_bytes())
+        x, y, w, h = FACES["Sara"]
+        sidecar(post / "kopie.jpg.xmp", {"Sara": (x + 0.005, y - 0.005, w + 0.01, h)})
+    elif case == "another file naming her without a region":
+        Image.open(post / "klas.jpg").convert("RGB").save(post / "kopie.png")
+        (post / "fotos.txt").write_text("kopie.png: Zoë, Sem B., Floor, Sara\n")
+    elif case == "another file with the same regions":  # its frame is not known when deciding
+        Image.open(post / "klas.jpg").convert("RGB").save(post / "kopie.png")
+        sidecar(post / "kopie.png.xmp", FACES)
+    return {p.name for p in post.iterdir() if p.suffix in (".jpg", ".png")}
+
+
+COPY_CASES = {
+    "the same file, her region elsewhere in its sidecar": "region_copies",
+    "the same file, her region a little off in its sidecar": "published_blurred",
+    "another file naming her without a region": None,  # klas.jpg: region_copies; the copy:
+    "another file with the same regions": "region_copies",  # no_region / region_copies
+}
+
+
+@pytest.mark.parametrize("case", list(COPY_CASES))
+def test_copies_that_disagree_where_a_blurred_childs_face_is_drop_every_copy(
+        case, post, roster, sections, settings, tmp_path):
+    """Copies of one picture (one pixel key) are joined: a child without consent is blurred
+    only when every copy naming her is the same file and puts her face in the same place
+    (within 2 % of the photo). A copy with her face elsewhere, or her name without a place,
+    means one of the regions may be wrong, and a mosaic in the wrong place publishes her
+    face: every copy is dropped, and no rendition of the picture is written."""
+    names = copy_cases(post, case)
+    result = build(post, without_consent(roster), sections, settings.with_(blur=True),
+                   tmp_path / "out")
+    codes = {Path(r.photo).name: r.code for r in result.reports}
+    want = COPY_CASES[case]
+    if want is None:
+        assert codes == {"klas.jpg": "region_copies", "kopie.png": "no_region"}
+    else:
+        assert codes == dict.fromkeys(names, want), codes
+    if want == "published_blurred":
+        large = largest_jpeg(renditions(tmp_path / "out"))
+        assert face_detail(large, FACES["Sara"]) < 0.5 * face_detail(
+            (post / "klas.jpg").read_bytes(), FACES["Sara"])
+        return
+    assert result.photos == () and not renditions(tmp_path / "out")
+    [rep] = [r for r in result.reports if Path(r.photo).name == "klas.jpg"]
+    assert "kopieën van deze foto zijn het niet eens" in rep.reason
+    assert "Sara" not in rep.reason and "sara" not in rep.reason

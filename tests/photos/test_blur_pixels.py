@@ -2,8 +2,8 @@
 
 Random synthetic photos (JPEG, PNG, WebP; every EXIF orientation; sizes that
 take the JPEG DCT-scaled decode or not) with textured faces, random regions
-(near and across the edges, every RDF form, with and without AppliedToDimensions
-and unit) and a child without consent go through the real build path
+(near and across the edges, every RDF form, with and without AppliedToDimensions,
+normalized, without a unit or in pixels) and a child without consent go through the real build path
 (process_post: tags, decide, encode, cache, output). For every published
 rendition (both sizes, JPEG and WebP), measured against today's rendition of
 the same photo (encoded without any region):
@@ -14,10 +14,10 @@ the same photo (encoded without any region):
   block), the pixels are today's, within encoder tolerance.
 
 Where the region cannot be trusted (name only, outside the photo, too large,
-a rotated photo without AppliedToDimensions, dimensions that do not fit), the
-photo is dropped. The expected position of the region in the upright
-rendition is derived here with Pillow's own exif_transpose on a mask, not with
-the encoder's orientation table.
+no AppliedToDimensions, AppliedToDimensions other than the photo's own pixel
+size: cropped, resized or turned after tagging), the photo is dropped. The
+expected position of the region in the upright rendition is derived here with
+Pillow's own exif_transpose on a mask, not with the encoder's orientation table.
 """
 
 from __future__ import annotations
@@ -66,17 +66,17 @@ def photos(draw):
                            draw(st.floats(0.05, 0.6)), draw(st.floats(0.05, 0.6)))
     named_only = draw(st.sets(st.sampled_from(list(KIDS)), max_size=2)) if draw(
         st.booleans()) else set()
-    dims = draw(st.sampled_from(["right"] * 4 + ["none", "swapped", "cropped"]))
+    dims = draw(st.sampled_from(["right"] * 4 + ["none", "swapped", "cropped", "resized"]))
     form = draw(st.sampled_from(["element", "description", "nested"]))
-    unit = draw(st.sampled_from(["normalized", None]))
+    unit = draw(st.sampled_from(["normalized", "normalized", None, "pixel"]))
     via = draw(st.sampled_from(["embedded", "sidecar"]))
     return fmt, size, orientation, areas, named_only, dims, form, unit, via, draw(st.integers(0, 99))
 
 
-def expected(size, orientation, areas, named_only, dims) -> str:
+def expected(size, orientation, areas, named_only, dims, unit="normalized") -> str:
     """The rule, from the outside: a code, or "published_blurred"."""
-    if "kind-d" in named_only:
-        return "no_region"
+    if "kind-d" in named_only or unit == "pixel":  # MWG areas are normalized: a pixel box is
+        return "no_region"  # a name without a place the build can use
     x, y, w, h = areas["kind-d"]
     clipped = (max(0, min(1, x + w / 2) - max(0, x - w / 2))
                * max(0, min(1, y + h / 2) - max(0, y - h / 2)))
@@ -87,13 +87,17 @@ def expected(size, orientation, areas, named_only, dims) -> str:
     width, height = size
     if orientation in (2, 3, 4) or (orientation >= 5 and width == height):
         return "region_frame"  # no field tells the stored frame from the upright one
-    ratio = width / height
-    written = {"right": ratio, "swapped": height / width, "cropped": width / (height * 0.8)}
-    if dims == "none" and orientation >= 5 and width != height:
-        return "region_frame"
-    if dims in written and abs(written[dims] - ratio) > 0.01 * ratio:
-        return "region_frame"
+    if written_dims(size, dims) != size:  # none, another size (cropped, resized), or NaN
+        return "region_frame"  # or turned since (a square turned is the same size)
     return "published_blurred"
+
+
+def written_dims(size, dims) -> tuple[int, int] | None:
+    """The AppliedToDimensions the tagging app wrote, for the photo as it is now."""
+    return {"right": size, "none": None, "swapped": size[::-1],
+            "cropped": (size[0], round(size[1] * 0.8)),
+            "resized": (size[0] * 2, size[1] * 2),  # tagged, then halved
+            "nan": (float("nan"), size[1])}[dims]
 
 
 def make(folder: Path, case) -> tuple[Path, bytes]:
@@ -101,8 +105,7 @@ def make(folder: Path, case) -> tuple[Path, bytes]:
     im = scene(size, seed)
     for n, area in enumerate(areas.values()):
         draw_face(im, pixel_box(area, size), seed * 10 + n)
-    written = {"right": size, "none": None, "swapped": size[::-1],
-               "cropped": (size[0], round(size[1] * 0.8))}[dims]
+    written = written_dims(size, dims)
     regions = [(KIDS[k], a) for k, a in areas.items() if k not in named_only]
     packet = region_xmp(regions, form, written, unit, persons=[KIDS[k] for k in named_only])
     ext = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}[fmt]
@@ -201,7 +204,7 @@ def test_a_square_photo_turned_by_exif_is_dropped():
 
 
 def check(case):
-    fmt, size, orientation, areas, named_only, dims, *_ = case
+    fmt, size, orientation, areas, named_only, dims, _form, unit, *_ = case
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         post = tmp / "post"
@@ -213,7 +216,7 @@ def check(case):
                             thumb_size=THUMB)
         result = process_post(post, SECTION, ROSTER, cfg, tmp / "out")
         report = result.reports[0]
-        want = expected(size, orientation, areas, named_only, dims)
+        want = expected(size, orientation, areas, named_only, dims, unit)
         assert report.code == want, (report.reason, case)
         if want != "published_blurred":
             assert not report.published and result.photos == ()
@@ -255,3 +258,14 @@ def check(case):
                 assert statistics.fmean(outside) <= 1.5, (role, fmt_out, case)
                 assert sorted(outside)[int(len(outside) * 0.99)] <= 12, (role, fmt_out, case)
     return want
+
+
+@pytest.mark.parametrize("dims", ["resized", "cropped", "none", "nan"])
+def test_a_photo_resized_or_cropped_after_tagging_is_dropped_not_blurred_elsewhere(dims):
+    """The regions are fractions of the picture they were drawn on: halved after tagging
+    (AppliedToDimensions twice the pixels, same shape), cropped, or with no size at all,
+    nothing says they are fractions of this one. The child counts as unknown: dropped."""
+    areas = {"kind-a": (0.2, 0.25, 0.12, 0.15), "kind-b": (0.75, 0.3, 0.1, 0.12),
+             "kind-c": (0.3, 0.8, 0.15, 0.12), "kind-d": (0.8, 0.72, 0.14, 0.18)}
+    assert check(("JPEG", (720, 480), 1, areas, set(), dims, "element", "normalized",
+                  "embedded", 3)) == "region_frame"

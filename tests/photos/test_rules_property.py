@@ -139,7 +139,7 @@ def test_published_set_is_exactly_the_rule_abiding_photos(scenario):
             texts_of[name] = texts
             extra = {}
             if via == "xmp" and texts:
-                extra["xmp"] = xmp(regions=[t for t, _ in texts])
+                extra["xmp"] = xmp(regions=[t for t, _ in texts], dims=(24, 16))
             Image.new("RGB", (24, 16), (i * 40, 100, 200 - i * 30)).save(
                 post / name, "JPEG", **extra)
             if mark:

@@ -3,8 +3,11 @@ and nothing half-published; a failing git commit or build leaves the site as it 
 
 from __future__ import annotations
 
+import io
 import json
 import os
+
+from PIL import Image
 
 from plugins import team_pages
 from tests.team.conftest import jpeg
@@ -16,6 +19,15 @@ OWN_POST = "groep/groep-3/2026-09-18-eerste-weken.md"  # by Meester Pieter Bos (
 def statuses(school, staff="lk-02") -> dict[str, dict]:
     data = json.loads(team_pages.status_file(school.tmp / "private", staff).read_text())
     return {item["id"]: item for item in data["items"]}
+
+
+def turned_jpeg() -> bytes:
+    """A JPEG the editor's canvas never makes: EXIF orientation 6 (turned on display)."""
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    out = io.BytesIO()
+    Image.open(io.BytesIO(jpeg(5))).save(out, "JPEG", exif=exif.tobytes())
+    return out.getvalue()
 
 
 def photo(name="foto-01.jpg", kids=KIDS):
@@ -51,6 +63,11 @@ def test_each_bad_post_is_refused_with_its_reason(school, demo_roster):
         "31": school.send(teacher, {"soort": "bericht", "sectie": group3, "titel": "Veel",
                                     "fotos": [{**photo(f"foto-{n % 30 + 1:02d}.jpg"),
                                                "sha256": "0" * 64} for n in range(31)]}),
+        "gedraaid": school.send(teacher, {"soort": "bericht", "sectie": group3,
+                                          "titel": "Gedraaid",
+                                          "fotos": [{**photo(), "gezichten": {
+                                              "sem-bakker": [0.3, 0.4, 0.1, 0.15]}}]},
+                                {"foto-01.jpg": turned_jpeg()}),
         "kind": school.send(teacher, {"soort": "bericht", "sectie": group3, "titel": "Vreemd",
                                       "fotos": [photo(kids=[*KIDS, "daan-vanleeuwen"])]}, ok),
         "van een ander": school.send(colleague, {"soort": "wijziging", "bericht": OWN_POST,
@@ -76,6 +93,8 @@ def test_each_bad_post_is_refused_with_its_reason(school, demo_roster):
     assert reasons["tekst"].startswith("tekst te lang")
     assert reasons["31"].startswith("te veel foto's: 31")
     assert "staan niet in Groep 3" in reasons["kind"]
+    # taps on a file the phone showed turned (EXIF): another frame than a face region's
+    assert "aangetikte gezichten op een gedraaide foto" in reasons["gedraaid"]
     assert "dit bericht is van Meester Pieter Bos" in reasons["van een ander"]
     assert "intussen gewijzigd" in reasons["tweede"]  # the later edit: refused, not lost
     assert mine[sent["eerste"]]["status"] == "geplaatst"

@@ -52,6 +52,8 @@ def test_a_teacher_posts_from_the_phone_and_parents_read_it(server, request, dem
     pick(page, 2, "Sem K.", "Zoë")
     assert verdict(page, 2) == "niet geplaatst: minder dan 3 kinderen"
     assert page.locator("ol.photos .face").count() == 1
+    shown = page.locator("ol.photos .face").evaluate(  # where the editor drew the tapped face
+        "e => [parseFloat(e.style.left) / 100, parseFloat(e.style.top) / 100]")
     page.get_by_role("button", name="Plaatsen").dblclick()  # a double tap: one post
     page.wait_for_selector("[data-receipt] p")
     assert "Ontvangen om" in page.inner_text("[data-receipt]")
@@ -68,6 +70,15 @@ def test_a_teacher_posts_from_the_phone_and_parents_read_it(server, request, dem
 
     with Image.open(post / "foto-01.jpg") as img:
         assert max(img.size) == 2048 and not img.getexif()  # scaled, no metadata
+        size = img.size
+    from plugins.photos.tags import read_sidecar_tags
+
+    # the tap is a fraction of the photo the phone made (the file that arrived), drawn for
+    # its pixel size: what the build checks before it puts a mosaic there
+    [tap], _ = read_sidecar_tags(post / "foto-01.jpg.xmp")
+    assert tap.applied_to == size
+    assert abs(tap.area[0] - shown[0]) < 1e-3 and abs(tap.area[1] - shown[1]) < 1e-3
+    assert abs(tap.area[0] - 0.3) < 0.01  # where the test tapped (x: the page may move down)
     url = f"/groep/groep-3/{post.name}/"
     parent = school.open(phone, demo_roster.parents["ouder-001"])
     parent.goto(school.base + url)

@@ -7,6 +7,9 @@ import hashlib
 import json
 import uuid
 
+from PIL import Image
+
+from plugins.photos.tags import read_sidecar_tags
 from tests.team.conftest import jpeg
 
 KIDS = ["sem-bakker", "zoe-devries", "jayden-koster"]
@@ -61,6 +64,11 @@ def test_a_post_from_the_phone_becomes_a_committed_post_parents_read(school, dem
     assert "Title: Naar het bos\n" in index and f"Author: {teacher.name}\n" in index
     assert (post / "fotos.txt").read_text().count("foto-0") == 3
     assert "mwg-rs:RegionList" in (post / "foto-01.jpg.xmp").read_text()
+    # the tap is a fraction of the uploaded file: the region is drawn for its pixel size, so
+    # the build trusts it on exactly that file (and drops it once cropped or resized)
+    [tap], errors = read_sidecar_tags(post / "foto-01.jpg.xmp")
+    assert not errors and tap.area == (0.3, 0.4, 0.1, 0.15) and tap.applied_to == (1200, 900)
+    assert Image.open(post / "foto-01.jpg").size == (1200, 900)
     assert [p.name for p in sorted(post.glob("*.jpg"))] == list(photos)
     log = school.git_log()
     assert log.splitlines()[0].startswith(f"{teacher.name} <{teacher.email}>|Bericht 'Naar het bos'")

@@ -35,6 +35,13 @@ def set_consent(tmp_path, child: str, value: str) -> None:
         for line in lines) + "\n")
 
 
+def clear_files(tmp_path, urls) -> list[str]:
+    """Files named like one of `urls` left in the output or the photo cache."""
+    names = {url.rsplit("/", 1)[1] for url in urls}
+    return [str(p) for folder in ("output", "cache") for p in (tmp_path / folder).rglob("*")
+            if p.name in names]
+
+
 def publish(env) -> None:
     done = run_invoke("publish", "--target", "nginx", env=env)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
@@ -67,6 +74,15 @@ def test_withdrawn_consent_serves_the_blurred_photo_and_consent_back_the_clear_o
         assert [b["child"] for b in blurred["blurred"]] == [child]
         assert not set(blurred["outputs"]) & set(clear["outputs"])
         assert all(client.get(url, login)[0] == 404 for url in clear["outputs"])
+        # nowhere that can be published: not in a kept release (a rollback would serve it),
+        # not in the output, not in the photo cache
+        deploy = tmp_path / "deploy" / "nginx"
+        kept = sorted((deploy / "releases").iterdir())
+        assert len(kept) >= 2
+        assert not [r for r in kept for url in clear["outputs"] if (r / url.lstrip("/")).exists()]
+        live = (deploy / "current").resolve()
+        assert all((live / url.lstrip("/")).is_file() for url in blurred["outputs"])
+        assert not clear_files(tmp_path, clear["outputs"])
         served = [client.get(url, login) for url in blurred["outputs"]]
         assert all(status == 200 for status, _, _ in served)
         large = max((Image.open(io.BytesIO(body)) for _, body, _ in served
@@ -83,6 +99,9 @@ def test_withdrawn_consent_serves_the_blurred_photo_and_consent_back_the_clear_o
         assert back["code"] == "published" and back["outputs"] == clear["outputs"]
         assert all(client.get(url, login)[0] == 200 for url in clear["outputs"])
         assert all(client.get(url, login)[0] == 404 for url in blurred["outputs"])
+        assert not clear_files(tmp_path, blurred["outputs"])
+        assert not [r for r in sorted((deploy / "releases").iterdir())
+                    for url in blurred["outputs"] if (r / url.lstrip("/")).exists()]
     finally:
         client.close()
         local_server.stop(server)
