@@ -88,13 +88,16 @@ class SectionPagesGenerator(Generator):
     def _team(self, writer, base, sections, roster) -> None:
         """Each staff member's own team page and editor (/team/<staff-id>/, /…/nieuw/)."""
         articles = self.context.get("articles", [])
+        posts = team_pages.PostData(self.settings)  # each post's entry made once, for all pages
         for section in (s for s in sections if s.kind == "team"):
-            page = team_pages.team_page(section.key, roster, sections, articles, self.settings)
+            page = team_pages.team_page(section.key, roster, sections, articles, self.settings,
+                                        posts)
             writer.write_file(f"{section.dir}/index.html", self.get_template("team"), base,
                               url=f"{section.dir}/", section=section, team=page)
             writer.write_file(f"{section.dir}/nieuw/index.html", self.get_template("team_editor"),
                               base, url=f"{section.dir}/nieuw/", section=section, team=page,
                               team_json=team_pages.editor_data(page), data_id=team_pages.DATA_ID)
+        posts.save()
 
     def _family(self, section, roster, family_ids, articles) -> dict:
         sections = self.settings["SCHOOLPLEIN_SECTIONS"]

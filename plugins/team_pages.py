@@ -21,10 +21,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from .digests import Digests
 from .errors import Problem, SchoolpleinError, display_path
 from .filters import datum
 from .photos.names import fold, short_label
@@ -39,6 +41,7 @@ DATA_ID = "team-data"  # the editor's embedded JSON; the output check keeps it i
 STATUSES = ("ontvangen", "geplaatst", "niet geplaatst")
 CONSENT_SHORT = {"allowed": "toestemming", "group_only": "alleen groep", "none": "geen foto's"}
 HEADER_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_ -]*:")
+DIGESTS = "team-digests.json"  # in the build cache: the digests of the posts' files
 FIX = ("dit bestand schrijft 'invoke postvak' na elke verwerking; draai dat opnieuw en "
        "verander het bestand niet met de hand")
 
@@ -72,7 +75,11 @@ def read_status(private: Path | str, staff_id: str) -> list[dict]:
 
 def post_key(source_path: str, content_root: str) -> str:
     """A post's stable name: its folder (`groep/groep-3/2026-10-02-uitje`) or its .md file."""
-    rel = Path(source_path).resolve().relative_to(Path(content_root).resolve()).as_posix()
+    root, source = os.path.abspath(content_root) + os.sep, os.path.abspath(source_path)
+    if source.startswith(root):  # as Pelican names it: no link to resolve (plugins.sources)
+        rel = source[len(root):].replace(os.sep, "/")
+    else:
+        rel = Path(source_path).resolve().relative_to(Path(content_root).resolve()).as_posix()
     return rel.removesuffix("/index.md")
 
 
@@ -80,12 +87,16 @@ def post_path(content_root: Path | str, key: str) -> Path:
     return Path(content_root) / key
 
 
-def post_version(path: Path) -> str:
-    """The version of a post as its files are now: an edit made against another is refused."""
+def post_version(path: Path, digests: Digests | None = None) -> str:
+    """The version of a post as its files are now: an edit made against another is refused.
+
+    `digests` (a build's, plugins.digests) spares reading the post's photos again.
+    """
+    digests = digests or Digests(None)
     h = hashlib.sha256()
     files = sorted(p for p in path.iterdir() if p.is_file()) if path.is_dir() else [path]
     for file in files:
-        h.update(file.name.encode() + b"\0" + hashlib.sha256(file.read_bytes()).digest())
+        h.update(file.name.encode() + b"\0" + bytes.fromhex(digests.sha256(file)))
     return h.hexdigest()[:32]
 
 
@@ -145,7 +156,31 @@ def _author(article) -> str:
     return str(author) if author else ""
 
 
-def _post_data(article, content_root: str) -> dict:
+class PostData:
+    """Each post's entry on the team pages, made once per build for every page that lists it.
+
+    The versions need every file of every post: their digests are kept in the build cache
+    (plugins.digests), so a warm build reads only the files that changed.
+    """
+
+    def __init__(self, settings) -> None:
+        self.root = settings["PATH"]
+        cache = settings.get("SCHOOLPLEIN_BUILD_CACHE")
+        self.digests = Digests(Path(cache) / DIGESTS if cache else None)
+        self._done: dict[int, dict] = {}
+
+    def of(self, article) -> dict:
+        if id(article) not in self._done:
+            self._done[id(article)] = _post_data(article, self.root, self.digests)
+        return dict(self._done[id(article)])
+
+    def save(self) -> None:
+        """Remember the digests of the files this build read (deleted posts are forgotten)."""
+        self.digests.forget_except(self.digests.seen)
+        self.digests.save()
+
+
+def _post_data(article, content_root: str, digests: Digests | None = None) -> dict:
     key = post_key(article.source_path, content_root)
     source = Path(article.source_path)
     folder = source.parent if source.name == "index.md" else None
@@ -155,12 +190,14 @@ def _post_data(article, content_root: str) -> dict:
                "published": p.name in published} for p in (post_photos(folder) if folder else [])]
     return {"key": key, "title": str(article.title), "url": "/" + article.url,
             "date": datum(article.date), "iso": article.date.isoformat(), "author": _author(article),
-            "version": post_version(folder or source), "text": body, "photos": photos,
+            "version": post_version(folder or source, digests), "text": body, "photos": photos,
             "folder": folder is not None}
 
 
-def team_page(staff_id: str, roster: Roster, sections: SectionMap, articles, settings) -> dict:
+def team_page(staff_id: str, roster: Roster, sections: SectionMap, articles, settings,
+              post_data: PostData | None = None) -> dict:
     """Everything /team/<staff-id>/ and its editor show, as plain values."""
+    post_data = post_data or PostData(settings)
     person = roster.staff[staff_id]
     default = settings["PHOTO_CONSENT_DEFAULT"]
     mine = sections.get("team", staff_id).children
@@ -178,7 +215,7 @@ def team_page(staff_id: str, roster: Roster, sections: SectionMap, articles, set
             "last_post": datum(posts[0].date) if posts else "",
             "children": [asdict(c) for c in team_children(
                 roster, sorted(section.children & mine), kind, default)],
-            "posts": [_post_data(a, settings["PATH"]) for a in own],
+            "posts": [post_data.of(a) for a in own],
         })
     return {"staff_id": staff_id, "name": person.name, "directie": directie, "sections": out,
             "statuses": read_status(settings["SCHOOLPLEIN_PRIVATE"], staff_id),

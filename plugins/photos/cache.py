@@ -5,8 +5,9 @@ renditions of one source photo. Keyed by sha256(source bytes) and a hash of
 everything that changes the encoded bytes, a warm rebuild re-encodes nothing
 and a changed setting re-encodes all. A photo with a child blurred is keyed by
 its blur plan instead (source, regions, blur settings: photos.blur.Plan.key),
-so the clear and the blurred renditions never share an entry. A small stat index (path, size, mtime,
-inode) avoids even re-hashing unchanged sources, as git's index does.
+so the clear and the blurred renditions never share an entry. A small stat index
+(path, device, inode, size, mtime, ctime: plugins.digests) avoids even re-hashing
+unchanged sources and renditions, as git's index does.
 Renditions reach the output as hard links to the cache (`copy_out`): no
 second copy of a child's photo on disk, and no bytes copied on a rebuild.
 """
@@ -24,6 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..digests import Digests
 from .settings import PIXEL_KEY_VERSION, PhotoSettings
 
 _KEY_RE = re.compile(r"^[0-9a-f]{16}$")
@@ -74,9 +76,10 @@ class Manifest:
 class PhotoCache:
     """`<cache_dir>/<pipeline_key>/<src[:2]>/<src>/` holds manifest.json and the outputs."""
 
-    def __init__(self, settings: PhotoSettings):
+    def __init__(self, settings: PhotoSettings, digests: Digests | None = None):
         self.settings = settings
         self.root = Path(settings.cache_dir) / settings.pipeline_key()
+        self.digests = digests  # the renditions' (rendition_digests); None: read each one
 
     def entry_dir(self, source_hash: str) -> Path:
         return self.root / source_hash[:2] / source_hash
@@ -89,7 +92,7 @@ class PhotoCache:
             return None
         if manifest.source_hash != source_hash:
             return None
-        if not all(intact(d / o.name) for o in manifest.outputs):
+        if not all(intact(d / o.name, self.digests) for o in manifest.outputs):
             return None  # re-encoded (and the entry replaced), never published as it is
         return manifest
 
@@ -169,15 +172,18 @@ class PhotoCache:
         return written
 
 
-def intact(rendition: Path) -> bool:
+def intact(rendition: Path, digests: Digests | None = None) -> bool:
     """The rendition's bytes still hash to its name (`<sha256[:20]>-<size>.<ext>`).
 
     A truncated file (a full disk, a killed copy) or one changed afterwards
     would otherwise be published as it is, or linked into the output again.
+    `digests` remembers a file checked before under its identity: any write to
+    it (which moves its ctime) or a replaced file reads it again.
     """
     prefix = rendition.name.split("-", 1)[0]
     try:
-        return len(prefix) == 20 and hash_file(rendition)[:20] == prefix
+        digest = digests.sha256(rendition) if digests is not None else hash_file(rendition)
+        return len(prefix) == 20 and digest[:20] == prefix
     except OSError:
         return False
 
@@ -192,46 +198,26 @@ def _link_or_copy(src: Path, target: Path) -> None:
         shutil.copyfile(src, target)
 
 
-class SourceIndex:
-    """sha256 of source files by (path, size, mtime_ns, inode), kept beside the cache.
+class SourceIndex(Digests):
+    """sha256 of source photos by identity (plugins.digests), kept beside the cache.
 
     Hashing a 12 MP JPEG costs a few ms, more than everything else a warm build
     does per photo; git's index uses the same trick.
     """
 
     def __init__(self, cache_dir: Path):
-        self.path = Path(cache_dir) / "sources.json"
-        try:
-            self.entries: dict[str, str] = json.loads(self.path.read_text())
-        except (OSError, ValueError):
-            self.entries = {}
-        self.dirty = False
-
-    @staticmethod
-    def _key(path: Path) -> str:
-        st = path.stat()
-        return f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}|{st.st_ino}"
+        super().__init__(Path(cache_dir) / "sources.json")
 
     def hash_of(self, path: Path) -> str:
-        key = self._key(path)
-        digest = self.entries.get(key)
-        if digest is None:
-            digest = hash_file(path)
-            self.entries[key] = digest
-            self.dirty = True
-        return digest
+        return self.sha256(path)
 
-    def forget_except(self, paths: set[Path]) -> None:
-        """Drop entries for files not seen in this build (deleted or edited photos)."""
-        live = {str(p.resolve()) for p in paths}
-        kept = {k: v for k, v in self.entries.items() if k.split("|", 1)[0] in live}
-        if len(kept) != len(self.entries):
-            self.entries, self.dirty = kept, True
 
-    def save(self) -> None:
-        if self.dirty:
-            _write_json(self.path, self.entries)
-            self.dirty = False
+def rendition_digests(cache_dir: Path) -> Digests:
+    """The digests of the cached renditions (`intact` reads each file once, not every build).
+
+    Without their ctime: every output and release links them (plugins.digests).
+    """
+    return Digests(Path(cache_dir) / "renditions.json", ctime=False)
 
 
 @dataclass(frozen=True)

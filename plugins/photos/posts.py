@@ -8,6 +8,7 @@ them into the build; photos.rules decides, photos.encode makes the pixels.
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -25,7 +26,7 @@ from .audit import (
     write_audit,
 )
 from .blur import Plan, plan_for
-from .cache import EncodeRun, PhotoCache, PixelIndex, SourceIndex
+from .cache import EncodeRun, PhotoCache, PixelIndex, SourceIndex, rendition_digests
 from .rules import DEFAULT_FIX, FIXES, Decision, Probe, decide
 from .settings import PHOTO_DIR, PhotoSettings
 from .tags import PhotoTags, read_post_tags
@@ -110,6 +111,7 @@ def process_posts(posts: list[tuple[Path, Section]], roster: Roster, settings,
     settings = _settings(settings)
     output_dir = Path(output_dir)
     index = SourceIndex(settings.cache_dir)
+    renditions = rendition_digests(settings.cache_dir)
     plan: list[tuple[Path, Section, list[_Pending], tuple[Problem, ...]]] = []
     sources: dict[str, Path] = {}  # every photo: each gets its pixel key
     for folder, section in posts:
@@ -130,12 +132,12 @@ def process_posts(posts: list[tuple[Path, Section]], roster: Roster, settings,
     items = [item for _, _, pending, _ in plan for item in pending]
     # one decode per new photo: its pixel key, and its renditions (clear, or blurred by its
     # plan) when its own tags publish it
-    run = _encode_run(sources, settings, progress, *_wanted(items))
+    run = _encode_run(sources, settings, progress, *_wanted(items), digests=renditions)
     _join_copies(items, run.keys, roster, settings)
     later = [i for i in items if i.decision.publish and _entry(i) not in run.manifests]
     if later:  # published only through the tags of another copy, or blurred otherwise now
         more = _encode_run({i.digest: i.photo for i in later}, settings, progress,
-                           *_wanted(later))
+                           *_wanted(later), digests=renditions)
         run = EncodeRun({**run.manifests, **more.manifests}, run.encoded | more.encoded, run.keys)
     for item in items:
         if item.decision.publish and not (m := run.manifests[_entry(item)]).ok:
@@ -147,7 +149,9 @@ def process_posts(posts: list[tuple[Path, Section]], roster: Roster, settings,
         pixels.forget_except(set(sources))
         pixels.save()
         PhotoCache(settings).prune({_entry(i) for i in items if i.decision.publish})
+        renditions.forget_except(p for p in list(renditions.entries) if os.path.exists(p))
     index.save()
+    renditions.save()
 
     results = []
     for folder, section, pending, loose in plan:
@@ -197,8 +201,8 @@ def _wanted(items: list[_Pending]) -> tuple[set[str], dict[str, Plan]]:
 
 
 def _encode_run(sources: dict[str, Path], settings: PhotoSettings, progress: bool | None,
-                publish: set[str] | None = None, plans: dict[str, Plan] | None = None
-                ) -> EncodeRun:
+                publish: set[str] | None = None, plans: dict[str, Plan] | None = None,
+                digests=None) -> EncodeRun:
     """Pixel keys for every source and manifests for the cache entries to publish.
 
     A warm build finds them all in the cache and never imports the encoder (Pillow,
@@ -207,7 +211,7 @@ def _encode_run(sources: dict[str, Path], settings: PhotoSettings, progress: boo
     plans = plans or {}
     publish = set(sources) if publish is None else {
         e for e in publish if e in sources or (e in plans and plans[e].source_hash in sources)}
-    pixels, cache = PixelIndex(settings.cache_dir), PhotoCache(settings)
+    pixels, cache = PixelIndex(settings.cache_dir), PhotoCache(settings, digests)
     keys = {digest: pixels.get(digest) for digest in sources}
     found = {entry: cache.lookup(entry) for entry in publish}
     if all(keys.values()) and all(found.values()):

@@ -16,7 +16,7 @@ from plugins.photos.encode import encode
 from plugins.photos.posts import process_post
 from plugins.photos.settings import PhotoSettings
 
-from .conftest import gps_exif, group_photo, xmp
+from .conftest import gps_exif, group_photo, repaint, xmp
 
 NAMES = ["Zoë", "Sem B.", "Sara"]
 
@@ -40,6 +40,22 @@ def test_warm_run_encodes_nothing_and_changed_setting_encodes_all(post, roster, 
     group_photo(post / "f1.jpg", NAMES, colour=(1, 2, 3))
     again = process_post(post, section, roster, settings, tmp_path / "out4")
     assert again.encoded == 1
+
+
+def test_new_pixels_with_size_and_mtime_kept_are_published_from_the_new_bytes(
+        post, roster, sections, settings, tmp_path, monkeypatch):
+    """An edit in place whose app sets the mtime back (size, inode, mtime unchanged: only the
+    ctime moves) must not publish the renditions of the photo as it was."""
+    monkeypatch.setattr("plugins.digests.RACY_NS", 0)  # trust the index at once: a fast test
+    group_photo(post / "a.jpg", NAMES, colour=(40, 90, 60))
+    section = sections.get("group", "groep-3")
+    first = process_post(post, section, roster, settings, tmp_path / "out1")
+    repaint(post / "a.jpg", 9)
+    second = process_post(post, section, roster, settings, tmp_path / "out2")
+    assert second.encoded == 1 and second.photos[0].large_jpeg != first.photos[0].large_jpeg
+    fresh = process_post(post, section, roster, settings.with_(cache_dir=tmp_path / "c2"),
+                         tmp_path / "out3")
+    assert second.photos == fresh.photos
 
 
 def test_corrupt_cache_entry_is_rebuilt(post, roster, sections, settings, tmp_path):
@@ -176,8 +192,8 @@ def test_prune_forgets_photos_no_longer_published(post, roster, sections, settin
     assert stranger.is_dir()  # never deletes what it did not write
     process_posts([(post, section)], roster, settings.with_(thumb_size=300), tmp_path / "o3",
                   prune=True)
-    # the new key dir, sources.json, pixels.json and the stranger
-    assert len(list(settings.cache_dir.glob("*"))) == 4
+    # the new key dir, sources.json, renditions.json, pixels.json and the stranger
+    assert len(list(settings.cache_dir.glob("*"))) == 5
 
 
 def test_consent_change_is_retroactive(post, roster, sections, settings, tmp_path):
