@@ -12,7 +12,7 @@ settings. All figures are WALL milliseconds PER PHOTO (total / N):
 
 floor_ms     one core, nothing else: a full decode (every photo needs one for its
              pixel key, photos.encode.pixel_key, which the floor computes too),
-             the pipeline's own resizes (reduce + bicubic, photos.encode._shrink)
+             the pipeline's own resizes (one reduce chain + bicubic, photos.encode._shrink_all)
              and the same four encodes to memory. Its output bytes are checked
              equal to the pipeline's, so the two do the same pixel work by
              construction.
@@ -36,12 +36,24 @@ worker_rss_mb is the peak RSS (VmHWM) of a fresh worker process (its own
 interpreter) that encodes one photo through the pipeline's worker function;
 worker_encode_mb is that peak minus its RSS after imports.
 
-Alternatives (cpu_ms per photo, one core, the same photos and output sizes and
-settings, each with its PSNR in dB against the previous pipeline's large JPEG):
-pipeline_v1 (the same full decode and reduce, LANCZOS as the last step, as before version 2), pipeline
-(today: bicubic last step), webp_method0 (today with WebP method 0), and pyvips
-(libvips with shrink-on-load, thumbnail from the large image, metadata stripped)
-when `pyvips` is installed (`pip install "pyvips[binary]"`; not a dependency).
+breakdown_cpu_ms: where one photo's CPU goes on today's path, step by step (medians over
+photos and runs): decode (open, load, orientation, flatten), pixel_key, reduce_/resize_ per
+size (photos.encode._shrink_all's chain: the thumbnail's reduce starts from the large size's
+reduced image), jpeg_/webp_ per size, strip (dropping the metadata Pillow carries).
+
+Alternatives (cpu_ms per photo, one core, interleaved: every variant once per run, the same
+photos, output sizes and settings; psnr_db per rendition against pipeline_v3's, the minimum
+over the photos; bytes of the four renditions per photo). Every variant computes the pixel key
+where the pipeline needs it: pipeline_v1 (LANCZOS last step, as before version 2; no key),
+pipeline_v3 (every size reduced from the full decode, WebP method 1: before version 4),
+one_reduce (v3 with one reduce chain for every size), pipeline (today, version 4: one_reduce
+and WebP method 0), drafted (today plus a DCT-scaled draft decode for the renditions beside
+the full decode the key needs), bilinear (today with a BILINEAR last step), jpeg_baseline
+(today with baseline Huffman-optimised JPEG instead of progressive: same pixels, another file
+layout; information only), and pyvips (libvips with shrink-on-load, thumbnail from the large
+image, metadata stripped) when `pyvips` is installed (`pip install "pyvips[binary]"`; not a
+dependency). `--only alternatives` prints the breakdown and the alternatives alone.
+
 blur_one_face: what PHOTO_BLUR adds to a photo with one child made unrecognisable (CPU ms
 per photo, medians): the mosaic step alone, and the whole encode with and without the region,
 interleaved in each run (blur_cost).
