@@ -41,7 +41,8 @@ photos and runs): decode (open, load, orientation, flatten), pixel_key, reduce_/
 size (photos.encode._shrink_all's chain: the thumbnail's reduce starts from the large size's
 reduced image), jpeg_/webp_ per size, strip (dropping the metadata Pillow carries).
 
-Alternatives (cpu_ms per photo, one core, interleaved: every variant once per run, the same
+Alternatives (cpu_ms per photo, one core, the median over photos x runs, interleaved: every
+variant on one photo in a rotating order before the next photo, the same
 photos, output sizes and settings; psnr_db per rendition against pipeline_v3's, the minimum
 over the photos; bytes of the four renditions per photo). Every variant computes the pixel key
 where the pipeline needs it: pipeline_v1 (LANCZOS last step, as before version 2; no key),
@@ -343,7 +344,7 @@ def breakdown(datas: list[bytes], cfg: PhotoSettings, runs: int) -> dict:
 
 
 def alternatives(paths: list[Path], cfg: PhotoSettings, runs: int) -> dict:
-    """CPU ms per photo (median of runs, interleaved: every variant once per run), and per
+    """CPU ms per photo (median over photos x runs, every variant on one photo in turn), and per
     rendition its PSNR against pipeline version 3's (min over photos) and the bytes per photo."""
     variants = {"pipeline_v1": lambda d: pipeline_v1(d, cfg),
                 "pipeline_v3": lambda d: pipeline_v3(d, cfg),
@@ -363,12 +364,14 @@ def alternatives(paths: list[Path], cfg: PhotoSettings, runs: int) -> dict:
     reference = [{k: Image.open(io.BytesIO(b)) for k, b in pipeline_v3(d, cfg).items()}
                  for d in datas]
     times: dict[str, list[float]] = {name: [] for name in variants}
-    outputs: dict[str, list[dict[str, bytes]]] = {}
-    for _ in range(runs):
-        for name, fn in variants.items():
-            start = time.process_time()
-            outputs[name] = [fn(d) for d in datas]
-            times[name].append((time.process_time() - start) * 1000 / len(datas))
+    outputs: dict[str, list[dict[str, bytes]]] = {name: [{}] * len(datas) for name in variants}
+    names = list(variants)
+    for run in range(runs):  # finely interleaved: every variant on a photo, then the next photo,
+        for i, data in enumerate(datas):  # in a rotating order, so a load change hits all alike
+            for name in names[(run + i) % len(names):] + names[:(run + i) % len(names)]:
+                start = time.process_time()
+                outputs[name][i] = variants[name](data)
+                times[name].append((time.process_time() - start) * 1000)
     result = {}
     for name in variants:
         psnrs = {}
