@@ -12,7 +12,7 @@ settings. All figures are WALL milliseconds PER PHOTO (total / N):
 
 floor_ms     one core, nothing else: a full decode (every photo needs one for its
              pixel key, photos.encode.pixel_key, which the floor computes too),
-             the pipeline's own resizes (reduce + bicubic, photos.encode._shrink)
+             the pipeline's own resizes (one reduce chain + bicubic, photos.encode._shrink_all)
              and the same four encodes to memory. Its output bytes are checked
              equal to the pipeline's, so the two do the same pixel work by
              construction.
@@ -36,12 +36,25 @@ worker_rss_mb is the peak RSS (VmHWM) of a fresh worker process (its own
 interpreter) that encodes one photo through the pipeline's worker function;
 worker_encode_mb is that peak minus its RSS after imports.
 
-Alternatives (cpu_ms per photo, one core, the same photos and output sizes and
-settings, each with its PSNR in dB against the previous pipeline's large JPEG):
-pipeline_v1 (the same full decode and reduce, LANCZOS as the last step, as before version 2), pipeline
-(today: bicubic last step), webp_method0 (today with WebP method 0), and pyvips
-(libvips with shrink-on-load, thumbnail from the large image, metadata stripped)
-when `pyvips` is installed (`pip install "pyvips[binary]"`; not a dependency).
+breakdown_cpu_ms: where one photo's CPU goes on today's path, step by step (medians over
+photos and runs): decode (open, load, orientation, flatten), pixel_key, reduce_/resize_ per
+size (photos.encode._shrink_all's chain: the thumbnail's reduce starts from the large size's
+reduced image), jpeg_/webp_ per size, strip (dropping the metadata Pillow carries).
+
+Alternatives (cpu_ms per photo, one core, the median over photos x runs, interleaved: every
+variant on one photo in a rotating order before the next photo, the same
+photos, output sizes and settings; psnr_db per rendition against pipeline_v3's, the minimum
+over the photos; bytes of the four renditions per photo). Every variant computes the pixel key
+where the pipeline needs it: pipeline_v1 (LANCZOS last step, as before version 2; no key),
+pipeline_v3 (every size reduced from the full decode, WebP method 1: before version 4),
+one_reduce (v3 with one reduce chain for every size), pipeline (today, version 4: one_reduce
+and WebP method 0), drafted (today plus a DCT-scaled draft decode for the renditions beside
+the full decode the key needs), bilinear (today with a BILINEAR last step), jpeg_baseline
+(today with baseline Huffman-optimised JPEG instead of progressive: same pixels, another file
+layout; information only), and pyvips (libvips with shrink-on-load, thumbnail from the large
+image, metadata stripped) when `pyvips` is installed (`pip install "pyvips[binary]"`; not a
+dependency). `--only alternatives` prints the breakdown and the alternatives alone.
+
 blur_one_face: what PHOTO_BLUR adds to a photo with one child made unrecognisable (CPU ms
 per photo, medians): the mosaic step alone, and the whole encode with and without the region,
 interleaved in each run (blur_cost).
@@ -60,6 +73,7 @@ Prints one JSON line.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import json
 import math
@@ -81,13 +95,20 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from plugins.photos import blur  # noqa: E402
+from plugins.photos import encode as encode_mod  # noqa: E402
 from plugins.photos.blur import Region  # noqa: E402
 from plugins.photos.cache import PhotoCache, SourceIndex  # noqa: E402
 from plugins.photos.encode import (  # noqa: E402
+    _clean,
     _decode,
     _encode_one,
     _fit,
+    _reduced,
+    _renditions,
     _shrink,
+    _shrink_all,
+    _srgb_transform,
+    _to_srgb,
     encode,
     encode_all,
     pixel_key,
@@ -169,8 +190,7 @@ def floor(path: Path, cfg: PhotoSettings) -> dict[tuple[int, int, str], bytes]:
     im = Image.open(path)
     im.load()
     pixel_key(im)
-    large = _shrink(im, _fit(SIZE, cfg.large_size))
-    thumb = _shrink(im, _fit(SIZE, cfg.thumb_size))
+    large, thumb = _shrink_all(im, [_fit(SIZE, cfg.large_size), _fit(SIZE, cfg.thumb_size)])
     return {(*img.size, fmt): _save(img, fmt, cfg) for img in (large, thumb)
             for fmt in cfg.formats}
 
@@ -217,10 +237,121 @@ def with_pyvips(data: bytes, cfg: PhotoSettings) -> dict[str, bytes]:
     return out
 
 
+def pipeline_v3(data: bytes, cfg: PhotoSettings) -> dict[str, bytes]:
+    """Pipeline version 3: every size reduced and resized from the full decode, WebP method 1."""
+    cfg = cfg.with_(webp_method=1)
+    im, icc, original, _frame = _decode(data, cfg)
+    pixel_key(im)
+    transform = _srgb_transform(im, icc)
+    out = {}
+    for size in (cfg.large_size, cfg.thumb_size):
+        small = _to_srgb(_shrink(im, _fit(original, size)), transform)
+        for fmt in cfg.formats:
+            out[f"{size}.{fmt}"] = _encode_one(small, fmt, cfg)
+    return out
+
+
+def job(data: bytes, cfg: PhotoSettings) -> dict[str, bytes]:
+    """Today's worker (photos.encode._photo_job) without the file and the cache: one decode,
+    the pixel key, the renditions."""
+    im, icc, original, _frame = _decode(data, cfg)
+    pixel_key(im)
+    return _by_size(_renditions(im, icc, original, cfg), cfg)
+
+
+def _by_size(outputs, cfg: PhotoSettings) -> dict[str, bytes]:
+    return {f"{cfg.large_size if o.role == 'large' else cfg.thumb_size}.{o.format}": blob
+            for o, blob in outputs}
+
+
+def drafted(data: bytes, cfg: PhotoSettings) -> dict[str, bytes]:
+    """The full decode the pixel key needs (a PNG copy of a JPEG must get the JPEG's key), plus
+    a DCT-scaled draft decode for the renditions: the largest scale that leaves >= 1.25x the
+    large size (4000x3000: 1/2, 2000x1500 for 1600 px), then today's resizes."""
+    im, icc, original, _frame = _decode(data, cfg)
+    pixel_key(im)
+    draft = Image.open(io.BytesIO(data))
+    w, h = _fit(draft.size, cfg.large_size)
+    draft.draft("RGB", (math.ceil(w * 1.25), math.ceil(h * 1.25)))
+    draft.load()
+    return _by_size(_renditions(draft, icc, original, cfg), cfg)
+
+
+def jpeg_baseline(data: bytes, cfg: PhotoSettings) -> dict[str, bytes]:
+    """Today with baseline (Huffman-optimised) instead of progressive JPEG: the same decoded
+    pixels in another file layout (no coarse-first display on a slow phone). Information only:
+    not adopted, it changes what a parent's phone shows while the photo loads."""
+    im, _icc, original, _frame = _decode(data, cfg)
+    pixel_key(im)
+    out = {}
+    sizes = (cfg.large_size, cfg.thumb_size)
+    for size, small in zip(sizes, _shrink_all(im, [_fit(original, s) for s in sizes]),
+                           strict=True):
+        buf = io.BytesIO()
+        small.save(buf, "JPEG", quality=cfg.jpeg_quality, optimize=True, subsampling="4:2:0")
+        out[f"{size}.jpeg"] = buf.getvalue()
+        out[f"{size}.webp"] = _encode_one(small, "webp", cfg)
+    return out
+
+
+@contextlib.contextmanager
+def last_step(resample: Image.Resampling):
+    """photos.encode's last resize step swapped for `resample` (an alternative filter)."""
+    saved, encode_mod.RESAMPLE = encode_mod.RESAMPLE, resample
+    try:
+        yield
+    finally:
+        encode_mod.RESAMPLE = saved
+
+
+def bilinear(data: bytes, cfg: PhotoSettings) -> dict[str, bytes]:
+    """Today with BILINEAR instead of BICUBIC as the last resize step (about half its CPU)."""
+    with last_step(Image.Resampling.BILINEAR):
+        return job(data, cfg)
+
+
+def breakdown(datas: list[bytes], cfg: PhotoSettings, runs: int) -> dict:
+    """Where the CPU of one photo goes (ms, median over photos x runs): the steps of
+    photos.encode._photo_job one by one, on today's path."""
+    times: dict[str, list[float]] = {}
+
+    def step(name, work):
+        start = time.process_time()
+        result = work()
+        times.setdefault(name, []).append((time.process_time() - start) * 1000)
+        return result
+
+    for _ in range(runs):
+        for data in datas:
+            im, icc, original, _frame = step("decode", lambda d=data: _decode(d, cfg))
+            step("pixel_key", lambda im=im: pixel_key(im))
+            transform = _srgb_transform(im, icc)
+            sizes, base = {}, im  # photos.encode._shrink_all, step by step
+            for role, size in (("large", cfg.large_size), ("thumb", cfg.thumb_size)):
+                target = _fit(original, size)
+                base = step(f"reduce_{role}", lambda b=base, t=target: _reduced(b, t))
+                sizes[role] = step(f"resize_{role}", lambda b=base, t=target, tr=transform:
+                                   _to_srgb(b.resize(t, encode_mod.RESAMPLE), tr))
+            for role, img in sizes.items():
+                step("strip", lambda img=img: _clean(img))
+                for fmt in cfg.formats:
+                    step(f"{fmt}_{role}", lambda img=img, fmt=fmt: _encode_one(img, fmt, cfg))
+    med = {k: round(statistics.median(v), 1) for k, v in times.items()}
+    med["strip"] = round(med["strip"] * 2, 2)  # per photo: two images
+    med["sum"] = round(sum(v for k, v in med.items()), 1)
+    return med
+
+
 def alternatives(paths: list[Path], cfg: PhotoSettings, runs: int) -> dict:
-    """CPU ms per photo (median of runs) and PSNR of the large JPEG against pipeline_v1's."""
-    variants = {"pipeline_v1": lambda d: pipeline_v1(d, cfg), "pipeline": lambda d: today(d, cfg),
-                "webp_method0": lambda d: today(d, cfg.with_(webp_method=0))}
+    """CPU ms per photo (median over photos x runs, every variant on one photo in turn), and per
+    rendition its PSNR against pipeline version 3's (min over photos) and the bytes per photo."""
+    variants = {"pipeline_v1": lambda d: pipeline_v1(d, cfg),
+                "pipeline_v3": lambda d: pipeline_v3(d, cfg),
+                "one_reduce": lambda d: job(d, cfg.with_(webp_method=1)),
+                "pipeline": lambda d: job(d, cfg),
+                "drafted": lambda d: drafted(d, cfg),
+                "bilinear": lambda d: bilinear(d, cfg),
+                "jpeg_baseline": lambda d: jpeg_baseline(d, cfg)}
     try:
         import pyvips
 
@@ -229,20 +360,27 @@ def alternatives(paths: list[Path], cfg: PhotoSettings, runs: int) -> dict:
     except ImportError:
         pass
     datas = [p.read_bytes() for p in paths]
-    key = f"{cfg.large_size}.jpeg"
-    reference = [Image.open(io.BytesIO(pipeline_v1(d, cfg)[key])) for d in datas]
+    reference = [{k: Image.open(io.BytesIO(b)) for k, b in pipeline_v3(d, cfg).items()}
+                 for d in datas]
+    times: dict[str, list[float]] = {name: [] for name in variants}
+    outputs: dict[str, list[dict[str, bytes]]] = {name: [{}] * len(datas) for name in variants}
+    names = list(variants)
+    for run in range(runs):  # finely interleaved: every variant on a photo, then the next photo,
+        for i, data in enumerate(datas):  # in a rotating order, so a load change hits all alike
+            for name in names[(run + i) % len(names):] + names[:(run + i) % len(names)]:
+                start = time.process_time()
+                outputs[name][i] = variants[name](data)
+                times[name].append((time.process_time() - start) * 1000)
     result = {}
-    for name, fn in variants.items():
-        times, outputs = [], []
-        for _ in range(runs):
-            start = time.process_time()
-            outputs = [fn(d) for d in datas]
-            times.append((time.process_time() - start) * 1000 / len(datas))
-        larges = [Image.open(io.BytesIO(o[key])) for o in outputs]
-        assert all(a.size == b.size for a, b in zip(larges, reference, strict=True)), name
-        result[name] = {"cpu_ms": round(statistics.median(times), 1),
-                        "psnr_db": min(psnr(a, b) for a, b in zip(larges, reference, strict=True)),
-                        "bytes": sum(len(b) for o in outputs for b in o.values()) // len(datas)}
+    for name in variants:
+        psnrs = {}
+        for key in reference[0]:
+            got = [Image.open(io.BytesIO(o[key])) for o in outputs[name]]
+            assert all(a.size == b[key].size for a, b in zip(got, reference, strict=True)), name
+            psnrs[key] = min(psnr(a, b[key]) for a, b in zip(got, reference, strict=True))
+        result[name] = {"cpu_ms": round(statistics.median(times[name]), 1), "psnr_db": psnrs,
+                        "bytes": sum(len(b) for o in outputs[name] for b in o.values())
+                        // len(datas)}
     return result
 
 
@@ -320,6 +458,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=6, help="photos per run")
     parser.add_argument("--runs", type=int, default=5, help="runs; the median is reported")
+    parser.add_argument("--only", choices=["alternatives"],
+                        help="only the breakdown and the alternatives (one core, CPU)")
     args = parser.parse_args(argv)
     n = args.n
     tmp = Path(tempfile.mkdtemp(prefix="schoolplein-bench-"))
@@ -337,6 +477,14 @@ def main(argv: list[str] | None = None) -> int:
         paths = [tmp / f"foto-{i}.jpg" for i in range(n)]
         for i, p in enumerate(paths):
             make_photo(p, i)
+        if args.only:
+            cfg = PhotoSettings(audit_dir=tmp / "audit")
+            print(json.dumps({"n": n, "runs": args.runs, "cores": os.cpu_count(),
+                              "load": os.getloadavg(),
+                              "breakdown_cpu_ms": breakdown([p.read_bytes() for p in paths],
+                                                            cfg, args.runs),
+                              "alternatives": alternatives(paths, cfg, args.runs)}))
+            return 0
         for run in range(args.runs):
             base = PhotoSettings(audit_dir=tmp / "audit")
             one = base.with_(cache_dir=tmp / f"cache-one-{run}", workers=1)
@@ -355,6 +503,8 @@ def main(argv: list[str] | None = None) -> int:
         rss, encode_rss = worker_memory(paths[0], tmp / "cache-rss")
         workers_peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         own_peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        breakdown_ms = breakdown([p.read_bytes() for p in paths],
+                                 PhotoSettings(audit_dir=tmp / "audit"), args.runs)
         alt = alternatives(paths, PhotoSettings(audit_dir=tmp / "audit"), args.runs)
         blurred = blur_cost(paths, PhotoSettings(audit_dir=tmp / "audit"), args.runs)
     finally:
@@ -377,6 +527,8 @@ def main(argv: list[str] | None = None) -> int:
         "school_year_min": {"pool": round(7800 * med["pool"] / 60000, 1),
                             "cpu": round(7800 * cpu_med["per_core"] / (os.cpu_count() or 1)
                                          / 60000, 1)},
+        "load": os.getloadavg(),
+        "breakdown_cpu_ms": breakdown_ms,
         "alternatives": alt,
         "blur_one_face": blurred,
         "spread": spread,

@@ -20,7 +20,8 @@ so the blurred copy stays the same picture as its clear copies.
 
 Speed matters because a school year has thousands of photos:
 * one full decode per new photo serves both the key and the renditions;
-* `reduce()` (box filter by an integer factor) then a bicubic `resize()`;
+* `reduce()` (box filter by an integer factor) then a bicubic `resize()`, one chain of
+  reduce steps for every size (the thumbnail from the large size's reduced image);
 * cold work runs in a process pool (one worker per core);
 * only what the cache (photos.cache) lacks is decoded or encoded.
 """
@@ -113,14 +114,34 @@ def _fit(size: tuple[int, int], long_edge: int) -> tuple[int, int]:
 RESAMPLE = Image.Resampling.BICUBIC
 
 
+def _reduced(im: Image.Image, target: tuple[int, int]) -> Image.Image:
+    """reduce() by the integer factor that keeps >= 1.25x oversampling for `target`."""
+    factor = int(min(im.width / target[0], im.height / target[1]) / 1.25)
+    return im.reduce(factor) if factor >= 2 else im
+
+
 def _shrink(im: Image.Image, target: tuple[int, int]) -> Image.Image:
     """reduce() by the integer factor that keeps >= 1.25x oversampling, then RESAMPLE."""
     if im.size == target:
         return im
-    factor = int(min(im.width / target[0], im.height / target[1]) / 1.25)
-    if factor >= 2:
-        im = im.reduce(factor)
-    return im.resize(target, RESAMPLE)
+    return _reduced(im, target).resize(target, RESAMPLE)
+
+
+def _shrink_all(im: Image.Image, targets: list[tuple[int, int]]) -> list[Image.Image]:
+    """Every target from one chain of reduce() steps, largest first: each size is resized from
+    the previous size's reduced image (still >= 1.25x its target), so the full-size pixels
+    are passed over once, not once per size. 4000x3000: reduce(2) for 1600 px, then reduce(3)
+    of that for 480 px, instead of reduce(6) of the full image (PSNR ~58 dB to it)."""
+    out: dict[int, Image.Image] = {}
+    base = im
+    for i in sorted(range(len(targets)), key=lambda i: -max(targets[i])):
+        target = targets[i]
+        if base.size == target:
+            out[i] = base
+            continue
+        base = _reduced(base, target)
+        out[i] = base.resize(target, RESAMPLE)
+    return [out[i] for i in range(len(targets))]
 
 
 def _srgb_transform(im: Image.Image, icc: bytes | None) -> ImageCms.ImageCmsTransform | None:
@@ -264,9 +285,8 @@ def _renditions(im: Image.Image, icc: bytes | None, original: tuple[int, int],
                 settings: PhotoSettings) -> list[tuple[Output, bytes]]:
     try:
         transform = _srgb_transform(im, icc)
-        # both from the decoded image: the thumbnail's reduce() step is then a cheap 2x/4x box
-        large = _to_srgb(_shrink(im, _fit(original, settings.large_size)), transform)
-        thumb = _to_srgb(_shrink(im, _fit(original, settings.thumb_size)), transform)
+        large, thumb = (_to_srgb(small, transform) for small in _shrink_all(
+            im, [_fit(original, settings.large_size), _fit(original, settings.thumb_size)]))
     except Exception as exc:
         raise PhotoDecodeError("undecodable", f"{type(exc).__name__}: {exc}") from None
     outputs = []

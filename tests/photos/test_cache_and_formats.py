@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -275,3 +276,23 @@ def test_renditions_are_copied_when_the_cache_is_on_another_filesystem(post, ros
         assert len(result.photos) == 1
         for name, path in _published(tmp_path / "out").items():
             assert path.read_bytes() == next(Path(cache).rglob(name)).read_bytes()
+
+
+def test_a_cold_run_shows_a_progress_bar_with_the_time_left(tmp_path, capsys):
+    """The admin sees how far a cold build is and how long it still takes (tqdm's
+    [elapsed<left]); a warm run, with nothing to encode, shows none."""
+    from plugins.photos.encode import encode_all
+
+    cfg = PhotoSettings(cache_dir=tmp_path / "cache", audit_dir=tmp_path / "audit", workers=1,
+                        large_size=64, thumb_size=32)
+    sources = {}
+    for i in range(3):
+        path = tmp_path / f"foto-{i}.jpg"
+        Image.effect_noise((120, 90), 20 + i).convert("RGB").save(path, "JPEG")
+        sources[hashlib.sha256(path.read_bytes()).hexdigest()] = path
+    encode_all(sources, cfg, progress=True)
+    bar = capsys.readouterr().err.replace("\r", "\n").strip().splitlines()[-1]
+    assert "foto's" in bar and "3/3" in bar
+    assert re.search(r"\[\d\d:\d\d<\d\d:\d\d", bar), bar  # elapsed < time left
+    encode_all(sources, cfg, progress=True)
+    assert "foto's" not in capsys.readouterr().err

@@ -3,6 +3,7 @@ the eye (PSNR against the previous pipeline's renditions and against an ideal re
 
 from __future__ import annotations
 
+import hashlib
 import io
 import math
 
@@ -58,3 +59,48 @@ def test_renditions_match_the_previous_pipeline_and_an_ideal_resize(tmp_path, si
     for im in now.values():  # still nothing but pixels
         assert not im.info.get("exif") and not im.info.get("icc_profile")
         assert not im.info.get("xmp") and "XML:com.adobe.xmp" not in im.info
+
+
+def version_3(data: bytes, cfg: PhotoSettings) -> dict[tuple[str, str], Image.Image]:
+    """Pipeline version 3, as it was: every size reduced from the full decode, WebP method 1."""
+    cfg = cfg.with_(webp_method=1)
+    im, _icc, original, _frame = encode._decode(data, cfg)
+    return {(role, fmt): Image.open(io.BytesIO(encode._encode_one(
+                encode._shrink(im, encode._fit(original, getattr(cfg, f"{role}_size"))), fmt, cfg)))
+            for role in ("large", "thumb") for fmt in cfg.formats}
+
+
+@pytest.mark.parametrize("size", [(4000, 3000), (3000, 4000), (1700, 1200), (600, 400)])
+def test_one_reduce_chain_publishes_version_3s_renditions_to_the_eye(tmp_path, size):
+    """Version 4 (the thumbnail from the large size's reduced image, WebP method 0) gives every
+    rendition at exactly version 3's size, >= 40 dB from it, about as many bytes, no metadata."""
+    source = tmp_path / "foto.jpg"
+    make_photo(source, 2, size)
+    data = source.read_bytes()
+    cfg = PhotoSettings(cache_dir=tmp_path / "cache", audit_dir=tmp_path / "audit", workers=1)
+    outputs = encode.encode(data, cfg)
+    now = {(o.role, o.format): Image.open(io.BytesIO(blob)) for o, blob in outputs}
+    before = version_3(data, cfg)
+    assert now.keys() == before.keys()
+    for key, old in before.items():
+        assert now[key].size == old.size, key
+        assert psnr(now[key], old) >= 40, key
+    for o, blob in outputs:  # the manifest's sizes are the files' sizes; nothing but pixels
+        im = Image.open(io.BytesIO(blob))
+        assert (o.width, o.height) == im.size == before[(o.role, o.format)].size
+        assert not im.info.get("exif") and not im.info.get("icc_profile")
+        assert not im.info.get("xmp") and "XML:com.adobe.xmp" not in im.info
+    webp_bytes = sum(len(b) for o, b in outputs if o.format == "webp")
+    old_webp = sum(len(encode._encode_one(
+        encode._shrink(encode._decode(data, cfg)[0], encode._fit(size, s)), "webp",
+        cfg.with_(webp_method=1))) for s in (cfg.large_size, cfg.thumb_size))
+    assert 0.9 <= webp_bytes / old_webp <= 1.1  # the same size class
+
+
+def test_the_pixel_key_is_version_1s():
+    """The faster pipeline keeps the key's values: tags and copies are joined by it, and the
+    pixel index (cache/photos/pixels.json) of an earlier build stays valid."""
+    w, h = 203, 151
+    im = Image.frombytes("RGB", (w, h), hashlib.shake_256(b"schoolplein").digest(w * h * 3))
+    assert encode.pixel_key(im) == (
+        "97f5bd1068cb68e0f3cba721c3fb03934b3eff51b049145ffd07012d2424b851")  # main c3a4a62
