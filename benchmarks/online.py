@@ -20,7 +20,9 @@ cloudfront  a moto server on 127.0.0.1 (bucket and distribution): GET the page's
 Baseline, in the same run and on the same content: the same publish with the build
 cache removed first (every page rendered again, the photo cache kept): what a publish
 costs without the incremental build. Reported as medians, wall seconds and the publish
-process's CPU seconds. The background photos are 3 MP by default (--photo-size) so that
+process's CPU seconds; each publish split into its build (`*_build_s`: until output/ is
+replaced, the build's last step) and what follows (`*_after_build_s`: secret scan,
+release or upload, notices). The background photos are 3 MP by default (--photo-size) so that
 setting up 2,000 of them takes minutes; their renditions are the same sizes as a 12 MP
 photo's (1600 px and 480 px), which is what a publish handles. One JSON line.
 """
@@ -38,6 +40,7 @@ import shutil
 import statistics
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -69,7 +72,38 @@ def environment(work: Path, port: int, moto: str = "", distribution: str = "") -
 
 
 def publish(target: str, env: dict) -> dict:
-    return run_process([str(BIN / "invoke"), "publish", "--target", target], env)
+    """The publish as a process; `build_s`: until its build's output was in place (the
+    build renames its staging folder to output/ as its last step: a new inode), the rest
+    is the target's part (secret scan, release or upload, notices)."""
+    output = Path(env["SCHOOLPLEIN_OUTPUT"])
+    before = _inode(output)
+    seen: list[float] = []
+    stop = threading.Event()
+    start = time.perf_counter()
+
+    def watch() -> None:
+        while not stop.is_set():
+            if _inode(output) not in (before, None):
+                seen.append(time.perf_counter() - start)
+                return
+            time.sleep(0.005)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        done = run_process([str(BIN / "invoke"), "publish", "--target", target], env)
+    finally:
+        stop.set()
+        watcher.join()
+    done["build_s"] = seen[0] if seen else done["s"]
+    return done
+
+
+def _inode(path: Path) -> int | None:
+    try:
+        return os.stat(path).st_ino
+    except FileNotFoundError:
+        return None
 
 
 def new_post(content: Path, roster: Path, n: int, photos: int) -> tuple[str, int]:
@@ -226,6 +260,8 @@ def measure(args) -> dict:
                 note(f"{target}_s", time.perf_counter() - start)
                 note(f"{target}_publish_s", published - start)
                 note(f"{target}_publish_cpu_s", done["cpu"])
+                note(f"{target}_build_s", done["build_s"])  # of it: the build's part
+                note(f"{target}_after_build_s", published - start - done["build_s"])
                 note(f"{target}_check_gets", gets)
             # baseline: the same publish, every page rendered again (photo cache kept)
             extra = content / "school" / f"2027-04-{1 + n % 28:02d}-baseline-{n}.md"

@@ -82,17 +82,17 @@ def path_problems(user: WebUser, folder: Path) -> list[Problem]:
 def tree_problems(user: WebUser, root: Path) -> list[Problem]:
     """Every folder in `root` readable and enterable, every file readable."""
     unreadable: list[tuple[Path, os.stat_result, bool]] = []
-    for directory, dirs, files in os.walk(root):
+    for directory, dirs, files in os.walk(root):  # os.path, not a Path per file: 15,000 files
         st = os.stat(directory)
         if not user.may(st, READ | TRAVERSE):
             unreadable.append((Path(directory), st, True))
             dirs.clear()  # what lies below is unreachable anyway: one problem is enough
             continue
         for name in files:
-            path = Path(directory) / name
-            st = path.stat()
+            path = os.path.join(directory, name)
+            st = os.stat(path)
             if not user.may(st, READ):
-                unreadable.append((path, st, False))
+                unreadable.append((Path(path), st, False))
     problems = [
         Problem(str(path), None,
                 f"de webserver ({user.name}) kan {'deze map' if is_dir else 'dit bestand'} "

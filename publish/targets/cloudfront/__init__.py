@@ -19,6 +19,7 @@ from publish.secret_scan import refuse_secrets
 from . import sync as sync_module
 from .journal import InvalidationJournal
 from .links import renew_changed_access
+from .manifest import BucketManifest
 from .revocation import LinkRegistry, maintain_revocations
 from .settings import CloudFrontSettings
 from .submissions import Senders
@@ -80,7 +81,8 @@ def publish_cloudfront(output_dir: Path | str, section_map: SectionMap,
     return sync_module.sync(output_dir, s3, settings.bucket, section_map, cloudfront=cloudfront,
                             distribution_id=settings.distribution_id, dry_run=dry_run,
                             privacy_dropped=privacy_dropped, journal=journal,
-                            stamp=Path(settings.private_dir) / HEADERS_STAMP)
+                            stamp=Path(settings.private_dir) / HEADERS_STAMP,
+                            manifest=BucketManifest.in_folder(settings.private_dir))
 
 
 def collect_postvak(settings: CloudFrontSettings, store, roster: Roster, *, s3=None,

@@ -47,6 +47,7 @@ from plugins.sections import SectionMap
 from publish.headers import cache_control
 
 from .journal import InvalidationJournal
+from .manifest import BucketManifest
 from .objects import content_type, header_rules, is_page, is_photo, is_submission
 from .uploads import upload_problems
 
@@ -74,6 +75,7 @@ class LocalFile:
     size: int
     md5: str
     sha256: str
+    identity: tuple[int, ...] = ()  # (device, inode, size, mtime_ns) when it was hashed
 
 
 @dataclass(frozen=True)
@@ -142,11 +144,14 @@ def _human(size: int) -> str:
     return f"{size} B"
 
 
-def scan_output(output_dir: Path | str) -> dict[str, LocalFile]:
+def scan_output(output_dir: Path | str, manifest: BucketManifest | None = None
+                ) -> dict[str, LocalFile]:
     """Every file in the output with its hashes; only the kinds the build writes.
 
     Anything else (a symlink, a hidden file, `prod.env`, `id_rsa`...) stops the
-    publish before any request: see publish/cloudfront_uploads.py.
+    publish before any request: see publish/cloudfront_uploads.py. A file that is
+    the same file (device, inode, size, mtime) as when the `manifest` recorded its
+    hashes is not read again.
     """
     root = Path(output_dir)
     if not root.is_dir():
@@ -158,9 +163,13 @@ def scan_output(output_dir: Path | str) -> dict[str, LocalFile]:
         raise PublishError(refused)
     files: dict[str, LocalFile] = {}
     for key, path in allowed:
-        data = path.read_bytes()
-        files[key] = LocalFile(key, path, len(data), hashlib.md5(data).hexdigest(),
-                               hashlib.sha256(data).hexdigest())
+        st = os.stat(path)
+        identity = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+        known = manifest.hashes(key, list(identity)) if manifest is not None else None
+        if known is None:
+            data = path.read_bytes()
+            known = hashlib.md5(data).hexdigest(), hashlib.sha256(data).hexdigest()
+        files[key] = LocalFile(key, path, st.st_size, *known, identity=identity)
     return files
 
 
@@ -182,6 +191,14 @@ def list_bucket(s3, bucket: str) -> dict[str, RemoteObject]:
             remote[key] = RemoteObject(key, obj["Size"], etag, sha,
                                        obj["LastModified"].timestamp())
     return remote
+
+
+def _known_objects(manifest: BucketManifest, bucket: str) -> dict[str, RemoteObject] | None:
+    """The bucket as the last complete publish left it (None: unknown, list it)."""
+    objects = manifest.objects(bucket)
+    if objects is None:
+        return None
+    return {key: RemoteObject(key, size, md5, sha) for key, (size, md5, sha) in objects.items()}
 
 
 def is_unchanged(local: LocalFile, remote: RemoteObject) -> bool:
@@ -434,18 +451,23 @@ def sync(output_dir: Path | str, s3, bucket: str, section_map: SectionMap, *,
          cloudfront=None, distribution_id: str = "", dry_run: bool = False,
          privacy_dropped: Iterable[str] = (), on_upload: Callable[[str, int], None] | None = None,
          progress: bool | None = None, out: Callable[[str], None] = print,
-         journal: InvalidationJournal | None = None, stamp: Path | None = None) -> Plan:
+         journal: InvalidationJournal | None = None, stamp: Path | None = None,
+         manifest: BucketManifest | None = None) -> Plan:
     """Plan and (unless dry_run) apply a publish; returns the plan.
 
     `journal`: where paths to invalidate are kept across interrupted publishes
     (publish_cloudfront passes private/cloudfront-invalidations.json). `stamp`:
     where the header rules the bucket's objects carry are recorded
     (private/cloudfront-headers.json); when they are not today's (or unknown),
-    every unchanged object gets today's headers.
+    every unchanged object gets today's headers. `manifest`: what the last complete
+    publish left in the bucket (publish.targets.cloudfront.manifest), instead of
+    listing it, and the hashes of the files it sent.
     """
-    local = scan_output(output_dir)
+    local = scan_output(output_dir, manifest)
     try:
-        remote = list_bucket(s3, bucket)
+        remote = _known_objects(manifest, bucket) if manifest is not None else None
+        if remote is None:
+            remote = list_bucket(s3, bucket)
     except (BotoCoreError, ClientError) as exc:
         raise PublishError(Problem(
             f"s3://{bucket}", None,
@@ -460,9 +482,13 @@ def sync(output_dir: Path | str, s3, bucket: str, section_map: SectionMap, *,
     if dry_run:
         out("Proefrun: er wordt niets veranderd.\n" + plan.describe())
         return plan
+    if manifest is not None and not plan.is_empty:
+        manifest.forget_bucket()  # an interrupted publish leaves the bucket unknown
     applied = apply_plan(plan, local, s3, bucket, cloudfront=cloudfront,
                          distribution_id=distribution_id, on_upload=on_upload,
                          progress=progress, journal=journal, out=out)
+    if manifest is not None:
+        manifest.record(bucket, {k: [*f.identity, f.md5, f.sha256] for k, f in local.items()})
     if stamp is not None and _read_stamp(stamp) != rules:
         _write_stamp(stamp, rules)
     if plan.restamps:

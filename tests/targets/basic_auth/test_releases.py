@@ -27,6 +27,7 @@ from publish import accounts
 from publish.targets import basic_auth
 from publish.targets.basic_auth import local_server
 from publish.targets.basic_auth.permissions import WebUser, check_readable
+from publish.targets.basic_auth.releases import TRASH
 from tests.http_client import Client
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -223,6 +224,43 @@ def test_pruning_keeps_the_live_and_the_previous_release_and_drops_leftovers(
     (deploy / "releases" / ".partial-20991231-000000-000000" / "groep").mkdir(parents=True)
     publish(demo_build, sections, demo_accounts, deploy)
     assert releases(deploy) == [names[2], live(deploy)]
+
+
+def _trash_emptied(deploy: Path, timeout: float = 30) -> bool:
+    import time
+
+    trash = deploy / TRASH
+    deadline = time.monotonic() + timeout
+    while trash.exists() and any(trash.iterdir()):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def test_the_oldest_release_leaves_at_once_and_is_deleted_after_the_publish(
+        tmp_path, demo_build, sections, demo_accounts, monkeypatch):
+    """The publish returns without waiting for ~15,000 files to be deleted; the oldest
+    release is out of releases/ (never served, kept or rsynced) when it returns, and a
+    deletion that was cut off is finished after the next publish."""
+    deploy = tmp_path / "deploy"
+    names = []
+    for _ in range(2):
+        publish(demo_build, sections, demo_accounts, deploy)
+        names.append(live(deploy))
+    cut_off = deploy / TRASH / "20200101-000000-000000" / "groep" / "fotos"
+    cut_off.mkdir(parents=True)
+    (cut_off / "0123456789abcdef0123-1600.jpg").write_bytes(b"jpeg")
+    monkeypatch.setattr(shutil, "rmtree", lambda *a, **k: pytest.fail("deleted in the publish"))
+    publish(demo_build, sections, demo_accounts, deploy)
+    assert releases(deploy) == [names[1], live(deploy)]
+    monkeypatch.undo()
+    assert _trash_emptied(deploy)
+    server = tmp_path / "server"
+    (deploy / TRASH / names[0]).mkdir()  # as if still being deleted
+    subprocess.run(basic_auth.rsync_command(deploy, str(server)), check=True)
+    assert not (server / TRASH).exists()
+    assert releases(server) == releases(deploy)
 
 
 def test_rsync_sends_only_complete_releases(tmp_path, demo_build, sections, demo_accounts):
