@@ -9,8 +9,11 @@ and hashes only the files whose identity changed.
 
 It is trusted only as the record of a publish that finished: before a publish
 changes anything in the bucket the record of the bucket is dropped (fsync), so an
-interrupted publish, a record of another bucket, one older than MAX_AGE (someone
-may have changed the bucket by hand) or an unreadable file mean: list the bucket.
+interrupted publish, a record of another bucket, one whose last real listing is older
+than MAX_AGE (someone may have changed the bucket by hand, a restored backup of
+`private/` may miss this morning's uploads), a clock gone back, or an unreadable file
+mean: list the bucket. The age counts from the last listing, not from the last
+publish: a publish that trusted the record carries the listing's time forward.
 Deleting the file does the same. It lives in the private folder: keys name the
 family sections.
 """
@@ -33,9 +36,10 @@ class BucketManifest:
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
             self.bucket, self.at = data["bucket"], float(data["at"])
+            self.listed_at = float(data["listed_at"])
             self.files: dict[str, list] = dict(data["files"])
         except (OSError, ValueError, KeyError, TypeError):
-            self.bucket, self.at, self.files = None, 0.0, {}
+            self.bucket, self.at, self.listed_at, self.files = None, 0.0, 0.0, {}
 
     @classmethod
     def in_folder(cls, private_dir: Path | str) -> BucketManifest:
@@ -43,7 +47,8 @@ class BucketManifest:
 
     def objects(self, bucket: str, now: float | None = None) -> dict[str, tuple] | None:
         """(size, md5, sha256) per key the bucket holds, or None: list the bucket instead."""
-        if self.bucket != bucket or (now or time.time()) - self.at > MAX_AGE:
+        age = (time.time() if now is None else now) - self.listed_at
+        if self.bucket != bucket or not 0 <= age <= MAX_AGE:
             return None
         return {key: (entry[2], entry[4], entry[5]) for key, entry in self.files.items()}
 
@@ -58,9 +63,16 @@ class BucketManifest:
             self.bucket = None
             self._write()
 
-    def record(self, bucket: str, files: Mapping[str, list]) -> None:
-        """The bucket holds exactly `files` (key -> identity + [md5, sha256]) now."""
-        self.bucket, self.at, self.files = bucket, time.time(), dict(files)
+    def record(self, bucket: str, files: Mapping[str, list], listed: bool) -> None:
+        """The bucket holds exactly `files` (key -> identity + [md5, sha256]) now.
+
+        `listed`: this publish compared with a listing of the bucket (else with this
+        record, whose listing time stays).
+        """
+        now = time.time()
+        self.bucket, self.at, self.files = bucket, now, dict(files)
+        if listed:
+            self.listed_at = now
         self._write()
 
     def _write(self) -> None:
@@ -68,7 +80,8 @@ class BucketManifest:
         tmp = self.path.with_name(self.path.name + ".tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump({"bucket": self.bucket, "at": self.at, "files": self.files}, fh)
+            json.dump({"bucket": self.bucket, "at": self.at, "listed_at": self.listed_at,
+                       "files": self.files}, fh)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, self.path)

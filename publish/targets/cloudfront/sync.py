@@ -466,7 +466,8 @@ def sync(output_dir: Path | str, s3, bucket: str, section_map: SectionMap, *,
     local = scan_output(output_dir, manifest)
     try:
         remote = _known_objects(manifest, bucket) if manifest is not None else None
-        if remote is None:
+        listed = remote is None
+        if listed:
             remote = list_bucket(s3, bucket)
     except (BotoCoreError, ClientError) as exc:
         raise PublishError(Problem(
@@ -488,7 +489,8 @@ def sync(output_dir: Path | str, s3, bucket: str, section_map: SectionMap, *,
                          distribution_id=distribution_id, on_upload=on_upload,
                          progress=progress, journal=journal, out=out)
     if manifest is not None:
-        manifest.record(bucket, {k: [*f.identity, f.md5, f.sha256] for k, f in local.items()})
+        manifest.record(bucket, {k: [*f.identity, f.md5, f.sha256] for k, f in local.items()},
+                        listed=listed)
     if stamp is not None and _read_stamp(stamp) != rules:
         _write_stamp(stamp, rules)
     if plan.restamps:

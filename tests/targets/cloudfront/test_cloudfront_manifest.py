@@ -4,6 +4,8 @@ and the bucket still ends up as the output: the record of the last complete publ
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 from cf_helpers import bucket_state, cf_settings, make_tree, output_state
 
@@ -83,8 +85,35 @@ def test_after_an_interrupted_publish_the_bucket_is_listed_again(
 
 def test_a_record_older_than_a_day_or_of_another_bucket_is_not_trusted(tmp_path):
     manifest = BucketManifest(tmp_path / "m.json")
-    manifest.record("school", {"index.html": [1, 2, 3, 4, "md5", "sha"]})
+    manifest.record("school", {"index.html": [1, 2, 3, 4, "md5", "sha"]}, listed=True)
     again = BucketManifest(tmp_path / "m.json")
     assert again.objects("school") == {"index.html": (3, "md5", "sha")}
     assert again.objects("andere-bucket") is None
-    assert again.objects("school", now=again.at + 25 * 3600) is None
+    assert again.objects("school", now=again.listed_at + 25 * 3600) is None
+    assert again.objects("school", now=again.listed_at - 60) is None  # the clock went back
+
+
+def test_the_bucket_is_listed_a_day_after_the_last_listing_even_when_publishing_daily(
+        moto, bucket, tmp_path, section_map, monkeypatch):
+    """A publish that trusted the record must not make it young again: an object the
+    record does not know (a restored backup of private/, a second machine, a change by
+    hand) is found and deleted by the listing at the latest a day later."""
+    from publish.targets.cloudfront import manifest as manifest_module
+
+    out = tmp_path / "output"
+    files = make_tree(out, section_map)
+    settings = cf_settings(tmp_path)
+    start = manifest_module.time.time()
+    _publish(moto, bucket, out, section_map, settings)  # listed
+    stray = sorted(k for k in files if "/fotos/" in k)[0].replace(".", "-oud.", 1)
+    moto.client(log=False).put_object(Bucket=bucket, Key=stray, Body=b"een oude foto")
+    for hours in (12, 23):  # daily publishes from the record
+        monkeypatch.setattr(manifest_module, "time", SimpleNamespace(
+            time=lambda h=hours: start + h * 3600))
+        _publish(moto, bucket, out, section_map, settings)
+        assert _lists(moto) == 0
+    assert stray in bucket_state(moto.client(log=False), bucket)
+    monkeypatch.setattr(manifest_module, "time", SimpleNamespace(time=lambda: start + 25 * 3600))
+    _publish(moto, bucket, out, section_map, settings)
+    assert _lists(moto) == 1
+    assert bucket_state(moto.client(log=False), bucket) == output_state(out)
