@@ -420,6 +420,8 @@ def publish(output: Path, deploy_root: Path, sections: SectionMap,
         link.symlink_to(release.relative_to(deploy.root))
         os.replace(link, deploy.current)
         _fsync(deploy.root)
-        _prune(releases, release, previous, keep)
+        # withdrawn photos leave the kept releases first: a prune that fails (the trash on
+        # another file system) must not leave them there
         _drop_withdrawn_photos(releases, release)
+        _prune(releases, release, previous, keep)
     return deploy
