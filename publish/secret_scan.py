@@ -117,8 +117,11 @@ class Verified:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_name(self.path.name + ".tmp")
-        tmp.write_text(json.dumps({"output": self.output, "files": files,
-                                   "secrets": secrets}), encoding="utf-8")
+        # owner-only: it holds the secrets' hashes (a short password file's can be guessed)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump({"output": self.output, "files": files, "secrets": secrets}, fh)
+        os.chmod(tmp, 0o600)  # an older file of another mode
         os.replace(tmp, self.path)
 
 

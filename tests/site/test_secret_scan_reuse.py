@@ -91,3 +91,10 @@ def test_another_output_folder_is_read_in_full(tmp_path, monkeypatch):
     read = _reads(monkeypatch)
     assert leaks(aside, [private / "accounts.csv"], Verified(verified.path, aside)) == []
     assert len(read) == 20
+
+
+def test_the_record_of_the_secrets_hashes_is_for_its_owner_only(tmp_path):
+    private, _key, out, verified = _school(tmp_path)
+    assert _scan(private, out, verified.path) == []
+    assert "BEGIN" not in verified.path.read_text()  # hashes, never the secrets themselves
+    assert verified.path.stat().st_mode & 0o077 == 0
