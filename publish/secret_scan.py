@@ -116,13 +116,11 @@ class Verified:
         if self.path is None:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(self.path.name + ".tmp")
+        from postvak.store import write_file  # whole and owner-only (0600)
+
         # owner-only: it holds the secrets' hashes (a short password file's can be guessed)
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump({"output": self.output, "files": files, "secrets": secrets}, fh)
-        os.chmod(tmp, 0o600)  # an older file of another mode
-        os.replace(tmp, self.path)
+        write_file(self.path, json.dumps({"output": self.output, "files": files,
+                                          "secrets": secrets}).encode("utf-8"))
 
 
 def leaks(output: Path, secrets: Iterable[Path], verified: Verified | None = None

@@ -21,7 +21,6 @@ family sections.
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -76,17 +75,9 @@ class BucketManifest:
         self._write()
 
     def _write(self) -> None:
+        from postvak.store import write_file  # whole, durable, owner-only
+
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump({"bucket": self.bucket, "at": self.at, "listed_at": self.listed_at,
-                       "files": self.files}, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, self.path)
-        folder = os.open(self.path.parent, os.O_RDONLY)
-        try:
-            os.fsync(folder)
-        finally:
-            os.close(folder)
+        write_file(self.path, json.dumps({"bucket": self.bucket, "at": self.at,
+                                          "listed_at": self.listed_at,
+                                          "files": self.files}).encode("utf-8"))
