@@ -79,20 +79,15 @@ def path_problems(user: WebUser, folder: Path) -> list[Problem]:
     return problems
 
 
-def tree_problems(user: WebUser, root: Path) -> list[Problem]:
-    """Every folder in `root` readable and enterable, every file readable."""
-    unreadable: list[tuple[Path, os.stat_result, bool]] = []
-    for directory, dirs, files in os.walk(root):  # os.path, not a Path per file: 15,000 files
-        st = os.stat(directory)
-        if not user.may(st, READ | TRAVERSE):
-            unreadable.append((Path(directory), st, True))
-            dirs.clear()  # what lies below is unreachable anyway: one problem is enough
-            continue
-        for name in files:
-            path = os.path.join(directory, name)
-            st = os.stat(path)
-            if not user.may(st, READ):
-                unreadable.append((Path(path), st, False))
+def tree_problems(user: WebUser, root: Path,
+                  unreadable: list[tuple[str, os.stat_result, bool]] | None = None
+                  ) -> list[Problem]:
+    """Every folder in `root` readable and enterable, every file readable.
+
+    `unreadable`: what a walk that already read every entry's stat found (release_tree),
+    instead of walking `root` again."""
+    if unreadable is None:
+        unreadable = _unreadable(user, root)
     problems = [
         Problem(str(path), None,
                 f"de webserver ({user.name}) kan {'deze map' if is_dir else 'dit bestand'} "
@@ -105,6 +100,27 @@ def tree_problems(user: WebUser, root: Path) -> list[Problem]:
                                 f"webserver ({user.name}) niet kan lezen",
                                 f"chmod -R a+rX {root}"))
     return problems
+
+
+def may_read(user: WebUser, st: os.stat_result, is_dir: bool) -> bool:
+    """A file readable, a folder readable and enterable."""
+    return user.may(st, READ | TRAVERSE if is_dir else READ)
+
+
+def _unreadable(user: WebUser, root: Path) -> list[tuple[str, os.stat_result, bool]]:
+    unreadable: list[tuple[str, os.stat_result, bool]] = []
+    for directory, dirs, files in os.walk(root):  # os.path, not a Path per file: 15,000 files
+        st = os.stat(directory)
+        if not may_read(user, st, True):
+            unreadable.append((directory, st, True))
+            dirs.clear()  # what lies below is unreachable anyway: one problem is enough
+            continue
+        for name in files:
+            path = os.path.join(directory, name)
+            st = os.stat(path)
+            if not may_read(user, st, False):
+                unreadable.append((path, st, False))
+    return unreadable
 
 
 def password_problems(user: WebUser, files: Iterable[Path]) -> list[Problem]:
@@ -145,12 +161,13 @@ def spool_problems(user: WebUser, spool: Path) -> list[Problem]:
 
 
 def check_readable(web_user: WebUser | str, release: Path, password_files: Iterable[Path],
-                   served_from: Path | None = None, spool: Path | None = None) -> str:
+                   served_from: Path | None = None, spool: Path | None = None,
+                   unreadable: list[tuple[str, os.stat_result, bool]] | None = None) -> str:
     """Raise SchoolpleinError listing what the web server cannot read; return a note.
 
     `web_user`: the user, or its name (looked up here). `served_from`: the folder
     the web server reads on this machine; every directory above it is checked
-    too (not for a folder that is rsynced away).
+    too (not for a folder that is rsynced away). `unreadable`: see tree_problems.
     """
     user = WebUser.find(web_user) if isinstance(web_user, str) else web_user
     user_name = web_user if isinstance(web_user, str) else web_user.name
@@ -158,7 +175,7 @@ def check_readable(web_user: WebUser | str, release: Path, password_files: Itera
         return (f"Let op: de webservergebruiker '{user_name}' bestaat niet op deze machine; de "
                 "bestandsrechten zijn niet gecontroleerd (SCHOOLPLEIN_WEB_USER).")
     problems = path_problems(user, served_from) if served_from is not None else []
-    problems += tree_problems(user, release) + password_problems(user, password_files)
+    problems += tree_problems(user, release, unreadable) + password_problems(user, password_files)
     if spool is not None:
         problems += spool_problems(user, spool)
     if problems:

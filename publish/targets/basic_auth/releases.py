@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import grp
-import gzip
 import os
 import re
 import shutil
@@ -21,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from plugins.errors import DISK_ERRNOS, Problem, SchoolpleinError
+from plugins.errors import Problem, SchoolpleinError
 from plugins.photos.settings import PHOTO_DIR
 from plugins.sections import SectionMap
 from publish.accounts import Account
@@ -35,9 +34,9 @@ from .access import (
     install_password_files,
     write_password_files,
 )
+from .release_tree import Tree, make_tree
 from .servers import (
     APACHE_DIR,
-    COMPRESSED,
     TEAM_DIR,
     apache_login_hook,
     apache_vhost,
@@ -47,7 +46,7 @@ from .servers import (
 
 RELEASE_RE = re.compile(r"^\d{8}-\d{6}-\d{6}$")  # a complete release: its final name
 PARTIAL_PREFIX = ".partial-"  # a release being written; never served, rsynced or kept
-TRASH = ".weg"  # in the deploy folder: releases on their way out, deleted beside the work
+TRASH = ".weg"  # in releases/: releases on their way out, deleted beside the work
 LOCK_NAME = ".publish.lock"
 
 
@@ -100,80 +99,6 @@ def plan(output: Path, deploy_root: Path) -> tuple[list[str], list[str], list[st
     changed = sorted(k for k in new.keys() & old.keys()
                      if new[k].read_bytes() != old[k].read_bytes())
     return sorted(new.keys() - old.keys()), changed, sorted(old.keys() - new.keys())
-
-
-def _copy_tree(src: Path, dst: Path) -> None:
-    """Hard-link where possible: releases are cheap, and the output dir is rebuilt anyway.
-
-    The first error stops the copy as it is (a full disk names its file), unlike
-    shutil.copytree, which tries every file and raises one list of them.
-    """
-    for folder, dirs, files in os.walk(src):
-        here = Path(dst, os.path.relpath(folder, src))
-        here.mkdir()
-        for name in files:
-            a, b = os.path.join(folder, name), here / name
-            try:
-                os.link(a, b)
-            except OSError as exc:
-                if exc.errno in DISK_ERRNOS:
-                    raise
-                shutil.copy2(a, b)
-        dirs.sort()
-
-
-def _walk_files(root: Path):
-    """(relative posix path, absolute path) of every file under `root` (os.walk: no pathlib
-    object per file, which on a school year's 15,000 files cost seconds)."""
-    base = len(str(root)) + 1
-    for directory, _dirs, files in os.walk(root):
-        for name in files:
-            path = os.path.join(directory, name)
-            yield path[base:].replace(os.sep, "/"), path
-
-
-def _precompress(root: Path, previous: Path | None = None) -> None:
-    """A .gz beside every page, style, script and feed, for nginx's gzip_static: compressed
-    once per publish at the highest level instead of per request (photos are compressed).
-
-    A file that is the very same file (inode) as in the `previous` release, which the
-    incremental build and the hard-linked release make of every unchanged page, gets
-    that release's .gz linked: gzip of the same bytes gives the same bytes (mtime=0).
-    """
-    for rel, path in list(_walk_files(root)):
-        if os.path.splitext(path)[1] not in COMPRESSED:
-            continue
-        st = os.stat(path)
-        if previous is not None:
-            old = os.path.join(previous, rel)
-            with contextlib.suppress(OSError):
-                same = os.stat(old)
-                if (same.st_ino, same.st_dev) == (st.st_ino, st.st_dev):
-                    os.link(old + ".gz", path + ".gz")
-                    continue
-        with open(path, "rb") as fh:
-            packed = gzip.compress(fh.read(), compresslevel=9, mtime=0)
-        if len(packed) < st.st_size:
-            with open(path + ".gz", "wb") as fh:
-                fh.write(packed)
-
-
-def _make_readable(root: Path) -> None:
-    """Folders 755, files 644: the web server reads the release as its own user.
-
-    Access is enforced by nginx/Apache (basic auth), not by file modes; the build
-    staging folder is 700 (mkdtemp) and would otherwise be copied as such.
-    """
-    def mode(path: str, wanted: int) -> None:  # unchanged inodes stay clean (no fsync due)
-        if os.lstat(path).st_mode & 0o7777 != wanted:
-            os.chmod(path, wanted)
-
-    mode(str(root), 0o755)
-    for directory, dirs, files in os.walk(root):
-        for name in dirs:
-            mode(os.path.join(directory, name), 0o755)
-        for name in files:
-            mode(os.path.join(directory, name), 0o644)
 
 
 def _fsync(path: Path | str) -> None:
@@ -275,27 +200,58 @@ def publish_lock(root: Path):
         os.close(fd)
 
 
-def _prune(releases: Path, live: Path, previous: Path | None, keep: int) -> None:
-    """Keep the live release and the one before it (complete ones only); drop partials.
+def _kept_and_going(releases: Path, live: Path | None, previous: Path | None,
+                   keep: int) -> tuple[list[Path], list[Path]]:
+    """The complete releases beside `live` that stay (newest first) and those that go.
 
-    A release counts as complete only under its final name (RELEASE_RE); a
-    `.partial-*` folder is what a killed publish left behind. What goes is renamed
-    into the trash at once (no longer a release: never served, kept or rsynced) and
-    deleted by a process of its own: a school year's release is ~15,000 files, which
-    took 19 s to delete, after the new release was already live.
-    """
+    `live` and the release before it (`previous`) are kept first; a release counts
+    only under its final name (RELEASE_RE), never a partial or the trash."""
     complete = [p for p in releases.iterdir() if p.is_dir() and RELEASE_RE.match(p.name)]
     others = sorted((p for p in complete if p != live),
                     key=lambda p: (p == previous, p.name), reverse=True)
-    gone = [*others[max(keep - 1, 0):], *releases.glob(PARTIAL_PREFIX + "*")]
-    trash = releases.parent / TRASH
-    if gone:
-        trash.mkdir(mode=0o700, exist_ok=True)
-    for old in gone:
-        os.rename(old, trash / old.name.removeprefix(PARTIAL_PREFIX))
-    if gone:
+    return others[:max(keep - 1, 0)], others[max(keep - 1, 0):]
+
+
+def _reusable(releases: Path, live: Path | None, keep: int) -> Path | None:
+    """The newest complete release this publish would delete after its switch (never the
+    live one): the new release is made by bringing it up to date (release_tree)."""
+    _kept, going = _kept_and_going(releases, None, live, keep)  # as after the switch
+    return next((p for p in going if p != live), None)
+
+
+def _prune(releases: Path, live: Path, previous: Path | None, keep: int,
+           gone_from_previous: list[str] | None = None, photos: set[str] | None = None) -> None:
+    """Keep the live release and the one before it (complete ones only); drop partials.
+
+    What goes is renamed into the trash at once (no longer a release: never served, kept
+    or rsynced) and deleted by a process of its own: a school year's release is ~15,000
+    files, which took 19 s to delete, after the new release was already live. The trash
+    is inside releases/, so the rename never crosses a file system (EXDEV). Then every
+    kept release loses the photos the live one no longer has: `gone_from_previous` names
+    them for `previous` (release_tree found them), any other kept release is walked.
+    """
+    kept, going = _kept_and_going(releases, live, previous, keep)
+    going += releases.glob(PARTIAL_PREFIX + "*")
+    trash = releases / TRASH
+    failed: OSError | None = None
+    for old in going:
+        try:
+            _to_trash(old, trash)
+        except OSError as exc:  # still a release: it must lose the withdrawn photos too
+            failed = failed or exc
+            kept.append(old)
+    if going:
         _fsync(releases)
+    _drop_withdrawn_photos(releases, live, kept, previous, gone_from_previous, photos)
     _empty_trash(trash)
+    _empty_trash(releases.parent / TRASH)  # where older versions left it
+    if failed is not None:
+        raise failed
+
+
+def _to_trash(old: Path, trash: Path) -> None:
+    trash.mkdir(mode=0o700, exist_ok=True)
+    os.rename(old, trash / old.name.removeprefix(PARTIAL_PREFIX))
 
 
 def _empty_trash(trash: Path) -> None:
@@ -307,30 +263,61 @@ def _empty_trash(trash: Path) -> None:
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def _drop_withdrawn_photos(releases: Path, live: Path) -> None:
+def _photos(release: Path) -> dict[str, str]:
+    found = {}
+    base = len(str(release)) + 1
+    for directory, _dirs, files in os.walk(release):
+        if os.path.basename(directory) == PHOTO_DIR:
+            for name in files:  # os.walk lists symlinks to files among the files
+                path = os.path.join(directory, name)
+                found[path[base:].replace(os.sep, "/")] = path
+    return found
+
+
+def _drop_withdrawn_photos(releases: Path, live: Path, kept: list[Path],
+                           previous: Path | None = None,
+                           gone_from_previous: list[str] | None = None,
+                           photos: set[str] | None = None) -> None:
     """Every kept release loses the photos the live one no longer has, at this publish.
 
     A withdrawn (or dropped) photo must not wait on disk in the release before,
     nor on the server: rsync --delete removes it there in the same run. A
     rollback to the kept release then shows its pages without those photos.
     """
-    def photos(release: Path) -> dict[str, str]:
-        found = {}
-        base = len(str(release)) + 1
-        for directory, _dirs, files in os.walk(release):
-            if os.path.basename(directory) == PHOTO_DIR:
-                for name in files:  # os.walk lists symlinks to files among the files
-                    path = os.path.join(directory, name)
-                    found[path[base:].replace(os.sep, "/")] = path
-        return found
-
-    wanted = photos(live).keys()
-    for kept in (p for p in releases.iterdir() if p != live and RELEASE_RE.match(p.name)):
-        gone = [path for rel, path in photos(kept).items() if rel not in wanted]
+    wanted = photos if photos is not None else _photos(live).keys()
+    for release in kept:
+        if release == previous and gone_from_previous is not None:
+            gone = [os.path.join(release, rel) for rel in gone_from_previous]
+        else:
+            gone = [path for rel, path in _photos(release).items() if rel not in wanted]
         for path in gone:
-            os.unlink(path)
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
         for folder in {os.path.dirname(path) for path in gone}:
-            _fsync(folder)
+            with contextlib.suppress(FileNotFoundError):
+                _fsync(folder)
+
+
+def _settle_htaccess(release: Path, written: list[Path], tree: Tree) -> None:
+    """The .htaccess files just written readable like the rest; those of a reused release
+    that were not written again (a section gone) removed."""
+    for path in written:
+        for folder in reversed(path.relative_to(release).parents[:-1]):
+            os.chmod(release / folder, 0o755)  # folders write_htaccess may have made
+        os.chmod(path, 0o644)
+    for stale in set(tree.htaccess) - {str(p) for p in written}:
+        os.unlink(stale)
+        if os.path.dirname(stale) in tree.htaccess_only:  # a section's folder, now empty
+            os.rmdir(os.path.dirname(stale))
+
+
+def _discard(partial: Path, releases: Path) -> None:
+    """A release that will not go live: into the trash (emptied after the next publish)."""
+    if partial.exists():
+        try:
+            _to_trash(partial, releases / TRASH)
+        except OSError:
+            shutil.rmtree(partial, ignore_errors=True)
 
 
 def _write_atomic(path: Path, text: str) -> None:
@@ -344,7 +331,8 @@ def rsync_command(deploy_root: Path, dest: str) -> list[str]:
     return ["rsync", "-a", "--delete", "--delete-excluded", "--delay-updates",
             "--filter=P /postvak/", "--exclude=/postvak/",  # the server's inbox: never touched
             f"--exclude=/releases/{PARTIAL_PREFIX}*", f"--exclude=/{LOCK_NAME}",
-            "--exclude=/current.tmp", f"--exclude=/{TRASH}/", f"{deploy_root}/", f"{dest}/"]
+            "--exclude=/current.tmp", f"--exclude=/releases/{TRASH}/", f"--exclude=/{TRASH}/",
+            f"{deploy_root}/", f"{dest}/"]
 
 
 def publish(output: Path, deploy_root: Path, sections: SectionMap,
@@ -377,29 +365,35 @@ def publish(output: Path, deploy_root: Path, sections: SectionMap,
         # Every check first, then writes: the password files are written beside the live
         # ones (*.new) and only moved into place once the release and they passed.
         live = deploy.current.resolve() if deploy.current.is_symlink() else None
+        live_dir = live if live is not None and live.is_dir() else None
+        reuse = _reusable(releases, live, keep)
         try:
-            _copy_tree(Path(output), partial)
-            _precompress(partial, live if live is not None and live.is_dir() else None)
+            if reuse is not None:
+                os.rename(reuse, partial)  # from now on a partial: never served or kept
+                _fsync(releases)  # before any change inside: it never comes back as complete
+            user = permissions.WebUser.find(web_user) if web_user else None
+            may = ((lambda st, is_dir: permissions.may_read(user, st, is_dir))
+                   if user is not None else None)
+            tree = make_tree(str(output), str(partial), live_dir and str(live_dir), may)
             access = Access.derive(sections, accounts)
             staged = write_password_files(access, deploy.htpasswd)
-            write_htaccess(sections, partial, served.htpasswd)
-            _make_readable(partial)
-            user = permissions.WebUser.find(web_user) if web_user else None
+            _settle_htaccess(partial, write_htaccess(sections, partial, served.htpasswd), tree)
             _make_spool(deploy, user, sections)
             if web_user:
                 _grant_web_group(deploy, user, staged)
                 out(permissions.check_readable(
                     user or web_user, partial, staged,
-                    served_from=None if server_root else deploy.root, spool=deploy.spool))
+                    served_from=None if server_root else deploy.root, spool=deploy.spool,
+                    unreadable=tree.unreadable))
             _fsync_tree(partial)
             for path in staged:
                 _fsync(path)
         except BaseException:
-            shutil.rmtree(partial, ignore_errors=True)
+            _discard(partial, releases)
             discard_password_files(deploy.htpasswd)
             raise
         if fresh is not None and not fresh():  # the inputs changed since the build read them
-            shutil.rmtree(partial, ignore_errors=True)
+            _discard(partial, releases)
             discard_password_files(deploy.htpasswd)  # nor the accounts it derived
             raise Stale
         install_password_files(staged)
@@ -420,8 +414,7 @@ def publish(output: Path, deploy_root: Path, sections: SectionMap,
         link.symlink_to(release.relative_to(deploy.root))
         os.replace(link, deploy.current)
         _fsync(deploy.root)
-        # withdrawn photos leave the kept releases first: a prune that fails (the trash on
-        # another file system) must not leave them there
-        _drop_withdrawn_photos(releases, release)
-        _prune(releases, release, previous, keep)
+        # the withdrawn photos leave the kept releases also when a release cannot go
+        _prune(releases, release, previous, keep,
+               tree.gone_from_live if previous == live_dir else None, tree.photos)
     return deploy

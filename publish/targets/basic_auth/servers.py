@@ -117,26 +117,34 @@ def apache_login_hook(htpasswd: Path) -> str:
         password_file=htpasswd / PASSWORD_FILE, cost=BCRYPT_COST)
 
 
-def write_htaccess(sections: SectionMap, site: Path, htpasswd: Path) -> None:
+def write_htaccess(sections: SectionMap, site: Path, htpasswd: Path) -> list[Path]:
+    """Apache's rules per folder; returns the files written."""
+    written: list[Path] = []
+
+    def write(path: Path, text: str) -> None:
+        path.write_text(text)
+        written.append(path)
+
     env = _env()
     auth = {"realm": REALM, "password_file": htpasswd / PASSWORD_FILE,
             "group_file": htpasswd / GROUP_FILE, "nobody_group": NOBODY_GROUP}
-    (site / ".htaccess").write_text(env.get_template("htaccess-root.j2").render(
+    write(site / ".htaccess", env.get_template("htaccess-root.j2").render(
         roots=[r.strip("/") for r in ROOTS.values()], feed_root=FEED_ROOT, **CACHE))
     feeds = site / FEED_ROOT.strip("/")
     feeds.mkdir(exist_ok=True)
-    (feeds / ".htaccess").write_text(env.get_template("htaccess-feeds.j2").render(
+    write(feeds / ".htaccess", env.get_template("htaccess-feeds.j2").render(
         feeds=sections.feeds, feed_name=FEED_NAME))
     for root in ROOTS.values():
         if root != ROOTS["school"]:  # /groep/ and /gezin/: only the section map's live there
             folder = site / root.strip("/")
             folder.mkdir(parents=True, exist_ok=True)
-            (folder / ".htaccess").write_text(env.get_template("htaccess-unknown.j2").render(
+            write(folder / ".htaccess", env.get_template("htaccess-unknown.j2").render(
                 **auth))
     for section in sections.protected:
         folder = site / section.dir
         folder.mkdir(parents=True, exist_ok=True)
-        (folder / ".htaccess").write_text(env.get_template("htaccess-section.j2").render(
+        write(folder / ".htaccess", env.get_template("htaccess-section.j2").render(
             section=section, **auth))
     (site / "mijn").mkdir(exist_ok=True)
-    (site / "mijn" / ".htaccess").write_text(env.get_template("htaccess-mijn.j2").render(**auth))
+    write(site / "mijn" / ".htaccess", env.get_template("htaccess-mijn.j2").render(**auth))
+    return written

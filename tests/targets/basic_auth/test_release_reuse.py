@@ -13,6 +13,9 @@ import os
 import shutil
 from pathlib import Path
 
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+
 from publish import accounts
 from publish.targets import basic_auth
 from publish.targets.basic_auth import releases
@@ -83,3 +86,82 @@ def test_without_syncfs_every_file_and_folder_is_fsynced(demo_build, sections, d
 
 def test_syncfs_is_used_on_linux(tmp_path):
     assert releases._syncfs(tmp_path) is True
+
+
+def _state(release: Path, deploy: Path) -> dict[str, tuple[int, bytes]]:
+    """Every entry of a release: its mode and bytes (folders: mode only; the deploy folder's
+    own path, which the .htaccess files name, left out)."""
+    found = {}
+    for directory, dirs, files in os.walk(release):
+        for name in dirs + files:
+            path = os.path.join(directory, name)
+            rel = os.path.relpath(path, release)
+            found[rel] = (os.lstat(path).st_mode, b"" if name in dirs else
+                          Path(path).read_bytes().replace(bytes(deploy), b"DEPLOY"))
+    return found
+
+
+CHANGES = ("edit", "remove", "remove-folder", "add-folder", "file-to-folder", "withdraw-photo",
+           "incompressible")
+
+
+def _change(out: Path, what: str, n: int) -> None:
+    """One change a build can make to its output (new inodes, as the build writes)."""
+    pages = sorted(out.rglob("index.html"))
+    photos = sorted(out.rglob("fotos/*"))
+    page = pages[n % len(pages)]
+    if what == "edit":
+        _replace(page, page.read_bytes().replace(b"</body>", f"<p>{n}</p></body>".encode()))
+    elif what == "remove" and len(pages) > 3:
+        page.unlink()
+    elif what == "remove-folder":
+        folders = sorted({p.parent for p in pages if p.parent != out})
+        shutil.rmtree(folders[n % len(folders)])
+    elif what == "add-folder":
+        (out / "school" / f"nieuw-{n}").mkdir(parents=True, exist_ok=True)
+        (out / "school" / f"nieuw-{n}" / "index.html").write_text(f"<p>nieuw {n}</p>" * 40)
+    elif what == "file-to-folder":
+        page.unlink()
+        (page / "index.html").parent.mkdir(parents=True)
+        (page / "index.html").write_text(f"<p>{n}</p>" * 30)
+    elif what == "withdraw-photo" and photos:
+        photos[n % len(photos)].unlink()
+    elif what == "incompressible":
+        _replace(page, os.urandom(64))  # its .gz would be larger: none
+
+
+@settings(max_examples=6, deadline=None, phases=(Phase.explicit, Phase.generate),  # no shrink:
+          suppress_health_check=[HealthCheck.too_slow,
+                                                                HealthCheck.function_scoped_fixture])
+@given(st.lists(st.lists(st.tuples(st.sampled_from(CHANGES), st.integers(0, 10_000)),
+                         min_size=1, max_size=3), min_size=2, max_size=4))
+def test_a_release_brought_up_to_date_equals_one_made_from_nothing(
+        demo_build, sections, demo_accounts, tmp_path_factory, publishes):
+    """Property: after any series of builds (edits, removals, folders gone or new, a page
+    turned into a folder, withdrawn photos, a page gzip cannot shrink), the release made by
+    updating the oldest kept one holds exactly the entries, modes and bytes of a release
+    made from the same output from nothing, its files are the output's (same inodes), and
+    no kept release holds a photo the live one does not."""
+    tmp = tmp_path_factory.mktemp("reuse")
+    out = _output(demo_build, tmp)
+    deploy = tmp / "deploy"
+    _publish(out, deploy, sections, demo_accounts)
+    for step, changes in enumerate(publishes):
+        for what, n in changes:
+            _change(out, what, n)
+        live = _publish(out, deploy, sections, demo_accounts).current.resolve()
+        scratch_out = tmp / f"scratch-out-{step}"
+        shutil.copytree(out, scratch_out)
+        scratch = _publish(scratch_out, tmp / f"scratch-{step}", sections,
+                           demo_accounts).current.resolve()
+        made, expected = _state(live, deploy), _state(scratch, tmp / f"scratch-{step}")
+        assert made == expected, sorted(k for k in made.keys() | expected.keys()
+                                        if made.get(k) != expected.get(k))[:10]
+        for directory, _dirs, files in os.walk(out):
+            for name in files:
+                rel = os.path.relpath(os.path.join(directory, name), out)
+                assert os.stat(live / rel).st_ino == os.stat(out / rel).st_ino, rel
+        photos = {p.relative_to(live) for p in live.rglob("fotos/*")}
+        for kept in (deploy / "releases").iterdir():
+            if releases.RELEASE_RE.match(kept.name):
+                assert {p.relative_to(kept) for p in kept.rglob("fotos/*")} <= photos
