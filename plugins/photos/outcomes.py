@@ -107,6 +107,7 @@ class Outcomes:
         self.started = time.time_ns()
         self.entries: dict[str, tuple] = {}
         self.fresh: dict[str, tuple] = {}
+        self.sections: dict[int, tuple] = {}  # id -> (the section, kept alive; its fingerprint)
         self.dirty = False
         try:
             with open(self.path, "rb") as fh:
@@ -121,7 +122,10 @@ class Outcomes:
     def folder_key(self, folder: Path, section) -> tuple[str, bool]:
         """(the folder's key, whether it may be stored: nothing in it changed just now)."""
         rows, newest = listing(folder)
-        return fingerprint(str(folder), section, rows), self.started - newest > digests.RACY_NS
+        if id(section) not in self.sections:  # many posts share a section: its readers once
+            self.sections[id(section)] = (section, fingerprint(section))
+        return (fingerprint(str(folder), self.sections[id(section)][1], rows),
+                self.started - newest > digests.RACY_NS)
 
     def tags(self, folder: Path, key: str):
         """(tags by photo name, loose problems) of the folder under `key`, or None."""
