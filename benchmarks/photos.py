@@ -536,6 +536,8 @@ def main(argv: list[str] | None = None) -> int:
                     for kind, cfg in (("per_core", one), ("pool", pool)):
                         label = f"{kind}_{name}" if name else kind
                         dest = tmp / f"{label}-{run}"
+                        if name:  # a cache of its own: cold as well
+                            cfg = cfg.with_(cache_dir=tmp / f"cache-{label}-{run}")
                         assert timed(label, pipeline, paths, cfg, dest) == n
                         made[label] = {f.read_bytes() for f in dest.iterdir()}
                         if label != "pool":  # the pool's cache is the warm run's
