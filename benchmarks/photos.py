@@ -71,6 +71,10 @@ take) and one worker's wall time (one_core); a measured full year is
 `benchmarks/build.py --scale --scale-photos 7800`. pool_peak_mb: this process plus the
 largest worker's peak RSS times the workers, an upper bound on the cold build's photo memory.
 
+pool_busy: the pool's CPU over cores x its wall time (1.0: every worker always ran); with
+pool_cpu_over_per_core_cpu (the pool's extra CPU per photo) it tells a slow pool from a
+busy machine.
+
 Ratios: per_core_over_floor (pipeline overhead on one core; target <= 1.2),
 naive_over_per_core (the method, like for like), cold_over_warm (pool cold
 over warm: what the cache saves), pool_speedup (one worker over the pool).
@@ -577,6 +581,11 @@ def main(argv: list[str] | None = None) -> int:
         "pool_speedup": round(med["per_core"] / med["pool"], 2),
         "pool_speedup_baseline": round(med["per_core_baseline"] / med["pool_baseline"], 2),
         "pool_over_baseline": round(med["pool"] / med["pool_baseline"], 3),
+        # the workers' share of the time they ran (CPU over cores x wall): below 1 they were
+        # runnable but not scheduled (other work on the machine) or waited on the main process
+        "pool_busy": {k: round(cpu_med[k] / ((os.cpu_count() or 1) * med[k]), 2)
+                      for k in ("pool", "pool_baseline")},
+        "pool_cpu_over_per_core_cpu": round(cpu_med["pool"] / cpu_med["per_core"], 2),
         "cpu_over_baseline": round(cpu_med["per_core"] / cpu_med["per_core_baseline"], 3),
         "worker_rss_mb": rss, "worker_encode_mb": encode_rss,
         "pool_peak_mb": round(own_peak_mb + workers_peak_mb * (os.cpu_count() or 1)),
