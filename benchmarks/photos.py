@@ -24,9 +24,7 @@ per_core_ms  the real pipeline with ONE worker (in-process, no pool) and an empt
              write, copy into a fresh output dir.
 pool_ms      the same with one worker per core (os.cpu_count()), pool start-up
              included: what a cold build pays.
-*_baseline   per_core and pool as before photos.encode._arena (Pillow's block cache
-             off, ARENA_BLOCKS 0), interleaved with today's in every run, same photos,
-             byte-identical outputs (checked); cpu_ms of the pool counts its workers.
+             Its cpu_ms counts the workers' CPU (they are joined when the pool closes).
 warm_ms      the same call again with the cache filled, into a fresh output dir:
              stat, manifest read, link or copy out. No decoding or encoding.
 naive_ms     one core, what a plugin written without care does with the same
@@ -65,7 +63,7 @@ blur_one_face: what PHOTO_BLUR adds to a photo with one child made unrecognisabl
 per photo, medians): the mosaic step alone, and the whole encode with and without the region,
 interleaved in each run (blur_cost).
 school_year_min: 7,800 photos extrapolated from the pool's measured wall time per photo
-(pool, pool_baseline: what this machine, with its load, took on all its cores), beside the
+(pool: what this machine, with its load, took on all its cores), beside the
 one-core figures: the one-core CPU over the cores (cpu_over_cores: what free cores would
 take) and one worker's wall time (one_core); a measured full year is
 `benchmarks/build.py --scale --scale-photos 7800`. pool_peak_mb: this process plus the
@@ -171,19 +169,6 @@ def variant(jpeg: bytes, n: int) -> bytes:
     if k < len(digits):
         raise ValueError(f"too few table entries for variant {n}")
     return bytes(out)
-
-
-ARENA_BEFORE = 0  # Pillow's default: no block cache (the pipeline before photos.encode._arena)
-
-
-@contextlib.contextmanager
-def arena(blocks: int):
-    """photos.encode's block cache set to `blocks` (0: the baseline, as before it existed)."""
-    saved, encode_mod.ARENA_BLOCKS = encode_mod.ARENA_BLOCKS, blocks
-    try:
-        yield
-    finally:
-        encode_mod.ARENA_BLOCKS = saved
 
 
 def master_info(path: Path) -> dict:
@@ -535,19 +520,11 @@ def main(argv: list[str] | None = None) -> int:
             timed("naive", lambda cfg, out: [naive(p, cfg, out) for p in paths], base, out)
             floors = timed("floor", lambda cfg: [floor(p, cfg) for p in paths], base)
             made: dict[str, set[bytes]] = {}
-            for name in ("baseline", "") if run % 2 else ("", "baseline"):  # alternating
-                with arena(ARENA_BEFORE if name else encode_mod.ARENA_BLOCKS):
-                    for kind, cfg in (("per_core", one), ("pool", pool)):
-                        label = f"{kind}_{name}" if name else kind
-                        dest = tmp / f"{label}-{run}"
-                        if name:  # a cache of its own: cold as well
-                            cfg = cfg.with_(cache_dir=tmp / f"cache-{label}-{run}")
-                        assert timed(label, pipeline, paths, cfg, dest) == n
-                        made[label] = {f.read_bytes() for f in dest.iterdir()}
-                        if label != "pool":  # the pool's cache is the warm run's
-                            shutil.rmtree(cfg.cache_dir, ignore_errors=True)
-                        shutil.rmtree(dest, ignore_errors=True)
-            assert len({frozenset(b) for b in made.values()}) == 1, "baseline != pipeline"
+            for label, cfg in (("per_core", one), ("pool", pool)):
+                dest = tmp / f"{label}-{run}"
+                assert timed(label, pipeline, paths, cfg, dest) == n
+                made[label] = {f.read_bytes() for f in dest.iterdir()}
+            assert made["per_core"] == made["pool"], "pool != one worker"
             assert timed("warm", pipeline, paths, pool, tmp / f"warm-{run}") == 0
             if run == 0:  # same pixel work: the floor's bytes are the pipeline's bytes
                 assert {b for f in floors for b in f.values()} == made["per_core"], \
@@ -570,31 +547,24 @@ def main(argv: list[str] | None = None) -> int:
     print(json.dumps({
         "n": n, "runs": args.runs, "cores": os.cpu_count(),
         "master": MASTER,
-        **{f"{k}_ms": round(med[k], 1) for k in ("floor", "per_core", "pool", "warm", "naive",
-                                                  "per_core_baseline", "pool_baseline")},
+        **{f"{k}_ms": round(med[k], 1) for k in ("floor", "per_core", "pool", "warm", "naive")},
         "per_core_over_floor": round(med["per_core"] / med["floor"], 2),
         "per_core_over_floor_cpu": round(cpu_med["per_core"] / cpu_med["floor"], 2),
-        "cpu_ms": {k: round(cpu_med[k], 1) for k in ("floor", "per_core", "naive", "pool",
-                                                      "per_core_baseline", "pool_baseline")},
+        "cpu_ms": {k: round(cpu_med[k], 1) for k in ("floor", "per_core", "naive",
+                                                      "pool")},
         "naive_over_per_core": round(med["naive"] / med["per_core"], 2),
         "cold_over_warm": round(med["pool"] / max(med["warm"], 0.001), 1),
         "pool_speedup": round(med["per_core"] / med["pool"], 2),
-        "pool_speedup_baseline": round(med["per_core_baseline"] / med["pool_baseline"], 2),
-        "pool_over_baseline": round(med["pool"] / med["pool_baseline"], 3),
         # the workers' share of the time they ran (CPU over cores x wall): below 1 they were
         # runnable but not scheduled (other work on the machine) or waited on the main process
-        "pool_busy": {k: round(cpu_med[k] / ((os.cpu_count() or 1) * med[k]), 2)
-                      for k in ("pool", "pool_baseline")},
+        "pool_busy": round(cpu_med["pool"] / ((os.cpu_count() or 1) * med["pool"]), 2),
         "pool_cpu_over_per_core_cpu": round(cpu_med["pool"] / cpu_med["per_core"], 2),
-        "cpu_over_baseline": round(cpu_med["per_core"] / cpu_med["per_core_baseline"], 3),
         "worker_rss_mb": rss, "worker_encode_mb": encode_rss,
         "pool_peak_mb": round(own_peak_mb + workers_peak_mb * (os.cpu_count() or 1)),
         "school_year_min": {
-            **{k: round(7800 * med[k] / 60000, 1) for k in ("pool", "pool_baseline")},
-            **{f"cpu_over_cores{k}": round(7800 * cpu_med[f"per_core{k}"] / (os.cpu_count() or 1)
-                                          / 60000, 1) for k in ("", "_baseline")},
-            **{f"one_core{k}": round(7800 * med[f"per_core{k}"] / 60000, 1)
-               for k in ("", "_baseline")}},
+            "pool": round(7800 * med["pool"] / 60000, 1),
+            "cpu_over_cores": round(7800 * cpu_med["per_core"] / (os.cpu_count() or 1) / 60000, 1),
+            "one_core": round(7800 * med["per_core"] / 60000, 1)},
         "load": os.getloadavg(),
         "breakdown_cpu_ms": breakdown_ms,
         "alternatives": alt,
