@@ -3,9 +3,12 @@
     .venv/bin/python benchmarks/photos.py [--n 6] [--runs 5]
 
 Generates N 12-megapixel JPEGs (4000x3000, noise blended with gradients so they
-do not compress trivially, quality 90, upright) in a temp dir. They carry no ICC
-profile: a photo with one also pays the colour transform to sRGB (about 20 ms
-of CPU per 12 MP photo here), which the floor does not count.
+do not compress trivially, quality 90, upright) in a temp dir. They are what a phone
+writes: baseline (not progressive) JPEG with 4:2:0 chroma subsampling, about 3.4 bits
+per pixel (5 MB; a phone's 12 MP JPEG is 3-6 MB); the JSON's "master" says so as
+measured. A progressive or 4:4:4 master would decode much slower than a real year's.
+They carry no ICC profile: a photo with one also pays the colour transform to sRGB
+(about 20 ms of CPU per 12 MP photo here), which the floor does not count.
 Every variant writes the same outputs: the pipeline's sizes and formats with
 its JPEG (quality, progressive, 4:2:0, no optimize) and WebP (quality, method)
 settings. All figures are WALL milliseconds PER PHOTO (total / N):
@@ -21,6 +24,7 @@ per_core_ms  the real pipeline with ONE worker (in-process, no pool) and an empt
              write, copy into a fresh output dir.
 pool_ms      the same with one worker per core (os.cpu_count()), pool start-up
              included: what a cold build pays.
+             Its cpu_ms counts the workers' CPU (they are joined when the pool closes).
 warm_ms      the same call again with the cache filled, into a fresh output dir:
              stat, manifest read, link or copy out. No decoding or encoding.
 naive_ms     one core, what a plugin written without care does with the same
@@ -58,11 +62,16 @@ dependency). `--only alternatives` prints the breakdown and the alternatives alo
 blur_one_face: what PHOTO_BLUR adds to a photo with one child made unrecognisable (CPU ms
 per photo, medians): the mosaic step alone, and the whole encode with and without the region,
 interleaved in each run (blur_cost).
-school_year_min: 7,800 photos extrapolated from the pool's wall time per photo
-(pool) and from the one-core CPU time over the cores (cpu: what two free cores
-would take); a measured full year is `benchmarks/build.py --scale --scale-photos
-7800`. pool_peak_mb: this process plus the largest worker's peak RSS times the
-workers, an upper bound on the cold build's photo memory.
+school_year_min: 7,800 photos extrapolated from the pool's measured wall time per photo
+(pool: what this machine, with its load, took on all its cores), beside the
+one-core figures: the one-core CPU over the cores (cpu_over_cores: what free cores would
+take) and one worker's wall time (one_core); a measured full year is
+`benchmarks/build.py --scale --scale-photos 7800`. pool_peak_mb: this process plus the
+largest worker's peak RSS times the workers, an upper bound on the cold build's photo memory.
+
+pool_busy: the pool's CPU over cores x its wall time (1.0: every worker always ran); with
+pool_cpu_over_per_core_cpu (the pool's extra CPU per photo) it tells a slow pool from a
+busy machine.
 
 Ratios: per_core_over_floor (pipeline overhead on one core; target <= 1.2),
 naive_over_per_core (the method, like for like), cold_over_warm (pool cold
@@ -160,6 +169,20 @@ def variant(jpeg: bytes, n: int) -> bytes:
     if k < len(digits):
         raise ValueError(f"too few table entries for variant {n}")
     return bytes(out)
+
+
+def master_info(path: Path) -> dict:
+    """What the generated master is, beside what a phone writes (baseline, 4:2:0)."""
+    from PIL import JpegImagePlugin
+
+    with Image.open(path) as im:
+        sampling = {0: "4:4:4", 1: "4:2:2", 2: "4:2:0"}.get(JpegImagePlugin.get_sampling(im), "?")
+        return {"size": list(im.size), "progressive": bool(im.info.get("progressive")),
+                "subsampling": sampling,
+                "bits_per_pixel": round(path.stat().st_size * 8 / (im.width * im.height), 2)}
+
+
+MASTER: dict = {}
 
 
 def _save(im: Image.Image, fmt: str, cfg: PhotoSettings) -> bytes:
@@ -467,16 +490,20 @@ def main(argv: list[str] | None = None) -> int:
     cpu: dict[str, list[float]] = {}
 
     def timed(name: str, work: Callable, *args) -> object:
-        t0, c0 = time.perf_counter(), time.process_time()
+        t0, c0 = time.perf_counter(), os.times()
         result = work(*args)
         seconds.setdefault(name, []).append(time.perf_counter() - t0)
-        cpu.setdefault(name, []).append(time.process_time() - c0)
+        c1 = os.times()
+        cpu.setdefault(name, []).append(c1.user + c1.system + c1.children_user
+                                        + c1.children_system - c0.user - c0.system
+                                        - c0.children_user - c0.children_system)
         return result
 
     try:
         paths = [tmp / f"foto-{i}.jpg" for i in range(n)]
         for i, p in enumerate(paths):
             make_photo(p, i)
+        MASTER.update(master_info(paths[0]))
         if args.only:
             cfg = PhotoSettings(audit_dir=tmp / "audit")
             print(json.dumps({"n": n, "runs": args.runs, "cores": os.cpu_count(),
@@ -492,12 +519,16 @@ def main(argv: list[str] | None = None) -> int:
             (out := tmp / f"naive-{run}").mkdir()
             timed("naive", lambda cfg, out: [naive(p, cfg, out) for p in paths], base, out)
             floors = timed("floor", lambda cfg: [floor(p, cfg) for p in paths], base)
-            assert timed("per_core", pipeline, paths, one, tmp / f"one-{run}") == n
-            assert timed("pool", pipeline, paths, pool, tmp / f"pool-{run}") == n
+            made: dict[str, set[bytes]] = {}
+            for label, cfg in (("per_core", one), ("pool", pool)):
+                dest = tmp / f"{label}-{run}"
+                assert timed(label, pipeline, paths, cfg, dest) == n
+                made[label] = {f.read_bytes() for f in dest.iterdir()}
+            assert made["per_core"] == made["pool"], "pool != one worker"
             assert timed("warm", pipeline, paths, pool, tmp / f"warm-{run}") == 0
             if run == 0:  # same pixel work: the floor's bytes are the pipeline's bytes
-                published = {f.read_bytes() for f in (tmp / "one-0").iterdir()}
-                assert {b for f in floors for b in f.values()} == published, "floor != pipeline"
+                assert {b for f in floors for b in f.values()} == made["per_core"], \
+                    "floor != pipeline"
             for d in (one.cache_dir, pool.cache_dir, out, *tmp.glob(f"*-{run}")):
                 shutil.rmtree(d, ignore_errors=True)
         rss, encode_rss = worker_memory(paths[0], tmp / "cache-rss")
@@ -515,18 +546,25 @@ def main(argv: list[str] | None = None) -> int:
     spread = {k: round((max(v) - min(v)) / statistics.median(v), 2) for k, v in seconds.items()}
     print(json.dumps({
         "n": n, "runs": args.runs, "cores": os.cpu_count(),
+        "master": MASTER,
         **{f"{k}_ms": round(med[k], 1) for k in ("floor", "per_core", "pool", "warm", "naive")},
         "per_core_over_floor": round(med["per_core"] / med["floor"], 2),
         "per_core_over_floor_cpu": round(cpu_med["per_core"] / cpu_med["floor"], 2),
-        "cpu_ms": {k: round(cpu_med[k], 1) for k in ("floor", "per_core", "naive")},
+        "cpu_ms": {k: round(cpu_med[k], 1) for k in ("floor", "per_core", "naive",
+                                                      "pool")},
         "naive_over_per_core": round(med["naive"] / med["per_core"], 2),
         "cold_over_warm": round(med["pool"] / max(med["warm"], 0.001), 1),
         "pool_speedup": round(med["per_core"] / med["pool"], 2),
+        # the workers' share of the time they ran (CPU over cores x wall): below 1 they were
+        # runnable but not scheduled (other work on the machine) or waited on the main process
+        "pool_busy": round(cpu_med["pool"] / ((os.cpu_count() or 1) * med["pool"]), 2),
+        "pool_cpu_over_per_core_cpu": round(cpu_med["pool"] / cpu_med["per_core"], 2),
         "worker_rss_mb": rss, "worker_encode_mb": encode_rss,
         "pool_peak_mb": round(own_peak_mb + workers_peak_mb * (os.cpu_count() or 1)),
-        "school_year_min": {"pool": round(7800 * med["pool"] / 60000, 1),
-                            "cpu": round(7800 * cpu_med["per_core"] / (os.cpu_count() or 1)
-                                         / 60000, 1)},
+        "school_year_min": {
+            "pool": round(7800 * med["pool"] / 60000, 1),
+            "cpu_over_cores": round(7800 * cpu_med["per_core"] / (os.cpu_count() or 1) / 60000, 1),
+            "one_core": round(7800 * med["per_core"] / 60000, 1)},
         "load": os.getloadavg(),
         "breakdown_cpu_ms": breakdown_ms,
         "alternatives": alt,

@@ -10,6 +10,7 @@ or a parent: the mail leaves the site's access rules.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections import Counter
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 from plugins.filters import datum
+from plugins.photos import audit as photo_audit
 from plugins.roster import Roster
 from plugins.settings import SCHOOL_TZ
 
@@ -93,12 +95,16 @@ def _published(private: Path) -> bool:
 def _dropped(audit_dir: Path, since: datetime) -> tuple[tuple[str, int], ...]:
     """Each photo dropped by a build of this week once, with its latest reason."""
     latest: dict[str, tuple[str, str]] = {}
+    confirmed = photo_audit.confirmed(audit_dir)  # a later build found the same audit again
     for path in sorted(Path(audit_dir).glob("fotos-*.json")):
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
             made = datetime.fromisoformat(data["gemaakt"])
         except (OSError, ValueError, KeyError):
             continue
+        if path.name in confirmed:
+            with contextlib.suppress(TypeError, ValueError):
+                made = max(made, datetime.fromisoformat(confirmed[path.name]))
         if made < since:
             continue
         for photo in data.get("fotos", []):

@@ -161,6 +161,9 @@ def demo(c, port=None, postvak=5):
     port = int(port or cfg.port)
     cfg = dataclasses.replace(cfg, site_url=f"http://127.0.0.1:{port}")  # links in the demo mails
     roster, sections = roster_and_sections(cfg, with_former=True)  # also who reads an archive
+    from .demo_school import refuse_real_school
+
+    refuse_real_school(roster, cfg.roster)  # before a password or a date changes
     # Every demo start issues fresh passphrases for everyone, so the letters file it
     # writes is the only valid one: older demo letters only hold void passphrases.
     letters = cfg.private / "letters"

@@ -19,6 +19,7 @@ terminal or editor opens at the suggestion in one click.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from collections.abc import Iterable, Mapping, Sequence
@@ -158,6 +159,10 @@ def write_audit(reports: list[PhotoReport], audit_dir: Path, output_dir: Path | 
     now = now or datetime.now().astimezone()
     stamp = now.strftime("%Y%m%d-%H%M%S")
     audit_dir.mkdir(parents=True, exist_ok=True)
+    digest = _content_digest(reports, notes, roster_changes)
+    if (kept := _unchanged(audit_dir, digest)) is not None:  # the same audit again: confirm it
+        _confirm(audit_dir, kept, digest, now, reused=True)
+        return kept
     base = audit_dir / f"fotos-{stamp}"
     json_path, txt_path = base.with_suffix(".json"), base.with_suffix(".txt")
     text, lines = render_text(reports, now, notes, roster_changes)
@@ -171,7 +176,61 @@ def write_audit(reports: list[PhotoReport], audit_dir: Path, output_dir: Path | 
     }
     _atomic_write(json_path, json.dumps(payload, ensure_ascii=False, indent=1))
     _atomic_write(txt_path, text)
-    return Audit(json_path, txt_path, lines)
+    audit = Audit(json_path, txt_path, lines)
+    _confirm(audit_dir, audit, digest, now)
+    return audit
+
+
+# An unchanged audit is not written again: `LATEST` names the newest audit and the digest
+# of its content, and says for each audit that a later build found again when it last did
+# ("bevestigd"): the weekly report counts a drop of such a build as of that time.
+LATEST = "laatste-fotoverslag.json"
+
+
+def _content_digest(reports, notes, roster_changes) -> str:
+    """Everything the audit says except its time (and this module's code, which renders it)."""
+    h = hashlib.sha256(Path(__file__).read_bytes())
+    h.update(repr((tuple(reports), tuple(notes), tuple(roster_changes))).encode())
+    return h.hexdigest()
+
+
+def latest(audit_dir: Path) -> dict:
+    """The LATEST record ({} when missing or unreadable)."""
+    try:
+        data = json.loads((Path(audit_dir) / LATEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _unchanged(audit_dir: Path, digest: str) -> Audit | None:
+    """The newest audit when it says exactly what this build would write, else None."""
+    data = latest(audit_dir)
+    try:
+        json_path, txt_path = audit_dir / data["json"], audit_dir / data["txt"]
+        lines = {str(k): int(v) for k, v in data["regels"].items()}
+        if data["inhoud"] != digest or "/" in data["json"] + data["txt"]:
+            return None
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None
+    return Audit(json_path, txt_path, lines) if json_path.is_file() and txt_path.is_file() else None
+
+
+def confirmed(audit_dir: Path) -> dict[str, str]:
+    """{audit file name: when a later build last found exactly that audit again}."""
+    found = latest(audit_dir).get("bevestigd")
+    return {str(k): str(v) for k, v in found.items()} if isinstance(found, dict) else {}
+
+
+def _confirm(audit_dir: Path, audit: Audit, digest: str, now: datetime,
+             reused: bool = False) -> None:
+    times = {name: when for name, when in confirmed(audit_dir).items()
+             if (audit_dir / name).is_file()}
+    if reused:
+        times[audit.json.name] = now.isoformat(timespec="seconds")
+    _atomic_write(audit_dir / LATEST, json.dumps({
+        "json": audit.json.name, "txt": audit.txt.name, "inhoud": digest,
+        "regels": dict(audit.lines), "bevestigd": times}))
 
 
 def _local(file: str, post: str) -> str:

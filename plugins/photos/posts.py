@@ -27,6 +27,7 @@ from .audit import (
 )
 from .blur import Plan, plan_for
 from .cache import EncodeRun, PhotoCache, PixelIndex, SourceIndex, rendition_digests
+from .outcomes import Outcomes
 from .rules import DEFAULT_FIX, FIXES, Decision, Probe, decide
 from .settings import PHOTO_DIR, PhotoSettings
 from .tags import PhotoTags, read_post_tags
@@ -114,21 +115,35 @@ def process_posts(posts: list[tuple[Path, Section]], roster: Roster, settings,
     renditions = rendition_digests(settings.cache_dir)
     plan: list[tuple[Path, Section, list[_Pending], tuple[Problem, ...]]] = []
     sources: dict[str, Path] = {}  # every photo: each gets its pixel key
+    outcomes = Outcomes(settings.cache_dir, roster, settings)
     for folder, section in posts:
         folder = Path(folder)
-        tags, loose = read_post_tags(folder)
-        pending = []
-        for photo in tags:
+        key, storable = outcomes.folder_key(folder, section)
+        known = outcomes.tags(folder, key)
+        if known is None:
+            tags, loose = read_post_tags(folder)
+            named = {photo.name: t for photo, t in tags.items()}
+        else:
+            named, loose = known
+        pending, decisions = [], {}
+        for name, found in named.items():
+            photo = folder / name
             # a symlink could pull in a photo from another group's folder: never followed
             link = Probe(False, "symlink") if photo.is_symlink() else None
             digest = index.hash_of(photo) if link is None else ""
-            photo_tags = replace(tags[photo], digest=digest)
-            item = _Pending(photo, section, photo_tags,
-                            decide(photo_tags, roster, section, settings, link), digest)
+            photo_tags = replace(found, digest=digest)
+            item_key = (digest, link is not None)
+            decision = outcomes.decision(folder, key, name, item_key)
+            if decision is None:
+                decision = decide(photo_tags, roster, section, settings, link)
+            decisions[name] = (item_key, decision)
+            item = _Pending(photo, section, photo_tags, decision, digest)
             if digest:
                 sources.setdefault(digest, photo)
             pending.append(item)
+        outcomes.keep(folder, key, storable, named, loose, decisions)
         plan.append((folder, section, pending, loose))
+    outcomes.save(prune)
     items = [item for _, _, pending, _ in plan for item in pending]
     # one decode per new photo: its pixel key, and its renditions (clear, or blurred by its
     # plan) when its own tags publish it

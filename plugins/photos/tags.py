@@ -55,7 +55,7 @@ class Source:
 
     @property
     def name(self) -> str:
-        return PurePath(self.file).name
+        return self.file.rsplit("/", 1)[-1]  # PurePath(file).name, without a Path per call
 
     @property
     def where(self) -> str:

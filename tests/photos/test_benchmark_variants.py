@@ -43,3 +43,15 @@ def test_the_blur_benchmark_blurs_a_face_the_pipeline_accepts(tmp_path):
     make_photo(photo, 1, SIZE)
     cost = blur_cost([photo], PhotoSettings(audit_dir=tmp_path / "audit"), runs=1)
     assert cost["pipeline_blur_ms"] > 0 and cost["mosaic_ms"] > 0 and cost["ratio"] > 0
+
+
+def test_the_benchmark_master_is_written_as_a_phone_writes_it(tmp_path):
+    """Phones write baseline JPEG with 4:2:0 chroma: a progressive or 4:4:4 master would
+    decode much slower than a real school year and overstate the cold year."""
+    from benchmarks.photos import master_info
+
+    master = tmp_path / "m.jpg"
+    make_photo(master, 0, (800, 600))
+    info = master_info(master)
+    assert info["progressive"] is False and info["subsampling"] == "4:2:0", info
+    assert 1.5 <= info["bits_per_pixel"] <= 6, info  # a phone's 12 MP JPEG: 3-6 MB

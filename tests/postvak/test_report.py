@@ -96,3 +96,26 @@ def test_the_report_reads_the_photo_audit_the_build_writes(tmp_path, school):
     write_audit(reports, tmp_path / "audit", now=MORNING - timedelta(days=1))
     report = make_report(school, load_roster(school.roster), tmp_path / "audit", MORNING)
     assert report.dropped == ((reason, 3),)
+
+
+def test_an_unchanged_audit_is_not_written_again_and_still_counts_in_this_weeks_report(
+        tmp_path, school):
+    """A build that drops the same photos as three weeks ago keeps that audit (no new file),
+    and the weekly report still counts its drops: a build of this week found them."""
+    from plugins.photos.audit import PhotoReport, write_audit
+
+    reason = "te weinig kinderen op de foto (geen portretfoto's)"
+    reports = [PhotoReport("content/groep/groep-3/x", f"content/groep/groep-3/x/{n}.jpg", False,
+                           "portret", reason) for n in range(2)]
+    audit_dir = tmp_path / "audit"
+    first = write_audit(reports, audit_dir, now=MORNING - timedelta(days=21))
+    roster = load_roster(school.roster)
+    assert make_report(school, roster, audit_dir, MORNING).dropped == ()  # three weeks old
+    again = write_audit(reports, audit_dir, now=MORNING - timedelta(days=2))
+    assert again == first and len(list(audit_dir.glob("fotos-*.json"))) == 1
+    assert make_report(school, roster, audit_dir, MORNING).dropped == ((reason, 2),)
+    # a changed audit is a new file, and the report reads the newest reason per photo
+    changed = write_audit(reports[:1], audit_dir, now=MORNING - timedelta(days=1))
+    assert changed.json != first.json and len(list(audit_dir.glob("fotos-*.json"))) == 2
+    assert make_report(school, roster, audit_dir, MORNING).dropped == ((reason, 2),)  # as before
+    assert make_report(school, roster, audit_dir, MORNING + timedelta(days=7)).dropped == ()

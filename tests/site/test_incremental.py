@@ -23,7 +23,7 @@ from postvak import PostvakSettings, Received, export_threads, intake, process
 from tasks.common import STAGING
 from tasks.common import build as incremental_build
 from tests.helpers import ROOT, family_id
-from tests.photos.conftest import group_photo, repaint
+from tests.photos.conftest import group_photo, repaint, xmp
 
 GROUPS = ("groep-1", "groep-2")
 KIDS = [(f"kind-{i}", name, "Jansen" if i % 2 else "Bos", GROUPS[i % 2])
@@ -84,6 +84,12 @@ EDITS = st.one_of(
     # a photo's pixels changed in place, its size, inode and mtime kept (only its ctime moves)
     st.tuples(st.just("repaint"), st.integers(0, 5), st.integers(1, 40)),
     st.tuples(st.just("swap"), st.integers(0, 5), st.integers(0, 5)),  # two photos by rename
+    # a photo post moved to another section, as a folder (its tags and photos unchanged)
+    st.tuples(st.just("move_photos"), st.integers(0, 5),
+              st.sampled_from(["school", *[f"groep/{g}" for g in GROUPS]])),
+    # a photo app's sidecar beside a photo: its names count with the others
+    st.tuples(st.just("sidecar"), st.integers(0, 5),
+              st.sampled_from([("Anna",), ("Bram", "Daan", "Fleur"), ("Zoy",)])),
 )
 
 
@@ -141,6 +147,19 @@ def apply(edit, school: Path, consent: dict, moved: dict) -> None:
             first.rename(first.with_name("tussen.tmp"))
             second.rename(first)
             first.with_name("tussen.tmp").rename(second)
+    elif kind == "move_photos":
+        folders = sorted(p.parent for p in content.rglob("a.jpg"))
+        if folders:
+            folder = folders[edit[1] % len(folders)]
+            target = content / edit[2] / folder.name
+            if not target.exists():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                folder.rename(target)
+    elif kind == "sidecar":
+        photos = sorted(content.rglob("a.jpg"))
+        if photos:
+            sidecar = photos[edit[1] % len(photos)].with_name("a.jpg.xmp")
+            sidecar.write_bytes(xmp(persons=edit[2]))
     elif kind == "consent":
         consent[edit[1]] = edit[2]
     elif kind == "child_moves":
@@ -189,6 +208,20 @@ def snapshot(folder: Path) -> dict[str, bytes]:
 @example([("photos", "groep-1", 5, (0, 1, 2), 10), ("repaint", 0, 7)])
 @example([("photos", "groep-1", 5, (0, 1, 2), 10), ("photos", "groep-2", 6, (0, 1, 2), 200),
           ("swap", 0, 1), ("retag", 0, "Anna, Cas, Eva")])
+# the tags and decisions remembered per post folder (plugins.photos.outcomes), each after a
+# build that stored them: consent withdrawn, tag changed, child moved group, post moved
+# section, roster change, photo edited in place, a sidecar added
+@example([("photos", "groep-1", 5, (0, 1, 2), 10), ("same_roster",), ("consent", "kind-2", "geen")])
+@example([("photos", "groep-2", 6, (0, 1, 2), 20), ("same_roster",),
+          ("retag", 0, "Anna, Cas, Eva")])
+@example([("photos", "groep-1", 5, (0, 1, 2), 10), ("same_roster",),
+          ("child_moves", "kind-0", "groep-2")])
+@example([("photos", "groep-1", 5, (0, 1, 2), 10), ("same_roster",),
+          ("move_photos", 0, "groep/groep-2"), ("move_photos", 0, "school")])
+@example([("photos", "groep-2", 6, (0, 1, 2), 20), ("same_roster",), ("leaves", "kind-3")])
+@example([("photos", "groep-1", 5, (0, 1, 2), 10), ("same_roster",), ("repaint", 0, 9)])
+@example([("photos", "groep-1", 5, (0, 1, 2), 10), ("same_roster",), ("sidecar", 0, ("Zoy",)),
+          ("sidecar", 0, ("Bram", "Daan", "Fleur"))])
 def test_incremental_builds_equal_a_clean_build(tmp_path_factory, edits):
     # every digest remembered is trusted at once (plugins.digests waits RACY_NS after a
     # file's change): the edits come seconds apart at most, and must still miss the cache
