@@ -111,6 +111,11 @@ def make_tree(src: str, dst: str, live: str | None,
         os.mkdir(dst, DIR_MODE)
         tree.written.append(dst)
     settle(dst, os.lstat(dst), True)
+    # An inode number names a file only on its own file system: an output on another one
+    # is copied, and a copy whose number happens to equal the new output file's is stale.
+    device = os.stat(src).st_dev
+    reusable = os.stat(dst).st_dev == device
+    live_same_fs = live is not None and os.stat(live).st_dev == device
     stack = [""]
     while stack:
         rel = stack.pop()
@@ -140,7 +145,7 @@ def make_tree(src: str, dst: str, live: str | None,
                 continue
             keep.add(name)
             inode = entry.inode()
-            same = old is not None and not _is_dir(old) and old.inode() == inode
+            same = reusable and old is not None and not _is_dir(old) and old.inode() == inode
             if not same:
                 if old is not None:
                     _remove(target, _is_dir(old))
@@ -154,7 +159,8 @@ def make_tree(src: str, dst: str, live: str | None,
                 tree.photos.add(os.path.join(rel, name).replace(os.sep, "/"))
             if os.path.splitext(name)[1] in COMPRESSED:
                 gz = name + ".gz"
-                if _gzip(entry, target, same and gz in present, lived, gz, tree):
+                if _gzip(entry, target, same and gz in present,
+                         lived if live_same_fs else {}, gz, tree):
                     keep.add(gz)
                     settle(target + ".gz", os.lstat(target + ".gz"), False)
         for name, entry in present.items():
@@ -172,8 +178,11 @@ def make_tree(src: str, dst: str, live: str | None,
         if live is not None:
             gone = tree.gone_from_live
             for name, entry in lived.items():
-                if name in sources:
-                    continue
+                source = sources.get(name)
+                if (source is not None and not _is_skipped(source)
+                        and _is_dir(source) == _is_dir(entry)):
+                    continue  # the same name and kind in the new release (a folder: walked)
+                # gone, a link to a folder (never part of a release) or another kind now
                 if _is_dir(entry):
                     _photos_below(live, os.path.join(rel, name), gone)
                 elif os.path.basename(here_src) == PHOTO_DIR:

@@ -7,6 +7,7 @@ protected pages never stored, public pages revalidated.
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import os
 from pathlib import Path
@@ -118,11 +119,20 @@ def apache_login_hook(htpasswd: Path) -> str:
 
 
 def write_htaccess(sections: SectionMap, site: Path, htpasswd: Path) -> list[Path]:
-    """Apache's rules per folder; returns the files written."""
+    """Apache's rules per folder; returns the files written.
+
+    Each file is written beside and renamed over the old one, never written through it:
+    a `.htaccess` already in `site` may be a hard link into the build output and the live
+    release (the release links the output's files, the incremental build links unchanged
+    files from the last output), which must not change, nor pass through an empty file."""
     written: list[Path] = []
 
     def write(path: Path, text: str) -> None:
-        path.write_text(text)
+        tmp = path.with_name(path.name + ".new")
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()  # a killed publish's leftover, maybe a link too
+        tmp.write_text(text)
+        os.replace(tmp, path)
         written.append(path)
 
     env = _env()

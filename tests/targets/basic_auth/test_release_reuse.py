@@ -13,6 +13,7 @@ import os
 import shutil
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
@@ -165,3 +166,58 @@ def test_a_release_brought_up_to_date_equals_one_made_from_nothing(
         for kept in (deploy / "releases").iterdir():
             if releases.RELEASE_RE.match(kept.name):
                 assert {p.relative_to(kept) for p in kept.rglob("fotos/*")} <= photos
+
+
+def test_a_htaccess_in_the_build_output_is_never_written_through(
+        demo_build, sections, demo_accounts, tmp_path):
+    """The release writes Apache's rules beside and over a `.htaccess` it linked from the
+    output, never into it: that file is the output's, and (through the incremental build's
+    links) the live release's. The output keeps its bytes, every release its own rules."""
+    out = _output(demo_build, tmp_path)
+    section = sections.protected[0].dir.strip("/")
+    theirs = {".htaccess": "# uit de build\n", f"{section}/.htaccess": "# sectie, uit de build\n"}
+    for rel, text in theirs.items():
+        (out / rel).write_text(text)
+    deploy = tmp_path / "deploy"
+    first = _publish(out, deploy, sections, demo_accounts).current.resolve()
+    rules = {rel: (first / rel).read_text() for rel in theirs}
+    assert all("Require" in text or "Rewrite" in text or "Header" in text
+               for text in rules.values()), rules
+    for _ in range(3):  # the third publish reuses the first release
+        page = sorted(out.rglob("index.html"))[0]
+        _replace(page, page.read_bytes() + b"<!-- nieuw -->")
+        live = _publish(out, deploy, sections, demo_accounts).current.resolve()
+        for rel, text in theirs.items():
+            assert (out / rel).read_text() == text, rel
+            assert (live / rel).read_text() == rules[rel], rel
+            assert os.stat(live / rel).st_ino != os.stat(out / rel).st_ino, rel
+        for kept in (deploy / "releases").iterdir():
+            if releases.RELEASE_RE.match(kept.name):
+                assert {rel: (kept / rel).read_text() for rel in theirs} == rules, kept
+
+
+@pytest.mark.parametrize("now", ["a link to a folder", "a file"])
+def test_photos_whose_folder_became_something_else_leave_the_kept_release(
+        demo_build, sections, demo_accounts, tmp_path, now):
+    """A photo folder that the next output has as a link to a folder (never part of a
+    release) or as a file is gone from the new release, so its photos leave the kept one
+    (the release before) in the same publish."""
+    out = _output(demo_build, tmp_path)
+    folder = next(p for p in sorted(out.rglob("fotos")) if any(p.iterdir()))
+    rel = folder.relative_to(out)
+    deploy = tmp_path / "deploy"
+    _publish(out, deploy, sections, demo_accounts)
+    elsewhere = tmp_path / "elders"
+    shutil.copytree(folder, elsewhere)
+    shutil.rmtree(folder)
+    if now == "a file":
+        folder.write_text("<p>geen foto's meer</p>")
+    else:
+        folder.symlink_to(elsewhere, target_is_directory=True)
+    live = _publish(out, deploy, sections, demo_accounts).current.resolve()
+    assert not (live / rel).is_dir()
+    kept = [p for p in (deploy / "releases").iterdir() if releases.RELEASE_RE.match(p.name)]
+    assert len(kept) == 2
+    for release in kept:
+        left = sorted((release / rel).iterdir()) if (release / rel).is_dir() else []
+        assert left == [], (release.name, left)
