@@ -80,9 +80,13 @@
     });
   }
 
-  if (document.readyState === 'loading') {
-    document.addEventListener('DOMContentLoaded', start);
+  // Not needed for the first screen: after the page has loaded, in a task of its own, so the
+  // phone shows the page first (and the parents' forms are wired by then: postvak.js).
+  function later() { setTimeout(start, 0); }
+
+  if (document.readyState === 'complete') {
+    later();
   } else {
-    start();
+    window.addEventListener('load', later);
   }
 }());

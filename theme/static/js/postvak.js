@@ -33,10 +33,16 @@
       '-' + h.slice(20);
   }
 
+  // One formatter per set of options: making one loads the locale's data, which on a slow
+  // phone is a long task of its own (Lighthouse counts it as blocking time).
+  var formatters = {};
+
   function parts(date, options) {
+    var key = JSON.stringify(options);
+    var format = formatters[key] || (formatters[key] = new Intl.DateTimeFormat(
+      'nl-NL', Object.assign({timeZone: TZ}, options)));
     var found = {};
-    new Intl.DateTimeFormat('nl-NL', Object.assign({timeZone: TZ}, options))
-      .formatToParts(date).forEach(function (p) { found[p.type] = p.value; });
+    format.formatToParts(date).forEach(function (p) { found[p.type] = p.value; });
     return found;
   }
 
